@@ -1,0 +1,621 @@
+"""The service network: customers flowing through stations on a SimPy clock.
+
+One :class:`ServiceNetwork` is one replication of a scenario. It keeps a
+:class:`simpy.Environment` as the clock and event queue (so users can attach
+their own SimPy processes to ``network.env``), but the hot path does not run
+a generator process per customer: every arrival, service end, abandonment and
+shift change is a scheduled event whose callback performs the next step, and
+each queue is a plain deque (fifo) or heap (priority). This is what makes the
+engine several times faster than a textbook SimPy model while producing the
+same sample paths.
+
+Statistics are streaming. Customer-based metrics are counted for customers who
+arrive during the observed window ``[warmup, warmup + horizon)``; after the
+window the model keeps running ("drains") until each of them has left, so
+every counted customer's wait is complete. Time-averages (queue length, busy
+servers, number present) are exact integrals over the window: each stay in a
+queue or in service adds its overlap with the window when it ends, which
+avoids updating level accumulators at every event.
+
+Outcomes of a customer's visit to a station: served (service started, then
+completed), abandoned (patience ran out while waiting) or blocked (queue full
+on arrival). A customer leaves the system when a route ends, routing sends it
+to ``exit``, it abandons or it is blocked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from heapq import heappop, heappush
+from itertools import count
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from simlib.distributions import Exponential, Uniform
+from simlib.rng import BlockSampler, StreamFactory
+from simlib.scenario import EXIT, CustomerClass, Scenario, Station
+
+__all__ = ["ServiceNetwork", "simulate"]
+
+# Why a customer left the system.
+_COMPLETED, _ABANDONED, _BLOCKED = 0, 1, 2
+
+
+class _Step(Event):
+    """An event that fires ``callback(event)`` after ``delay``; ``event._value`` is its payload.
+
+    Equivalent to ``Timeout(env, delay, value)`` plus ``callbacks.append(...)``
+    in one constructor call: this runs for every event of the simulation.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float, callback: Callable, value: Any) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
+
+
+class _Customer:
+    """One customer's state while in the system."""
+
+    __slots__ = (
+        "kind",
+        "t_arrive",
+        "counted",
+        "pos",
+        "station",
+        "t_in",
+        "t_start",
+        "service",
+        "patience_event",
+        "waiting",
+        "visit_counted",
+        "wait_total",
+        "service_total",
+        "waited",
+        "late",
+    )
+
+    def __init__(self, kind: _ClassState, now: float, counted: bool) -> None:
+        self.kind = kind
+        self.t_arrive = now
+        self.counted = counted
+        self.pos = 0
+        self.wait_total = 0.0
+        self.service_total = 0.0
+        self.waited = False
+        self.late = False
+        self.patience_event: Event | None = None
+        self.waiting = False
+
+
+class _ClassState:
+    """A customer class at run time, with its customer-level tallies."""
+
+    def __init__(self, spec: CustomerClass, index: int) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.index = index
+        self.priority = spec.priority
+        self.route: tuple[_StationState, ...] | None = None
+        self.patience: BlockSampler | None = None
+        # Tallies over customers arriving in the observed window.
+        self.n_arrivals = 0
+        self.n_blocked = 0
+        self.n_admitted = 0
+        self.n_waited = 0
+        self.n_sl_ok = 0
+        self.n_abandoned = 0
+        self.n_completed = 0
+        self.sum_wait = 0.0
+        self.sum_wait_served = 0.0
+        self.sum_sojourn = 0.0
+        self.sum_service = 0.0
+        # Completions inside the window (throughput) and window integrals.
+        self.n_done_in_window = 0
+        self.queue_area = 0.0
+        self.system_area = 0.0
+
+
+class _StationState:
+    """A station at run time: servers, queue, samplers and visit-level tallies."""
+
+    def __init__(self, spec: Station, index: int) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.index = index
+        self.capacity = 0
+        self.busy = 0
+        self.n_waiting = 0
+        self.queue_limit = math.inf if spec.queue_capacity is None else spec.queue_capacity
+        self.priority = spec.discipline == "priority"
+        self.queue: Any = [] if self.priority else deque()
+        # Service sampler per class index (the same object when not per class).
+        self.service: list[BlockSampler] = []
+        # Routing: cumulative probabilities and the matching next stations (None = exit).
+        self.route_cum: tuple[float, ...] = ()
+        self.route_to: tuple[_StationState | None, ...] = (None,)
+        self.route_draw: BlockSampler | None = None
+        # Tallies over visits that start in the observed window.
+        self.n_arrivals = 0
+        self.n_blocked = 0
+        self.n_started = 0
+        self.n_waited = 0
+        self.n_sl_ok = 0
+        self.n_abandoned = 0
+        self.n_completed = 0
+        self.sum_wait = 0.0
+        self.sum_wait_served = 0.0
+        self.sum_service = 0.0
+        self.sum_sojourn = 0.0
+        self.n_done_in_window = 0
+        self.queue_area = 0.0
+        self.busy_area = 0.0
+
+
+class ServiceNetwork:
+    """One replication of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    seed
+        Root seed of the experiment.
+    replication
+        Replication number; with ``seed`` it fixes every random stream.
+    drain_limit
+        How long after the observed window the model may keep running to let
+        counted customers finish, as a multiple of the horizon. Customers
+        still present then are censored (their time so far counts in the
+        time-averages; their outcome counts nowhere).
+    """
+
+    def __init__(
+        self, scenario: Scenario, seed: int, replication: int = 0, drain_limit: float = 1.0
+    ) -> None:
+        self.scenario = scenario
+        #: The SimPy clock; attach extra processes here before :meth:`run`.
+        self.env = simpy.Environment()
+        self.window_start = scenario.warmup
+        self.window_end = scenario.warmup + scenario.horizon
+        self.drain_until = self.window_end + drain_limit * scenario.horizon
+        sl = scenario.service_level
+        self.threshold = sl.threshold if sl is not None else math.inf
+        self.streams = StreamFactory(seed, replication)
+        self.classes = [_ClassState(c, i) for i, c in enumerate(scenario.classes)]
+        self.stations = [_StationState(s, i) for i, s in enumerate(scenario.stations)]
+        by_name = {s.name: s for s in self.stations}
+        self._sequence = count()
+        self.present: set[_Customer] = set()
+        self.outstanding = 0
+        self.draining = False
+        self.finished = self.env.event()
+        self.censored = 0
+
+        for st in self.stations:
+            shared: dict[int, BlockSampler] = {}
+            for k in self.classes:
+                dist = st.spec.service.get(k.name)
+                if dist is None:
+                    st.service.append(None)  # type: ignore[arg-type]  # class never visits
+                    continue
+                owner = f"{st.name}/{k.name}" if st.spec.service_per_class else st.name
+                key = id(dist) if not st.spec.service_per_class else k.index
+                if key not in shared:
+                    shared[key] = self.streams.sampler("service", owner, dist)
+                st.service.append(shared[key])
+            table = scenario.routing.get(st.name)
+            if table:
+                targets = list(table.items())
+                cum, acc = [], 0.0
+                for _, p in targets:
+                    acc += p
+                    cum.append(acc)
+                cum[-1] = math.inf  # guards against rounding in the probabilities
+                st.route_cum = tuple(cum)
+                st.route_to = tuple(None if t == EXIT else by_name[t] for t, _ in targets)
+                if len(targets) > 1:
+                    st.route_draw = self.streams.sampler("routing", st.name, Uniform(0.0, 1.0))
+        for k in self.classes:
+            if k.spec.route is not None:
+                k.route = tuple(by_name[s] for s in k.spec.route)
+            if k.spec.patience is not None:
+                k.patience = self.streams.sampler("patience", k.name, k.spec.patience)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _start_arrivals(self, k: _ClassState) -> None:
+        env = self.env
+        arrivals = k.spec.arrivals
+        w = self.window_start
+        if arrivals.rate is not None:
+            gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
+
+            def poisson(event: Event) -> None:
+                self._new_customer(k)
+                values = gaps.values
+                _Step(env, values.pop() if values else gaps.next(), poisson, None)
+
+            _Step(env, gaps.next(), poisson, None)
+        elif arrivals.profile is not None:
+            profile = arrivals.profile
+            unit = self.streams.sampler("arrivals", k.name, Exponential(1.0))
+            period, rates, n = profile.period, profile.rates, len(profile.rates)
+
+            def next_time(t: float) -> float:
+                # Invert the cumulative intensity: walk the piecewise-constant segments
+                # from observed time t until a unit exponential's worth of intensity is used.
+                e = unit.next()
+                if t < 0:
+                    idx, rate, seg_end = -1, rates[-1], 0.0
+                else:
+                    idx = int(t // period)
+                    rate, seg_end = rates[idx % n], (idx + 1) * period
+                while True:
+                    if rate > 0:
+                        need = e / rate
+                        if t + need < seg_end:
+                            return t + need
+                        e -= rate * (seg_end - t)
+                    t = seg_end
+                    idx += 1
+                    rate, seg_end = rates[idx % n], (idx + 1) * period
+
+            def profiled(event: Event) -> None:
+                self._new_customer(k)
+                t = event._value
+                nxt = next_time(t)
+                _Step(env, nxt - t, profiled, nxt)
+
+            first = next_time(-w)
+            _Step(env, first + w, profiled, first)
+        else:
+            times = arrivals.trace
+            assert times is not None
+
+            def replay(event: Event) -> None:
+                i = event._value
+                self._new_customer(k)
+                if i + 1 < len(times):
+                    _Step(env, times[i + 1] - times[i], replay, i + 1)
+
+            _Step(env, times[0] + w, replay, 0)
+
+    def _start_shifts(self, st: _StationState) -> None:
+        spec = st.spec
+        st.capacity = spec.servers_at(0.0)  # the warm-up runs with the first shift
+        if spec.shifts is None:
+            return
+        for shift in spec.shifts:
+            if shift.start > 0:
+                _Step(self.env, self.window_start + shift.start, self._change_servers, (st, shift.servers))
+
+    def _change_servers(self, event: Event) -> None:
+        st, servers = event._value
+        st.capacity = servers
+        # More servers start on the queue at once; fewer means each busy server
+        # that is over capacity leaves when its current service ends.
+        if st.n_waiting and st.busy < st.capacity:
+            self._serve_next(st, self.env._now)
+
+    # ------------------------------------------------------------------ hot path
+
+    def _new_customer(self, k: _ClassState) -> None:
+        now = self.env._now
+        counted = self.window_start <= now < self.window_end
+        c = _Customer(k, now, counted)
+        self.present.add(c)
+        if counted:
+            k.n_arrivals += 1
+            self.outstanding += 1
+        self._arrive(c, k.route[0] if k.route is not None else self.stations[0], now)
+
+    def _arrive(self, c: _Customer, st: _StationState, now: float) -> None:
+        c.station = st
+        c.t_in = now
+        counted = self.window_start <= now < self.window_end
+        c.visit_counted = counted
+        if counted:
+            st.n_arrivals += 1
+        sampler = st.service[c.kind.index]
+        values = sampler.values
+        c.service = values.pop() if values else sampler.next()
+        patience = c.kind.patience
+        # Patience is drawn at every visit, waiting or not, so that the stream
+        # stays aligned across scenario variants (common random numbers).
+        limit = patience.next() if patience is not None else None
+        if st.busy < st.capacity:
+            self._start(c, st, now)
+        elif st.n_waiting >= st.queue_limit:
+            if counted:
+                st.n_blocked += 1
+            self._leave(c, now, _BLOCKED)
+        else:
+            st.n_waiting += 1
+            c.waiting = True
+            if st.priority:
+                heappush(st.queue, (c.kind.priority, next(self._sequence), c))
+            else:
+                st.queue.append(c)
+            if limit is not None:
+                c.patience_event = _Step(self.env, limit, self._abandon, c)
+
+    def _start(self, c: _Customer, st: _StationState, now: float) -> None:
+        st.busy += 1
+        c.t_start = now
+        wait = now - c.t_in
+        if wait > 0:
+            c.wait_total += wait
+            c.waited = True
+            if wait > self.threshold:
+                c.late = True
+        if c.visit_counted:
+            st.n_started += 1
+            if wait > 0:
+                st.sum_wait += wait
+                st.n_waited += 1
+            if wait <= self.threshold:
+                st.n_sl_ok += 1
+        _Step(self.env, c.service, self._end_service, c)
+
+    def _serve_next(self, st: _StationState, now: float) -> None:
+        queue = st.queue
+        while st.n_waiting and st.busy < st.capacity:
+            c = heappop(queue)[2] if st.priority else queue.popleft()
+            if not c.waiting:
+                continue  # abandoned while queued; removed lazily
+            c.waiting = False
+            c.patience_event = None
+            st.n_waiting -= 1
+            self._start(c, st, now)
+
+    def _overlap(self, a: float, b: float) -> float:
+        lo = a if a > self.window_start else self.window_start
+        hi = b if b < self.window_end else self.window_end
+        return hi - lo if hi > lo else 0.0
+
+    def _end_service(self, event: Event) -> None:
+        c = event._value
+        st = c.station
+        now = self.env._now
+        st.busy -= 1
+        t_in, t_start = c.t_in, c.t_start
+        service = now - t_start
+        c.service_total += service
+        if t_in >= self.window_start and now <= self.window_end:
+            queued, busy = t_start - t_in, service
+        else:
+            queued, busy = self._overlap(t_in, t_start), self._overlap(t_start, now)
+        st.queue_area += queued
+        st.busy_area += busy
+        c.kind.queue_area += queued
+        if c.visit_counted:
+            st.n_completed += 1
+            st.sum_service += service
+            st.sum_sojourn += now - t_in
+            st.sum_wait_served += t_start - t_in
+        if self.window_start <= now <= self.window_end:
+            st.n_done_in_window += 1
+        if st.n_waiting and st.busy < st.capacity:
+            self._serve_next(st, now)
+        # Where next: the class's fixed route, else the station's routing table.
+        route = c.kind.route
+        if route is not None:
+            c.pos += 1
+            nxt = route[c.pos] if c.pos < len(route) else None
+        elif st.route_draw is None:
+            nxt = st.route_to[0]
+        else:
+            draw = st.route_draw
+            values = draw.values
+            u = values.pop() if values else draw.next()
+            i = 0
+            cum = st.route_cum
+            while u >= cum[i]:
+                i += 1
+            nxt = st.route_to[i]
+        if nxt is None:
+            self._leave(c, now, _COMPLETED)
+        else:
+            self._arrive(c, nxt, now)
+
+    def _abandon(self, event: Event) -> None:
+        c = event._value
+        if c.patience_event is not event:
+            return  # service started before patience ran out
+        now = self.env._now
+        st = c.station
+        st.n_waiting -= 1
+        c.waiting = False
+        c.patience_event = None
+        wait = now - c.t_in
+        c.wait_total += wait
+        c.waited = True
+        c.late = True  # an abandoned customer fails the service level
+        queued = self._overlap(c.t_in, now)
+        st.queue_area += queued
+        c.kind.queue_area += queued
+        if c.visit_counted:
+            st.n_abandoned += 1
+            st.sum_wait += wait
+            st.n_waited += 1
+        self._leave(c, now, _ABANDONED)
+
+    def _leave(self, c: _Customer, now: float, outcome: int) -> None:
+        self.present.discard(c)
+        k = c.kind
+        k.system_area += self._overlap(c.t_arrive, now)
+        if outcome == _COMPLETED and self.window_start <= now <= self.window_end:
+            k.n_done_in_window += 1
+        if not c.counted:
+            return
+        if outcome == _BLOCKED:
+            k.n_blocked += 1
+        else:
+            k.n_admitted += 1
+            k.sum_wait += c.wait_total
+            if c.waited:
+                k.n_waited += 1
+            if not c.late:
+                k.n_sl_ok += 1
+            if outcome == _ABANDONED:
+                k.n_abandoned += 1
+            else:
+                k.n_completed += 1
+                k.sum_wait_served += c.wait_total
+                k.sum_sojourn += now - c.t_arrive
+                k.sum_service += c.service_total
+        self.outstanding -= 1
+        if self.draining and not self.outstanding:
+            self.finished.succeed()
+
+    # ------------------------------------------------------------------ window and run
+
+    def _close_window(self, event: Event) -> None:
+        self.draining = True
+        if not self.outstanding:
+            self.finished.succeed()
+
+    def _give_up(self, event: Event) -> None:
+        if self.finished.triggered:
+            return
+        # Customers still present are censored: add their time so far to the
+        # window integrals (their outcome is unknown, so it counts nowhere).
+        now = self.env._now
+        for c in self.present:
+            st = c.station
+            if c.waiting:
+                queued = self._overlap(c.t_in, now)
+                st.queue_area += queued
+                c.kind.queue_area += queued
+            else:
+                queued = self._overlap(c.t_in, c.t_start)
+                st.queue_area += queued
+                c.kind.queue_area += queued
+                st.busy_area += self._overlap(c.t_start, now)
+            c.kind.system_area += self._overlap(c.t_arrive, now)
+            if c.counted:
+                self.censored += 1
+        self.finished.succeed()
+
+    def run(self) -> dict[str, dict[str, float]]:
+        """Simulate the replication and return ``{scope: {metric: value}}``."""
+        for st in self.stations:
+            self._start_shifts(st)
+        for k in self.classes:
+            self._start_arrivals(k)
+        _Step(self.env, self.window_end, self._close_window, None)
+        _Step(self.env, self.drain_until, self._give_up, None)
+        self.env.run(until=self.finished)
+        return self.metrics()
+
+    # ------------------------------------------------------------------ metrics
+
+    def _scheduled_server_time(self, spec: Station) -> float:
+        h = self.scenario.horizon
+        if spec.shifts is None:
+            assert spec.servers is not None
+            return spec.servers * h
+        return sum(s.servers * max(0.0, min(s.end, h) - s.start) for s in spec.shifts)
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Metrics of §Metrics for every station, class and the system."""
+        h = self.scenario.horizon
+        with_sl = self.scenario.service_level is not None
+        out: dict[str, dict[str, float]] = {}
+        total_busy = total_scheduled = 0.0
+        for st in self.stations:
+            admitted = st.n_started + st.n_abandoned
+            scheduled = self._scheduled_server_time(st.spec)
+            total_busy += st.busy_area
+            total_scheduled += scheduled
+            m = {
+                "arrivals": float(st.n_arrivals),
+                "throughput": st.n_done_in_window / h,
+                "p_wait": _ratio(st.n_waited, admitted),
+                "mean_wait": _ratio(st.sum_wait, admitted),
+                "asa": _ratio(st.sum_wait_served, st.n_completed),
+            }
+            if with_sl:
+                m["service_level"] = _ratio(st.n_sl_ok, admitted)
+            m.update(
+                {
+                    "p_abandon": _ratio(st.n_abandoned, admitted),
+                    "p_blocked": _ratio(st.n_blocked, st.n_arrivals),
+                    "utilization": _ratio(st.busy_area, scheduled),
+                    "mean_queue": st.queue_area / h,
+                    "mean_in_system": (st.queue_area + st.busy_area) / h,
+                    "mean_sojourn": _ratio(st.sum_sojourn, st.n_completed),
+                    "mean_service": _ratio(st.sum_service, st.n_completed),
+                }
+            )
+            out[st.name] = m
+        totals = _ClassTotals()
+        for k in self.classes:
+            out[k.name] = _class_metrics(k, h, with_sl)
+            totals.add(k)
+        system = _class_metrics(totals, h, with_sl)
+        system["utilization"] = _ratio(total_busy, total_scheduled)
+        out["system"] = _order_like(system, out[self.stations[0].name])
+        return out
+
+
+class _ClassTotals:
+    """Sums of the class tallies: the system scope."""
+
+    _FIELDS = (
+        "n_arrivals n_blocked n_admitted n_waited n_sl_ok n_abandoned n_completed sum_wait "
+        "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area"
+    ).split()
+
+    def __init__(self) -> None:
+        for f in self._FIELDS:
+            setattr(self, f, 0)
+
+    def add(self, k: _ClassState) -> None:
+        for f in self._FIELDS:
+            setattr(self, f, getattr(self, f) + getattr(k, f))
+
+
+def _class_metrics(k: Any, h: float, with_sl: bool) -> dict[str, float]:
+    """Customer-level metrics: waits and services are summed over the stations visited."""
+    m = {
+        "arrivals": float(k.n_arrivals),
+        "throughput": k.n_done_in_window / h,
+        "p_wait": _ratio(k.n_waited, k.n_admitted),
+        "mean_wait": _ratio(k.sum_wait, k.n_admitted),
+        "asa": _ratio(k.sum_wait_served, k.n_completed),
+    }
+    if with_sl:
+        m["service_level"] = _ratio(k.n_sl_ok, k.n_admitted)
+    m.update(
+        {
+            "p_abandon": _ratio(k.n_abandoned, k.n_admitted),
+            "p_blocked": _ratio(k.n_blocked, k.n_arrivals),
+            "mean_queue": k.queue_area / h,
+            "mean_in_system": k.system_area / h,
+            "mean_sojourn": _ratio(k.sum_sojourn, k.n_completed),
+            "mean_service": _ratio(k.sum_service, k.n_completed),
+        }
+    )
+    return m
+
+
+def _order_like(metrics: dict[str, float], template: dict[str, float]) -> dict[str, float]:
+    order = [m for m in template if m in metrics] + [m for m in metrics if m not in template]
+    return {m: metrics[m] for m in order}
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def simulate(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, dict[str, float]]:
+    """Run one replication and return its metrics ``{scope: {metric: value}}``."""
+    return ServiceNetwork(scenario, seed, replication).run()
