@@ -48,5 +48,5 @@ def run(
     scn = load_scenario(scenario)
     _check_count("replications", replications, 1)
     _check_count("seed", seed, 0)
-    runs = [simulate(scn, seed, r) for r in range(replications)]
-    return Results(scn, seed, runs, tuple(range(replications)))
+    records = [simulate(scn, seed, r) for r in range(replications)]
+    return Results(scn, seed, records)

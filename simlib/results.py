@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simlib.engine import ReplicationRecord
 from simlib.metrics import t_interval
 from simlib.scenario import Scenario
 
@@ -31,23 +32,25 @@ class Results:
     scenario: Scenario
     #: Root seed of the experiment.
     seed: int
-    #: Metrics of each replication, in replication order.
-    runs: Sequence[Metrics] = field(repr=False)
-    #: Replication numbers (the ``r`` in the seed sequence) of ``runs``.
-    replication_ids: Sequence[int] = field(default=(), repr=False)
+    #: What each replication produced, in replication order.
+    records: Sequence[ReplicationRecord] = field(repr=False)
+
+    @property
+    def runs(self) -> list[Metrics]:
+        """Whole-window metrics ``{scope: {metric: value}}`` of each replication."""
+        return [r.metrics for r in self.records]
 
     @property
     def n_replications(self) -> int:
         """Number of replications."""
-        return len(self.runs)
+        return len(self.records)
 
     def replications(self) -> pd.DataFrame:
         """One row per replication × scope × metric: ``replication, scope, metric, value``."""
-        ids = list(self.replication_ids) or list(range(len(self.runs)))
         rows = [
-            (rep, scope, metric, value)
-            for rep, run in zip(ids, self.runs, strict=True)
-            for scope, metrics in run.items()
+            (record.replication, scope, metric, value)
+            for record in self.records
+            for scope, metrics in record.metrics.items()
             for metric, value in metrics.items()
         ]
         return pd.DataFrame(rows, columns=["replication", "scope", "metric", "value"])

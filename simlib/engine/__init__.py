@@ -5,6 +5,6 @@ the random streams; it imports no pandas and no plotting code. One call to
 :func:`simulate` runs one replication and returns plain dictionaries.
 """
 
-from simlib.engine.network import ServiceNetwork, simulate
+from simlib.engine.network import ReplicationRecord, ServiceNetwork, simulate
 
-__all__ = ["ServiceNetwork", "simulate"]
+__all__ = ["ReplicationRecord", "ServiceNetwork", "simulate"]

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any
@@ -39,7 +40,62 @@ from simlib.distributions import Exponential, Uniform
 from simlib.rng import BlockSampler, StreamFactory
 from simlib.scenario import EXIT, CustomerClass, Scenario, Station
 
-__all__ = ["ServiceNetwork", "simulate"]
+__all__ = ["ServiceNetwork", "ReplicationRecord", "simulate"]
+
+Metrics = dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class ReplicationRecord:
+    """Everything one replication produced, in plain Python types.
+
+    This is the unit that executors move between processes and that result
+    stores write to disk, so it converts losslessly to and from flat rows.
+    """
+
+    #: Replication number ``r`` (with the experiment's seed it fixes the random streams).
+    replication: int
+    #: ``{scope: {metric: value}}`` over the whole observed window.
+    metrics: Metrics
+    #: Per-interval metrics: ``(start, end, {scope: {metric: value}})`` in observed time.
+    intervals: tuple[tuple[float, float, Metrics], ...] = ()
+
+    def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
+        """Flat rows ``(replication, start, end, scope, metric, value)``.
+
+        Whole-window metrics have ``start = end = NaN``.
+        """
+        nan = math.nan
+        rows = [
+            (self.replication, nan, nan, scope, metric, value)
+            for scope, metrics in self.metrics.items()
+            for metric, value in metrics.items()
+        ]
+        for start, end, block in self.intervals:
+            rows.extend(
+                (self.replication, start, end, scope, metric, value)
+                for scope, metrics in block.items()
+                for metric, value in metrics.items()
+            )
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ReplicationRecord:
+        """Rebuild a record from :meth:`to_rows` output (order preserved)."""
+        replication = None
+        metrics: Metrics = {}
+        blocks: dict[tuple[float, float], Metrics] = {}
+        for rep, start, end, scope, metric, value in rows:
+            replication = int(rep)
+            if isinstance(start, float) and math.isnan(start):
+                metrics.setdefault(scope, {})[metric] = float(value)
+            else:
+                block = blocks.setdefault((float(start), float(end)), {})
+                block.setdefault(scope, {})[metric] = float(value)
+        if replication is None:
+            raise ValueError("no rows to rebuild a replication record from")
+        intervals = tuple((a, b, m) for (a, b), m in blocks.items())
+        return cls(replication, metrics, intervals)
 
 # Why a customer left the system.
 _COMPLETED, _ABANDONED, _BLOCKED = 0, 1, 2
@@ -616,6 +672,7 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def simulate(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, dict[str, float]]:
-    """Run one replication and return its metrics ``{scope: {metric: value}}``."""
-    return ServiceNetwork(scenario, seed, replication).run()
+def simulate(scenario: Scenario, seed: int, replication: int = 0) -> ReplicationRecord:
+    """Run replication ``replication`` of an experiment with root ``seed``."""
+    metrics = ServiceNetwork(scenario, seed, replication).run()
+    return ReplicationRecord(replication, metrics)
