@@ -1,0 +1,99 @@
+"""Calibration: from real (or simulated) call logs to fitted inputs and scenarios.
+
+The workflow, one module per step:
+
+1. :mod:`~simlib.calibrate.ingest` - map a raw log's columns
+   (:class:`ColumnMap`) and validate it into a call table and the shared
+   event layout (DESIGN.md §Event logs); :func:`load_bank` /
+   :func:`ingest_bank` give the bundled "Anonymous Bank" month (Feb 1999).
+2. :mod:`~simlib.calibrate.arrivals` - arrival-rate profiles per interval and
+   day type with Poisson bands; tests of the Poisson assumption
+   (Brown et al., 2005).
+3. :mod:`~simlib.calibrate.service` - maximum-likelihood service-time fits
+   (lognormal, gamma, exponential, Weibull) ranked by AIC.
+4. :mod:`~simlib.calibrate.patience` - patience from censored waits:
+   Kaplan-Meier (1958), hazard, exponential MLE, the Erlang-A relation
+   (Mandelbaum & Zeltyn).
+5. :mod:`~simlib.calibrate.staffing` - agents on duty per interval.
+6. :mod:`~simlib.calibrate.scenario` - :func:`calibrate` runs all of the
+   above; :func:`to_scenario` writes a §Scenario dict (fitted or trace-driven).
+
+:func:`calls_from_events` extracts arrivals, waits, abandonments and service
+times from any event table, so a simulated trace is fitted back with the same
+code (:func:`fit_from_events`). Plots live in :mod:`simlib.calibrate.plots`
+(imported on demand, so that matplotlib is not loaded by the estimators).
+"""
+
+from simlib.calibrate.arrivals import (
+    ISRAEL_DAY_TYPES,
+    WESTERN_DAY_TYPES,
+    Dispersion,
+    PoissonTest,
+    arrival_profile,
+    daily_dispersion,
+    day_types,
+    poisson_test,
+    profile_by_day_type,
+)
+from simlib.calibrate.events import EVENTS, calls_from_events, events_from_calls
+from simlib.calibrate.ingest import (
+    BANK_CSV,
+    BANK_MAPPING,
+    ColumnMap,
+    IngestError,
+    IngestResult,
+    ingest,
+    ingest_bank,
+    load_bank,
+    read_log,
+)
+from simlib.calibrate.patience import (
+    ErlangACheck,
+    PatienceFit,
+    erlang_a_check,
+    hazard_table,
+    patience,
+)
+from simlib.calibrate.scenario import Calibration, calibrate, fit_from_events, to_scenario
+from simlib.calibrate.service import DistFit, ServiceFit, fit_service, fit_service_by_class
+from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
+
+__all__ = [
+    "BANK_CSV",
+    "BANK_MAPPING",
+    "EVENTS",
+    "ISRAEL_DAY_TYPES",
+    "WESTERN_DAY_TYPES",
+    "Calibration",
+    "ColumnMap",
+    "Dispersion",
+    "DistFit",
+    "ErlangACheck",
+    "IngestError",
+    "IngestResult",
+    "PatienceFit",
+    "PoissonTest",
+    "ServiceFit",
+    "agents_on_duty",
+    "arrival_profile",
+    "calibrate",
+    "calls_from_events",
+    "daily_dispersion",
+    "day_types",
+    "erlang_a_check",
+    "events_from_calls",
+    "fit_from_events",
+    "fit_service",
+    "fit_service_by_class",
+    "hazard_table",
+    "ingest",
+    "ingest_bank",
+    "load_bank",
+    "patience",
+    "poisson_test",
+    "profile_by_day_type",
+    "read_log",
+    "shifts_from_staffing",
+    "to_scenario",
+    "typical_staffing",
+]

@@ -1,0 +1,161 @@
+"""Figures for calibration: QQ plots, survival and hazard of patience, rate profiles.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without
+pyplot (so nothing is shown and no global figure state is touched); a
+notebook displays it or saves it to ``figures/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simlib.calibrate.patience import ErlangACheck, PatienceFit
+from simlib.calibrate.service import ServiceFit
+
+__all__ = ["qq_plot", "survival_plot", "hazard_plot", "profile_plot", "erlang_a_plot"]
+
+
+def qq_plot(
+    fit: ServiceFit,
+    dists: Sequence[str] | None = None,
+    *,
+    log: bool = True,
+    max_points: int = 2000,
+    unit: str = "s",
+) -> Figure:
+    """Quantile-quantile plots of the data against each fitted distribution.
+
+    Parameters
+    ----------
+    fit
+        Output of :func:`~simlib.calibrate.fit_service`.
+    dists
+        Distributions to show (default all fitted, best first).
+    log
+        Logarithmic axes (service times span orders of magnitude).
+    max_points
+        Plot at most this many evenly spaced quantiles.
+    unit
+        Axis label unit of the durations.
+    """
+    names = list(dists) if dists is not None else list(fit.table["dist"])
+    fig = Figure(figsize=(3.2 * len(names), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    x = fit.data
+    idx = np.unique(np.linspace(0, x.size - 1, min(max_points, x.size)).astype(int))
+    probs = (idx + 0.5) / x.size
+    for ax, name in zip(axes, names, strict=True):
+        d = fit.fits[name]
+        theo = d.frozen().ppf(probs)
+        ax.scatter(theo, x[idx], s=4, alpha=0.6)
+        lo, hi = max(min(theo.min(), x.min()), 1e-9), max(theo.max(), x.max())
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        if log:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        best = " (best)" if name == fit.best else ""
+        ax.set_title(f"{name}{best}\nAIC {d.aic:.0f}, KS {d.ks:.3f}", fontsize=9)
+        ax.set_xlabel(f"fitted quantile [{unit}]")
+    axes[0].set_ylabel(f"observed quantile [{unit}]")
+    return fig
+
+
+def survival_plot(fit: PatienceFit, *, unit: str = "s", show_exponential: bool = True) -> Figure:
+    """Kaplan–Meier survival of patience with its band and the exponential fit."""
+    fig = Figure(figsize=(5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    s = fit.survival
+    ax.step(s["time"], s["survival"], where="post", label="Kaplan–Meier")
+    ax.fill_between(s["time"], s["ci_low"], s["ci_high"], step="post", alpha=0.25)
+    if show_exponential:
+        t = np.linspace(0, float(s["time"].max()), 200)
+        ax.plot(t, np.exp(-t / fit.mean), ls="--", label=f"exponential, mean {fit.mean:.0f} {unit}")
+    ax.set_xlabel(f"patience [{unit}]")
+    ax.set_ylabel("P(patience > t)")
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    return fig
+
+
+def hazard_plot(fit: PatienceFit, *, unit: str = "s") -> Figure:
+    """Binned abandonment hazard with the constant hazard of the exponential MLE."""
+    fig = Figure(figsize=(5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    h = fit.hazard
+    ax.bar(
+        h["start"],
+        h["hazard"],
+        width=h["end"] - h["start"],
+        align="edge",
+        alpha=0.7,
+        label="abandonments ÷ time at risk",
+    )
+    ax.axhline(fit.rate, color="black", ls="--", label=f"exponential MLE 1/{fit.mean:.0f} {unit}")
+    ax.set_xlabel(f"time in queue [{unit}]")
+    ax.set_ylabel(f"hazard [1/{unit}]")
+    ax.legend()
+    return fig
+
+
+def profile_plot(
+    profiles: pd.DataFrame | Mapping[str, pd.DataFrame],
+    *,
+    per: float = 3600.0,
+    per_label: str = "hour",
+) -> Figure:
+    """Arrival-rate profile(s) with confidence bands.
+
+    Parameters
+    ----------
+    profiles
+        One :func:`~simlib.calibrate.arrival_profile` table, or label → table.
+    per
+        Rates are shown per this many seconds (default per hour).
+    per_label
+        Its name on the axis.
+    """
+    if isinstance(profiles, pd.DataFrame):
+        profiles = {"": profiles}
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for label, p in profiles.items():
+        x = np.r_[p["start"].to_numpy(), p["end"].iloc[-1]] / 3600.0
+        rate = np.r_[p["rate"].to_numpy(), p["rate"].iloc[-1]] * per
+        ax.step(x, rate, where="post", label=label or None)
+        ax.fill_between(
+            x,
+            np.r_[p["ci_low"], p["ci_low"].iloc[-1]] * per,
+            np.r_[p["ci_high"], p["ci_high"].iloc[-1]] * per,
+            step="post",
+            alpha=0.2,
+        )
+    ax.set_xlabel("time of day [h]")
+    ax.set_ylabel(f"arrivals per {per_label}")
+    ax.set_xlim(0, 24)
+    if any(profiles):
+        ax.legend()
+    return fig
+
+
+def erlang_a_plot(check: ErlangACheck, *, unit: str = "s") -> Figure:
+    """P(abandon) against mean wait per interval, with the line 1/mean patience."""
+    fig = Figure(figsize=(5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    t = check.table
+    ax.scatter(t["mean_wait"], t["p_abandon"], s=10 + 40 * t["n"] / t["n"].max())
+    x = np.linspace(0, float(t["mean_wait"].max()) * 1.05, 50)
+    ax.plot(
+        x,
+        x / check.mean_patience,
+        color="black",
+        ls="--",
+        label=f"E[wait] / {check.mean_patience:.0f} {unit} (patience MLE)",
+    )
+    ax.set_xlabel(f"mean wait [{unit}]")
+    ax.set_ylabel("P(abandon)")
+    ax.legend()
+    return fig

@@ -1,0 +1,270 @@
+"""Service-time fitting by maximum likelihood.
+
+Four positive distributions are fitted by maximum likelihood with
+:mod:`scipy.stats` (location fixed at 0): lognormal, gamma, exponential and
+Weibull. They are compared by AIC (``2·k − 2·log L``, ``k`` the number of
+free parameters); the Kolmogorov–Smirnov statistic against the fitted
+distribution is reported as a measure of fit (its p-value would be too
+optimistic because the parameters were estimated from the same data, so none
+is given). Brown et al. (2005) found call-centre service times close to
+lognormal; the bank data bear this out.
+
+Durations of zero cannot be fitted by the continuous positive distributions
+(the lognormal and Weibull likelihoods vanish or diverge there); they are
+dropped and counted (the bank log records seconds, and has 85 zero services).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "DISTS",
+    "SCENARIO_DISTS",
+    "DistFit",
+    "ServiceFit",
+    "fit_service",
+    "fit_service_by_class",
+]
+
+#: Candidate distributions: name → scipy.stats family.
+DISTS: Mapping[str, stats.rv_continuous] = {
+    "lognormal": stats.lognorm,
+    "gamma": stats.gamma,
+    "exponential": stats.expon,
+    "weibull": stats.weibull_min,
+}
+
+#: Fitted families a §Scenario ``service`` entry can express (it has no Weibull).
+SCENARIO_DISTS = ("lognormal", "gamma", "exponential")
+
+
+@dataclass(frozen=True)
+class DistFit:
+    """One fitted distribution.
+
+    Attributes
+    ----------
+    dist
+        Name (``lognormal``, ``gamma``, ``exponential``, ``weibull``).
+    params
+        scipy.stats shape/scale parameters (location is 0), e.g. ``{"s": …, "scale": …}``.
+    loglik, aic, ks
+        Log-likelihood, AIC, and KS statistic against the data.
+    mean, cv
+        Mean (seconds, or the unit of the data) and coefficient of variation of
+        the fitted distribution.
+    """
+
+    dist: str
+    params: Mapping[str, float]
+    loglik: float
+    aic: float
+    ks: float
+    mean: float
+    cv: float
+
+    def frozen(self) -> stats.rv_continuous:
+        """The fitted scipy.stats distribution (e.g. for ``ppf`` in QQ plots)."""
+        return DISTS[self.dist](**self.params)
+
+    def spec(self) -> dict[str, object]:
+        """The §Scenario distribution dict: ``{dist, mean}`` or ``{dist, mean, cv}``.
+
+        Raises
+        ------
+        ValueError
+            For the Weibull, which §Scenario has no entry for.
+        """
+        if self.dist == "exponential":
+            return {"dist": "exponential", "mean": self.mean}
+        if self.dist in SCENARIO_DISTS:
+            return {"dist": self.dist, "mean": self.mean, "cv": self.cv}
+        raise ValueError(f"{self.dist}: not a §Scenario distribution; use one of {SCENARIO_DISTS}")
+
+
+@dataclass(frozen=True)
+class ServiceFit:
+    """Result of :func:`fit_service`.
+
+    Attributes
+    ----------
+    best
+        Name of the distribution with the smallest AIC.
+    table
+        One row per distribution: ``dist, aic, loglik, ks, mean, cv, n,
+        params`` sorted by AIC.
+    fits
+        Name → :class:`DistFit`.
+    n
+        Durations fitted.
+    n_dropped
+        Durations dropped (zero, or below ``min_duration``).
+    data
+        The fitted durations, sorted (for QQ plots).
+    """
+
+    best: str
+    table: pd.DataFrame
+    fits: Mapping[str, DistFit]
+    n: int
+    n_dropped: int
+    data: np.ndarray = field(repr=False)
+
+    @property
+    def best_fit(self) -> DistFit:
+        """The :class:`DistFit` of :attr:`best`."""
+        return self.fits[self.best]
+
+    @property
+    def best_scenario(self) -> DistFit:
+        """The best fit (by AIC) among the families §Scenario can express."""
+        for name in self.table["dist"]:
+            if name in SCENARIO_DISTS:
+                return self.fits[name]
+        raise ValueError(f"none of {list(self.table['dist'])} is a §Scenario distribution")
+
+
+def _fit_one(name: str, x: np.ndarray, logx: np.ndarray) -> DistFit:
+    if name == "lognormal":
+        # Closed-form MLE: mean and (biased) sd of log x.
+        mu, s = float(logx.mean()), float(logx.std())
+        params = {"s": s, "scale": float(np.exp(mu))}
+    elif name == "exponential":
+        params = {"scale": float(x.mean())}
+    elif name == "gamma":
+        a, _, scale = stats.gamma.fit(x, floc=0)
+        params = {"a": float(a), "scale": float(scale)}
+    else:
+        c, _, scale = stats.weibull_min.fit(x, floc=0)
+        params = {"c": float(c), "scale": float(scale)}
+    dist = DISTS[name](**params)
+    loglik = float(dist.logpdf(x).sum())
+    k = len(params)
+    mean, var = (float(v) for v in dist.stats(moments="mv"))
+    ks = float(stats.kstest(x, dist.cdf).statistic)
+    return DistFit(
+        dist=name,
+        params=params,
+        loglik=loglik,
+        aic=2 * k - 2 * loglik,
+        ks=ks,
+        mean=mean,
+        cv=float(np.sqrt(var) / mean),
+    )
+
+
+def fit_service(
+    durations: Sequence[float] | np.ndarray,
+    dists: Sequence[str] = tuple(DISTS),
+    *,
+    min_duration: float = 0.0,
+) -> ServiceFit:
+    """Fit service-time distributions by maximum likelihood and rank them by AIC.
+
+    Parameters
+    ----------
+    durations
+        Service times (seconds, or any unit: the fitted means are in the same
+        unit). NaN values are ignored; zeros are dropped and counted.
+    dists
+        Candidates among ``lognormal, gamma, exponential, weibull``.
+    min_duration
+        Durations below this (same unit) are dropped and counted with the
+        zeros, e.g. 10 s to set aside the spike of very short bank calls that
+        Brown et al. (2005) treat separately. Default 0: only zeros are dropped.
+
+    Returns
+    -------
+    ServiceFit
+        ``.best`` (name), ``.table`` (``dist, aic, …``), ``.fits``.
+
+    Raises
+    ------
+    ValueError
+        Negative durations, fewer than 2 positive durations, or an unknown
+        distribution name.
+    """
+    unknown = [d for d in dists if d not in DISTS]
+    if unknown or not dists:
+        raise ValueError(f"dists: unknown {unknown}; choose from {list(DISTS)}")
+    x = np.asarray(durations, dtype=float).ravel()
+    x = x[~np.isnan(x)]
+    neg = x < 0
+    if neg.any():
+        raise ValueError(
+            f"durations: {int(neg.sum())} negative value(s), e.g. {x[neg][:3].tolist()}"
+        )
+    if np.isinf(x).any():
+        raise ValueError("durations: must be finite")
+    keep = (x > 0) & (x >= min_duration)
+    n_zero = int((~keep).sum())
+    x = np.sort(x[keep])
+    if x.size < 2 or np.ptp(x) == 0:
+        raise ValueError(
+            f"durations: need at least 2 distinct positive values, got {x.size} value(s)"
+        )
+    logx = np.log(x)
+    fits = {name: _fit_one(name, x, logx) for name in dists}
+    table = (
+        pd.DataFrame(
+            [
+                {
+                    "dist": f.dist,
+                    "aic": f.aic,
+                    "loglik": f.loglik,
+                    "ks": f.ks,
+                    "mean": f.mean,
+                    "cv": f.cv,
+                    "n": int(x.size),
+                    "params": dict(f.params),
+                }
+                for f in fits.values()
+            ]
+        )
+        .sort_values("aic", kind="stable")
+        .reset_index(drop=True)
+    )
+    return ServiceFit(
+        best=str(table["dist"].iloc[0]),
+        table=table,
+        fits=fits,
+        n=int(x.size),
+        n_dropped=n_zero,
+        data=x,
+    )
+
+
+def fit_service_by_class(
+    calls: pd.DataFrame, *, min_n: int = 30, dists: Sequence[str] = tuple(DISTS)
+) -> dict[str, ServiceFit]:
+    """Fit service times per customer class (see :func:`fit_service`).
+
+    Parameters
+    ----------
+    calls
+        Call table with ``class`` and ``service`` (seconds).
+    min_n
+        Classes with fewer positive service times get the pooled fit (all
+        classes together), so that a rare class does not get a wild estimate.
+    dists
+        Candidate distributions.
+
+    Returns
+    -------
+    dict
+        Class name → :class:`ServiceFit`; the key ``"*"`` holds the pooled fit.
+    """
+    service = calls["service"].to_numpy(dtype=float)
+    pooled = fit_service(service, dists)
+    out: dict[str, ServiceFit] = {"*": pooled}
+    for cls, sub in calls.groupby("class", sort=True, observed=True):
+        s = sub["service"].to_numpy(dtype=float)
+        n_pos = int((s > 0).sum())
+        out[str(cls)] = fit_service(s, dists) if n_pos >= min_n else pooled
+    return out
