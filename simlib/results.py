@@ -59,6 +59,46 @@ class Results:
         """Mean, std, ``level`` t-interval and n for every (scope, metric)."""
         return summarise(self.runs, level)
 
+    def intervals(self, period: float | None = None, level: float = 0.95) -> pd.DataFrame:
+        """Metrics per time interval of the observed window, over replications.
+
+        Columns ``start, end, scope, metric, mean, std, ci_low, ci_high, n``.
+        Intervals are recorded during the run (``simlib.run(..., interval=P)``);
+        ``period`` may be omitted, or must equal the recorded one.
+        """
+        recorded = [r for r in self.records if r.intervals]
+        if not recorded:
+            raise ValueError(
+                "no per-interval metrics were recorded: run with interval=PERIOD "
+                "(e.g. simlib.run(scenario, ..., interval=30))"
+            )
+        first = recorded[0].intervals[0]
+        length = first[1] - first[0]
+        if period is not None and abs(period - length) > 1e-9 * max(1.0, length):
+            raise ValueError(
+                f"intervals of {period:g} were asked for, but this run recorded {length:g}; "
+                f"run again with interval={period:g}"
+            )
+        rows = []
+        for i, (start, end, block) in enumerate(recorded[0].intervals):
+            for scope, metrics in block.items():
+                for metric in metrics:
+                    iv = t_interval([r.intervals[i][2][scope][metric] for r in recorded], level)
+                    rows.append((start, end, scope, metric, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
+        return pd.DataFrame(rows, columns=["start", "end", *SUMMARY_COLUMNS])
+
+    def trace(self) -> pd.DataFrame:
+        """The event log of the traced replications (DESIGN.md §Event logs).
+
+        Columns ``replication, customer, class, station, event, time`` (time in
+        observed time units; negative during the warm-up), sorted by replication and time.
+        """
+        traced = [r for r in self.records if r.events is not None]
+        if not traced:
+            raise ValueError("no event trace was recorded: run with trace=True")
+        rows = [(r.replication, *event) for r in traced for event in r.events]
+        return pd.DataFrame(rows, columns=["replication", "customer", "class", "station", "event", "time"])
+
     def value(self, scope: str, metric: str) -> float:
         """Mean over replications of one metric (a shortcut for notebooks)."""
         return t_interval([run[scope][metric] for run in self.runs]).mean

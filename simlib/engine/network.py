@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any
@@ -59,11 +59,14 @@ class ReplicationRecord:
     metrics: Metrics
     #: Per-interval metrics: ``(start, end, {scope: {metric: value}})`` in observed time.
     intervals: tuple[tuple[float, float, Metrics], ...] = ()
+    #: Event log rows ``(customer, class, station, event, time)`` when a trace was asked for.
+    events: tuple[tuple[int, str, str, str, float], ...] | None = field(default=None, compare=False)
 
     def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
         """Flat rows ``(replication, start, end, scope, metric, value)``.
 
-        Whole-window metrics have ``start = end = NaN``.
+        Whole-window metrics have ``start = end = NaN``. The event log is not
+        part of the rows (traces are for inspection, not for result stores).
         """
         nan = math.nan
         rows = [
@@ -120,6 +123,7 @@ class _Customer:
     """One customer's state while in the system."""
 
     __slots__ = (
+        "ident",
         "kind",
         "t_arrive",
         "counted",
@@ -137,7 +141,8 @@ class _Customer:
         "late",
     )
 
-    def __init__(self, kind: _ClassState, now: float, counted: bool) -> None:
+    def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
+        self.ident = ident
         self.kind = kind
         self.t_arrive = now
         self.counted = counted
@@ -230,10 +235,19 @@ class ServiceNetwork:
         counted customers finish, as a multiple of the horizon. Customers
         still present then are censored (their time so far counts in the
         time-averages; their outcome counts nowhere).
+    record
+        Keep one record per visit and per customer (needed for per-interval
+        metrics and event traces); off by default so long runs stay in
+        bounded memory.
     """
 
     def __init__(
-        self, scenario: Scenario, seed: int, replication: int = 0, drain_limit: float = 1.0
+        self,
+        scenario: Scenario,
+        seed: int,
+        replication: int = 0,
+        drain_limit: float = 1.0,
+        record: bool = False,
     ) -> None:
         self.scenario = scenario
         #: The SimPy clock; attach extra processes here before :meth:`run`.
@@ -248,6 +262,13 @@ class ServiceNetwork:
         self.stations = [_StationState(s, i) for i, s in enumerate(scenario.stations)]
         by_name = {s.name: s for s in self.stations}
         self._sequence = count()
+        self._idents = count()
+        #: Per-visit records ``(customer, class, station, t_in, t_start, t_end, outcome)``
+        #: in simulation time (t_start is NaN for abandoned and blocked visits).
+        self.visits: list[tuple] | None = [] if record else None
+        #: Per-customer records ``(customer, class, t_arrive, t_leave, outcome,
+        #: wait_total, service_total, waited, late)``.
+        self.departures: list[tuple] | None = [] if record else None
         self.present: set[_Customer] = set()
         self.outstanding = 0
         self.draining = False
@@ -365,7 +386,7 @@ class ServiceNetwork:
     def _new_customer(self, k: _ClassState) -> None:
         now = self.env._now
         counted = self.window_start <= now < self.window_end
-        c = _Customer(k, now, counted)
+        c = _Customer(next(self._idents), k, now, counted)
         self.present.add(c)
         if counted:
             k.n_arrivals += 1
@@ -391,6 +412,8 @@ class ServiceNetwork:
         elif st.n_waiting >= st.queue_limit:
             if counted:
                 st.n_blocked += 1
+            if self.visits is not None:
+                self.visits.append((c.ident, c.kind.index, st.index, now, math.nan, now, _BLOCKED))
             self._leave(c, now, _BLOCKED)
         else:
             st.n_waiting += 1
@@ -458,6 +481,8 @@ class ServiceNetwork:
             st.sum_wait_served += t_start - t_in
         if self.window_start <= now <= self.window_end:
             st.n_done_in_window += 1
+        if self.visits is not None:
+            self.visits.append((c.ident, c.kind.index, st.index, t_in, t_start, now, _COMPLETED))
         if st.n_waiting and st.busy < st.capacity:
             self._serve_next(st, now)
         # Where next: the class's fixed route, else the station's routing table.
@@ -501,11 +526,18 @@ class ServiceNetwork:
             st.n_abandoned += 1
             st.sum_wait += wait
             st.n_waited += 1
+        if self.visits is not None:
+            self.visits.append((c.ident, c.kind.index, st.index, c.t_in, math.nan, now, _ABANDONED))
         self._leave(c, now, _ABANDONED)
 
     def _leave(self, c: _Customer, now: float, outcome: int) -> None:
         self.present.discard(c)
         k = c.kind
+        if self.departures is not None:
+            self.departures.append(
+                (c.ident, k.index, c.t_arrive, now, outcome, c.wait_total, c.service_total,
+                 c.waited, c.late)
+            )
         k.system_area += self._overlap(c.t_arrive, now)
         if outcome == _COMPLETED and self.window_start <= now <= self.window_end:
             k.n_done_in_window += 1
@@ -573,106 +605,130 @@ class ServiceNetwork:
 
     # ------------------------------------------------------------------ metrics
 
-    def _scheduled_server_time(self, spec: Station) -> float:
-        h = self.scenario.horizon
-        if spec.shifts is None:
-            assert spec.servers is not None
-            return spec.servers * h
-        return sum(s.servers * max(0.0, min(s.end, h) - s.start) for s in spec.shifts)
-
     def metrics(self) -> dict[str, dict[str, float]]:
         """Metrics of §Metrics for every station, class and the system."""
         h = self.scenario.horizon
         with_sl = self.scenario.service_level is not None
         out: dict[str, dict[str, float]] = {}
-        total_busy = total_scheduled = 0.0
+        busy = scheduled = 0.0
         for st in self.stations:
-            admitted = st.n_started + st.n_abandoned
-            scheduled = self._scheduled_server_time(st.spec)
-            total_busy += st.busy_area
-            total_scheduled += scheduled
-            m = {
-                "arrivals": float(st.n_arrivals),
-                "throughput": st.n_done_in_window / h,
-                "p_wait": _ratio(st.n_waited, admitted),
-                "mean_wait": _ratio(st.sum_wait, admitted),
-                "asa": _ratio(st.sum_wait_served, st.n_completed),
-            }
-            if with_sl:
-                m["service_level"] = _ratio(st.n_sl_ok, admitted)
-            m.update(
-                {
-                    "p_abandon": _ratio(st.n_abandoned, admitted),
-                    "p_blocked": _ratio(st.n_blocked, st.n_arrivals),
-                    "utilization": _ratio(st.busy_area, scheduled),
-                    "mean_queue": st.queue_area / h,
-                    "mean_in_system": (st.queue_area + st.busy_area) / h,
-                    "mean_sojourn": _ratio(st.sum_sojourn, st.n_completed),
-                    "mean_service": _ratio(st.sum_service, st.n_completed),
-                }
+            server_time = scheduled_server_time(st.spec, 0.0, h)
+            busy += st.busy_area
+            scheduled += server_time
+            out[st.name] = scope_metrics(
+                st, h, with_sl, admitted=st.n_started + st.n_abandoned,
+                in_system_area=st.queue_area + st.busy_area, scheduled=server_time,
             )
-            out[st.name] = m
-        totals = _ClassTotals()
+        totals = Tallies()
         for k in self.classes:
-            out[k.name] = _class_metrics(k, h, with_sl)
+            out[k.name] = scope_metrics(
+                k, h, with_sl, admitted=k.n_admitted, in_system_area=k.system_area
+            )
             totals.add(k)
-        system = _class_metrics(totals, h, with_sl)
-        system["utilization"] = _ratio(total_busy, total_scheduled)
-        out["system"] = _order_like(system, out[self.stations[0].name])
+        out["system"] = scope_metrics(
+            totals, h, with_sl, admitted=totals.n_admitted, in_system_area=totals.system_area,
+            scheduled=scheduled, busy_area=busy,
+        )
         return out
 
 
-class _ClassTotals:
-    """Sums of the class tallies: the system scope."""
+def scheduled_server_time(spec: Station, start: float, end: float) -> float:
+    """Server-time scheduled at a station over ``[start, end)`` of observed time."""
+    if spec.shifts is None:
+        assert spec.servers is not None
+        return spec.servers * (end - start)
+    return sum(
+        s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in spec.shifts
+    )
 
-    _FIELDS = (
+
+class Tallies:
+    """Customer tallies summed over classes (the system scope), or for one interval."""
+
+    FIELDS = (
         "n_arrivals n_blocked n_admitted n_waited n_sl_ok n_abandoned n_completed sum_wait "
         "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area"
     ).split()
 
-    def __init__(self) -> None:
-        for f in self._FIELDS:
-            setattr(self, f, 0)
+    def __init__(self, **values: float) -> None:
+        for f in self.FIELDS:
+            setattr(self, f, values.get(f, 0))
 
-    def add(self, k: _ClassState) -> None:
-        for f in self._FIELDS:
+    def add(self, k: Any) -> None:
+        """Add the tallies of ``k`` (anything with the same attributes)."""
+        for f in self.FIELDS:
             setattr(self, f, getattr(self, f) + getattr(k, f))
 
 
-def _class_metrics(k: Any, h: float, with_sl: bool) -> dict[str, float]:
-    """Customer-level metrics: waits and services are summed over the stations visited."""
+def scope_metrics(
+    t: Any,
+    duration: float,
+    with_sl: bool,
+    *,
+    admitted: float,
+    in_system_area: float,
+    scheduled: float | None = None,
+    busy_area: float | None = None,
+) -> dict[str, float]:
+    """The metrics of one scope from its tallies over an observation of ``duration``.
+
+    Station tallies count visits; class and system tallies count customers,
+    whose waits and services are summed over the stations they visited.
+    Utilization is reported where server time is known (stations, system).
+    """
     m = {
-        "arrivals": float(k.n_arrivals),
-        "throughput": k.n_done_in_window / h,
-        "p_wait": _ratio(k.n_waited, k.n_admitted),
-        "mean_wait": _ratio(k.sum_wait, k.n_admitted),
-        "asa": _ratio(k.sum_wait_served, k.n_completed),
+        "arrivals": float(t.n_arrivals),
+        "throughput": t.n_done_in_window / duration,
+        "p_wait": _ratio(t.n_waited, admitted),
+        "mean_wait": _ratio(t.sum_wait, admitted),
+        "asa": _ratio(t.sum_wait_served, t.n_completed),
     }
     if with_sl:
-        m["service_level"] = _ratio(k.n_sl_ok, k.n_admitted)
-    m.update(
-        {
-            "p_abandon": _ratio(k.n_abandoned, k.n_admitted),
-            "p_blocked": _ratio(k.n_blocked, k.n_arrivals),
-            "mean_queue": k.queue_area / h,
-            "mean_in_system": k.system_area / h,
-            "mean_sojourn": _ratio(k.sum_sojourn, k.n_completed),
-            "mean_service": _ratio(k.sum_service, k.n_completed),
-        }
-    )
+        m["service_level"] = _ratio(t.n_sl_ok, admitted)
+    m["p_abandon"] = _ratio(t.n_abandoned, admitted)
+    m["p_blocked"] = _ratio(t.n_blocked, t.n_arrivals)
+    if scheduled is not None:
+        busy = t.busy_area if busy_area is None else busy_area
+        m["utilization"] = _ratio(busy, scheduled)
+    m["mean_queue"] = t.queue_area / duration
+    m["mean_in_system"] = in_system_area / duration
+    m["mean_sojourn"] = _ratio(t.sum_sojourn, t.n_completed)
+    m["mean_service"] = _ratio(t.sum_service, t.n_completed)
     return m
-
-
-def _order_like(metrics: dict[str, float], template: dict[str, float]) -> dict[str, float]:
-    order = [m for m in template if m in metrics] + [m for m in metrics if m not in template]
-    return {m: metrics[m] for m in order}
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def simulate(scenario: Scenario, seed: int, replication: int = 0) -> ReplicationRecord:
-    """Run replication ``replication`` of an experiment with root ``seed``."""
-    metrics = ServiceNetwork(scenario, seed, replication).run()
-    return ReplicationRecord(replication, metrics)
+def simulate(
+    scenario: Scenario,
+    seed: int,
+    replication: int = 0,
+    interval: float | None = None,
+    trace: bool = False,
+) -> ReplicationRecord:
+    """Run replication ``replication`` of an experiment with root ``seed``.
+
+    Parameters
+    ----------
+    interval
+        When given, also compute the metrics per interval of this length
+        (time units) of the observed window.
+    trace
+        Also return the event log (one row per customer event, DESIGN.md §Event logs).
+    """
+    if interval is not None and not (interval > 0 and math.isfinite(interval)):
+        raise ValueError(f"interval must be a positive number of time units, got {interval!r}")
+    network = ServiceNetwork(scenario, seed, replication, record=interval is not None or trace)
+    metrics = network.run()
+    intervals: tuple = ()
+    events = None
+    if interval is not None or trace:
+        from simlib.engine.records import event_log, interval_metrics
+
+        if interval is not None:
+            intervals = interval_metrics(network, interval)
+        if trace:
+            events = event_log(network)
+    return ReplicationRecord(replication, metrics, intervals, events)
