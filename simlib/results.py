@@ -99,6 +99,33 @@ class Results:
         rows = [(r.replication, *event) for r in traced for event in r.events]
         return pd.DataFrame(rows, columns=["replication", "customer", "class", "station", "event", "time"])
 
+    def customers(self) -> pd.DataFrame:
+        """Experience of every observed customer (scenarios with a quality block).
+
+        One row per customer and replication with the SERVQUAL perceptions and
+        expectations (1–7), Brady–Cronin sub-dimensions and primary dimensions,
+        perceived quality, satisfaction and what happened (abandoned, blocked,
+        failed, recovered, complained, returns, wait); see
+        :mod:`simlib.experience`.
+        """
+        from simlib.engine.quality import CUSTOMER_COLUMNS
+
+        with_rows = [r for r in self.records if r.customers is not None]
+        if not with_rows:
+            raise ValueError("no customer experience was recorded: the scenario needs a quality block")
+        frames = [
+            pd.DataFrame(list(r.customers), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
+            for r in with_rows
+        ]
+        table = pd.concat(frames, ignore_index=True)
+        return table[["replication", *CUSTOMER_COLUMNS]]
+
+    def gaps(self) -> pd.DataFrame:
+        """The five gaps of the gap model for this run (see :mod:`simlib.quality.gaps`)."""
+        from simlib.quality.gaps import gaps
+
+        return gaps(self)
+
     def value(self, scope: str, metric: str) -> float:
         """Mean over replications of one metric (a shortcut for notebooks)."""
         return t_interval([run[scope][metric] for run in self.runs]).mean

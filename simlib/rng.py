@@ -30,7 +30,9 @@ from simlib.distributions import Distribution
 __all__ = ["STREAMS", "replication_seed", "StreamFactory", "BlockSampler"]
 
 #: Append-only: a stream's position is part of its identity.
-STREAMS: tuple[str, ...] = ("arrivals", "service", "patience", "routing", "quality", "retention")
+STREAMS: tuple[str, ...] = (
+    "arrivals", "service", "patience", "routing", "quality", "retention", "failures",
+)
 
 #: How many values a block sampler draws at once.
 BLOCK = 2048

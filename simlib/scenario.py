@@ -20,7 +20,7 @@ import copy
 import csv
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,16 @@ from simlib.distributions import (
     Triangular,
     Uniform,
 )
+from simlib.experience import (
+    Economics,
+    FailureSpec,
+    QualitySpec,
+    RetentionSpec,
+    StaffSpec,
+    parse_blocks,
+)
+from simlib.validation import Node as _Node
+from simlib.validation import ScenarioError, is_number, show
 
 __all__ = [
     "ScenarioError",
@@ -59,15 +69,6 @@ EXIT = "exit"
 
 #: Tolerance for routing probabilities summing to one.
 _PROB_TOL = 1e-6
-
-
-class ScenarioError(ValueError):
-    """An invalid scenario; the message is one line: ``key.path: problem``."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}" if path else problem)
 
 
 # --------------------------------------------------------------------------- specifications
@@ -217,6 +218,16 @@ class Scenario:
     #: station → {next station or "exit": probability}.
     routing: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     service_level: ServiceLevelTarget | None = None
+    #: Quality model (simlib.experience): expectations and perception parameters.
+    quality: QualitySpec | None = None
+    #: Staff attributes by station name.
+    staff: Mapping[str, StaffSpec] = field(default_factory=dict)
+    #: Service failures by station name.
+    failures: Mapping[str, FailureSpec] = field(default_factory=dict)
+    #: Whether and when customers come back.
+    retention: RetentionSpec | None = None
+    #: Revenue and costs.
+    economics: Economics | None = None
     #: The validated input as a plain dict (the scenario-file form).
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Folder that relative file names in the scenario are resolved against.
@@ -310,73 +321,10 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 # --------------------------------------------------------------------------- validation
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-class _Node:
-    """A mapping being validated, with its key path for error messages."""
-
-    def __init__(self, value: Any, path: str) -> None:
-        if not isinstance(value, Mapping):
-            raise ScenarioError(path, f"must be a mapping, got {_show(value)}")
-        self.value = value
-        self.path = path
-
-    def sub(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def check_keys(self, allowed: Sequence[str], required: Sequence[str] = ()) -> None:
-        for key in self.value:
-            if key not in allowed:
-                raise ScenarioError(
-                    self.sub(str(key)), f"unknown key (allowed: {', '.join(allowed)})"
-                )
-        for key in required:
-            if key not in self.value:
-                raise ScenarioError(self.sub(key), "is required")
-
-    def has(self, key: str) -> bool:
-        return key in self.value and self.value[key] is not None
-
-    def number(self, key: str, *, positive: bool = False, minimum: float | None = None) -> float:
-        x = self.value.get(key)
-        if not _is_number(x):
-            raise ScenarioError(self.sub(key), f"must be a number, got {_show(x)}")
-        if positive and x <= 0:
-            raise ScenarioError(self.sub(key), f"must be positive, got {_show(x)}")
-        if minimum is not None and x < minimum:
-            raise ScenarioError(self.sub(key), f"must be at least {minimum}, got {_show(x)}")
-        return float(x)
-
-    def integer(self, key: str, *, minimum: int) -> int:
-        x = self.value.get(key)
-        ok = isinstance(x, int) and not isinstance(x, bool) or (
-            isinstance(x, float) and x.is_integer()
-        )
-        if not ok or x < minimum:
-            kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise ScenarioError(self.sub(key), f"must be {kind}, got {_show(x)}")
-        return int(x)
-
-    def string(self, key: str, default: str | None = None) -> str:
-        x = self.value.get(key, default)
-        if not isinstance(x, str) or not x:
-            raise ScenarioError(self.sub(key), f"must be a non-empty string, got {_show(x)}")
-        return x
-
-
-def _show(x: Any) -> str:
-    if x is None:
-        return "nothing"
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
     """Numbers from one column of a CSV file, with row-numbered errors."""
     if not isinstance(file, str) or not file:
-        raise ScenarioError(path, f"file must be a path, got {_show(file)}")
+        raise ScenarioError(path, f"file must be a path, got {show(file)}")
     full = Path(file) if os.path.isabs(file) else Path(base_dir) / file
     if not full.is_file():
         raise ScenarioError(path, f"file not found: {full}")
@@ -428,7 +376,7 @@ def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distributi
     if kind not in DISTRIBUTIONS:
         raise ScenarioError(
             node.sub("dist"),
-            f"unknown distribution {_show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
+            f"unknown distribution {show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
         )
     if kind == "empirical":
         node.check_keys(("dist", "values", "file", "column"))
@@ -439,9 +387,9 @@ def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distributi
             if not isinstance(raw, list) or not raw:
                 raise ScenarioError(node.sub("values"), "must be a non-empty list of numbers")
             for i, x in enumerate(raw):
-                if not _is_number(x) or x < 0:
+                if not is_number(x) or x < 0:
                     raise ScenarioError(
-                        f"{node.sub('values')}[{i}]", f"must be a number >= 0, got {_show(x)}"
+                        f"{node.sub('values')}[{i}]", f"must be a number >= 0, got {show(x)}"
                     )
             return Empirical(tuple(float(x) for x in raw))
         if node.has("column") and not isinstance(value["column"], str):
@@ -494,8 +442,8 @@ def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arri
         if not isinstance(rates, list) or not rates:
             raise ScenarioError(prof.sub("rates"), "must be a non-empty list of rates")
         for i, r in enumerate(rates):
-            if not _is_number(r) or r < 0:
-                raise ScenarioError(f"{prof.sub('rates')}[{i}]", f"must be a rate >= 0, got {_show(r)}")
+            if not is_number(r) or r < 0:
+                raise ScenarioError(f"{prof.sub('rates')}[{i}]", f"must be a rate >= 0, got {show(r)}")
         if not any(r > 0 for r in rates):
             raise ScenarioError(prof.sub("rates"), "at least one rate must be positive")
         return Arrivals(profile=RateProfile(period, tuple(float(r) for r in rates)))
@@ -516,7 +464,7 @@ def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arri
 
 def _parse_shifts(value: Any, path: str, horizon: float) -> tuple[Shift, ...]:
     if not isinstance(value, list) or not value:
-        raise ScenarioError(path, f"must be a non-empty list of shifts, got {_show(value)}")
+        raise ScenarioError(path, f"must be a non-empty list of shifts, got {show(value)}")
     shifts = []
     for i, raw in enumerate(value):
         node = _Node(raw, f"{path}[{i}]")
@@ -575,6 +523,11 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             "stations",
             "routing",
             "targets",
+            "quality",
+            "staff",
+            "failures",
+            "retention",
+            "economics",
         ),
         required=("horizon", "classes", "stations"),
     )
@@ -621,7 +574,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         if "priority" in raw:
             x = raw["priority"]
             if not isinstance(x, int) or isinstance(x, bool):
-                raise ScenarioError(node.sub("priority"), f"must be an integer, got {_show(x)}")
+                raise ScenarioError(node.sub("priority"), f"must be an integer, got {show(x)}")
             priority = x
         route = None
         if node.has("route"):
@@ -632,7 +585,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                 if s not in station_names:
                     raise ScenarioError(
                         f"{node.sub('route')}[{j}]",
-                        f"unknown station {_show(s)} (stations: {', '.join(station_names)})",
+                        f"unknown station {show(s)} (stations: {', '.join(station_names)})",
                     )
             route = tuple(r)
         classes.append(CustomerClass(cname, arrivals, patience, priority, route))
@@ -712,7 +665,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         discipline = raw.get("discipline", "fifo")
         if discipline not in ("fifo", "priority"):
             raise ScenarioError(
-                node.sub("discipline"), f"must be fifo or priority, got {_show(discipline)}"
+                node.sub("discipline"), f"must be fifo or priority, got {show(discipline)}"
             )
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline)
@@ -731,6 +684,10 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                 raise ScenarioError(sl.sub("target"), f"must be a share <= 1, got {share}")
             target = ServiceLevelTarget(threshold, share)
 
+    blocks = parse_blocks(
+        data, class_names, station_names, time_unit, parse_distribution, base_dir
+    )
+
     return Scenario(
         name=name,
         classes=tuple(classes),
@@ -741,6 +698,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         description=description,
         routing=routing,
         service_level=target,
+        **blocks,
         source=copy.deepcopy(dict(data)),
         base_dir=base_dir,
     )

@@ -61,6 +61,9 @@ class ReplicationRecord:
     intervals: tuple[tuple[float, float, Metrics], ...] = ()
     #: Event log rows ``(customer, class, station, event, time)`` when a trace was asked for.
     events: tuple[tuple[int, str, str, str, float], ...] | None = field(default=None, compare=False)
+    #: Experience rows of the observed customers (``simlib.engine.quality.CUSTOMER_COLUMNS``)
+    #: when the scenario has a quality block.
+    customers: tuple[tuple, ...] | None = field(default=None, compare=False)
 
     def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
         """Flat rows ``(replication, start, end, scope, metric, value)``.
@@ -139,6 +142,7 @@ class _Customer:
         "service_total",
         "waited",
         "late",
+        "q",
     )
 
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
@@ -153,6 +157,8 @@ class _Customer:
         self.late = False
         self.patience_event: Event | None = None
         self.waiting = False
+        #: Quality-model state (simlib.engine.quality), None when the model is off.
+        self.q: Any = None
 
 
 class _ClassState:
@@ -202,9 +208,12 @@ class _StationState:
         self.route_cum: tuple[float, ...] = ()
         self.route_to: tuple[_StationState | None, ...] = (None,)
         self.route_draw: BlockSampler | None = None
+        #: Service-time multiplier from staff attributes (None = no staff block).
+        self.speed: float | None = None
         # Tallies over visits that start in the observed window.
         self.n_arrivals = 0
         self.n_blocked = 0
+        self.n_failed = 0
         self.n_started = 0
         self.n_waited = 0
         self.n_sl_ok = 0
@@ -269,6 +278,8 @@ class ServiceNetwork:
         #: Per-customer records ``(customer, class, t_arrive, t_leave, outcome,
         #: wait_total, service_total, waited, late)``.
         self.departures: list[tuple] | None = [] if record else None
+        #: Customers who came back (retention), for the event log's ``return`` events.
+        self.returning: set[int] = set()
         self.present: set[_Customer] = set()
         self.outstanding = 0
         self.draining = False
@@ -304,6 +315,16 @@ class ServiceNetwork:
                 k.route = tuple(by_name[s] for s in k.spec.route)
             if k.spec.patience is not None:
                 k.patience = self.streams.sampler("patience", k.name, k.spec.patience)
+        for st in self.stations:
+            staff = scenario.staff.get(st.name)
+            if staff is not None and staff.service_factor != 1.0:
+                st.speed = staff.service_factor
+        #: The quality layer (experience, failures, retention, economics), None when off.
+        self.layer: Any = None
+        if (scenario.quality or scenario.failures or scenario.retention or scenario.economics):
+            from simlib.engine.quality import QualityLayer
+
+            self.layer = QualityLayer(self, by_name)
 
     # ------------------------------------------------------------------ set-up
 
@@ -383,10 +404,12 @@ class ServiceNetwork:
 
     # ------------------------------------------------------------------ hot path
 
-    def _new_customer(self, k: _ClassState) -> None:
+    def _new_customer(self, k: _ClassState, returning: Any = None) -> None:
         now = self.env._now
         counted = self.window_start <= now < self.window_end
         c = _Customer(next(self._idents), k, now, counted)
+        if self.layer is not None:
+            self.layer.on_new(c, returning)
         self.present.add(c)
         if counted:
             k.n_arrivals += 1
@@ -403,6 +426,10 @@ class ServiceNetwork:
         sampler = st.service[c.kind.index]
         values = sampler.values
         c.service = values.pop() if values else sampler.next()
+        if st.speed is not None:
+            c.service *= st.speed
+        if self.layer is not None:
+            self.layer.on_arrive(c, st)
         patience = c.kind.patience
         # Patience is drawn at every visit, waiting or not, so that the stream
         # stays aligned across scenario variants (common random numbers).
@@ -441,6 +468,8 @@ class ServiceNetwork:
                 st.n_waited += 1
             if wait <= self.threshold:
                 st.n_sl_ok += 1
+        if self.layer is not None:
+            self.layer.on_start(c, st)
         _Step(self.env, c.service, self._end_service, c)
 
     def _serve_next(self, st: _StationState, now: float) -> None:
@@ -485,22 +514,30 @@ class ServiceNetwork:
             self.visits.append((c.ident, c.kind.index, st.index, t_in, t_start, now, _COMPLETED))
         if st.n_waiting and st.busy < st.capacity:
             self._serve_next(st, now)
+        origin = st
+        if self.layer is not None:
+            # A failed service detours to recovery (or a repeat); after the
+            # recovery the journey continues from the station that failed.
+            detour, origin = self.layer.after_service(c, st)
+            if detour is not None:
+                self._arrive(c, detour, now)
+                return
         # Where next: the class's fixed route, else the station's routing table.
         route = c.kind.route
         if route is not None:
             c.pos += 1
             nxt = route[c.pos] if c.pos < len(route) else None
-        elif st.route_draw is None:
-            nxt = st.route_to[0]
+        elif origin.route_draw is None:
+            nxt = origin.route_to[0]
         else:
-            draw = st.route_draw
+            draw = origin.route_draw
             values = draw.values
             u = values.pop() if values else draw.next()
             i = 0
-            cum = st.route_cum
+            cum = origin.route_cum
             while u >= cum[i]:
                 i += 1
-            nxt = st.route_to[i]
+            nxt = origin.route_to[i]
         if nxt is None:
             self._leave(c, now, _COMPLETED)
         else:
@@ -538,6 +575,8 @@ class ServiceNetwork:
                 (c.ident, k.index, c.t_arrive, now, outcome, c.wait_total, c.service_total,
                  c.waited, c.late)
             )
+        if self.layer is not None:
+            self.layer.on_leave(c, now, outcome)
         k.system_area += self._overlap(c.t_arrive, now)
         if outcome == _COMPLETED and self.window_start <= now <= self.window_end:
             k.n_done_in_window += 1
@@ -629,6 +668,8 @@ class ServiceNetwork:
             totals, h, with_sl, admitted=totals.n_admitted, in_system_area=totals.system_area,
             scheduled=scheduled, busy_area=busy,
         )
+        if self.layer is not None:
+            self.layer.add_metrics(out)
         return out
 
 
@@ -722,6 +763,8 @@ def simulate(
         raise ValueError(f"interval must be a positive number of time units, got {interval!r}")
     network = ServiceNetwork(scenario, seed, replication, record=interval is not None or trace)
     metrics = network.run()
+    layer = network.layer
+    customers = tuple(layer.rows) if layer is not None and layer.quality is not None else None
     intervals: tuple = ()
     events = None
     if interval is not None or trace:
@@ -731,4 +774,4 @@ def simulate(
             intervals = interval_metrics(network, interval)
         if trace:
             events = event_log(network)
-    return ReplicationRecord(replication, metrics, intervals, events)
+    return ReplicationRecord(replication, metrics, intervals, events, customers)

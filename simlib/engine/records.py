@@ -203,7 +203,8 @@ def event_log(network: ServiceNetwork) -> tuple[tuple[int, str, str, str, float]
         network.visits or (), key=lambda v: (v[_V_IN], v[_V_CUSTOMER])
     ):
         c, k, s = int(cust), classes[int(kind)], stations[int(st)]
-        rows.append((c, k, s, "route" if c in seen else "arrival", t_in - w))
+        first = "return" if c in network.returning else "arrival"
+        rows.append((c, k, s, "route" if c in seen else first, t_in - w))
         seen.add(c)
         if outcome == _BLOCKED:
             rows.append((c, k, s, "block", t_in - w))

@@ -1,0 +1,356 @@
+"""The quality layer of a replication: encounters, failures, experience, returns, money.
+
+When a scenario has any of the optional blocks ``quality``, ``failures``,
+``retention`` or ``economics`` (:mod:`simlib.experience`), the service
+network hands its customers to this layer at five points:
+
+* a customer is created (``on_new``): expectations are set — the class's, or
+  the updated ones a returning customer brings back — and the crowding they
+  find is noted;
+* a customer arrives at a station (``on_arrive``): the station is remembered,
+  so station-level satisfaction means "customers who passed through here";
+* a service starts (``on_start``): the encounter with staff is scored from
+  their courtesy, competence and training and from how loaded the station is
+  (stress), and whether the service will fail is drawn from a logistic model
+  of competence, training and load;
+* a service ends (``after_service``): a failed service detours to its
+  recovery station (or is repeated); after the recovery the journey continues
+  from the station that failed, and whether the recovery succeeded is drawn;
+* a customer leaves (``on_leave``): the experience model
+  (:func:`simlib.experience.evaluate`) turns what happened into perceptions and
+  satisfaction, the customer may complain and may decide to return, in which
+  case a new arrival is scheduled with updated expectations (the retention
+  loop of the service-profit chain).
+
+Random numbers come from the ``quality``, ``failures`` and ``retention``
+streams, so switching the quality model on leaves arrivals, services,
+patience and routing unchanged (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simlib.engine.network import _ABANDONED, _BLOCKED, _Step, scheduled_server_time
+from simlib.experience import DIMENSIONS, STAFF_REFERENCE, evaluate
+from simlib.rng import BlockSampler
+
+if TYPE_CHECKING:
+    from simlib.engine.network import ServiceNetwork
+
+__all__ = ["QualityLayer", "CUSTOMER_COLUMNS"]
+
+_SUB = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "waiting",
+        "tangibles_outcome", "valence")
+
+#: Columns of the per-customer experience rows (``Results.customers()``).
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "customer", "class", *DIMENSIONS, *(f"exp_{d}" for d in DIMENSIONS), *_SUB,
+    "interaction", "environment", "outcome", "perceived_quality", "satisfaction",
+    "abandoned", "blocked", "failed", "recovered", "complained", "returns", "returning",
+    "wait", "expected_wait", "arrival",
+)
+
+
+class _Normal:
+    """Standard normal draws in blocks (duck-types a Distribution for BlockSampler)."""
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.standard_normal(size)
+
+
+class _Unit:
+    """Uniform(0, 1) draws in blocks."""
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.random(size)
+
+
+class _State:
+    """Quality-model state of one customer."""
+
+    __slots__ = (
+        "expected_wait", "promised_wait", "levels", "present", "encounters", "stations",
+        "served", "failed", "fail_here", "recovering", "recovery_p", "origin", "recovered",
+        "returning",
+    )
+
+
+class _Tally:
+    """Sums behind the quality metrics of one scope."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.served = 0
+        self.failed = 0
+        self.recovered = 0
+        self.complaints = 0
+        self.returns = 0
+        self.satisfaction = 0.0
+        self.perceived = 0.0
+        self.dims = [0.0] * len(DIMENSIONS)
+
+    def add(self, other: _Tally) -> None:
+        for key in ("n", "served", "failed", "recovered", "complaints", "returns",
+                    "satisfaction", "perceived"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        self.dims = [a + b for a, b in zip(self.dims, other.dims, strict=True)]
+
+
+class QualityLayer:
+    """Experience, failures, retention and economics for one :class:`ServiceNetwork`."""
+
+    def __init__(self, network: ServiceNetwork, by_name: dict[str, Any]) -> None:
+        scn = network.scenario
+        self.network = network
+        self.quality = scn.quality
+        self.retention = scn.retention
+        self.economics = scn.economics
+        streams = network.streams
+        self.normal = streams.sampler("quality", "experience", _Normal())  # type: ignore[arg-type]
+        self.complaint_draw = streams.sampler("quality", "complaints", _Unit())  # type: ignore[arg-type]
+        self.failure_draw: dict[int, BlockSampler] = {}
+        self.recovery_draw = streams.sampler("failures", "recovery", _Unit())  # type: ignore[arg-type]
+        self.failure: dict[int, Any] = {}
+        self.detour: dict[int, Any] = {}
+        self.staff: dict[int, Any] = {}
+        self.encounter_base: dict[int, tuple[float, float, float]] = {}
+        for st in network.stations:
+            staff = scn.staff.get(st.name)
+            self.staff[st.index] = staff
+            courtesy = staff.courtesy if staff else STAFF_REFERENCE
+            competence = staff.competence if staff else STAFF_REFERENCE
+            training = staff.training if staff else STAFF_REFERENCE
+            self.encounter_base[st.index] = (
+                courtesy, (courtesy + competence) / 2, (competence + training) / 2
+            )
+            fs = scn.failures.get(st.name)
+            if fs is not None:
+                self.failure[st.index] = fs
+                self.failure_draw[st.index] = streams.sampler("failures", st.name, _Unit())  # type: ignore[arg-type]
+                self.detour[st.index] = st if fs.to == "repeat" else by_name[fs.to]
+        self.return_draw: dict[int, BlockSampler] = {}
+        self.return_delay: dict[int, BlockSampler] = {}
+        if self.retention is not None:
+            for k in network.classes:
+                self.return_draw[k.index] = streams.sampler("retention", k.name, _Unit())  # type: ignore[arg-type]
+                self.return_delay[k.index] = streams.sampler(
+                    "retention", f"delay/{k.name}", self.retention.delay
+                )
+        self.class_tally = [_Tally() for _ in network.classes]
+        self.station_tally = [_Tally() for _ in network.stations]
+        #: Experience rows of counted customers (CUSTOMER_COLUMNS), when the quality block is on.
+        self.rows: list[tuple] = []
+
+    # ------------------------------------------------------------------ hooks
+
+    def on_new(self, c: Any, returning: tuple[float, tuple[float, ...]] | None) -> None:
+        q = _State()
+        expect = self.quality.expectations[c.kind.name] if self.quality is not None else None
+        if returning is not None:
+            q.expected_wait, q.levels = returning
+            q.returning = True
+            if self.network.visits is not None:
+                self.network.returning.add(c.ident)
+        else:
+            q.expected_wait = expect.expected_wait if expect is not None else 0.0
+            q.levels = expect.levels if expect is not None else ()
+            q.returning = False
+        q.promised_wait = expect.promised_wait if expect is not None else None
+        q.present = len(self.network.present)
+        q.encounters = []
+        q.stations = []
+        q.served = q.failed = q.fail_here = q.recovering = False
+        q.recovered = None
+        q.recovery_p = 0.0
+        q.origin = None
+        c.q = q
+
+    def on_arrive(self, c: Any, st: Any) -> None:
+        c.q.stations.append(st)
+
+    def on_start(self, c: Any, st: Any) -> None:
+        q = c.q
+        q.served = True
+        # Pressure the server feels: the other customers in service plus those
+        # waiting, per scheduled server (0 for a lone customer at a free desk).
+        load = (st.busy - 1 + st.n_waiting) / st.capacity if st.capacity > 0 else 1.0
+        if self.quality is not None:
+            overload = min(1.0, max(0.0, load - 0.8) / 0.2)
+            factor = 1 - self.quality.stress * overload
+            a, b, e = self.encounter_base[st.index]
+            q.encounters.append((a * factor, b * factor, e))
+        fs = self.failure.get(st.index)
+        if fs is not None and not q.recovering:
+            q.fail_here = self.failure_draw[st.index].next() < fs.probability_at(
+                self.staff[st.index], load
+            )
+
+    def after_service(self, c: Any, st: Any) -> tuple[Any, Any]:
+        q = c.q
+        if q.recovering:
+            q.recovering = False
+            q.recovered = self.recovery_draw.next() < q.recovery_p
+            return None, q.origin
+        if q.fail_here:
+            q.fail_here = False
+            q.failed = True
+            if c.visit_counted:
+                st.n_failed += 1
+            q.recovering = True
+            q.origin = st
+            q.recovery_p = self.failure[st.index].recovery_success
+            return self.detour[st.index], st
+        return None, st
+
+    def on_leave(self, c: Any, now: float, outcome: int) -> None:
+        q = c.q
+        counted = c.counted
+        k = c.kind
+        if self.quality is None:
+            if counted:
+                self._tally(c, None, False, False)
+            return
+        if not counted and self.retention is None:
+            return  # nobody will see this customer's experience
+        if outcome == _ABANDONED:
+            name = "abandoned"
+        elif outcome == _BLOCKED:
+            name = "blocked"
+        elif q.failed:
+            name = "recovered" if q.recovered else "unrecovered"
+        else:
+            name = "served"
+        normal = self.normal
+        noise = [normal.next() for _ in range(14)]
+        exp = evaluate(
+            self.quality, q.levels, q.expected_wait, q.promised_wait, c.wait_total, q.present,
+            q.encounters, name, noise,
+        )
+        spec = self.quality
+        complained = (
+            exp.satisfaction < spec.complaint_threshold
+            and self.complaint_draw.next() < spec.complaint_propensity
+        )
+        returns = False
+        if self.retention is not None:
+            r = self.retention
+            returns = self.return_draw[k.index].next() < r.probability(exp.satisfaction)
+            if returns:
+                learn = r.learning
+                new_wait = max((1 - learn) * q.expected_wait + learn * c.wait_total, 1e-9)
+                new_levels = tuple(
+                    (1 - learn) * e + learn * exp.servqual[d]
+                    for e, d in zip(q.levels, DIMENSIONS, strict=True)
+                )
+                self._schedule_return(k, (new_wait, new_levels))
+        if counted:
+            self._tally(c, exp, complained, returns)
+            self.rows.append(
+                (
+                    c.ident, k.name, *(exp.servqual[d] for d in DIMENSIONS), *q.levels,
+                    *(exp.sub[s] for s in _SUB), exp.primary["interaction"],
+                    exp.primary["environment"], exp.primary["outcome"], exp.perceived_quality,
+                    exp.satisfaction, outcome == _ABANDONED, outcome == _BLOCKED, q.failed,
+                    bool(q.recovered), complained, returns, q.returning, c.wait_total,
+                    q.expected_wait, c.t_arrive - self.network.window_start,
+                )
+            )
+
+    def _schedule_return(self, k: Any, state: tuple[float, tuple[float, ...]]) -> None:
+        network = self.network
+        delay_sampler = self.return_delay[k.index]
+        _Step(network.env, delay_sampler.next(), self._return, (k, state))
+
+    def _return(self, event: Any) -> None:
+        k, state = event._value
+        self.network._new_customer(k, returning=state)
+
+    def _tally(self, c: Any, exp: Any, complained: bool, returns: bool) -> None:
+        q = c.q
+        targets = [self.class_tally[c.kind.index]]
+        seen = set()
+        for st in q.stations:
+            if st.index not in seen:
+                seen.add(st.index)
+                targets.append(self.station_tally[st.index])
+        for t in targets:
+            t.n += 1
+            t.served += q.served
+            t.failed += q.failed
+            t.recovered += bool(q.recovered)
+            t.complaints += complained
+            t.returns += returns
+            if exp is not None:
+                t.satisfaction += exp.satisfaction
+                t.perceived += exp.perceived_quality
+                for i, d in enumerate(DIMENSIONS):
+                    t.dims[i] += exp.servqual[d]
+
+    # ------------------------------------------------------------------ metrics
+
+    def add_metrics(self, out: dict[str, dict[str, float]]) -> None:
+        """Add the quality, failure, retention and money metrics to every scope."""
+        network = self.network
+        econ = self.economics
+        h = network.scenario.horizon
+        system = _Tally()
+        for t in self.class_tally:
+            system.add(t)
+        wages_total = 0.0
+        for st, t in zip(network.stations, self.station_tally, strict=True):
+            wages = 0.0
+            if econ is not None:
+                wages = (econ.wage_per_server_hour * econ.hours_per_time_unit
+                         * scheduled_server_time(st.spec, 0.0, h))
+                wages_total += wages
+            self._write(out[st.name], t, station=st, wages=wages)
+        customer_costs = 0.0
+        revenue_total = 0.0
+        for k, t in zip(network.classes, self.class_tally, strict=True):
+            revenue, costs = self._money(k, t)
+            revenue_total += revenue
+            customer_costs += costs
+            self._write(out[k.name], t, revenue=revenue, cost=costs)
+        self._write(out["system"], system, revenue=revenue_total,
+                    cost=customer_costs + wages_total)
+
+    def _money(self, k: Any, t: _Tally) -> tuple[float, float]:
+        econ = self.economics
+        if econ is None:
+            return 0.0, 0.0
+        lost = (t.n - t.returns) if self.retention is not None else 0
+        revenue = econ.revenue_per_service * k.n_completed
+        cost = (econ.cost_per_abandonment * k.n_abandoned
+                + econ.cost_per_complaint * t.complaints
+                + econ.cost_per_lost_customer * lost)
+        return revenue, cost
+
+    def _write(self, m: dict[str, float], t: _Tally, station: Any = None,
+               wages: float | None = None, revenue: float | None = None,
+               cost: float | None = None) -> None:
+        nan = float("nan")
+        if self.quality is not None:
+            m["satisfaction"] = t.satisfaction / t.n if t.n else nan
+            m["perceived_quality"] = t.perceived / t.n if t.n else nan
+            for i, d in enumerate(DIMENSIONS):
+                m[d] = t.dims[i] / t.n if t.n else nan
+        if self.failure:
+            if station is not None:
+                m["p_failure"] = station.n_failed / station.n_completed if station.n_completed else nan
+            else:
+                m["p_failure"] = t.failed / t.served if t.served else nan
+            m["p_recovered"] = t.recovered / t.failed if t.failed else nan
+        if self.quality is not None:
+            m["p_complaint"] = t.complaints / t.n if t.n else nan
+        if self.retention is not None:
+            m["p_return"] = t.returns / t.n if t.n else nan
+        if self.economics is not None:
+            if station is not None:
+                m["cost"] = wages or 0.0
+            else:
+                m["revenue"] = revenue or 0.0
+                m["cost"] = cost or 0.0
+                m["profit"] = (revenue or 0.0) - (cost or 0.0)

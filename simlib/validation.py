@@ -1,0 +1,89 @@
+"""Validation helpers shared by every specification block.
+
+Specifications are validated on construction and every problem is one line
+naming the key path (``stations[0].servers: must be a positive integer, got
+-3``). :class:`Node` wraps one mapping of the input with its path and offers
+typed accessors that raise :class:`ScenarioError` with that path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["ScenarioError", "Node", "is_number", "show"]
+
+
+class ScenarioError(ValueError):
+    """An invalid scenario; the message is one line: ``key.path: problem``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path else problem)
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+class Node:
+    """A mapping being validated, with its key path for error messages."""
+
+    def __init__(self, value: Any, path: str) -> None:
+        if not isinstance(value, Mapping):
+            raise ScenarioError(path, f"must be a mapping, got {show(value)}")
+        self.value = value
+        self.path = path
+
+    def sub(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def check_keys(self, allowed: Sequence[str], required: Sequence[str] = ()) -> None:
+        for key in self.value:
+            if key not in allowed:
+                raise ScenarioError(
+                    self.sub(str(key)), f"unknown key (allowed: {', '.join(allowed)})"
+                )
+        for key in required:
+            if key not in self.value:
+                raise ScenarioError(self.sub(key), "is required")
+
+    def has(self, key: str) -> bool:
+        return key in self.value and self.value[key] is not None
+
+    def number(self, key: str, *, positive: bool = False, minimum: float | None = None) -> float:
+        x = self.value.get(key)
+        if not is_number(x):
+            raise ScenarioError(self.sub(key), f"must be a number, got {show(x)}")
+        if positive and x <= 0:
+            raise ScenarioError(self.sub(key), f"must be positive, got {show(x)}")
+        if minimum is not None and x < minimum:
+            raise ScenarioError(self.sub(key), f"must be at least {minimum}, got {show(x)}")
+        return float(x)
+
+    def integer(self, key: str, *, minimum: int) -> int:
+        x = self.value.get(key)
+        ok = isinstance(x, int) and not isinstance(x, bool) or (
+            isinstance(x, float) and x.is_integer()
+        )
+        if not ok or x < minimum:
+            kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise ScenarioError(self.sub(key), f"must be {kind}, got {show(x)}")
+        return int(x)
+
+    def string(self, key: str, default: str | None = None) -> str:
+        x = self.value.get(key, default)
+        if not isinstance(x, str) or not x:
+            raise ScenarioError(self.sub(key), f"must be a non-empty string, got {show(x)}")
+        return x
+
+
+def show(x: Any) -> str:
+    if x is None:
+        return "nothing"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
