@@ -9,10 +9,10 @@ clock, and compare the numbers with queueing theory::
     res.summary()
 """
 
-from simlib.experiments import run
+from simlib.experiments import compare, run, sweep
 from simlib.results import Results
 from simlib.scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["load_scenario", "run", "Results", "Scenario", "ScenarioError", "__version__"]
+__all__ = ["load_scenario", "run", "sweep", "compare", "Results", "Scenario", "ScenarioError", "__version__"]
