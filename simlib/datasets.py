@@ -13,6 +13,9 @@ licences are in ``data/servqual/README.md``:
 * :func:`load_holzinger_swineford` – Holzinger & Swineford's (1939) mental
   ability tests, the reference data of lavaan's tutorial (copy of the file
   shipped with semopy, MIT).
+
+and the call log of the "Anonymous Bank" (Israel, February 1999) in
+``data/callcentre/`` (:func:`load_bank`; see ``data/callcentre/README.md``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "load_bb1992",
     "load_holzinger_swineford",
     "kiosk_instrument_path",
+    "load_bank",
 ]
 
 
@@ -103,3 +107,24 @@ def load_holzinger_swineford() -> pd.DataFrame:
 def kiosk_instrument_path() -> Path:
     """YAML definition of the kiosk instrument (dimensions used in notebook 05)."""
     return data_path("servqual", "kiosk_instrument.yaml")
+
+
+def load_bank(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Raw "Anonymous Bank" call log, February 1999: 33,344 calls, one row per call.
+
+    Re-exports :func:`simlib.calibrate.load_bank` (imported on first use, so
+    that importing this module stays light). Sources and columns are in
+    ``data/callcentre/README.md``; :func:`simlib.calibrate.ingest_bank` turns
+    the log into a call table.
+
+    Parameters
+    ----------
+    path
+        CSV file; defaults to ``data/callcentre/anonymous_bank_1999_02.csv``
+        (found as by :func:`data_path`).
+    """
+    from simlib.calibrate.ingest import load_bank as _load_bank
+
+    if path is None:
+        path = data_path("callcentre", "anonymous_bank_1999_02.csv")
+    return _load_bank(path)

@@ -16,7 +16,11 @@ The workflow, one module per step:
    (Mandelbaum & Zeltyn).
 5. :mod:`~simlib.calibrate.staffing` - agents on duty per interval.
 6. :mod:`~simlib.calibrate.scenario` - :func:`calibrate` runs all of the
-   above; :func:`to_scenario` writes a §Scenario dict (fitted or trace-driven).
+   above; :func:`to_scenario` writes a §Scenario dict (fitted or trace-driven);
+   :func:`add_agents` makes a staffing what-if of a scenario.
+7. :mod:`~simlib.calibrate.validate` - :func:`observed_intervals` and
+   :func:`validate`: observed vs simulated abandonment, waiting and service
+   level per interval, with the share of intervals inside the simulated band.
 
 :func:`calls_from_events` extracts arrivals, waits, abandonments and service
 times from any event table, so a simulated trace is fitted back with the same
@@ -54,15 +58,30 @@ from simlib.calibrate.patience import (
     hazard_table,
     patience,
 )
-from simlib.calibrate.scenario import Calibration, calibrate, fit_from_events, to_scenario
+from simlib.calibrate.scenario import (
+    Calibration,
+    add_agents,
+    calibrate,
+    fit_from_events,
+    to_scenario,
+)
 from simlib.calibrate.service import DistFit, ServiceFit, fit_service, fit_service_by_class
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
+from simlib.calibrate.validate import (
+    VALIDATION_METRICS,
+    Observed,
+    Validation,
+    interval_difference,
+    observed_intervals,
+    validate,
+)
 
 __all__ = [
     "BANK_CSV",
     "BANK_MAPPING",
     "EVENTS",
     "ISRAEL_DAY_TYPES",
+    "VALIDATION_METRICS",
     "WESTERN_DAY_TYPES",
     "Calibration",
     "ColumnMap",
@@ -70,10 +89,13 @@ __all__ = [
     "DistFit",
     "ErlangACheck",
     "IngestError",
+    "Observed",
     "IngestResult",
     "PatienceFit",
     "PoissonTest",
     "ServiceFit",
+    "Validation",
+    "add_agents",
     "agents_on_duty",
     "arrival_profile",
     "calibrate",
@@ -88,7 +110,9 @@ __all__ = [
     "hazard_table",
     "ingest",
     "ingest_bank",
+    "interval_difference",
     "load_bank",
+    "observed_intervals",
     "patience",
     "poisson_test",
     "profile_by_day_type",
@@ -96,4 +120,5 @@ __all__ = [
     "shifts_from_staffing",
     "to_scenario",
     "typical_staffing",
+    "validate",
 ]

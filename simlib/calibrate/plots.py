@@ -8,6 +8,7 @@ notebook displays it or saves it to ``figures/``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,18 @@ from matplotlib.figure import Figure
 from simlib.calibrate.patience import ErlangACheck, PatienceFit
 from simlib.calibrate.service import ServiceFit
 
-__all__ = ["qq_plot", "survival_plot", "hazard_plot", "profile_plot", "erlang_a_plot"]
+if TYPE_CHECKING:
+    from simlib.calibrate.validate import Validation
+
+__all__ = [
+    "qq_plot",
+    "survival_plot",
+    "hazard_plot",
+    "profile_plot",
+    "erlang_a_plot",
+    "validation_plot",
+    "difference_plot",
+]
 
 
 def qq_plot(
@@ -158,4 +170,105 @@ def erlang_a_plot(check: ErlangACheck, *, unit: str = "s") -> Figure:
     ax.set_xlabel(f"mean wait [{unit}]")
     ax.set_ylabel("P(abandon)")
     ax.legend()
+    return fig
+
+
+#: Axis labels of the validated metrics.
+_METRIC_LABELS = {
+    "p_abandon": "abandonment share",
+    "mean_wait": "mean wait [s]",
+    "service_level": "service level",
+}
+
+
+def validation_plot(
+    validation: Validation, metrics: Sequence[str] | None = None, *, label: str = "model"
+) -> Figure:
+    """Observed values per interval against the simulated band, one panel per metric.
+
+    Parameters
+    ----------
+    validation
+        Output of :func:`~simlib.calibrate.validate`.
+    metrics
+        Metrics to show (default all validated).
+    label
+        Legend name of the model.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Time of day [h] on the x-axis; the shaded band is the simulated
+        ``level`` range of the D-day statistic, the line its mean; observed
+        points inside the band are filled, points outside are red crosses;
+        the title gives the coverage (intervals inside / intervals counted).
+    """
+    names = list(metrics) if metrics is not None else list(validation.coverage.index)
+    fig = Figure(figsize=(7.5, 2.5 * len(names)), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    pct = f"{100 * validation.level:g}%"
+    for ax, name in zip(axes, names, strict=True):
+        t = validation.table[validation.table["metric"] == name]
+        x = np.r_[t["start"].to_numpy(), t["end"].iloc[-1]] / 3600.0
+        ax.fill_between(
+            x,
+            np.r_[t["band_low"], t["band_low"].iloc[-1]],
+            np.r_[t["band_high"], t["band_high"].iloc[-1]],
+            step="post",
+            alpha=0.25,
+            label=f"{label}: {pct} band of {validation.days_per_group}-day values",
+        )
+        ax.step(x, np.r_[t["sim_mean"], t["sim_mean"].iloc[-1]], where="post", lw=1, label=f"{label}: mean")
+        mid = ((t["start"] + t["end"]) / 2 / 3600.0).to_numpy()
+        shown = t["counted"].to_numpy()
+        ins = shown & t["inside"].to_numpy()
+        out = shown & ~t["inside"].to_numpy()
+        ax.plot(mid[ins], t["observed"].to_numpy()[ins], "o", ms=4, color="black", label="observed, inside")
+        ax.plot(mid[out], t["observed"].to_numpy()[out], "x", ms=5, color="tab:red", label="observed, outside")
+        cov = validation.coverage.get(name, np.nan)
+        n = int(t["counted"].sum())
+        ax.set_title(f"{name}: {cov:.0%} of {n} intervals inside", fontsize=9)
+        ax.set_ylabel(_METRIC_LABELS.get(name, name))
+    axes[-1].set_xlabel("time of day [h]")
+    axes[-1].set_xlim(0, 24)
+    axes[0].legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def difference_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> Figure:
+    """Per-interval effect of a what-if with its paired confidence interval.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`~simlib.calibrate.interval_difference`.
+    metrics
+        Metrics to show (default all in the table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per metric: base and variant means per interval (time of
+        day [h]) and, on a twin axis, the difference variant − base with its
+        interval as error bars.
+    """
+    names = list(metrics) if metrics is not None else list(dict.fromkeys(table["metric"]))
+    fig = Figure(figsize=(7.5, 2.5 * len(names)), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=True):
+        t = table[table["metric"] == name]
+        mid = ((t["start"] + t["end"]) / 2 / 3600.0).to_numpy()
+        ax.plot(mid, t["base"], "-", color="tab:gray", label="base")
+        ax.plot(mid, t["variant"], "-", color="tab:blue", label="variant")
+        d = t["diff"].to_numpy()
+        err = np.vstack([d - t["ci_low"].to_numpy(), t["ci_high"].to_numpy() - d])
+        twin = ax.twinx()
+        twin.errorbar(mid, d, yerr=err, fmt=".", color="tab:red", ms=3, lw=0.8, label="variant − base")
+        twin.axhline(0, color="tab:red", lw=0.5, ls=":")
+        twin.set_ylabel("difference", color="tab:red")
+        ax.set_ylabel(_METRIC_LABELS.get(name, name))
+        ax.legend(fontsize=7, loc="upper left")
+        twin.legend(fontsize=7, loc="upper right")
+    axes[-1].set_xlabel("time of day [h]")
+    axes[-1].set_xlim(0, 24)
     return fig

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,10 @@ from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check,
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
 
-__all__ = ["Calibration", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
+if TYPE_CHECKING:
+    from simlib.scenario import Scenario
+
+__all__ = ["Calibration", "add_agents", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
 
 #: Seconds per scenario time unit.
 TIME_UNITS: Mapping[str, float] = {"second": 1.0, "minute": 60.0}
@@ -447,3 +450,84 @@ def to_scenario(
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "class"
+
+
+def add_agents(
+    scenario: Scenario | Mapping[str, object] | str | Path,
+    extra: int = 1,
+    start: float = 0.0,
+    end: float | None = None,
+    *,
+    station: str | None = None,
+) -> Scenario:
+    """A what-if scenario: ``extra`` more servers during ``[start, end)``.
+
+    Shifts that straddle ``start`` or ``end`` are split there, so only the
+    chosen hours change (a station with a constant ``servers`` count is
+    turned into shifts). Everything else - arrivals, service, patience,
+    seeds - is untouched, so simulating both scenarios with the same seed
+    compares them under common random numbers.
+
+    Parameters
+    ----------
+    scenario
+        A scenario dict, :class:`~simlib.scenario.Scenario` or YAML path.
+    extra
+        Servers added (negative removes; no interval may drop below 0).
+    start, end
+        The hours changed, in the scenario's time unit on observed time
+        (e.g. ``600, 720`` for 10:00-12:00 in a scenario in minutes);
+        ``end`` defaults to the horizon.
+    station
+        Station to change; may be omitted when the scenario has one.
+
+    Returns
+    -------
+    simlib.scenario.Scenario
+        The validated new scenario.
+
+    Raises
+    ------
+    ValueError
+        ``extra`` not an integer, an empty or out-of-range window, an unknown
+        or ambiguous station, or a shift that would get fewer than 0 servers.
+    """
+    from simlib.scenario import Scenario, from_dict, load_scenario  # noqa: F811 (runtime import)
+
+    if isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
+        raise ValueError(f"extra: must be an integer number of servers, got {extra!r}")
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    horizon = float(base.horizon)
+    end = horizon if end is None else float(end)
+    start = float(start)
+    if not (0 <= start < end <= horizon):
+        raise ValueError(f"start/end: need 0 <= start < end <= horizon ({horizon:g}), got {start:g}, {end:g}")
+    names = [s.name for s in base.stations]
+    if station is None:
+        if len(names) > 1:
+            raise ValueError(f"station: the scenario has stations {names}; pass station=")
+        station = names[0]
+    if station not in names:
+        raise ValueError(f"station: {station!r} not in the scenario; have {names}")
+
+    data = base.to_dict()
+    spec = next(s for s in data["stations"] if s["name"] == station)
+    shifts = spec.pop("shifts", None) or [{"start": 0.0, "end": horizon, "servers": spec["servers"]}]
+    spec.pop("servers", None)
+    cuts = sorted({start, end} | {float(s["start"]) for s in shifts} | {float(s["end"]) for s in shifts})
+    new: list[dict[str, object]] = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        # The shift covering [a, b): the last one starting at or before a.
+        cover = [s for s in shifts if float(s["start"]) <= a < float(s["end"])]
+        if not cover:
+            continue
+        n = int(cover[-1]["servers"]) + (extra if start <= a < end else 0)
+        if n < 0:
+            raise ValueError(f"extra: {extra} leaves {n} servers in [{a:g}, {b:g}) at station {station!r}")
+        if new and new[-1]["servers"] == n and new[-1]["end"] == a:
+            new[-1]["end"] = b
+        else:
+            new.append({"start": a, "end": b, "servers": n})
+    spec["shifts"] = new
+    data["name"] = f"{base.name}+{extra}"
+    return from_dict(data, base_dir=base.base_dir, default_name=base.name)
