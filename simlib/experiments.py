@@ -117,14 +117,13 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
-    # Fork is unsafe once threads exist (tqdm's monitor, Dask, Jupyter), and
-    # spawn re-imports simlib (about a second) in every worker of every pool.
-    # A forkserver that has imported the engine once forks cheap, clean workers.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["simlib.experiments"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    # The platform's default start method (fork on Linux up to Python 3.13):
+    # forked workers inherit the imported engine, start in milliseconds and,
+    # unlike spawn or forkserver, never re-import the user's __main__ module,
+    # so a plain script without an ``if __name__ == "__main__"`` guard works.
+    # Where the default is spawn (macOS, Windows) scripts need that guard, as
+    # for any use of multiprocessing.
+    return multiprocessing.get_context()
 
 
 class _Executor:
