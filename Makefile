@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8866
 
-.PHONY: install demo test test-fast lab bench lint clean
+.PHONY: install demo test test-fast lab app bench figures lint clean
 
 install: $(STAMP)
 
@@ -27,6 +27,14 @@ test-fast: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
+
+# The planner dashboard (Voila) at http://127.0.0.1:$(PORT)/ until stopped (Ctrl-C).
+app: $(STAMP)
+	$(BIN)/voila notebooks/10_planner_dashboard.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --no-browser
+
+# Re-execute the notebooks, which (re)write their figures to figures/.
+figures: $(STAMP)
+	@for nb in notebooks/[0-9]*.ipynb; do echo "== $$nb"; MPLBACKEND=Agg $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
