@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SCENARIOS
+from support import SCENARIOS
 
 import simlib
 from simlib.cli import main

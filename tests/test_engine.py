@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, replication_values, single_station
+from support import SCENARIOS, replication_values, single_station
 
 import simlib
 

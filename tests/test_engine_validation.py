@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, assert_all_covered, assert_covers, replication_values, single_station
+from support import SCENARIOS, assert_all_covered, assert_covers, replication_values, single_station
 
 import simlib
 from simlib import queueing

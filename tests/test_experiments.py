@@ -16,7 +16,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from conftest import SCENARIOS
+from support import SCENARIOS
 
 import simlib
 from simlib import experiments

@@ -6,7 +6,7 @@ import re
 import tomllib
 
 import yaml
-from conftest import ROOT
+from support import ROOT
 
 # Conda and PyPI spell a few names differently.
 _CONDA_NAMES = {"pyyaml": "pyyaml"}

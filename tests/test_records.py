@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, single_station
+from support import SCENARIOS, single_station
 
 import simlib
 from simlib.engine import simulate

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import SCENARIOS, single_station
+from support import SCENARIOS, single_station
 
 import simlib
 from simlib.distributions import Empirical, Erlang, Lognormal, Triangular, Uniform

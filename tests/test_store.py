@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SCENARIOS
+from support import ROOT, SCENARIOS
 
 import simlib
 from simlib import experiments

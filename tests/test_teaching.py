@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, single_station
+from support import SCENARIOS, single_station
 from scipy import stats
 
 import simlib

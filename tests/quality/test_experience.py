@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS, replication_values
+from support import SCENARIOS, replication_values
 
 import simlib
 from simlib.scenario import ScenarioError

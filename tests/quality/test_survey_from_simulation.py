@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import SCENARIOS
+from support import SCENARIOS
 from statsmodels.multivariate.factor import Factor
 
 import simlib
