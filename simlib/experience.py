@@ -51,7 +51,8 @@ per scheduled server — exceeds 0.8, the level beyond which stress shows in
 staff behaviour (Sonnentag & Frese 2003 on workload and
 performance; the 80 % knee is a parameter of this model, not a law). Staff
 scores are averaged over a customer's service encounters; a customer who was
-never served perceives the interaction at their own expectation.
+never served (abandoned or blocked) has no evidence about the staff and
+scores the interaction at the scale midpoint, 4.
 """
 
 from __future__ import annotations
@@ -306,8 +307,8 @@ def evaluate(
         attitude = 1 + 6 * sum(e[0] for e in encounters) / n
         behaviour = 1 + 6 * sum(e[1] for e in encounters) / n
         expertise = 1 + 6 * sum(e[2] for e in encounters) / n
-    else:  # never met staff: the interaction is perceived as expected
-        attitude, behaviour, expertise = expectations[4], expectations[3], expectations[3]
+    else:  # never met staff: no evidence either way, so the scale midpoint
+        attitude = behaviour = expertise = 4.0
     reference = expected_wait
     if promised_wait is not None:
         reference = (1 - spec.promise_weight) * expected_wait + spec.promise_weight * promised_wait
