@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Interval", "t_interval", "METRICS"]
 
@@ -67,5 +66,9 @@ def t_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -> Int
     if n == 1:
         return Interval(mean, math.nan, math.nan, math.nan, 1)
     std = float(x.std(ddof=1))
+    # Imported here: scipy.stats costs half a second, which worker processes
+    # that only simulate should not pay.
+    from scipy import stats
+
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
     return Interval(mean, std, mean - half, mean + half, n)

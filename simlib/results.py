@@ -87,17 +87,26 @@ class Results:
                     rows.append((start, end, scope, metric, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
         return pd.DataFrame(rows, columns=["start", "end", *SUMMARY_COLUMNS])
 
-    def trace(self) -> pd.DataFrame:
+    def trace(self, observed: bool = False) -> pd.DataFrame:
         """The event log of the traced replications (DESIGN.md §Event logs).
 
         Columns ``replication, customer, class, station, event, time`` (time in
-        observed time units; negative during the warm-up), sorted by replication and time.
+        observed time units; negative during the warm-up), sorted by replication
+        and time. With ``observed=True`` only customers who arrived during the
+        observed window are kept (all their events, also those after it), which
+        is what a real log of that period would hold.
         """
         traced = [r for r in self.records if r.events is not None]
         if not traced:
             raise ValueError("no event trace was recorded: run with trace=True")
         rows = [(r.replication, *event) for r in traced for event in r.events]
-        return pd.DataFrame(rows, columns=["replication", "customer", "class", "station", "event", "time"])
+        table = pd.DataFrame(
+            rows, columns=["replication", "customer", "class", "station", "event", "time"]
+        )
+        if observed:
+            first = table.groupby(["replication", "customer"])["time"].transform("min")
+            table = table[(first >= 0) & (first < self.scenario.horizon)].reset_index(drop=True)
+        return table
 
     def customers(self) -> pd.DataFrame:
         """Experience of every observed customer (scenarios with a quality block).

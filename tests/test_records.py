@@ -100,3 +100,12 @@ def test_record_rows_round_trip():
     again = type(record).from_rows(record.to_rows())
     assert again == record
     assert np.isnan(record.to_rows()[0][1])
+
+
+def test_observed_trace_keeps_customers_arriving_in_the_window():
+    scn = simlib.load_scenario(SCENARIOS / "call_centre.yaml")
+    res = results_with(scn, trace=True, replications=1)
+    full, observed = res.trace(), res.trace(observed=True)
+    arrivals = observed[observed.event == "arrival"]
+    assert len(arrivals) == res.value("system", "arrivals")
+    assert full.time.min() < 0 <= observed.time.min()
