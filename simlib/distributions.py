@@ -156,12 +156,11 @@ class Erlang(Distribution):
 
 
 @dataclass(frozen=True)
-class Gamma(Distribution):
-    """Gamma durations given by mean and coefficient of variation."""
+class _MeanCv(Distribution):
+    """A two-parameter family given by its mean and coefficient of variation."""
 
     mean_: float
     cv_: float
-    name = "gamma"
 
     @property
     def mean(self) -> float:
@@ -170,38 +169,32 @@ class Gamma(Distribution):
     @property
     def variance(self) -> float:
         return (self.cv_ * self.mean_) ** 2
+
+    def to_dict(self) -> dict:
+        return {"dist": self.name, "mean": self.mean_, "cv": self.cv_}
+
+
+@dataclass(frozen=True)
+class Gamma(_MeanCv):
+    """Gamma durations given by mean and coefficient of variation."""
+
+    name = "gamma"
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv_**2
         return rng.gamma(shape, self.mean_ / shape, size)
 
-    def to_dict(self) -> dict:
-        return {"dist": "gamma", "mean": self.mean_, "cv": self.cv_}
-
 
 @dataclass(frozen=True)
-class Lognormal(Distribution):
+class Lognormal(_MeanCv):
     """Lognormal durations given by mean and cv (typical of call handling times)."""
 
-    mean_: float
-    cv_: float
     name = "lognormal"
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def variance(self) -> float:
-        return (self.cv_ * self.mean_) ** 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv_**2)
         mu = math.log(self.mean_) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
-
-    def to_dict(self) -> dict:
-        return {"dist": "lognormal", "mean": self.mean_, "cv": self.cv_}
 
 
 @dataclass(frozen=True)

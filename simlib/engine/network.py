@@ -161,20 +161,17 @@ class _Customer:
         self.q: Any = None
 
 
-class _ClassState:
-    """A customer class at run time, with its customer-level tallies."""
+class _Counts:
+    """Tallies shared by classes (per customer) and stations (per visit).
 
-    def __init__(self, spec: CustomerClass, index: int) -> None:
-        self.spec = spec
-        self.name = spec.name
-        self.index = index
-        self.priority = spec.priority
-        self.route: tuple[_StationState, ...] | None = None
-        self.patience: BlockSampler | None = None
-        # Tallies over customers arriving in the observed window.
+    They count customers or visits that arrive in the observed window;
+    ``n_done_in_window`` counts completions inside it and the areas are
+    window integrals.
+    """
+
+    def __init__(self) -> None:
         self.n_arrivals = 0
         self.n_blocked = 0
-        self.n_admitted = 0
         self.n_waited = 0
         self.n_sl_ok = 0
         self.n_abandoned = 0
@@ -183,16 +180,30 @@ class _ClassState:
         self.sum_wait_served = 0.0
         self.sum_sojourn = 0.0
         self.sum_service = 0.0
-        # Completions inside the window (throughput) and window integrals.
         self.n_done_in_window = 0
         self.queue_area = 0.0
+
+
+class _ClassState(_Counts):
+    """A customer class at run time, with its customer-level tallies."""
+
+    def __init__(self, spec: CustomerClass, index: int) -> None:
+        super().__init__()
+        self.spec = spec
+        self.name = spec.name
+        self.index = index
+        self.priority = spec.priority
+        self.route: tuple[_StationState, ...] | None = None
+        self.patience: BlockSampler | None = None
+        self.n_admitted = 0
         self.system_area = 0.0
 
 
-class _StationState:
+class _StationState(_Counts):
     """A station at run time: servers, queue, samplers and visit-level tallies."""
 
     def __init__(self, spec: Station, index: int) -> None:
+        super().__init__()
         self.spec = spec
         self.name = spec.name
         self.index = index
@@ -210,21 +221,8 @@ class _StationState:
         self.route_draw: BlockSampler | None = None
         #: Service-time multiplier from staff attributes (None = no staff block).
         self.speed: float | None = None
-        # Tallies over visits that start in the observed window.
-        self.n_arrivals = 0
-        self.n_blocked = 0
         self.n_failed = 0
         self.n_started = 0
-        self.n_waited = 0
-        self.n_sl_ok = 0
-        self.n_abandoned = 0
-        self.n_completed = 0
-        self.sum_wait = 0.0
-        self.sum_wait_served = 0.0
-        self.sum_service = 0.0
-        self.sum_sojourn = 0.0
-        self.n_done_in_window = 0
-        self.queue_area = 0.0
         self.busy_area = 0.0
 
 
