@@ -30,7 +30,7 @@ lab: $(STAMP)
 
 # The planner dashboard (Voila) at http://127.0.0.1:$(PORT)/ until stopped (Ctrl-C).
 app: $(STAMP)
-	$(BIN)/voila notebooks/10_planner_dashboard.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --no-browser
+	$(BIN)/voila notebooks/10_planner_dashboard.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --no-browser --Voila.port_retries=0
 
 # Re-execute the notebooks, which (re)write their figures to figures/.
 figures: $(STAMP)
