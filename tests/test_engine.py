@@ -177,3 +177,11 @@ def test_overloaded_systems_are_drained_or_censored_without_hanging():
     res = simlib.run(single_station(rate=1.5, horizon=200, warmup=0), replications=2, seed=1)
     assert np.all(replication_values(res, "s", "utilization") > 0.95)
     assert np.all(replication_values(res, "s", "mean_wait") > 20)
+
+
+def test_a_nearly_empty_profile_does_not_stall_the_clock():
+    # One arrival per billion time units on average: whole cycles are skipped at once.
+    spec = single_station(horizon=1_000, warmup=0)
+    spec["classes"][0]["arrivals"] = {"profile": {"period": 1, "rates": [0.0, 1e-9]}}
+    res = simlib.run(spec, replications=2, seed=1, progress=False)
+    assert np.all(replication_values(res, "system", "arrivals") == 0)

@@ -343,6 +343,7 @@ class ServiceNetwork:
             profile = arrivals.profile
             unit = self.streams.sampler("arrivals", k.name, Exponential(1.0))
             period, rates, n = profile.period, profile.rates, len(profile.rates)
+            per_cycle = period * sum(rates)  # expected arrivals in one full cycle
 
             def next_time(t: float) -> float:
                 # Invert the cumulative intensity: walk the piecewise-constant segments
@@ -361,6 +362,13 @@ class ServiceNetwork:
                         e -= rate * (seg_end - t)
                     t = seg_end
                     idx += 1
+                    if idx % n == 0 and e >= per_cycle:
+                        # Skip whole cycles at once: a nearly empty profile would
+                        # otherwise be walked segment by segment for a long time.
+                        skip = int(e // per_cycle)
+                        e -= skip * per_cycle
+                        idx += skip * n
+                        t = idx * period
                     rate, seg_end = rates[idx % n], (idx + 1) * period
 
             def profiled(event: Event) -> None:
