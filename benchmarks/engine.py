@@ -43,7 +43,7 @@ def scenario(horizon: float) -> simlib.Scenario:
 
 
 def run_simlib(horizon: float, seed: int) -> int:
-    res = simlib.run(scenario(horizon), replications=1, seed=seed)
+    res = simlib.run(scenario(horizon), replications=1, seed=seed, progress=False)
     return int(res.runs[0]["system"]["arrivals"])
 
 

@@ -165,6 +165,13 @@ def _check_stable(func: str, load: float, servers: int) -> None:
 # --------------------------------------------------------------------------
 
 
+def _logsumexp(log_terms: np.ndarray) -> float:
+    """log(sum(exp(x))) without overflow; plain numpy, since scipy's version carries
+    array-API overhead that dominates these short vectors."""
+    top = float(np.max(log_terms))
+    return top + math.log(float(np.sum(np.exp(log_terms - top))))
+
+
 def offered_load(arrival_rate: float, mean_service: float) -> float:
     """Offered load (work arriving per time unit), in Erlangs.
 
@@ -375,7 +382,7 @@ def _erlang_a_distribution(
         size = min(_MAX_QUEUE_STATES, 2 * size)
 
     log_all = np.concatenate([log_head, log_tail])
-    log_norm = special.logsumexp(log_all)
+    log_norm = _logsumexp(log_all)
     p = np.exp(log_all - log_norm)
     return p[:c], p[c:]
 
@@ -573,7 +580,7 @@ def mmck(
         n * math.log(a) - special.gammaln(np.minimum(n, c) + 1.0),
         c * math.log(a) - special.gammaln(c + 1.0) + (n - c) * math.log(a / c),
     )
-    p = np.exp(log_p - special.logsumexp(log_p))
+    p = np.exp(log_p - _logsumexp(log_p))
 
     p_block = float(p[-1])
     admitted = p[:-1] / (1.0 - p_block)

@@ -203,6 +203,12 @@ def _erlang_a_servers(
             raise ValueError(
                 "required_servers: no staffing below 10 million servers meets the target"
             )
+    # Abandonment usually lets Erlang A meet the target with a few servers fewer than
+    # Erlang C: step down first (two evaluations in the common case), bisect otherwise.
+    for _ in range(3):
+        if hi - 1 <= lo or not ok(hi - 1):
+            return hi
+        hi -= 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
