@@ -172,6 +172,25 @@ def _logsumexp(log_terms: np.ndarray) -> float:
     return top + math.log(float(np.sum(np.exp(log_terms - top))))
 
 
+def _delay_metrics(lam: float, s: float, servers: int, p_wait: float, wq: float) -> dict[str, float]:
+    """Metrics of a queue without abandonment or blocking from its delay probability and
+    mean wait; the means follow by Little's law (offered load lam * s busy servers)."""
+    a = lam * s
+    return {
+        "p_wait": p_wait,
+        "mean_wait": wq,
+        "asa": wq,
+        "p_abandon": 0.0,
+        "p_blocked": 0.0,
+        "utilization": a / servers,
+        "mean_queue": lam * wq,
+        "mean_in_system": lam * wq + a,
+        "mean_sojourn": wq + s,
+        "throughput": lam,
+        "mean_service": s,
+    }
+
+
 def offered_load(arrival_rate: float, mean_service: float) -> float:
     """Offered load (work arriving per time unit), in Erlangs.
 
@@ -291,19 +310,7 @@ def erlang_c(
     pw = _erlang_c_probability(a, c)
     drain = c / s - lam  # rate at which a queue in front of a waiting customer empties
     wq = pw / drain
-    out = {
-        "p_wait": pw,
-        "mean_wait": wq,
-        "asa": wq,
-        "p_abandon": 0.0,
-        "p_blocked": 0.0,
-        "utilization": a / c,
-        "mean_queue": lam * wq,
-        "mean_in_system": lam * wq + a,
-        "mean_sojourn": wq + s,
-        "throughput": lam,
-        "mean_service": s,
-    }
+    out = _delay_metrics(lam, s, c, pw, wq)
     if t is not None:
         out["service_level"] = 1.0 - pw * math.exp(-drain * t)
     return out
@@ -644,19 +651,7 @@ def mg1(arrival_rate: float, mean_service: float, cv_service: float) -> dict[str
     rho = lam * s
     _check_stable(func, rho, 1)
     wq = rho * s * (1.0 + cv * cv) / (2.0 * (1.0 - rho))
-    return {
-        "p_wait": rho,
-        "mean_wait": wq,
-        "asa": wq,
-        "p_abandon": 0.0,
-        "p_blocked": 0.0,
-        "utilization": rho,
-        "mean_queue": lam * wq,
-        "mean_in_system": lam * wq + rho,
-        "mean_sojourn": wq + s,
-        "throughput": lam,
-        "mean_service": s,
-    }
+    return _delay_metrics(lam, s, 1, rho, wq)
 
 
 def allen_cunneen(
@@ -704,19 +699,7 @@ def allen_cunneen(
     _check_stable(func, a, c)
     pw = _erlang_c_probability(a, c)
     wq = pw / (c / s - lam) * (ca * ca + cs * cs) / 2.0
-    return {
-        "p_wait": pw,
-        "mean_wait": wq,
-        "asa": wq,
-        "p_abandon": 0.0,
-        "p_blocked": 0.0,
-        "utilization": a / c,
-        "mean_queue": lam * wq,
-        "mean_in_system": lam * wq + a,
-        "mean_sojourn": wq + s,
-        "throughput": lam,
-        "mean_service": s,
-    }
+    return _delay_metrics(lam, s, c, pw, wq)
 
 
 # --------------------------------------------------------------------------
