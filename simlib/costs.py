@@ -24,10 +24,11 @@ hour, day = 24 hours); set ``Costs.hours_per_time_unit`` when the label is
 something else or a "day" means a working day. All costs are per observed
 horizon (one replication) unless a function says otherwise.
 
-Lost customers. Until the scenario has a retention model (issue 5's quality
-model), a customer is lost when they abandon or are blocked. Pass
-``lost_customers=`` to use another model: a function of (scenario, metrics of
-one replication) returning the number of customers lost.
+Lost customers. With a retention model (the scenario's ``retention`` block,
+:mod:`simlib.experience`) a customer is lost when they decide not to come back:
+``arrivals × (1 − p_return)``. Without one, a customer is lost when they abandon
+or are blocked. Pass ``lost_customers=`` to use another model: a function of
+(scenario, metrics of one replication) returning the number of customers lost.
 
 References
 ----------
@@ -193,8 +194,12 @@ def replication_costs(
         admitted = arrivals - blocked
         abandoned = admitted * _zero_if_nan(m["p_abandon"])
         wait_time = admitted * _zero_if_nan(m["mean_wait"])
-        lost = (lost_customers(scn, record.metrics) if lost_customers is not None
-                else abandoned + blocked)
+        if lost_customers is not None:
+            lost = lost_customers(scn, record.metrics)
+        elif "p_return" in m:  # the retention model decides who comes back
+            lost = arrivals * (1 - _zero_if_nan(m["p_return"]))
+        else:
+            lost = abandoned + blocked
         row = {
             "replication": record.replication,
             "customers": arrivals,

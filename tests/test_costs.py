@@ -85,3 +85,11 @@ def test_cost_curve_finds_the_erlang_c_optimum_and_the_service_level_level() -> 
     assert wide.loc[15, "staff"] - wide.loc[14, "staff"] == pytest.approx(25.0 * 2000 / 60)
     t = curve.table
     assert set(t.columns) == {"servers", "quantity", "mean", "ci_low", "ci_high", "n"}
+
+
+def test_lost_customers_come_from_the_retention_model_when_there_is_one():
+    res = simlib.run(SCENARIOS / "bank_value_chain.yaml", replications=2, seed=1, progress=False)
+    table = cs.replication_costs(res, cs.Costs(per_lost_customer=1.0))
+    for row, run in zip(table.itertuples(), res.runs, strict=True):
+        expected = run["system"]["arrivals"] * (1 - run["system"]["p_return"])
+        assert row.lost == pytest.approx(expected)
