@@ -139,6 +139,13 @@ def calls_from_events(events: pd.DataFrame, station: str | None = None) -> pd.Da
     unknown = sorted(set(names.unique()) - set(EVENTS))
     if unknown:
         raise ValueError(f"unknown event names {unknown}; allowed: {list(EVENTS)}")
+    if "replication" in events.columns and events["replication"].nunique() > 1:
+        # Customer ids restart in every simulated replication: mixing them would
+        # fuse different customers into one.
+        raise ValueError(
+            "the event table holds several replications; pass one "
+            "(e.g. trace[trace.replication == 0])"
+        )
     stations = events["station"].unique()
     if station is None:
         if len(stations) > 1:

@@ -81,7 +81,8 @@ class Calibration:
     service
         Class → :class:`ServiceFit` (``"*"``: all classes pooled).
     patience
-        Class → :class:`PatienceFit` (``"*"``: pooled).
+        Class → :class:`PatienceFit` (``"*"``: pooled); empty when nobody in the
+        log abandoned (the model's customers then never abandon).
     priorities
         Class → scenario priority (the most common priority of the class's calls).
     staffing
@@ -132,7 +133,9 @@ class Calibration:
                     "service_best": fit.dist,
                     "service_mean_s": fit.mean,
                     "service_cv": fit.cv,
-                    "patience_mean_s": self.patience[c].mean,
+                    "patience_mean_s": (
+                        self.patience[c].mean if c in self.patience else float("nan")
+                    ),
                     "abandon_share": float(sub["abandoned"].mean()),
                     "priority": self.priorities[c],
                 }
@@ -231,10 +234,15 @@ def calibrate(
     pooled_service = fit_service(service_all, service_dists, min_duration=service_min)
     service: dict[str, ServiceFit] = {"*": pooled_service}
     has_wait = calls["wait"].notna().to_numpy()
-    pooled_patience = patience(
-        calls["wait"].to_numpy()[has_wait], calls["abandoned"].to_numpy(bool)[has_wait]
+    # A log in which nobody abandoned shows no impatience: the model then gets
+    # no patience (customers never abandon) instead of an infinite estimate.
+    anyone_abandoned = bool(calls["abandoned"].to_numpy(bool)[has_wait].any())
+    pooled_patience = (
+        patience(calls["wait"].to_numpy()[has_wait], calls["abandoned"].to_numpy(bool)[has_wait])
+        if anyone_abandoned
+        else None
     )
-    pat: dict[str, PatienceFit] = {"*": pooled_patience}
+    pat: dict[str, PatienceFit] = {"*": pooled_patience} if pooled_patience else {}
     priorities: dict[str, int] = {}
     for c in classes:
         sel = cls_col == c
@@ -246,11 +254,12 @@ def calibrate(
         )
         w_sel = sel & has_wait
         n_ab = int(calls["abandoned"].to_numpy(bool)[w_sel].sum())
-        pat[c] = (
-            patience(calls["wait"].to_numpy()[w_sel], calls["abandoned"].to_numpy(bool)[w_sel])
-            if n_ab >= min_class_n
-            else pooled_patience
-        )
+        if pooled_patience is not None:
+            pat[c] = (
+                patience(calls["wait"].to_numpy()[w_sel], calls["abandoned"].to_numpy(bool)[w_sel])
+                if n_ab >= min_class_n
+                else pooled_patience
+            )
         priorities[c] = int(pd.Series(calls["priority"].to_numpy()[sel]).mode().min())
 
     staffing = agents_on_duty(calls, period)
@@ -263,7 +272,11 @@ def calibrate(
     except ValueError:
         ptest = None
     dispersion = tuple(daily_dispersion(all_calls, scheme=scheme))
-    check = erlang_a_check(calls, pooled_patience.mean, period=max(period, 3600.0))
+    check = (
+        erlang_a_check(calls, pooled_patience.mean, period=max(period, 3600.0))
+        if pooled_patience is not None
+        else None
+    )
     return Calibration(
         calls=calls,
         period=float(period),
@@ -322,6 +335,7 @@ def to_scenario(
     trace_dir: str | Path | None = None,
     service_level_threshold: float | None = None,
     service_level_target: float = 0.8,
+    servers: int | None = None,
 ) -> dict[str, object]:
     """Build a §Scenario dict from a calibration.
 
@@ -346,6 +360,9 @@ def to_scenario(
         Optional ``targets.service_level.threshold`` (in ``time_unit``).
     service_level_target
         Target share for the service level.
+    servers
+        A constant number of servers instead of the staffing read from the log's
+        agent column (needed when the log has none, e.g. a simulated trace).
 
     Returns
     -------
@@ -398,7 +415,8 @@ def to_scenario(
                 k: (_round(v / scale) if k == "mean" else _round(v) if k == "cv" else v)
                 for k, v in spec.items()
             }
-        entry["patience"] = {"dist": "exponential", "mean": _round(cal.patience[c].mean / scale)}
+        if c in cal.patience:  # absent when nobody in the log abandoned
+            entry["patience"] = {"dist": "exponential", "mean": _round(cal.patience[c].mean / scale)}
         entry["priority"] = int(cal.priorities[c])
         classes.append(entry)
 
@@ -420,11 +438,16 @@ def to_scenario(
         )
     for s in shifts:
         s["start"], s["end"] = _round(float(s["start"])), _round(float(s["end"]))
+    if servers is None and not any(s["servers"] > 0 for s in shifts):
+        raise ValueError(
+            "to_scenario: the log shows no agents on duty (no agent column?); "
+            "pass servers=N to staff the station"
+        )
 
     distinct_priorities = len(set(cal.priorities.values())) > 1
     station_spec: dict[str, object] = {
         "name": station,
-        "shifts": shifts,
+        **({"servers": int(servers)} if servers is not None else {"shifts": shifts}),
         "service": service if len(service) > 1 else next(iter(service.values())),
         "discipline": "priority" if distinct_priorities else "fifo",
     }

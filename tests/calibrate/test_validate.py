@@ -173,8 +173,10 @@ def refit(observed_log) -> dict:
     # Arrivals, service and patience fitted from the log. The engine's trace has
     # no agent column, so staffing cannot be read from it: the known plan is used.
     cal = sc.calibrate(observed_log, period=3600)
-    scn = sc.to_scenario(cal)
-    scn["stations"][0]["shifts"] = [dict(s) for s in SHIFTS]
+    scn = sc.to_scenario(cal, servers=1)  # placeholder staffing, replaced by the plan
+    station = scn["stations"][0]
+    del station["servers"]
+    station["shifts"] = [dict(s) for s in SHIFTS]
     return scn
 
 
