@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import SCENARIOS
 
 import simlib
 import simlib.calibrate as sc
-from support import SCENARIOS
 
 
 @pytest.fixture(scope="module")
