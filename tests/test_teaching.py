@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import SCENARIOS, single_station
 from scipy import stats
+from support import SCENARIOS, single_station
 
 import simlib
 from simlib import queueing, teaching

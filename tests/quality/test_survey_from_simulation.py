@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from support import SCENARIOS
 from statsmodels.multivariate.factor import Factor
+from support import SCENARIOS
 
 import simlib
 from simlib.quality import matched_congruence, survey
