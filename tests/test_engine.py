@@ -14,6 +14,7 @@ import pytest
 from support import SCENARIOS, replication_values, single_station
 
 import simlib
+from simlib.engine import simulate
 
 
 def traced(tmp_csv, times, service=10.0, **station):
@@ -185,3 +186,31 @@ def test_a_nearly_empty_profile_does_not_stall_the_clock():
     spec["classes"][0]["arrivals"] = {"profile": {"period": 1, "rates": [0.0, 1e-9]}}
     res = simlib.run(spec, replications=2, seed=1, progress=False)
     assert np.all(replication_values(res, "system", "arrivals") == 0)
+
+
+def test_a_warmup_customer_still_in_service_keeps_the_server_busy(tmp_csv):
+    # Arrives in the warm-up (t = -95) for a 200-unit service: busy over the whole 10-unit window.
+    path = tmp_csv("t.csv", "time\n-95\n")
+    spec = single_station(service={"dist": "deterministic", "value": 200}, horizon=10, warmup=100)
+    spec["classes"][0]["arrivals"] = {"trace": str(path)}
+    m = one_run(spec)["s"]
+    assert m["utilization"] == pytest.approx(1.0)
+    assert m["mean_in_system"] == pytest.approx(1.0)
+
+
+def test_customers_left_waiting_at_closing_are_censored_not_dropped(caplog):
+    # Two servers for 50 time units, then none: whoever is still waiting is censored.
+    spec = single_station(rate=3.0, horizon=100, warmup=0)
+    del spec["stations"][0]["servers"]
+    spec["stations"][0]["shifts"] = [{"start": 0, "end": 50, "servers": 2},
+                                     {"start": 50, "end": 100, "servers": 0}]
+    with caplog.at_level("WARNING", logger="simlib"):
+        first = simulate(simlib.load_scenario(spec), 7, 0)
+    assert "censored" in caplog.text
+    m = first.metrics["s"]
+    # Over half the arrivals never get served: they count as waiting until the drain limit.
+    assert m["p_wait"] > 0.5
+    assert m["mean_wait"] > 40
+    # Sums over the customers still present are reproducible.
+    again = [simulate(simlib.load_scenario(spec), 7, 0).metrics for _ in range(3)]
+    assert all(a == first.metrics for a in again)

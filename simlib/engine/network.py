@@ -25,6 +25,7 @@ to ``exit``, it abandons or it is blocked.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -102,6 +103,8 @@ class ReplicationRecord:
             raise ValueError("no rows to rebuild a replication record from")
         intervals = tuple((a, b, m) for (a, b), m in blocks.items())
         return cls(replication, metrics, intervals)
+
+_log = logging.getLogger("simlib")
 
 # Why a customer left the system.
 _COMPLETED, _ABANDONED, _BLOCKED = 0, 1, 2
@@ -182,6 +185,7 @@ class _Counts:
         self.sum_service = 0.0
         self.n_done_in_window = 0
         self.queue_area = 0.0
+        self.n_censored = 0
 
 
 class _ClassState(_Counts):
@@ -278,7 +282,8 @@ class ServiceNetwork:
         self.departures: list[tuple] | None = [] if record else None
         #: Customers who came back (retention), for the event log's ``return`` events.
         self.returning: set[int] = set()
-        self.present: set[_Customer] = set()
+        #: Customers in the system by ident (insertion-ordered, so sums over it are reproducible).
+        self.present: dict[int, _Customer] = {}
         self.outstanding = 0
         self.draining = False
         self.finished = self.env.event()
@@ -416,7 +421,7 @@ class ServiceNetwork:
         c = _Customer(next(self._idents), k, now, counted)
         if self.layer is not None:
             self.layer.on_new(c, returning)
-        self.present.add(c)
+        self.present[c.ident] = c
         if counted:
             k.n_arrivals += 1
             self.outstanding += 1
@@ -574,7 +579,7 @@ class ServiceNetwork:
         self._leave(c, now, _ABANDONED)
 
     def _leave(self, c: _Customer, now: float, outcome: int) -> None:
-        self.present.discard(c)
+        del self.present[c.ident]
         k = c.kind
         if self.departures is not None:
             self.departures.append(
@@ -616,26 +621,48 @@ class ServiceNetwork:
             self.finished.succeed()
 
     def _give_up(self, event: Event) -> None:
-        if self.finished.triggered:
-            return
-        # Customers still present are censored: add their time so far to the
-        # window integrals (their outcome is unknown, so it counts nowhere).
-        now = self.env._now
-        for c in self.present:
+        if not self.finished.triggered:
+            self.finished.succeed()
+
+    def _flush_present(self, now: float) -> None:
+        """Close the books on customers still present when the run stops.
+
+        Their stays so far count in the window integrals (a customer who
+        arrived in the warm-up and is still in a long service is busy time of
+        the window). Counted customers are present only when the drain limit
+        was hit: they are *censored* — admitted, waited at least until now and
+        missed the service level — and a warning says how many.
+        """
+        for c in self.present.values():
             st = c.station
+            k = c.kind
             if c.waiting:
                 queued = self._overlap(c.t_in, now)
-                st.queue_area += queued
-                c.kind.queue_area += queued
             else:
                 queued = self._overlap(c.t_in, c.t_start)
-                st.queue_area += queued
-                c.kind.queue_area += queued
                 st.busy_area += self._overlap(c.t_start, now)
-            c.kind.system_area += self._overlap(c.t_arrive, now)
-            if c.counted:
-                self.censored += 1
-        self.finished.succeed()
+            st.queue_area += queued
+            k.queue_area += queued
+            k.system_area += self._overlap(c.t_arrive, now)
+            if not c.counted:
+                continue
+            self.censored += 1
+            wait = c.wait_total + (now - c.t_in if c.waiting else 0.0)
+            k.n_admitted += 1
+            k.sum_wait += wait
+            if wait > 0:
+                k.n_waited += 1
+            if c.waiting and c.visit_counted:
+                st.n_censored += 1
+                st.sum_wait += now - c.t_in
+                st.n_waited += 1
+        if self.censored:
+            _log.warning(
+                "%s: %d customers were still present at the drain limit (%g time units after "
+                "the window) and are censored: their waits count up to that time. The system "
+                "is probably overloaded or closes with customers waiting.",
+                self.scenario.name, self.censored, self.drain_until - self.window_end,
+            )
 
     def run(self) -> dict[str, dict[str, float]]:
         """Simulate the replication and return ``{scope: {metric: value}}``."""
@@ -646,6 +673,7 @@ class ServiceNetwork:
         _Step(self.env, self.window_end, self._close_window, None)
         _Step(self.env, self.drain_until, self._give_up, None)
         self.env.run(until=self.finished)
+        self._flush_present(self.env._now)
         return self.metrics()
 
     # ------------------------------------------------------------------ metrics
@@ -661,7 +689,7 @@ class ServiceNetwork:
             busy += st.busy_area
             scheduled += server_time
             out[st.name] = scope_metrics(
-                st, h, with_sl, admitted=st.n_started + st.n_abandoned,
+                st, h, with_sl, admitted=st.n_started + st.n_abandoned + st.n_censored,
                 in_system_area=st.queue_area + st.busy_area, scheduled=server_time,
             )
         totals = Tallies()
