@@ -203,7 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        print(f"simlib: {args.scenario}: {exc}", file=sys.stderr)
+        # File-level problems already name the file; key-path problems get it in front.
+        where = f"{args.scenario}: " if exc.path else ""
+        print(f"simlib: {where}{exc}", file=sys.stderr)
         return 2
     try:
         table, heading = _execute(args, scenario)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import re
 import math
 import os
 from collections.abc import Mapping
@@ -48,7 +49,7 @@ from simlib.experience import (
     parse_blocks,
 )
 from simlib.validation import Node as _Node
-from simlib.validation import ScenarioError, is_number, show
+from simlib.validation import ScenarioError, is_integer, is_number, show
 
 __all__ = [
     "ScenarioError",
@@ -66,6 +67,12 @@ __all__ = [
 
 #: Routing target meaning "leave the system".
 EXIT = "exit"
+
+#: Scope name of the whole system in results; no class or station may use it.
+SYSTEM = "system"
+
+#: Coefficients of variation a gamma or lognormal may have.
+_CV_RANGE = (1e-3, 100.0)
 
 #: Tolerance for routing probabilities summing to one.
 _PROB_TOL = 1e-6
@@ -373,7 +380,7 @@ def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distributi
     """Build a :class:`~simlib.distributions.Distribution` from its scenario form."""
     node = _Node(value, path)
     kind = value.get("dist")
-    if kind not in DISTRIBUTIONS:
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
         raise ScenarioError(
             node.sub("dist"),
             f"unknown distribution {show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
@@ -411,6 +418,11 @@ def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distributi
     if kind in ("gamma", "lognormal"):
         mean = node.number("mean", positive=True)
         cv = node.number("cv", positive=True)
+        if not _CV_RANGE[0] <= cv <= _CV_RANGE[1]:
+            # Outside this range the samplers' parameters under- or overflow.
+            raise ScenarioError(
+                node.sub("cv"), f"must be between {_CV_RANGE[0]:g} and {_CV_RANGE[1]:g}, got {cv:g}"
+            )
         return (Gamma if kind == "gamma" else Lognormal)(mean, cv)
     if kind == "uniform":
         low = node.number("low", minimum=0)
@@ -511,6 +523,10 @@ def _reachable(
 
 def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") -> Scenario:
     """Validate a scenario dict and build the :class:`Scenario`."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            "", f"a scenario must be a mapping of keys (name, horizon, classes, stations, ...), got {show(data)}"
+        )
     top = _Node(data, "")
     top.check_keys(
         (
@@ -548,6 +564,8 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         sname = node.string("name")
         if sname == EXIT:
             raise ScenarioError(node.sub("name"), f"{EXIT!r} is reserved for leaving the system")
+        if sname == SYSTEM:
+            raise ScenarioError(node.sub("name"), f"{SYSTEM!r} is reserved for the whole-system scope")
         if sname in station_names:
             raise ScenarioError(node.sub("name"), f"duplicate station name {sname!r}")
         station_names.append(sname)
@@ -564,6 +582,11 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         cname = node.string("name")
         if any(c.name == cname for c in classes):
             raise ScenarioError(node.sub("name"), f"duplicate class name {cname!r}")
+        if cname == SYSTEM:
+            raise ScenarioError(node.sub("name"), f"{SYSTEM!r} is reserved for the whole-system scope")
+        if cname in station_names:
+            # Metrics are reported per scope name, so a class cannot share a station's name.
+            raise ScenarioError(node.sub("name"), f"{cname!r} is already a station name")
         arrivals = _parse_arrivals(raw["arrivals"], node.sub("arrivals"), base_dir, warmup)
         patience = (
             parse_distribution(raw["patience"], node.sub("patience"), base_dir)
@@ -573,9 +596,9 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         priority = 0
         if "priority" in raw:
             x = raw["priority"]
-            if not isinstance(x, int) or isinstance(x, bool):
+            if not is_integer(x):
                 raise ScenarioError(node.sub("priority"), f"must be an integer, got {show(x)}")
-            priority = x
+            priority = int(x)
         route = None
         if node.has("route"):
             r = raw["route"]
@@ -617,6 +640,19 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                 raise ScenarioError(path, f"probabilities must sum to 1, got {total:g}")
             routing[sname] = probs
         del rnode
+
+    # Every station that routing can reach must have a way out, or customers
+    # circulate for ever (and zero service times would stop the clock).
+    can_exit = {s for s in station_names if s not in routing or routing[s].get(EXIT, 0) > 0}
+    changed = True
+    while changed:
+        changed = False
+        for s in station_names:
+            if s not in can_exit and any(p > 0 and t in can_exit for t, p in routing[s].items()):
+                can_exit.add(s)
+                changed = True
+    for s in sorted(_reachable(station_names[0], routing) - can_exit):
+        raise ScenarioError(f"routing.{s}", "customers routed here can never reach exit")
 
     # Which stations each class can visit decides which per-class service times are needed.
     visits: dict[str, set[str]] = {s: set() for s in station_names}
@@ -704,6 +740,20 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     )
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading that also reads ``1e-3`` as a number.
+
+    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e-3``); people write ``1e-3``.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario) -> Scenario:
     """Load and validate a scenario from a YAML file, a dict, or pass a Scenario through.
 
@@ -720,10 +770,14 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     if not path.is_file():
         raise ScenarioError("", f"scenario file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except UnicodeDecodeError:
+        raise ScenarioError("", f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ScenarioError("", f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        raise ScenarioError("", f"{path} is empty")
     return from_dict(data, base_dir=str(path.parent.resolve()), default_name=path.stem)

@@ -9,10 +9,11 @@ typed accessors that raise :class:`ScenarioError` with that path.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ScenarioError", "Node", "is_number", "show"]
+__all__ = ["ScenarioError", "Node", "is_number", "is_integer", "show"]
 
 
 class ScenarioError(ValueError):
@@ -25,7 +26,22 @@ class ScenarioError(ValueError):
 
 
 def is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    """A finite real number (numpy scalars included, booleans excluded)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def is_integer(x: Any) -> bool:
+    """A whole number (numpy integers and integral floats included, booleans excluded)."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, numbers.Integral):
+        return True
+    return isinstance(x, float) and x.is_integer()
 
 
 class Node:
@@ -65,10 +81,7 @@ class Node:
 
     def integer(self, key: str, *, minimum: int) -> int:
         x = self.value.get(key)
-        ok = isinstance(x, int) and not isinstance(x, bool) or (
-            isinstance(x, float) and x.is_integer()
-        )
-        if not ok or x < minimum:
+        if not is_integer(x) or x < minimum:
             kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise ScenarioError(self.sub(key), f"must be {kind}, got {show(x)}")
         return int(x)

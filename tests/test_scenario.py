@@ -207,3 +207,54 @@ def test_cli_reports_invalid_scenarios_in_one_line_with_status_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "stations[0].servers: must be a positive integer, got -3" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "mutate, path, message",
+    [
+        (lambda d: d["classes"][0].update(name="s"), "classes[0].name", "already a station name"),
+        (lambda d: d["classes"][0].update(name="system"), "classes[0].name", "reserved"),
+        (lambda d: d["stations"][0].update(name="system", service={"dist": "exponential", "mean": 1}), "stations[0].name", "reserved"),
+        (lambda d: d["stations"][0].update(service={"dist": ["exponential"]}), "stations[0].service.dist", "unknown distribution"),
+        (lambda d: d.update(horizon=10**400), "horizon", "must be a number"),
+        (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1, "cv": 1e200}), "stations[0].service.cv", "between"),
+        (lambda d: d["stations"][0].update(service={"dist": "gamma", "mean": 1, "cv": 1e-200}), "stations[0].service.cv", "between"),
+        (lambda d: d.update(routing={"s": {"s": 1.0}}), "routing.s", "never reach exit"),
+    ],
+)
+def test_more_invalid_input_is_refused(mutate, path, message):
+    data = single_station()
+    mutate(data)
+    refuse(data, path, message)
+
+
+def test_file_level_problems_are_one_line(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    refuse(empty, "", "is empty")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    refuse(binary, "", "not a UTF-8 text file")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n")
+    refuse(listed, "", "must be a mapping")
+
+
+def test_numbers_in_exponent_form_and_numpy_integers_are_accepted(tmp_path):
+    import numpy as np
+
+    data = single_station()
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data).replace("rate: 0.8", "rate: 8e-1"))
+    assert load_scenario(path).classes[0].arrivals.rate == pytest.approx(0.8)
+    scn = load_scenario(data).with_overrides({"stations.s.servers": np.int64(3)})
+    assert scn.station("s").servers == 3
+
+
+def test_a_zero_probability_route_is_never_taken():
+    data = single_station(horizon=2_000)
+    data["stations"].append({"name": "t", "servers": 1, "service": {"d": {"dist": "exponential", "mean": 1}}})
+    data["classes"].append({"name": "d", "arrivals": {"rate": 0.1}, "route": ["t"]})
+    data["routing"] = {"s": {"exit": 0.9999991, "t": 0.0}}
+    res = simlib.run(data, replications=3, seed=1, progress=False)
+    assert all(run["t"]["arrivals"] == run["d"]["arrivals"] for run in res.runs)

@@ -303,7 +303,8 @@ class ServiceNetwork:
                 st.service.append(shared[key])
             table = scenario.routing.get(st.name)
             if table:
-                targets = list(table.items())
+                # Targets with probability 0 are never chosen, not even by rounding.
+                targets = [(t, p) for t, p in table.items() if p > 0]
                 cum, acc = [], 0.0
                 for _, p in targets:
                     acc += p
