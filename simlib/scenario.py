@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import copy
 import csv
-import re
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
