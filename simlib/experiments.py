@@ -445,6 +445,11 @@ def _precision_rule(
     scopes = ["system", *(s.name for s in scenario.stations), *(c.name for c in scenario.classes)]
     if scope not in scopes:
         raise ValueError(f"metric: unknown scope {scope!r} (scopes: {', '.join(scopes)})")
+    # Some metrics exist only for some scopes or scenarios: stop before running to the maximum.
+    if name == "service_level" and scenario.service_level is None:
+        raise ValueError("metric: service_level needs targets.service_level in the scenario")
+    if name == "utilization" and scope in {c.name for c in scenario.classes}:
+        raise ValueError(f"metric: utilization is reported for stations and the system, not class {scope!r}")
     return _Precision(scope, name, float(precision), minimum, maximum)
 
 

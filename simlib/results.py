@@ -120,8 +120,16 @@ class Results:
         from simlib.engine.quality import CUSTOMER_COLUMNS
 
         with_rows = [r for r in self.records if r.customers is not None]
-        if not with_rows:
+        if self.scenario.quality is None:
             raise ValueError("no customer experience was recorded: the scenario needs a quality block")
+        if len(with_rows) < len(self.records):
+            # Replications loaded from a result store carry metrics only.
+            missing = [r.replication for r in self.records if r.customers is None]
+            raise ValueError(
+                f"customer rows are missing for replications {missing[:5]}"
+                f"{'...' if len(missing) > 5 else ''} (loaded from a result store, which keeps "
+                "metrics only); run them again without out= to get customers() and gaps()"
+            )
         frames = [
             pd.DataFrame(list(r.customers), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
             for r in with_rows

@@ -214,7 +214,8 @@ class ResultStore:
                     raise StoreError(cls._mismatch(root, field, old, new))
             manifest = dict(stored)
         else:
-            if root.is_dir() and any(root.iterdir()):
+            # A temporary file left by a run killed while writing the manifest is not data.
+            if root.is_dir() and any(not p.name.endswith(".tmp") for p in root.iterdir()):
                 raise StoreError(f"{root}: directory is not empty and holds no {MANIFEST}; "
                                  "give a new or empty directory")
             from simlib import __version__

@@ -174,3 +174,12 @@ def test_leftover_temporary_files_are_ignored_and_removed(tmp_path):
     assert again.stored("k") == {0}
     assert not partial.exists()
     assert isinstance(again.load("k", 0), ReplicationRecord)
+
+
+def test_customer_rows_are_not_silently_partial_after_a_resume(tmp_path):
+    scn = simlib.load_scenario(SCENARIOS / "care_home.yaml")
+    first = simlib.run(scn, replications=2, seed=1, out=tmp_path / "st", progress=False, jobs=1)
+    assert len(first.customers()) > 0
+    resumed = simlib.run(scn, replications=2, seed=1, out=tmp_path / "st", progress=False, jobs=1)
+    with pytest.raises(ValueError, match="customer rows are missing"):
+        resumed.customers()
