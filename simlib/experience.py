@@ -39,17 +39,19 @@ behaviour                 1 + 6 · (courtesy + competence)/2 · (1 − stress ·
 expertise                 1 + 6 · (competence + training)/2
 ambient, design           ``environment.ambient``, ``environment.design``
 social (crowding)         ``crowding.base`` − ``crowding.sensitivity`` · max(0, present − ``crowding.comfortable``)
-waiting                   7 − 3 · wait / reference wait, where the reference wait is
+waiting                   7 − ``wait_sensitivity`` · wait / reference wait (default 3: waiting
+                          the reference wait scores 4), where the reference wait is
                           (1 − ``promise_weight``) · expected_wait + ``promise_weight`` · promised_wait
 tangibles (outcome)       ``environment.tangibles``
 valence                   ``valence`` table: served, recovered, unrecovered, abandoned, blocked
 ========================  =====================================================
 
-``overload`` = min(1, max(0, load − 0.8) / 0.2) is how far the load a server
-feels at service start — the other customers in service plus those waiting,
-per scheduled server — exceeds 0.8, the level beyond which stress shows in
-staff behaviour (Sonnentag & Frese 2003 on workload and
-performance; the 80 % knee is a parameter of this model, not a law). Staff
+``overload`` = min(1, max(0, load − ``stress_threshold``) / ``stress_range``) is
+how far the load a server feels at service start — the other customers in
+service plus those waiting, per scheduled server — exceeds the level beyond
+which stress shows in staff behaviour (defaults 0.8 and 0.2: stress starts at
+0.8 and is full at 1.0; Sonnentag & Frese 2003 on workload and performance;
+the knee is a parameter of this model, not a law). Staff
 scores are averaged over a customer's service encounters; a customer who was
 never served (abandoned or blocked) has no evidence about the staff and
 scores the interaction at the scale midpoint, 4.
@@ -146,15 +148,21 @@ class QualitySpec:
     heterogeneity: float = 0.5
     #: Standard deviation of individual differences added to each SERVQUAL dimension.
     dimension_noise: float = 0.4
-    #: Share of stress from overload that erodes attitude and behaviour.
+    #: Share of attitude and behaviour lost under full overload (0–1).
     stress: float = 0.5
+    #: Load per server beyond which stress starts, and the load range over which it grows to full.
+    stress_threshold: float = 0.8
+    stress_range: float = 0.2
+    #: Scale points the waiting score loses per reference wait waited (7 at no wait).
+    wait_sensitivity: float = 3.0
     #: Valence (1–7) by outcome.
     valence_served: float = 6.5
     valence_recovered: float = 5.5
     valence_unrecovered: float = 2.0
     valence_abandoned: float = 1.5
     valence_blocked: float = 1.0
-    #: Recovery paradox: extra satisfaction points after a successful recovery (0 = off).
+    #: Recovery paradox: extra satisfaction points after a successful recovery (0 = off;
+    #: ``recovery_paradox: true`` in a scenario means 1.0 point, ``{bonus: x}`` sets it).
     recovery_bonus: float = 0.0
     #: A customer below this satisfaction complains with probability ``complaint_propensity``.
     complaint_threshold: float = 3.5
@@ -182,7 +190,10 @@ class StaffSpec:
 
     @property
     def service_factor(self) -> float:
-        """Multiplier on service times: skilled staff work faster (1 at the reference)."""
+        """Multiplier on service times: skilled staff work faster (1 at the reference).
+
+        Floored at 0.2 so that a large ``speed_effect`` cannot make service instantaneous.
+        """
         skill = (self.competence + self.training) / 2
         return max(0.2, 1 + self.speed_effect * (STAFF_REFERENCE - skill))
 
@@ -237,12 +248,22 @@ class RetentionSpec:
 
 @dataclass(frozen=True)
 class Economics:
-    """Money (``economics`` block), in one currency per scenario."""
+    """Money (``economics`` block), in one currency per scenario.
 
+    Totals are per replication (the observed window). Wages are charged to
+    stations; customer costs and revenue to classes; the system has both.
+    """
+
+    #: Revenue per customer whose service was completed (currency per customer).
     revenue_per_service: float = 0.0
+    #: Wage per scheduled server-hour (currency per hour).
     wage_per_server_hour: float = 0.0
+    #: Cost of each abandonment (currency per customer).
     cost_per_abandonment: float = 0.0
+    #: Cost of handling each complaint (currency per complaint).
     cost_per_complaint: float = 0.0
+    #: Margin lost with each lost customer (currency per customer): with a retention block a
+    #: customer who decides not to come back; without one, one who abandons or is blocked.
     cost_per_lost_customer: float = 0.0
     #: Hours per scenario time unit (from ``time_unit`` unless given).
     hours_per_time_unit: float = 1 / 60
@@ -312,7 +333,10 @@ def evaluate(
     reference = expected_wait
     if promised_wait is not None:
         reference = (1 - spec.promise_weight) * expected_wait + spec.promise_weight * promised_wait
-    waiting = 7 - 3 * wait / reference if reference > 0 else (7.0 if wait <= 0 else 1.0)
+    waiting = (
+        7 - spec.wait_sensitivity * wait / reference if reference > 0
+        else (7.0 if wait <= 0 else 1.0)
+    )
     social = spec.crowding_base - spec.crowding_sensitivity * max(
         0, present_on_arrival - spec.crowding_comfortable
     )
@@ -401,7 +425,8 @@ def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
     node = Node(raw, "quality")
     node.check_keys(
         ("expectations", "environment", "crowding", "promise_weight", "weights", "disconfirmation",
-         "heterogeneity", "dimension_noise", "stress", "valence", "recovery_paradox", "complaints",
+         "heterogeneity", "dimension_noise", "stress", "stress_threshold", "stress_range",
+         "wait_sensitivity", "valence", "recovery_paradox", "complaints",
          "management")
     )
     base = ClassExpectations()
@@ -438,9 +463,15 @@ def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
     for key in ("promise_weight",):
         if key in raw:
             kw[key] = _unit(node, key, 0.5)
-    for key in ("disconfirmation", "heterogeneity", "dimension_noise", "stress"):
+    for key in ("disconfirmation", "heterogeneity", "dimension_noise", "wait_sensitivity"):
         if key in raw:
             kw[key] = node.number(key, minimum=0)
+    if "stress" in raw:
+        kw["stress"] = _unit(node, "stress", 0.5)
+    if "stress_threshold" in raw:
+        kw["stress_threshold"] = node.number("stress_threshold", minimum=0)
+    if "stress_range" in raw:
+        kw["stress_range"] = node.number("stress_range", positive=True)
     if node.has("weights"):
         wn = Node(raw["weights"], "quality.weights")
         wn.check_keys(("interaction", "environment", "outcome"))

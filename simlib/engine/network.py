@@ -226,6 +226,9 @@ class _StationState(_Counts):
         #: Service-time multiplier from staff attributes (None = no staff block).
         self.speed: float | None = None
         self.n_failed = 0
+        self.n_repeats = 0
+        self.n_recoveries = 0
+        self.n_recovered = 0
         self.n_started = 0
         self.busy_area = 0.0
 

@@ -178,7 +178,8 @@ class QualityLayer:
         # waiting, per scheduled server (0 for a lone customer at a free desk).
         load = (st.busy - 1 + st.n_waiting) / st.capacity if st.capacity > 0 else 1.0
         if self.quality is not None:
-            overload = min(1.0, max(0.0, load - 0.8) / 0.2)
+            spec = self.quality
+            overload = min(1.0, max(0.0, load - spec.stress_threshold) / spec.stress_range)
             factor = 1 - self.quality.stress * overload
             a, b, e = self.encounter_base[st.index]
             q.encounters.append((a * factor, b * factor, e))
@@ -193,7 +194,14 @@ class QualityLayer:
         if q.recovering:
             q.recovering = False
             q.recovered = self.recovery_draw.next() < q.recovery_p
-            return None, q.origin
+            origin = q.origin
+            if c.counted:
+                # Recovery outcomes belong to the station whose service failed.
+                origin.n_recoveries += 1
+                origin.n_recovered += q.recovered
+            if st is origin and c.visit_counted:
+                st.n_repeats += 1  # a repeated service is not a first attempt
+            return None, origin
         if q.fail_here:
             q.fail_here = False
             q.failed = True
@@ -321,7 +329,8 @@ class QualityLayer:
         econ = self.economics
         if econ is None:
             return 0.0, 0.0
-        lost = (t.n - t.returns) if self.retention is not None else 0
+        # As in simlib.costs: without a retention model, abandoning or blocked customers are lost.
+        lost = (t.n - t.returns) if self.retention is not None else k.n_abandoned + k.n_blocked
         revenue = econ.revenue_per_service * k.n_completed
         cost = (econ.cost_per_abandonment * k.n_abandoned
                 + econ.cost_per_complaint * t.complaints
@@ -339,10 +348,19 @@ class QualityLayer:
                 m[d] = t.dims[i] / t.n if t.n else nan
         if self.failure:
             if station is not None:
-                m["p_failure"] = station.n_failed / station.n_completed if station.n_completed else nan
+                # A station's own rate: failures per first attempt there, and the share of
+                # its failures whose recovery succeeded (NaN where it has no failures block).
+                first_attempts = station.n_completed - station.n_repeats
+                own = station.index in self.failure
+                m["p_failure"] = station.n_failed / first_attempts if own and first_attempts else nan
+                m["p_recovered"] = (
+                    station.n_recovered / station.n_recoveries if own and station.n_recoveries else nan
+                )
             else:
+                # Customers: the share of those served who met at least one failure, and
+                # the share of those whose (last) recovery succeeded.
                 m["p_failure"] = t.failed / t.served if t.served else nan
-            m["p_recovered"] = t.recovered / t.failed if t.failed else nan
+                m["p_recovered"] = t.recovered / t.failed if t.failed else nan
         if self.quality is not None:
             m["p_complaint"] = t.complaints / t.n if t.n else nan
         if self.retention is not None:

@@ -187,8 +187,8 @@ def interval_metrics(
 def event_log(network: ServiceNetwork) -> tuple[tuple[int, str, str, str, float], ...]:
     """Event rows ``(customer, class, station, event, time)`` sorted by time.
 
-    A visit gives ``queue`` (only when the customer had to wait or was
-    blocked), ``start`` and ``end`` for a service, ``abandon`` or ``block``; a
+    A visit gives ``queue`` (only when the customer had to wait), ``start``
+    and ``end`` for a service, ``abandon``, or ``block`` (without ``queue``); a
     customer's first visit is preceded by ``arrival``, and every further visit
     by ``route`` at the station the customer is sent to.
     """

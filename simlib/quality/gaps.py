@@ -81,8 +81,11 @@ def gaps(results: Results) -> pd.DataFrame:
     add(2, "standard_wait", [value] * max(1, len(per_rep)), unit,
         "standard wait - management's perceived expected wait (positive: a looser standard than customers are believed to want)"
         if not math.isnan(value) else "NaN: needs quality.management.standard_wait and expected_wait")
-    add(3, "wait_vs_standard", each(lambda d: d.wait.mean() - (standard if standard is not None else math.nan)),
-        unit, "delivered mean wait - standard wait" if standard is not None else nan_reason.format("standard_wait"))
+    # Blocked customers never queued: their zero wait would flatter delivery.
+    add(3, "wait_vs_standard",
+        each(lambda d: d.wait[~d.blocked].mean() - (standard if standard is not None else math.nan)),
+        unit, "delivered mean wait of admitted customers - standard wait"
+        if standard is not None else nan_reason.format("standard_wait"))
     sl = results.scenario.service_level
     if sl is not None:
         add(3, "service_level_vs_target",
@@ -90,14 +93,25 @@ def gaps(results: Results) -> pd.DataFrame:
             "achieved service level - target")
     promised = {c: e.promised_wait for c, e in spec.expectations.items()}
     if any(p is not None for p in promised.values()):
-        def promise_of(d: pd.DataFrame) -> np.ndarray:
-            return d["class"].map(promised).astype(float).to_numpy()
+        def promised_rows(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+            # Only admitted customers of classes that were promised something count.
+            p = d["class"].map(promised).astype(float).to_numpy()
+            keep = ~np.isnan(p) & ~d.blocked.to_numpy()
+            return d.wait.to_numpy()[keep], p[keep]
 
-        add(4, "wait_vs_promise", each(lambda d: np.nanmean(d.wait.to_numpy() - promise_of(d))), unit,
-            "delivered mean wait - promised wait (positive: the promise is broken)")
-        add(4, "share_waiting_longer_than_promised",
-            each(lambda d: np.nanmean((d.wait.to_numpy() > promise_of(d)).astype(float))), "share",
-            "customers who waited longer than promised")
+        def broken(d: pd.DataFrame) -> float:
+            w, p = promised_rows(d)
+            return float(np.mean(w - p)) if len(w) else math.nan
+
+        def share(d: pd.DataFrame) -> float:
+            w, p = promised_rows(d)
+            return float(np.mean(w > p)) if len(w) else math.nan
+
+        add(4, "wait_vs_promise", each(broken), unit,
+            "delivered mean wait - promised wait, customers who were promised a wait "
+            "(positive: the promise is broken)")
+        add(4, "share_waiting_longer_than_promised", each(share), "share",
+            "customers who were promised a wait and waited longer")
     else:
         add(4, "wait_vs_promise", [math.nan], unit, "NaN: no class has quality.expectations.promised_wait")
     for dim in DIMENSIONS:

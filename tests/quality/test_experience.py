@@ -143,3 +143,39 @@ def test_quality_blocks_are_validated(block, path, message):
     with pytest.raises(ScenarioError) as info:
         simlib.load_scenario(data)
     assert str(info.value).startswith(path) and message in str(info.value)
+
+
+def test_failures_alone_lower_reliability_with_staff_unchanged():
+    # Only the failure probability changes: training, competence and courtesy stay fixed.
+    rare = run(bank(**{"failures.service.probability": 0.02}))
+    often = run(bank(**{"failures.service.probability": 0.3}))
+    assert np.all(replication_values(often, "service", "p_failure") > replication_values(rare, "service", "p_failure"))
+    assert np.all(replication_values(often, "system", "reliability") < replication_values(rare, "system", "reliability"))
+
+
+def test_station_failure_rates_are_the_stations_own():
+    data = bank().to_dict()
+    data["failures"] = {"service": {"probability": 0.5, "to": "repeat", "load_effect": 0}}
+    data["staff"]["service"] = {"competence": 0.7, "courtesy": 0.7, "training": 0.7}
+    res = run(simlib.load_scenario(data), replications=3)
+    # Repeats are not first attempts, so the station's rate is the configured 0.5.
+    assert res.value("service", "p_failure") == pytest.approx(0.5, abs=0.03)
+    assert res.value("service", "p_recovered") == pytest.approx(0.8, abs=0.04)
+    assert np.isnan(res.value("contact", "p_failure"))
+
+
+def test_share_waiting_longer_than_promised_counts_only_promised_classes():
+    data = bank().to_dict()
+    del data["retention"]
+    data["classes"].append({"name": "walk_in", "arrivals": {"rate": 0.1}})
+    data["quality"]["expectations"] = {
+        "customer": {"expected_wait": 6, "promised_wait": 0.01},
+        "walk_in": {"expected_wait": 6},
+    }
+    res = run(simlib.load_scenario(data), replications=2)
+    gaps = res.gaps().set_index("measure")["value"]
+    c = res.customers()
+    promised = c[(c["class"] == "customer") & ~c.blocked]
+    assert gaps["share_waiting_longer_than_promised"] == pytest.approx(
+        promised.groupby("replication").wait.apply(lambda w: (w > 0.01).mean()).mean()
+    )
