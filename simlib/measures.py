@@ -493,8 +493,10 @@ def _self_service(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Chan
     "demand_smoothing",
     "Appointment scheduling / demand smoothing",
     "Appointments, reservations and off-peak incentives move arrivals from peak to "
-    "off-peak intervals; total demand is kept, each interval's rate moves towards the "
-    "daily mean by `share`, so peak staffing falls.",
+    "off-peak intervals; total demand is kept, each open interval's rate (rate > 0) "
+    "moves towards the mean over the open intervals by `share`, so peak staffing falls. "
+    "Closed intervals (rate 0: nights, weekends) stay closed: no appointments are "
+    "booked when nobody is there to serve them.",
     "Sasser (1976); Cayirli & Veral (2003).",
     {
         "share": (0.5, "how far each rate moves towards the mean, [0, 1]"),
@@ -511,8 +513,12 @@ def _demand_smoothing(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[
             notes.append(f"demand_smoothing: class {c['name']!r} has a constant rate; nothing to smooth")
             continue
         old = list(arr["profile"]["rates"])
-        mean = float(np.mean(old))
-        arr["profile"]["rates"] = [r - share * (r - mean) for r in old]
+        # Only open intervals share the demand: the mean over all intervals would move
+        # arrivals into closed hours (nights, weekends) that have no servers. The
+        # intervals are equally long, so the mean over the open ones keeps the total.
+        open_rates = [r for r in old if r > 0]
+        mean = float(np.mean(open_rates)) if open_rates else 0.0
+        arr["profile"]["rates"] = [r - share * (r - mean) if r > 0 else r for r in old]
         changes.append(Change(m, f"classes.{c['name']}.arrivals.profile.rates", old,
                               arr["profile"]["rates"], "peaks moved off-peak"))
     return changes, notes

@@ -733,8 +733,45 @@ class _ClassDemand:
     mean_rate: float
 
 
+def _visits(scenario: Any, station: str) -> dict[str, float]:
+    """Expected visits to ``station`` per external arrival of each class.
+
+    A class with a fixed route visits the station as often as the route lists
+    it; the others enter the first station and follow the routing table, so
+    their visits solve the traffic equations ``v = e_first + P^T v``
+    (Jackson 1957). Failure blocks are not counted: they add rework visits
+    whose rate depends on the load.
+    """
+    names = [s.name for s in scenario.stations]
+    index = {n: i for i, n in enumerate(names)}
+    routing = np.zeros((len(names), len(names)))
+    for origin, table in scenario.routing.items():
+        for to, p in table.items():
+            if to in index:
+                routing[index[origin], index[to]] = p
+    try:
+        visits = np.linalg.solve(np.eye(len(names)) - routing.T, np.eye(len(names))[:, 0])
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "staffing_plan: the routing table has a closed loop that customers never leave"
+        ) from None
+    from_routing = float(visits[index[station]])
+    return {
+        c.name: float(c.route.count(station)) if c.route is not None else from_routing
+        for c in scenario.classes
+    }
+
+
 def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
-    """The classes whose customers enter ``station`` from outside, with their arrival intensities."""
+    """The classes whose customers arrive at ``station``, with their arrival intensities.
+
+    Analytic methods take the classes that enter ``station`` from outside and
+    refuse a station that routing also feeds. ISA simulates the routing, so it
+    takes every class that reaches the station, with its external intensity
+    times the expected visits (:func:`_visits`): an approximation that ignores
+    the delay upstream, used only to size the first "ample" staffing and as
+    the reference columns of the plan's table.
+    """
     func = "staffing_plan"
     names = [s.name for s in scenario.stations]
     if station not in names:
@@ -745,14 +782,20 @@ def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
         routed = [c.name for c in scenario.classes if c.route and station in c.route[1:]]
         if feeders or routed:
             raise ValueError(
-                f"{func}: station {station!r} also receives routed customers "
-                f"(from {', '.join(feeders + routed)}); the analytic methods see external "
-                "arrivals only: use method='isa'"
+                f"{func}: station {station!r} receives routed customers "
+                f"(from {', '.join(feeders + routed)}), which the analytic methods cannot "
+                "see: use method='isa', which simulates the routing"
             )
+        visits = {
+            c.name: 1.0 if (c.route[0] if c.route is not None else names[0]) == station else 0.0
+            for c in scenario.classes
+        }
+    else:
+        visits = _visits(scenario, station)
     out = []
     for c in scenario.classes:
-        first = c.route[0] if c.route is not None else names[0]
-        if first != station:
+        v = visits[c.name]
+        if v <= 0:
             continue
         arr = c.arrivals
         if arr.trace is not None:
@@ -767,14 +810,14 @@ def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
         out.append(
             _ClassDemand(
                 c.name,
-                _Intensity(period, rates, scenario.horizon, scenario.warmup),
+                _Intensity(period, [v * r for r in rates], scenario.horizon, scenario.warmup),
                 spec.service[c.name],
                 None if c.patience is None else c.patience.mean,
-                arr.mean_rate(scenario.horizon),
+                v * arr.mean_rate(scenario.horizon),
             )
         )
     if not out:
-        raise ValueError(f"{func}: no customer class enters station {station!r} from outside")
+        raise ValueError(f"{func}: no customer class reaches station {station!r}")
     return out
 
 
@@ -905,7 +948,13 @@ class StaffingPlan:
         (Erlangs: the load the method staffs for; for ``isa`` the MOL load,
         for reference), ``servers`` and ``predicted_<metric>`` (the method's
         own prediction of the target metric: Erlang C/A for the analytic
-        methods, the simulated share for ``isa``).
+        methods; for ``isa`` the share of arrivals that found all planned
+        servers busy in a simulation of the returned staffing, with the
+        plan's seed and replications). For ``isa`` at a station fed by
+        routing, ``arrival_rate`` and ``offered_load`` count every visit
+        with the external rates times the expected visits (traffic
+        equations), ignoring the delay upstream: references only, the plan
+        comes from simulating the network.
     scenario : Scenario
         The input scenario with the station's servers replaced by the plan's
         shifts (and, for a service-level target, ``targets.service_level``
@@ -913,9 +962,13 @@ class StaffingPlan:
     iterations : int
         ISA iterations run (0 for the analytic methods).
     converged : bool
-        False when ISA stopped at ``max_iterations`` without a fixed point.
+        True when ISA reached a fixed point (within ``tolerance``); False when
+        it stopped on a cycle or at ``max_iterations``.
     history : tuple of tuple of int
         ISA staffing after each iteration (empty for the analytic methods).
+    cycled : bool
+        True when ISA stopped on a cycle (a server flipping between two
+        values) and returned the elementwise maximum of the cycle.
     """
 
     method: str
@@ -927,6 +980,7 @@ class StaffingPlan:
     iterations: int = 0
     converged: bool = True
     history: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
+    cycled: bool = False
 
     @property
     def requirements(self) -> list[int]:
@@ -1052,7 +1106,9 @@ def staffing_plan(
         None: the scenario's ``targets.service_level``. See :func:`plan_target`.
     station : str, optional
         The station to staff (default: the first). Analytic methods need it
-        to receive external arrivals only.
+        to receive external arrivals only; ``isa`` also plans stations fed
+        by routing (the engine simulates the network with the other
+        stations as the scenario staffs them).
     interval : float, optional
         Planning interval, time units (default: the shortest profile period
         of the arriving classes, else the horizon). Staffing is piecewise
@@ -1090,7 +1146,11 @@ def staffing_plan(
     every iteration reuses the same random numbers, so the iteration is
     deterministic and stops at a fixed point or, when it enters a cycle
     (a server flipping between two values), at the elementwise maximum of
-    the cycle; customers still present when
+    the cycle (``cycled=True``, ``converged=False``); whenever the returned
+    staffing is not the one simulated last (a cycle, a step within
+    ``tolerance``, ``max_iterations``), it is simulated once more for
+    ``predicted_p_wait``; the ample first pass doubles its servers until
+    no arrival finds them all busy; customers still present when
     the engine gives up draining (long after the horizon) are not counted.
 
     Raises
@@ -1147,9 +1207,9 @@ def staffing_plan(
     if all(d.mean_patience is not None for d in demand):
         patience = sum(d.mean_rate * d.mean_patience for d in demand) / total_rate  # type: ignore[operator]
 
-    iterations, converged, history = 0, True, ()
+    iterations, converged, cycled, history = 0, True, False, ()
     if method == "isa":
-        servers, predicted, iterations, converged, history = _isa(
+        servers, predicted, iterations, converged, cycled, history = _isa(
             scn, name, tgt.value, edges, loads, seed, replications, max_iterations, tolerance, jobs
         )
     else:
@@ -1174,7 +1234,7 @@ def staffing_plan(
     )
     planned = _with_staffing(scn, name, list(table["servers"]), edges, tgt)
     return StaffingPlan(method, tgt, name, float(interval), table, planned, iterations,
-                        converged, history)
+                        converged, history, cycled)
 
 
 # ------------------------------------------------------------------ ISA
@@ -1258,42 +1318,53 @@ def _isa_staffing(idx: np.ndarray, found: np.ndarray, n_intervals: int,
 def _isa(
     scn: Any, station: str, alpha: float, edges: np.ndarray, loads: np.ndarray, seed: int,
     replications: int, max_iterations: int, tolerance: int, jobs: int,
-) -> tuple[list[int], list[float], int, bool, tuple[tuple[int, ...], ...]]:
+) -> tuple[list[int], list[float], int, bool, bool, tuple[tuple[int, ...], ...]]:
     func = "staffing_plan"
     replications = queueing._count(func, "replications", replications, minimum=2)
     max_iterations = queueing._count(func, "max_iterations", max_iterations, minimum=1)
     tolerance = queueing._count(func, "tolerance", tolerance, minimum=0)
     jobs = queueing._count(func, "jobs", jobs, minimum=1)
     # "Infinitely many" servers: the number present in M_t/G/inf is Poisson with mean
-    # m(t) <= max load, so ten standard deviations above it are never all busy.
+    # m(t) <= max load, so ten standard deviations above it are never all busy. For a
+    # station fed by routing the load is only approximate (upstream queues bunch the
+    # arrivals), so _isa_loop doubles the ample staffing until no arrival finds it full.
     peak = float(loads.max()) if loads.size else 0.0
     ample = int(math.ceil(peak + 10.0 * math.sqrt(peak) + 10.0))
-    model = _with_staffing(scn, station, ample, edges)
     pool = _pool(jobs)
     try:
-        servers, groups, history, converged = _isa_loop(
-            scn, station, alpha, edges, model, seed, replications, max_iterations, tolerance,
+        servers, groups, history, converged, cycled = _isa_loop(
+            scn, station, alpha, edges, ample, seed, replications, max_iterations, tolerance,
             pool, jobs,
         )
     finally:
         if pool is not None:
             pool.shutdown()
     predicted = [float(np.mean(g >= s)) if g.size else 0.0 for g, s in zip(groups, servers, strict=True)]
-    return servers, predicted, len(history) - 1, converged, tuple(history)
+    return servers, predicted, len(history) - 1, converged, cycled, tuple(history)
 
 
 def _isa_loop(
-    scn: Any, station: str, alpha: float, edges: np.ndarray, model: Any, seed: int,
+    scn: Any, station: str, alpha: float, edges: np.ndarray, ample: int, seed: int,
     replications: int, max_iterations: int, tolerance: int, pool: Any, jobs: int,
-) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool]:
+) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool, bool]:
+    """ISA iterations; returns the staffing and, per interval, the numbers found by
+    arrivals in a simulation *of that staffing* (for the predicted delay probability)."""
     n = len(edges) - 1
     history: list[tuple[int, ...]] = []
     previous: list[int] | None = None
-    converged = False
+    converged = cycled = False
     groups: list[np.ndarray] = []
     servers: list[int] = []
+    simulated: list[int] | None = None  # staffing of the last simulation (None: ample)
+    model = _with_staffing(scn, station, ample, edges)
     for _ in range(max_iterations + 1):
         idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
+        while simulated is None and found.size and int(found.max()) >= ample:
+            if ample >= _MAX_SERVERS:
+                raise ValueError("staffing_plan: no ample staffing below 10 million servers")
+            ample = min(2 * ample, _MAX_SERVERS)  # some arrival waited: not ample yet
+            model = _with_staffing(scn, station, ample, edges)
+            idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
         servers, groups = _isa_staffing(idx, found, n, alpha)
         if previous is not None and max(abs(x - y) for x, y in zip(servers, previous, strict=True)) <= tolerance:
             history.append(tuple(servers))
@@ -1306,9 +1377,16 @@ def _isa_loop(
             cycle = history[history.index(tuple(servers)):]
             servers = [max(col) for col in zip(*cycle, strict=True)]
             history.append(tuple(servers))
-            converged = True
+            cycled = True
             break
         history.append(tuple(servers))
-        previous = servers
+        previous = simulated = servers
         model = _with_staffing(scn, station, servers, edges)
-    return servers, groups, history, converged
+    if servers != simulated:
+        # The last simulation ran another staffing (a cycle's maximum, a step within
+        # the tolerance, the last of max_iterations): simulate the plan once more so
+        # that the prediction describes the staffing returned.
+        model = _with_staffing(scn, station, servers, edges)
+        idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
+        groups = _isa_staffing(idx, found, n, alpha)[1]
+    return servers, groups, history, converged, cycled

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -207,8 +207,13 @@ class IngestResult:
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> str:
     rows = frame.loc[mask, cols].head(_N_EXAMPLES)
+
+    def show(v: Any) -> str:
+        # numpy scalars repr as np.float64(nan) under NumPy 2; show the plain value
+        return repr(v.item() if isinstance(v, np.generic) else v)
+
     parts = [
-        f"row {idx}: " + ", ".join(f"{c}={r[c]!r}" for c in cols) for idx, r in rows.iterrows()
+        f"row {idx}: " + ", ".join(f"{c}={show(r[c])}" for c in cols) for idx, r in rows.iterrows()
     ]
     return "; ".join(parts)
 
@@ -242,13 +247,20 @@ def _parse_column(
     seconds since the Unix epoch) or ``num`` (plain seconds).
     """
     s = raw[col]
-    if pd.api.types.is_numeric_dtype(s):
-        return s.to_numpy(dtype=float), "num"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        ts = pd.to_datetime(s)
-        if ts.dt.tz is not None:
-            ts = ts.dt.tz_localize(None)
-        return (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(), "abs"
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        if pd.api.types.is_numeric_dtype(s):
+            values, kind = s.to_numpy(dtype=float, na_value=np.nan), "num"
+        else:
+            ts = pd.to_datetime(s)
+            if ts.dt.tz is not None:
+                ts = ts.dt.tz_localize(None)
+            values, kind = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(), "abs"
+        # Typed columns skip the text parser, not the checks: a NaN (or NaT) arrival
+        # would otherwise be kept with a meaningless day.
+        chk.check(np.isinf(values), f"non-finite time in column {col!r}", [col])
+        if not allow_missing:
+            chk.check(np.isnan(values), f"missing time in column {col!r}", [col])
+        return values, kind
     text = s.astype("string").str.strip()
     absent = text.isna() | (text == "")
     if missing:
@@ -272,6 +284,11 @@ def _parse_column(
     if not allow_missing:
         chk.check(absent.to_numpy(), f"missing time in column {col!r}", [col])
     return values, kind
+
+
+def _day_of(arrival: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """Day index of each arrival (seconds since the origin); 0 for rows being dropped."""
+    return np.floor(np.where(drop, 0.0, arrival) / _DAY).astype(np.int64)
 
 
 def ingest(
@@ -395,7 +412,7 @@ def ingest(
         origin = pd.Timestamp(origin_s, unit="s")
         for name in times:
             times[name] = times[name] - origin_s
-        day = np.floor(times["arrival"] / _DAY).astype(np.int64)
+        day = _day_of(times["arrival"], chk.drop)
     elif mapping.date is not None:
         dates = pd.to_datetime(raw[mapping.date], errors="coerce")
         chk.check(
@@ -417,7 +434,7 @@ def ingest(
     elif kind == "tod":
         raise IngestError("times are times of day: map a date column (ColumnMap.date)")
     else:
-        day = np.floor(times["arrival"] / _DAY).astype(np.int64)
+        day = _day_of(times["arrival"], chk.drop)
 
     qs, qe, ss, se = (
         times[k] for k in ("queue_start", "queue_exit", "service_start", "service_end")

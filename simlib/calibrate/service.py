@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,6 +160,27 @@ def _fit_one(name: str, x: np.ndarray, logx: np.ndarray) -> DistFit:
     )
 
 
+def _as_durations(durations: Any) -> np.ndarray:
+    """``durations`` as a flat float array, or a one-line error naming the bad values."""
+    try:
+        return np.asarray(durations, dtype=float).ravel()
+    except (TypeError, ValueError):
+        pass
+    bad = []
+    try:
+        values = np.asarray(durations, dtype=object).ravel()
+    except ValueError:
+        values = np.array([], dtype=object)  # ragged nesting: reported below
+    for v in values:
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            bad.append(v)
+    if not bad:  # ragged input: not one flat sequence of numbers
+        raise ValueError("durations: must be a flat sequence of numbers") from None
+    raise ValueError(f"durations: {len(bad)} value(s) are not numbers, e.g. {bad[:3]!r}") from None
+
+
 def fit_service(
     durations: Sequence[float] | np.ndarray,
     dists: Sequence[str] = tuple(DISTS),
@@ -187,13 +209,13 @@ def fit_service(
     Raises
     ------
     ValueError
-        Negative durations, fewer than 2 positive durations, or an unknown
-        distribution name.
+        Non-numeric or negative durations, fewer than 2 positive durations,
+        or an unknown distribution name.
     """
     unknown = [d for d in dists if d not in DISTS]
     if unknown or not dists:
         raise ValueError(f"dists: unknown {unknown}; choose from {list(DISTS)}")
-    x = np.asarray(durations, dtype=float).ravel()
+    x = _as_durations(durations)
     x = x[~np.isnan(x)]
     neg = x < 0
     if neg.any():
