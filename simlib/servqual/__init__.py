@@ -20,6 +20,9 @@ Import what you need, e.g. ``from simlib.servqual import cfa``. The layers:
 
 from .cfa import CFAModel, CFAResult, cfa, parse_model
 from .checks import (
+    ConvergenceWarning,
+    DegenerateDataError,
+    IdentificationWarning,
     MissingItemsError,
     MissingValuesError,
     MissingValuesWarning,
@@ -59,7 +62,8 @@ from .scoring import (
 )
 
 __all__ = [
-    "AlphaResult", "BRADY_CRONIN", "CFAModel", "CFAResult", "EFAResult", "GapScores",
+    "AlphaResult", "BRADY_CRONIN", "CFAModel", "CFAResult", "ConvergenceWarning",
+    "DegenerateDataError", "EFAResult", "GapScores", "IdentificationWarning",
     "Instrument", "InstrumentError", "MissingItemsError", "MissingValuesError",
     "MissingValuesWarning", "NonNumericError", "OutOfScaleError", "ReliabilityReport",
     "SERVPERF22", "SERVQUAL22", "SERVQUAL22_1988", "SERVQUAL22_1991", "SurveyDataError",

@@ -22,10 +22,13 @@ expected information matrix, as in lavaan's default ``information =
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
+
+from .checks import ConvergenceWarning, IdentificationWarning, user_stacklevel
 
 __all__ = ["GroupMoments", "GroupPattern", "MLFit", "fit_ml", "independence_chi2"]
 
@@ -152,6 +155,7 @@ def fit_ml(
     *,
     tol: float = 1e-12,
     maxiter: int = 5000,
+    polish: int = 20,
 ) -> MLFit:
     """Minimise the multi-group ML discrepancy and compute SEs.
 
@@ -161,7 +165,32 @@ def fit_ml(
         One pattern and one set of sample moments per group.
     start
         Starting values of the free parameters.
+    maxiter, polish
+        Iteration limits of L-BFGS-B and of the Newton polishing steps.
+
+    Raises
+    ------
+    ValueError
+        When the model has more free parameters than sample moments (df < 0).
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the largest absolute gradient element at the end exceeds 1e-5.
+    IdentificationWarning
+        When the expected information matrix is singular or near-singular
+        (as lavaan warns); standard errors are then NaN (singular) or
+        unreliable (near-singular).
     """
+    n_moments = sum(
+        _moments_count(m.cov.shape[0], pat.nu_idx is not None)
+        for pat, m in zip(patterns, moments, strict=True)
+    )
+    if n_moments < start.size:
+        raise ValueError(
+            f"the model is not identified: df = {n_moments - start.size} "
+            f"({start.size} free parameters > {n_moments} sample moments)"
+        )
     n_total = sum(m.n for m in moments)
     weights = [m.n / n_total for m in moments]
     k = start.size
@@ -185,7 +214,7 @@ def fit_ml(
     # A few Newton steps on the expected information polish the optimum so
     # that chi2 is exact to the printed precision (L-BFGS stops early on flat
     # valleys, which shows in the third decimal of chi2).
-    for _ in range(20):
+    for _ in range(polish):
         f0, g0 = fun(theta)
         info = _expected_information(patterns, moments, theta, weights)
         try:
@@ -206,10 +235,6 @@ def fit_ml(
             break
     fmin, grad = fun(theta)
     chi2 = float(n_total * fmin)
-    n_moments = sum(
-        _moments_count(m.cov.shape[0], pat.nu_idx is not None)
-        for pat, m in zip(patterns, moments, strict=True)
-    )
     loglik = 0.0
     for pat, mom in zip(patterns, moments, strict=True):
         sigma, mu = implied(pat, theta)
@@ -222,15 +247,54 @@ def fit_ml(
             w = w + np.outer(d, d)
         loglik += -0.5 * mom.n * (p * np.log(2 * np.pi) + logdet + np.sum(inv * w))
     info = _expected_information(patterns, moments, theta, weights)
-    try:
-        vcov = np.linalg.inv(n_total * info)
-    except np.linalg.LinAlgError:
-        vcov = np.full((k, k), np.nan)
-    converged = bool(np.max(np.abs(grad)) < 1e-5)
+    vcov = _invert_information(n_total * info)
+    converged = bool(np.all(np.isfinite(grad)) and np.max(np.abs(grad)) < 1e-5)
+    if not converged:
+        warnings.warn(
+            f"the ML estimation did not converge (largest gradient element "
+            f"{np.max(np.abs(grad)):.2g} after {res.nit} iterations); estimates and fit "
+            "measures are not trustworthy",
+            ConvergenceWarning, stacklevel=user_stacklevel(),
+        )
     return MLFit(
         theta=theta, fmin=float(fmin), chi2=chi2, df=int(n_moments - k), n_free=k,
         loglik=float(loglik), vcov=vcov, converged=converged, n_iter=int(res.nit),
     )
+
+
+#: Reciprocal condition number below which the information matrix counts as
+#: singular (SEs NaN) or near-singular (SEs kept, with a warning).
+RCOND_SINGULAR = 1e-12
+RCOND_NEAR_SINGULAR = 1e-8
+
+
+def _invert_information(info: np.ndarray) -> np.ndarray:
+    """Inverse of the (symmetric) information matrix, checking its conditioning.
+
+    An under-identified model (e.g. a factor with one indicator and a free
+    residual) has a singular information matrix; inverting it naively gives
+    standard errors of 1e6 or more. The eigenvalues are checked first.
+    """
+    k = info.shape[0]
+    eig = np.linalg.eigvalsh(info)
+    top = float(np.max(np.abs(eig))) if k else 0.0
+    rcond = float(eig.min() / top) if top > 0 else 0.0
+    if not np.isfinite(rcond) or rcond < RCOND_SINGULAR:
+        rank = int(np.sum(eig > RCOND_SINGULAR * top))
+        warnings.warn(
+            f"the information matrix is singular (rank {rank} of {k}); the model may "
+            "not be identified and standard errors cannot be computed (set to NaN)",
+            IdentificationWarning, stacklevel=user_stacklevel(),
+        )
+        return np.full((k, k), np.nan)
+    if rcond < RCOND_NEAR_SINGULAR:
+        warnings.warn(
+            f"the information matrix is near-singular (reciprocal condition number "
+            f"{rcond:.1e}); the model may not be identified and standard errors are "
+            "unreliable",
+            IdentificationWarning, stacklevel=user_stacklevel(),
+        )
+    return np.linalg.inv(info)
 
 
 def _jacobian(pattern: GroupPattern, theta: np.ndarray):

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _ml
-from .checks import check_items
+from .checks import check_items, check_not_degenerate
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
 
@@ -167,16 +167,31 @@ def build_patterns(
     orthogonal: bool = False,
     meanstructure: bool = False,
     equal: Sequence[str] = (),
+    fix_single_indicator: bool = False,
 ) -> tuple[list[_ml.GroupPattern], list[tuple]]:
     """Build one parameter pattern per group with lavaan's identification.
 
     ``equal`` may hold ``"loadings"``, ``"intercepts"``, ``"residuals"``; with
     equal intercepts the latent means are fixed at 0 in the first group and
     free elsewhere (lavaan's ``group.equal``).
+
+    A factor measured by a single item is not identified (its variance and
+    the item's residual variance share one sample moment): it is refused
+    with a ``ValueError`` unless ``fix_single_indicator`` is true, in which
+    case that item's residual variance is fixed at 0 (lavaan's
+    ``auto.fix.single``), i.e. the factor *is* the item.
     """
     items = model.items
     facs = model.factor_names
     p, m = len(items), len(facs)
+    single = [(f, its[0]) for f, its in model.factors if len(its) == 1]
+    if single and not fix_single_indicator:
+        f, it = single[0]
+        raise ValueError(
+            f"factor {f!r} has a single indicator ({it!r}) and is not identified; add "
+            "items or pass fix_single_indicator=True to fix its residual variance at 0"
+        )
+    fixed_theta = {items.index(it) for _, it in single}
     b = _Builder()
     pats = []
     # Elements of a kind listed in `equal` get one key for all groups, so the
@@ -207,7 +222,8 @@ def build_patterns(
                 for k in range(j):
                     ix = b.index((g, "phi", j, k), (g, "~~", facs[k], facs[j]))
                     phi_idx[j, k] = phi_idx[k, j] = ix
-        theta_idx = np.array([b.index(key("theta", i), (g, "~~", it, it))
+        theta_idx = np.array([-1 if i in fixed_theta
+                              else b.index(key("theta", i), (g, "~~", it, it))
                               for i, it in enumerate(items)])
         theta_fixed = np.zeros(p)
         nu_idx = nu_fixed = alpha_idx = alpha_fixed = None
@@ -293,6 +309,8 @@ def fit_indices(fit: _ml.MLFit, pats, moments) -> dict[str, float]:
     g = len(moments)
     chi2, df = fit.chi2, fit.df
     chi2_b, df_b = _ml.independence_chi2(moments)
+    if df < 0:  # fit_ml refuses these; guard against misuse of this helper
+        raise ValueError(f"the model is not identified: df = {df}")
     pvalue = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
     d_m = max(chi2 - df, 0.0)
     d_b = max(chi2_b - df_b, d_m, 0.0)
@@ -304,8 +322,8 @@ def fit_indices(fit: _ml.MLFit, pats, moments) -> dict[str, float]:
         "chi2": chi2, "df": df, "pvalue": pvalue, "cfi": cfi, "tli": tli,
         "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi,
         "srmr": srmr_bentler(pats, moments, fit.theta),
-        "aic": -2 * fit.loglik + 2 * q, "bic": -2 * fit.loglik + q * np.log(n),
-        "loglik": fit.loglik, "n": n, "npar": q,
+        "aic": float(-2 * fit.loglik + 2 * q), "bic": float(-2 * fit.loglik + q * np.log(n)),
+        "loglik": float(fit.loglik), "n": int(n), "npar": int(q),
         "baseline_chi2": chi2_b, "baseline_df": df_b, "converged": fit.converged,
     }
 
@@ -515,6 +533,7 @@ def cfa(
     std_lv: bool = False,
     orthogonal: bool = False,
     missing: str = "listwise",
+    fix_single_indicator: bool = False,
 ) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood.
 
@@ -532,17 +551,38 @@ def cfa(
         Fix factor covariances at zero.
     missing
         Missing-data policy, see :func:`simlib.servqual.checks.check_items`.
+    fix_single_indicator
+        Fix the residual variance of a factor's only item at 0 (lavaan's
+        ``auto.fix.single``); by default single-indicator factors are refused.
 
     Returns
     -------
     CFAResult
+
+    Raises
+    ------
+    ValueError
+        If the model is not identified: a factor with a single item (see
+        ``fix_single_indicator``) or more free parameters than sample
+        moments (df < 0, e.g. one factor with two items).
+    simlib.servqual.checks.DegenerateDataError
+        If an item is constant or items are exactly collinear.
+
+    Warns
+    -----
+    simlib.servqual.checks.ConvergenceWarning
+        If the optimiser did not converge (``fit["converged"]`` is False).
+    simlib.servqual.checks.IdentificationWarning
+        If the information matrix is singular or near-singular.
     """
     if estimator.lower() != "ml":
         raise ValueError(f"estimator: only 'ml' is available, got {estimator!r}")
     spec = parse_model(model)
+    pats, labels = build_patterns(spec, 1, std_lv=std_lv, orthogonal=orthogonal,
+                                  fix_single_indicator=fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
+    check_not_degenerate(x)
     mom = _moments(x.to_numpy())
-    pats, labels = build_patterns(spec, 1, std_lv=std_lv, orthogonal=orthogonal)
     start = _start_values(spec, pats, [mom], len(labels), std_lv)
     fit = _ml.fit_ml(pats, [mom], start)
     idx = fit_indices(fit, pats, [mom])

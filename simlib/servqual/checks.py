@@ -11,8 +11,10 @@ number of rows it dropped.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -25,7 +27,11 @@ __all__ = [
     "OutOfScaleError",
     "MissingValuesError",
     "MissingValuesWarning",
+    "ConvergenceWarning",
+    "IdentificationWarning",
+    "DegenerateDataError",
     "check_items",
+    "check_not_degenerate",
 ]
 
 MissingPolicy = Literal["listwise", "raise"]
@@ -53,6 +59,34 @@ class MissingValuesError(SurveyDataError):
 
 class MissingValuesWarning(UserWarning):
     """Rows with missing answers were dropped (listwise deletion)."""
+
+
+class DegenerateDataError(SurveyDataError):
+    """Item columns are constant or exactly collinear (e.g. a duplicated column)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative estimator stopped before reaching its convergence criterion."""
+
+
+class IdentificationWarning(UserWarning):
+    """The information matrix is (near-)singular: the model may not be identified."""
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` that points at the first frame outside
+    this package, i.e. at the user's call rather than at an internal helper."""
+    frame = sys._getframe(1)  # the function that is about to warn
+    level = 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _rows(index: pd.Index, limit: int = 5) -> str:
@@ -93,7 +127,8 @@ def check_items(
     Raises
     ------
     MissingItemsError, NonNumericError, OutOfScaleError, MissingValuesError
-        With a one-line message naming the column(s) and rows.
+        With a one-line message naming the column(s) and rows (``NonNumericError``
+        also for infinite values).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -116,7 +151,15 @@ def check_items(
                 f"column {col!r}: non-numeric values in rows {_rows(idx)} "
                 f"(e.g. {raw[idx[0]]!r})"
             )
+        inf = np.isinf(num.to_numpy(dtype=float))
+        if inf.any():
+            idx = raw.index[inf]
+            raise NonNumericError(
+                f"column {col!r}: infinite values in rows {_rows(idx)} (e.g. {num[idx[0]]!r})"
+            )
         out[col] = num.astype(float)
+    if missing not in ("listwise", "raise"):
+        raise ValueError(f"missing: expected 'listwise' or 'raise', got {missing!r}")
     if scale is not None:
         lo, hi = scale
         for col in items:
@@ -137,18 +180,73 @@ def check_items(
                 f"missing values in columns {', '.join(cols)} (rows {_rows(idx)}); "
                 "choose missing='listwise' to drop them"
             )
-        if missing != "listwise":
-            raise ValueError(f"missing: expected 'listwise' or 'raise', got {missing!r}")
         warnings.warn(
             f"listwise deletion dropped {int(incomplete.sum())} of {len(out)} rows with "
             f"missing values (columns {_rows(pd.Index(cols))})",
             MissingValuesWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         out = out.loc[~incomplete]
     if len(out) < min_rows:
         raise SurveyDataError(f"only {len(out)} complete rows; at least {min_rows} needed")
     return out
+
+
+def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
+    """Refuse constant and exactly collinear item columns.
+
+    Covariance-based analyses (CFA, EFA, KMO, Bartlett, reliability,
+    invariance) need a positive-definite covariance matrix; a constant column
+    (zero variance) or a column that is an exact linear combination of
+    others (a duplicated column, a sum score next to its items) makes it
+    singular. Collinearity is found by a rank check on the correlation
+    matrix: going through the columns in order, a column whose squared
+    multiple correlation with the earlier (independent) columns is 1 (to
+    1e-10) is reported together with the columns it is a combination of.
+
+    Parameters
+    ----------
+    x
+        Complete numeric item columns (as returned by :func:`check_items`).
+    where
+        Optional context for the message, e.g. ``"in group 'a'"``.
+
+    Raises
+    ------
+    DegenerateDataError
+        One line naming the constant or collinear columns.
+    """
+    ctx = f" {where}" if where else ""
+    arr = x.to_numpy(dtype=float)
+    cols = [str(c) for c in x.columns]
+    sd = arr.std(axis=0)
+    scale = np.maximum(np.abs(arr).max(axis=0, initial=0.0), 1.0)
+    const = [c for c, s, m in zip(cols, sd, scale, strict=True) if s <= 1e-12 * m]
+    if const:
+        raise DegenerateDataError(
+            f"constant columns{ctx} (zero variance) cannot be analysed: {', '.join(const)}"
+        )
+    if arr.shape[0] <= arr.shape[1]:
+        raise DegenerateDataError(
+            f"{arr.shape[0]} complete rows{ctx} for {arr.shape[1]} items: the covariance "
+            "matrix is singular; more rows than items are needed"
+        )
+    r = np.corrcoef(arr, rowvar=False)
+    basis: list[int] = []
+    for j in range(len(cols)):
+        if basis:
+            sub = r[np.ix_(basis, basis)]
+            coef = np.linalg.solve(sub, r[basis, j])
+            resid = 1.0 - float(r[basis, j] @ coef)  # 1 - R^2 of column j on the basis
+            if resid <= 1e-10:
+                names = [cols[b] for b, c in zip(basis, coef, strict=True) if abs(c) > 1e-8]
+                what = (f"duplicates {names[0]}" if len(names) == 1
+                        else f"is a linear combination of {', '.join(names)}")
+                raise DegenerateDataError(
+                    f"column {cols[j]}{ctx} {what} (exactly collinear; the correlation "
+                    "matrix is singular): drop one of them"
+                )
+        basis.append(j)
 
 
 def as_numeric_frame(data: pd.DataFrame, missing: MissingPolicy = "listwise") -> pd.DataFrame:

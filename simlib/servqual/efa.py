@@ -26,6 +26,7 @@ factor's sign is chosen so that its loadings sum to a positive number.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -35,13 +36,16 @@ from scipy import optimize, stats
 from statsmodels.multivariate.factor import Factor
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
-from .checks import check_items
+from .checks import check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["kmo", "bartlett", "parallel_analysis", "efa", "EFAResult", "KMOResult",
            "BartlettResult"]
 
 Method = Literal["minres", "ml", "pa"]
 Rotation = Literal["oblimin", "promax", "varimax"] | None
+
+#: Lower bound of the uniquenesses in the minres and ML extractions.
+_PSI_MIN = 0.005
 
 
 class KMOResult(NamedTuple):
@@ -61,10 +65,7 @@ class BartlettResult(NamedTuple):
 
 def _corr(data: pd.DataFrame, missing: str = "listwise") -> tuple[np.ndarray, int, list[str]]:
     x = check_items(data, list(data.columns), missing=missing)
-    sd = x.std(ddof=1)
-    const = sd.index[(sd == 0).to_numpy()].tolist()
-    if const:
-        raise ValueError(f"columns with zero variance cannot be factored: {', '.join(const)}")
+    check_not_degenerate(x)  # constant or collinear columns make R singular
     return np.corrcoef(x.to_numpy(), rowvar=False), len(x), list(x.columns)
 
 
@@ -116,7 +117,18 @@ def parallel_analysis(
     Random standard-normal data sets of the same size are drawn from
     ``numpy.random.default_rng(seed)``; their eigenvalues (of R for
     components, of R with squared multiple correlations on the diagonal for
-    factors, as psych's ``fa.parallel``) give the reference curve.
+    factors) give the reference curve.
+
+    The factor eigenvalues follow psych's ``fa.parallel(..., SMC = TRUE)``
+    (reduced correlation matrix with SMCs on the diagonal, Humphreys &
+    Ilgen 1969). This is *not* psych's default: ``fa.parallel`` defaults to
+    ``SMC = FALSE``, which puts the communalities of a one-factor ``fa``
+    (minres) solution on the diagonal of every observed and simulated
+    matrix; that needs one iterative fit per simulated data set and is not
+    offered here. The suggested number of factors can therefore differ from
+    psych's default output by one, typically on borderline eigenvalues.
+    The reference is the ``quantile`` (default 0.95, psych's ``quant``) of
+    the simulated eigenvalues.
 
     Returns
     -------
@@ -181,9 +193,9 @@ def _extract_ml(r: np.ndarray, k: int) -> np.ndarray:
         g = load @ load.T + np.diag(psi) - r
         return f, np.diag(g) / psi**2
 
-    start = np.clip(1 - 0.5 * k / p / np.diag(np.linalg.inv(r)), 0.005, 1)
+    start = np.clip(1 - 0.5 * k / p / np.diag(np.linalg.inv(r)), _PSI_MIN, 1)
     res = optimize.minimize(fun, start, jac=True, method="L-BFGS-B",
-                            bounds=[(0.005, 1.0)] * p,
+                            bounds=[(_PSI_MIN, 1.0)] * p,
                             options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000})
     return _loadings_from_psi_ml(r, res.x, k)[0]
 
@@ -204,7 +216,7 @@ def _extract_minres(r: np.ndarray, k: int) -> np.ndarray:
         return 0.5 * np.sum(res[off] ** 2)
 
     start = 1 - _smc(r)
-    res = optimize.minimize(fun, start, method="L-BFGS-B", bounds=[(0.005, 1.0)] * p,
+    res = optimize.minimize(fun, start, method="L-BFGS-B", bounds=[(_PSI_MIN, 1.0)] * p,
                             options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
     return loads(res.x)
 
@@ -266,6 +278,25 @@ def _rotate(lam: np.ndarray, rotation: Rotation):
     if rotation == "promax":
         return _promax(lam)
     raise ValueError(f"rotation: expected 'oblimin', 'promax', 'varimax' or None, got {rotation!r}")
+
+
+def _warn_heywood(lam: np.ndarray, h2: np.ndarray, cols: list[str], limit: float = 0.999
+                  ) -> None:
+    """Warn about Heywood cases (communality >= .999 or |loading| > 1), as psych does.
+
+    A communality at 1 means a uniqueness at (or clipped to) its bound: the
+    solution is improper, often from too many factors or too few items.
+    ``limit`` is lowered for extractions whose uniquenesses are bounded
+    below by ``_PSI_MIN`` (a uniqueness stuck at the bound is the same case).
+    """
+    bad = [c for c, h, row in zip(cols, h2, lam, strict=True)
+           if h >= limit or np.any(np.abs(row) > 1.0)]
+    if bad:
+        warnings.warn(
+            f"Heywood case: communality >= .999 or a loading > 1 for {', '.join(bad)}; "
+            "the solution is improper (try fewer factors or another method)",
+            UserWarning, stacklevel=user_stacklevel(),
+        )
 
 
 @dataclass(frozen=True)
@@ -336,6 +367,13 @@ def efa(
     Returns
     -------
     EFAResult
+
+    Warns
+    -----
+    UserWarning
+        For a Heywood case (an unrotated communality >= .999, or a
+        uniqueness stuck at its lower bound .005 for ``minres``/``ml``, or a
+        loading whose absolute value exceeds 1), as psych's ``fa`` warns.
     """
     r, n, cols = _corr(data, missing)
     p = len(cols)
@@ -350,6 +388,8 @@ def efa(
     else:
         raise ValueError(f"method: expected 'minres', 'ml' or 'pa', got {method!r}")
     h2 = (lam**2).sum(axis=1)
+    _warn_heywood(lam, h2, cols,
+                  limit=0.999 if method == "pa" else min(0.999, 1 - _PSI_MIN - 1e-6))
     rot, phi = _rotate(lam, rotation)
     # psych's conventions: order by variance explained, then make column sums positive.
     ss = np.diag(phi @ rot.T @ rot) if phi is not None else (rot**2).sum(axis=0)

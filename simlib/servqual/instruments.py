@@ -97,6 +97,13 @@ class Instrument(Mapping):
     reference: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.dimensions, Mapping):
+            raise InstrumentError(f"{self.name}: dimensions must map dimension -> item ids")
+        for k, v in dict(self.dimensions).items():
+            if isinstance(v, str | bytes) or not isinstance(v, Sequence | range):
+                raise InstrumentError(
+                    f"{self.name}: dimension {k!r} must list item ids, got {v!r}"
+                )
         dims = {str(k): ItemIds(v) for k, v in dict(self.dimensions).items()}
         if not dims:
             raise InstrumentError(f"{self.name}: no dimensions")
@@ -110,9 +117,18 @@ class Instrument(Mapping):
                         f"{self.name}: item {i!r} is in both {seen[i]!r} and {d!r}"
                     )
                 seen[i] = d
-        lo, hi = self.scale
+        scale = self.scale
+        if (isinstance(scale, str | bytes) or not isinstance(scale, Sequence)
+                or len(scale) != 2
+                or not all(isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                           and np.isfinite(v) for v in scale)):
+            raise InstrumentError(
+                f"{self.name}: scale must be two finite numbers (low, high), got {scale!r}"
+            )
+        lo, hi = scale
         if not lo < hi:
             raise InstrumentError(f"{self.name}: scale must be (low, high) with low < high")
+        self._check_template(dims)
         unknown = set(self.reverse) - set(seen)
         if unknown:
             raise InstrumentError(f"{self.name}: reverse keys not among the items: "
@@ -126,6 +142,32 @@ class Instrument(Mapping):
         object.__setattr__(self, "reverse", frozenset(self.reverse))
         object.__setattr__(self, "scale", (lo, hi))
         object.__setattr__(self, "kinds", tuple(self.kinds))
+
+    def _check_template(self, dims: Mapping[str, Sequence[Any]]) -> None:
+        """Format every item id with the template now, not at first use.
+
+        A template such as ``"{kind}{id:02d}"`` with string ids fails only
+        when a column name is first needed (``Unknown format code 'd'``);
+        column names must also be distinct.
+        """
+        if not isinstance(self.template, str):
+            raise InstrumentError(f"{self.name}: template must be a string")
+        names: dict[str, Any] = {}
+        for ids in dims.values():
+            for i in ids:
+                try:
+                    col = self.template.format(kind=self.kinds[0] if self.kinds else "p", id=i)
+                except (KeyError, IndexError, ValueError, TypeError) as exc:
+                    raise InstrumentError(
+                        f"{self.name}: template {self.template!r} cannot format item id "
+                        f"{i!r} ({exc}); use e.g. '{{kind}}{{id}}' for non-integer ids"
+                    ) from None
+                if col in names:
+                    raise InstrumentError(
+                        f"{self.name}: template {self.template!r} gives the same column "
+                        f"{col!r} to items {names[col]!r} and {i!r}"
+                    )
+                names[col] = i
 
     # Mapping protocol: dimension -> item ids
     def __getitem__(self, key: str) -> ItemIds:
@@ -195,8 +237,15 @@ class Instrument(Mapping):
         if not isinstance(dims, Mapping):
             raise InstrumentError("instrument.dimensions: expected a mapping dimension -> items")
         scale = spec.get("scale", (1, 7))
-        if not (isinstance(scale, Sequence) and len(scale) == 2):
+        if (isinstance(scale, str) or not isinstance(scale, Sequence) or len(scale) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                           for v in scale)):
             raise InstrumentError(f"instrument.scale: expected [low, high], got {scale!r}")
+        for k, v in dims.items():
+            if isinstance(v, str) or not isinstance(v, Sequence):
+                raise InstrumentError(
+                    f"instrument.dimensions.{k}: expected a list of item ids, got {v!r}"
+                )
         return cls(
             name=str(spec["name"]),
             dimensions={str(k): list(v) for k, v in dims.items()},
@@ -212,6 +261,10 @@ class Instrument(Mapping):
     @classmethod
     def from_yaml(cls, source: str | Path) -> Instrument:
         """Load from a YAML file path or YAML text.
+
+        A ``Path``, or a one-line string ending in ``.yaml``/``.yml`` or
+        without any ``key:``, is taken as a file name; if that file does not
+        exist, ``FileNotFoundError`` names it.
 
         Example
         -------
@@ -229,6 +282,13 @@ class Instrument(Mapping):
         path = Path(text) if "\n" not in text and len(text) < 1024 else None
         if path is not None and path.exists():
             text = path.read_text(encoding="utf-8")
+        elif isinstance(source, Path) or (
+            path is not None and (path.suffix.lower() in (".yaml", ".yml")
+                                  or ":" not in text)
+        ):
+            # One line without a "key:" cannot be an instrument definition,
+            # so it was meant as a file name.
+            raise FileNotFoundError(f"instrument file not found: {text}")
         try:
             spec = yaml.safe_load(text)
         except yaml.YAMLError as exc:

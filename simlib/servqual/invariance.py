@@ -37,7 +37,7 @@ from scipy import stats
 
 from . import _ml
 from .cfa import CFAModel, _moments, _start_values, build_patterns, fit_indices, parse_model
-from .checks import SurveyDataError, check_items
+from .checks import SurveyDataError, check_items, check_not_degenerate
 
 __all__ = ["invariance", "STEPS"]
 
@@ -49,8 +49,9 @@ STEPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fit_step(spec: CFAModel, moments, equal):
-    pats, labels = build_patterns(spec, len(moments), meanstructure=True, equal=equal)
+def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False):
+    pats, labels = build_patterns(spec, len(moments), meanstructure=True, equal=equal,
+                                  fix_single_indicator=fix_single_indicator)
     start = _start_values(spec, pats, moments, len(labels), std_lv=False)
     fit = _ml.fit_ml(pats, moments, start)
     return fit, fit_indices(fit, pats, moments)
@@ -64,6 +65,7 @@ def invariance(
     steps: Sequence[str] = ("configural", "metric", "scalar", "strict"),
     missing: str = "listwise",
     min_group_size: int = 10,
+    fix_single_indicator: bool = False,
 ) -> pd.DataFrame:
     """Fit the invariance ladder and compare successive steps.
 
@@ -81,7 +83,11 @@ def invariance(
     missing
         Missing-data policy for the items (listwise by default, with a warning).
     min_group_size
-        Groups smaller than this are refused.
+        Groups smaller than this are refused. Independently, every group
+        needs more complete rows than the model has items (otherwise its
+        covariance matrix is singular).
+    fix_single_indicator
+        As in :func:`simlib.servqual.cfa`.
 
     Returns
     -------
@@ -92,7 +98,20 @@ def invariance(
         step: ``delta_chi2, delta_df, delta_pvalue, delta_cfi, delta_rmsea,
         delta_srmr``, and the verdicts ``lrt_rejects`` (p < .05),
         ``cheung_rensvold_ok`` (ΔCFI ≥ −0.01) and ``chen_ok`` (Chen 2007).
-        ``attrs["groups"]`` holds the group sizes.
+        ``attrs["groups"]`` holds the group sizes. ``converged`` says whether
+        the step's estimation converged; when a step or the step before it
+        did not converge, its Δ values and verdicts are NaN (a
+        :class:`~simlib.servqual.checks.ConvergenceWarning` is also issued).
+
+    Raises
+    ------
+    SurveyDataError
+        For a missing group column, a group with too few rows (fewer than
+        ``min_group_size``, or not more than the number of items), an item
+        that is constant within a group or items that are collinear within a
+        group (:class:`~simlib.servqual.checks.DegenerateDataError`).
+    ValueError
+        If the model is not identified (see :func:`simlib.servqual.cfa`).
     """
     spec = parse_model(model)
     if group not in data.columns:
@@ -104,7 +123,11 @@ def invariance(
     if gcol.isna().any():
         rows = list(data.index[gcol.isna().to_numpy()][:5])
         raise SurveyDataError(f"group column {group!r} has missing values in rows {rows}")
+    # Identification is a property of the model; refuse it before touching data.
+    build_patterns(spec, 1, fix_single_indicator=fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
+    check_not_degenerate(x)
+    p = len(spec.items)
     labels = pd.unique(gcol.loc[x.index])
     moments = []
     sizes = {}
@@ -115,13 +138,20 @@ def invariance(
                 f"group {lab!r} of column {group!r} has {sub.shape[0]} complete rows; "
                 f"at least {min_group_size} needed"
             )
+        if sub.shape[0] <= p:
+            raise SurveyDataError(
+                f"group {lab!r} of column {group!r} has {sub.shape[0]} complete rows for "
+                f"{p} items; each group needs more rows than items"
+            )
+        check_not_degenerate(pd.DataFrame(sub, columns=spec.items),
+                             where=f"in group {lab!r} of column {group!r}")
         moments.append(_moments(sub))
         sizes[lab] = sub.shape[0]
     if len(moments) < 2:
         raise SurveyDataError(f"group column {group!r} has fewer than two groups")
     rows = {}
     for step in steps:
-        _, idx = _fit_step(spec, moments, STEPS[step])
+        _, idx = _fit_step(spec, moments, STEPS[step], fix_single_indicator)
         rows[step] = {k: idx[k] for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea",
                                           "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
                                           "bic", "loglik", "npar", "converged")}
@@ -137,6 +167,12 @@ def invariance(
     out["delta_cfi"] = out["cfi"] - prev["cfi"]
     out["delta_rmsea"] = out["rmsea"] - prev["rmsea"]
     out["delta_srmr"] = out["srmr"] - prev["srmr"]
+    # A comparison is meaningless unless both fits converged.
+    ok = out["converged"].astype(bool)
+    bad = ~(ok & ok.shift(1, fill_value=True))
+    for col in ("delta_chi2", "delta_df", "delta_pvalue", "delta_cfi", "delta_rmsea",
+                "delta_srmr"):
+        out.loc[bad, col] = np.nan
     has_prev = out["delta_chi2"].notna()
     out["lrt_rejects"] = (out["delta_pvalue"] < 0.05).where(has_prev)
     out["cheung_rensvold_ok"] = (out["delta_cfi"] >= -0.01).where(has_prev)

@@ -25,12 +25,13 @@ al. 1993): ``better = (A + O) / (A + O + M + I)`` and
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .checks import NonNumericError, SurveyDataError
+from .checks import MissingValuesWarning, NonNumericError, SurveyDataError, user_stacklevel
 
 __all__ = ["KANO_TABLE", "ANSWERS", "CATEGORIES", "kano_category", "kano"]
 
@@ -81,14 +82,20 @@ def kano(
         ``kano01_dysfunctional``).
     missing
         ``"listwise"`` (per feature: respondents missing either answer are
-        left out of that feature's counts, reported in ``n``) or ``"raise"``.
+        left out of that feature's counts, reported in ``n``, with one
+        :class:`~simlib.servqual.checks.MissingValuesWarning` giving the
+        number of answer pairs left out) or ``"raise"``.
 
     Returns
     -------
     pandas.DataFrame
         Per feature: counts ``A, O, M, I, R, Q``, ``n``, ``category`` (letter),
-        ``category_name``, ``better``, ``worse``.
+        ``category_name``, ``better``, ``worse``. A feature without any
+        complete answer pair (``n = 0``) has ``category`` and
+        ``category_name`` ``None`` and ``better``/``worse`` NaN.
     """
+    if missing not in ("listwise", "raise"):
+        raise ValueError(f"missing: expected 'listwise' or 'raise', got {missing!r}")
     if not isinstance(features, Mapping):
         features = {s: (s + functional_suffix, s + dysfunctional_suffix) for s in features}
     absent = [c for pair in features.values() for c in pair if c not in data.columns]
@@ -97,6 +104,7 @@ def kano(
 
         raise MissingItemsError(f"Kano columns missing from the data: {', '.join(absent)}")
     rows = {}
+    dropped: dict[str, int] = {}
     for feat, (fc, dc) in features.items():
         f = data[fc]
         d = data[dc]
@@ -112,15 +120,27 @@ def kano(
         if (~ok).any() and missing == "raise":
             idx = list(f.index[(~ok).to_numpy()][:5])
             raise SurveyDataError(f"feature {feat!r}: missing answers in rows {idx}")
+        if (~ok).any():
+            dropped[feat] = int((~ok).sum())
         cats = [KANO_TABLE[(a, b)] for a, b in zip(f[ok], d[ok], strict=True)]
         counts = {c: cats.count(c) for c in "AOMIRQ"}
         n = len(cats)
-        best = max(_TIE_ORDER, key=lambda c: (counts[c], -_TIE_ORDER.index(c)))
+        # No answers: no category (max() over all-zero counts would say "M").
+        best = (max(_TIE_ORDER, key=lambda c: (counts[c], -_TIE_ORDER.index(c)))
+                if n else None)
         denom = counts["A"] + counts["O"] + counts["M"] + counts["I"]
         better = (counts["A"] + counts["O"]) / denom if denom else np.nan
         worse = -(counts["O"] + counts["M"]) / denom if denom else np.nan
-        rows[feat] = {**counts, "n": n, "category": best, "category_name": CATEGORIES[best],
+        rows[feat] = {**counts, "n": n, "category": best, "category_name": CATEGORIES.get(best),
                       "better": better, "worse": worse}
+    if dropped:
+        worst = sorted(dropped, key=dropped.get, reverse=True)[:3]
+        warnings.warn(
+            f"Kano: {sum(dropped.values())} answer pairs with a missing answer left out "
+            f"across {len(dropped)} features (most: "
+            f"{', '.join(f'{f} {dropped[f]}' for f in worst)})",
+            MissingValuesWarning, stacklevel=user_stacklevel(),
+        )
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "feature"
     return out

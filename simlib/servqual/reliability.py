@@ -10,7 +10,7 @@ variance. Three estimates are offered:
   dimension (loadings free), for the unit-weighted raw sum score, with the
   observed variance of the sum in the denominator (semTools ``compRelSEM``).
 * **Composite reliability** (Jöreskog's rho_c) and **AVE** (Fornell &
-  Larcker 1981) – from a joint CFA of all dimensions.
+  Larcker 1981) – from a joint CFA of all dimensions with at least two items.
 
 Item diagnostics: corrected item–total correlation (item vs. the sum of the
 other items) and alpha if the item is deleted.
@@ -18,6 +18,7 @@ other items) and alpha if the item is deleted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_items
+from .checks import check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_total", "omega_total",
            "ReliabilityReport", "reliability_table"]
@@ -129,6 +130,7 @@ def omega_total(data: pd.DataFrame, *, missing: str = "listwise") -> float:
     x = check_items(data, list(data.columns), missing=missing)
     if x.shape[1] < 2:
         raise ValueError("omega_total needs at least 2 items")
+    check_not_degenerate(x)
     names = [f"i{j}" for j in range(x.shape[1])]
     x = x.set_axis(names, axis=1)
     if x.shape[1] == 2:
@@ -164,24 +166,35 @@ def reliability_table(
     model
         ``{dimension: [columns]}``, e.g. ``SERVQUAL22.model("p")``.
     joint_cfa
-        Also fit one CFA with all dimensions for composite reliability and
-        AVE (needs every dimension to have at least 2 items).
+        Also fit one CFA of all dimensions with at least 2 items for
+        composite reliability and AVE. Single-item dimensions are left out
+        of it (with a warning) and get NaN.
 
     Returns
     -------
     ReliabilityReport
         ``dimensions``: ``n_items, alpha, alpha_ci_low, alpha_ci_high,
-        omega_total`` (one-factor CFA per dimension), ``composite_reliability``
-        and ``ave`` (joint CFA). ``items``: ``dimension, item_total_r,
-        alpha_if_deleted, mean, sd``.
+        omega_total`` (one-factor CFA per dimension), ``omega_is_alpha``,
+        ``composite_reliability`` and ``ave`` (joint CFA). ``items``:
+        ``dimension, item_total_r, alpha_if_deleted, mean, sd``.
+
+    Notes
+    -----
+    A one-factor model of two items is under-identified, so for two-item
+    dimensions ``omega_total`` is alpha (the tau-equivalent solution);
+    ``omega_is_alpha`` is True for those rows and a warning names them.
+    Single-item dimensions have no alpha or omega (NaN).
     """
     cols = [c for its in model.values() for c in its]
     x = check_items(data, cols, missing=missing)
+    check_not_degenerate(x)
     dims = {}
     item_rows = []
     for d, its in model.items():
         sub = x[list(its)]
-        entry = {"n_items": len(its)}
+        entry = {"n_items": len(its), "alpha": np.nan, "alpha_ci_low": np.nan,
+                 "alpha_ci_high": np.nan, "omega_total": np.nan,
+                 "omega_is_alpha": len(its) == 2}
         if len(its) >= 2:
             a = cronbach_alpha(sub, level=level)
             entry.update(alpha=a.alpha, alpha_ci_low=a.ci_low, alpha_ci_high=a.ci_high)
@@ -191,11 +204,30 @@ def reliability_table(
             item_rows.append(it)
         dims[d] = entry
     out = pd.DataFrame.from_dict(dims, orient="index")
-    if joint_cfa and all(len(v) >= 2 for v in model.values()):
+    two = [d for d, v in model.items() if len(v) == 2]
+    if two:
+        warnings.warn(
+            f"omega_total is Cronbach's alpha for the two-item dimensions {', '.join(two)} "
+            "(a two-item factor is not identified); see the omega_is_alpha column",
+            UserWarning, stacklevel=user_stacklevel(),
+        )
+    if joint_cfa:
         from .cfa import cfa
 
-        res = cfa(x, {d: list(v) for d, v in model.items()})
-        out["composite_reliability"] = res.composite_reliability
-        out["ave"] = res.ave
+        multi = {d: list(v) for d, v in model.items() if len(v) >= 2}
+        single = [d for d, v in model.items() if len(v) < 2]
+        if single:
+            warnings.warn(
+                f"single-item dimensions {', '.join(single)} are left out of the joint CFA "
+                "(composite reliability and AVE are NaN for them)",
+                UserWarning, stacklevel=user_stacklevel(),
+            )
+        out["composite_reliability"] = np.nan
+        out["ave"] = np.nan
+        if multi:
+            items_used = [c for v in multi.values() for c in v]
+            res = cfa(x[items_used], multi)
+            out.loc[list(multi), "composite_reliability"] = res.composite_reliability
+            out.loc[list(multi), "ave"] = res.ave
     items = pd.concat(item_rows) if item_rows else pd.DataFrame()
     return ReliabilityReport(dimensions=out, items=items)

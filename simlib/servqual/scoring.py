@@ -233,11 +233,12 @@ def zone_of_tolerance(
     MissingItemsError
         If the data have no adequate/desired columns.
     """
-    a = _kind_frame(data, instrument, adequate, missing)
-    d = _kind_frame(data, instrument, desired, missing)
-    p = _kind_frame(data, instrument, perception, missing)
-    idx = a.index.intersection(d.index).intersection(p.index)
-    a, d, p = a.loc[idx], d.loc[idx], p.loc[idx]
+    # One check of all three kinds, so listwise deletion warns once with the total.
+    cols = [c for k in (adequate, desired, perception) for c in instrument.columns(k)]
+    x = check_items(data, cols, scale=instrument.scale, missing=missing)
+    a = _kind_frame(x, instrument, adequate, "raise")
+    d = _kind_frame(x, instrument, desired, "raise")
+    p = _kind_frame(x, instrument, perception, "raise")
     out = pd.DataFrame({
         "dimension": [instrument.dimension_of(i) for i in instrument.item_ids],
         "adequate": a.mean(), "desired": d.mean(), "perception": p.mean(),

@@ -84,3 +84,24 @@ def test_parallel_analysis_is_seeded(hs):
     b = parallel_analysis(x, n_iter=20, seed=7)
     pd.testing.assert_frame_equal(a, b)
     assert a.attrs["n_factors"] == 3
+
+
+def test_heywood_case_warns():
+    # Two items correlating .95 and a third nearly unrelated: a one-factor
+    # solution drives one uniqueness to its bound (psych warns likewise).
+    r = np.array([[1.0, 0.95, 0.05], [0.95, 1.0, 0.9], [0.05, 0.9, 1.0]])
+    w, v = np.linalg.eigh(r)
+    r = v @ np.diag(np.clip(w, 0.01, None)) @ v.T
+    d = np.sqrt(np.diag(r))
+    r = r / np.outer(d, d)
+    x = pd.DataFrame(_exact_sample(r, n=200), columns=["a", "b", "c"])
+    with pytest.warns(UserWarning, match="Heywood case"):
+        efa(x, 1, method="ml", rotation=None)
+
+
+def test_no_heywood_warning_for_a_proper_solution(congeneric):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        efa(congeneric, 1, method="minres", rotation=None)

@@ -52,3 +52,50 @@ def test_group_errors(hs):
 
     with pytest.raises(SurveyDataError, match="nope"):
         invariance(hs, HS_MODEL, group="nope")
+
+
+def test_groups_need_more_rows_than_items(kiosk):
+    from simlib.servqual import SurveyDataError
+
+    cols = [f"p{i:02d}" for i in range(1, 25)]
+    model = {"all": cols[:12], "rest": cols[12:]}
+    with pytest.raises(SurveyDataError, match=r"'2-3 times per 6 months'.*13 complete rows for "
+                                              r"24 items"):
+        invariance(kiosk.dropna(subset=model["all"] + model["rest"]), model,
+                   group="use_frequency")
+
+
+def test_item_constant_within_a_group_is_refused(hs):
+    from simlib.servqual import DegenerateDataError
+
+    first = hs["school"].iloc[0]
+    bad = hs.assign(x5=hs["x5"].where(hs["school"] != first, 3.0))
+    with pytest.raises(DegenerateDataError, match=rf"constant columns in group '{first}'.*x5"):
+        invariance(bad, HS_MODEL, group="school")
+
+
+def test_single_indicator_refused_in_invariance(hs):
+    with pytest.raises(ValueError, match="single indicator"):
+        invariance(hs, "a =~ x1 + x2 + x3\nb =~ x4", group="school")
+    with pytest.raises(ValueError, match=r"df = -2 \(12 free parameters > 10 sample moments\)"):
+        invariance(hs, "a =~ x1 + x2", group="school")
+
+
+def test_non_converged_step_has_nan_comparisons(hs, monkeypatch):
+    import importlib
+    import math
+
+    inv_mod = importlib.import_module("simlib.servqual.invariance")
+
+    real = inv_mod._fit_step
+
+    def fake(spec, moments, equal, *args):
+        fit, idx = real(spec, moments, equal, *args)
+        return fit, ({**idx, "converged": False} if tuple(equal) == ("loadings",) else idx)
+
+    monkeypatch.setattr(inv_mod, "_fit_step", fake)
+    t = invariance(hs, HS_MODEL, group="school", steps=("configural", "metric", "scalar"))
+    for step in ("metric", "scalar"):  # metric failed; scalar is compared with it
+        for col in ("delta_chi2", "delta_cfi", "delta_rmsea", "delta_pvalue",
+                    "cheung_rensvold_ok", "chen_ok", "lrt_rejects"):
+            assert t.loc[step, col] is None or math.isnan(t.loc[step, col]), (step, col)
