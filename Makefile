@@ -34,7 +34,7 @@ app: $(STAMP)
 
 # Re-execute the notebooks, which (re)write their figures to figures/.
 figures: $(STAMP)
-	@for nb in notebooks/[0-9]*.ipynb; do echo "== $$nb"; MPLBACKEND=Agg $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
+	@for nb in notebooks/[0-9]*.ipynb; do echo "== $$nb"; $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
