@@ -16,8 +16,9 @@ which factor. The steps:
   ``Factor``).
 4. **Rotation** – varimax (orthogonal, with Kaiser normalization as R's
   ``varimax``), oblimin (oblique, gamma = 0, via statsmodels' GPA as
-  GPArotation), promax (power 4 as R's ``promax``/psych; statsmodels uses a
-  different default power) or none.
+  GPArotation), promax (power 4 on Kaiser-normalized loadings, exactly as
+  ``psych::fa(rotate = "promax")``; statsmodels uses a different default power) or none.
+  ``tests/servqual/test_against_r.py`` checks all three against psych 2.2.9.
 
 Indeterminacies are removed as psych does, so that the loading table is the
 same on every run: factors are sorted by the variance they explain and each
@@ -245,7 +246,20 @@ def _varimax(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _promax(lam: np.ndarray, power: int = 4):
-    """Promax (Hendrickson & White 1964) with power 4, as R's ``promax`` and psych.
+    """Promax with power 4 exactly as ``psych::fa(rotate = "promax")``.
+
+    psych rotates Kaiser-normalized loadings (rows scaled to unit length,
+    ``psych::kaiser``) with ``Promax`` and scales the rows back. That differs
+    slightly from R's ``stats::promax``, which builds the target from the
+    unnormalized varimax loadings (:func:`_stats_promax`).
+    """
+    h = _kaiser(lam)
+    pattern, phi = _stats_promax(lam / h[:, None], power)
+    return pattern * h[:, None], phi
+
+
+def _stats_promax(lam: np.ndarray, power: int = 4):
+    """Promax (Hendrickson & White 1964) as R's ``stats::promax``.
 
     Varimax (Kaiser-normalized) first, then a least-squares oblique fit to the
     target ``L * |L|^(power - 1)``, with columns rescaled so the factor
