@@ -1,7 +1,7 @@
-"""EFA and measurement invariance against R output (psych::fa, lavaan), to printed precision.
+"""EFA, invariance and reliability against R output (psych, lavaan, semTools), to printed precision.
 
 Reference values were printed by ``tests/servqual/reference/psych_lavaan_reference.R``
-with R 4.2.2, psych 2.2.9, lavaan 0.6.14 and GPArotation on the Holzinger & Swineford
+with R 4.2.2, psych 2.2.9, lavaan 0.6.14, semTools 0.5.6 and GPArotation on the Holzinger & Swineford
 (1939) data (lavaan's ``HolzingerSwineford1939``): ``fa(x1:x9, 3, fm, rotate)`` and
 ``cfa(model, group = "school", group.equal = ...)``. The script is kept so anyone can
 regenerate them.
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from simlib.datasets import load_holzinger_swineford
-from simlib.servqual import efa, invariance
+from simlib.servqual import cfa, efa, invariance, omega_total
 
 ITEMS = [f"x{i}" for i in range(1, 10)]
 
@@ -81,3 +81,20 @@ def test_invariance_matches_lavaan_at_every_step(hs):
     np.testing.assert_array_equal(got["df"], expected["df"])
     for col in ("chi2", "cfi", "tli", "rmsea", "srmr"):
         np.testing.assert_allclose(got[col], expected[col], atol=0.00005, err_msg=col)
+
+
+def test_reliability_and_validity_match_semtools(hs):
+    # semTools 0.5.6 on lavaan's cfa() of the tutorial model: AVE(), compRelSEM(), htmt()
+    # (HTMT2, the package default), lavInspect(fit, "cor.lv"); printed to 3 decimals.
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    fit = cfa(hs, model)
+    np.testing.assert_allclose(fit.ave.to_numpy(), [0.371, 0.721, 0.424], atol=0.0005)
+    np.testing.assert_allclose(fit.omega.to_numpy(), [0.612, 0.885, 0.686], atol=0.0005)
+    htmt = fit.htmt2.to_numpy()
+    np.testing.assert_allclose([htmt[1, 0], htmt[2, 0], htmt[2, 1]], [0.384, 0.387, 0.280], atol=0.0005)
+    phi = np.asarray(fit.factor_correlations)
+    np.testing.assert_allclose([phi[1, 0], phi[2, 0], phi[2, 1]], [0.458, 0.470, 0.283], atol=0.0005)
+    # compRelSEM of a one-factor congeneric CFA per dimension, printed to 4 decimals.
+    for items, omega in ((["x1", "x2", "x3"], 0.6326), (["x4", "x5", "x6"], 0.8859),
+                         (["x7", "x8", "x9"], 0.6961)):
+        assert omega_total(hs[items]) == pytest.approx(omega, abs=0.00005)

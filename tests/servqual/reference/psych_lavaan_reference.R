@@ -1,6 +1,6 @@
 # Reference values for tests/servqual/test_against_r.py, printed by
-#   R 4.2.2, psych 2.2.9, lavaan 0.6.14, GPArotation (Debian packages r-base-core,
-#   r-cran-psych, r-cran-lavaan, r-cran-gparotation), run with: Rscript psych_lavaan_reference.R
+#   R 4.2.2, psych 2.2.9, lavaan 0.6.14, semTools 0.5.6, GPArotation (Debian packages
+#   r-base-core, r-cran-psych, r-cran-lavaan, r-cran-semtools, r-cran-gparotation), run with: Rscript psych_lavaan_reference.R
 # The data are lavaan's HolzingerSwineford1939, the same 301 rows as data/servqual/.
 suppressPackageStartupMessages({library(psych); library(lavaan); library(GPArotation)})
 hs <- lavaan::HolzingerSwineford1939
@@ -27,3 +27,18 @@ for (m in list(cfg, met, sca, stc)) {
               f[["chisq"]], as.integer(f[["df"]]), f[["cfi"]], f[["tli"]], f[["rmsea"]], f[["srmr"]]))
 }
 cat("version", as.character(packageVersion("psych")), as.character(packageVersion("lavaan")), R.version.string, "\n")
+
+# Reliability and validity from the three-factor CFA (semTools).
+suppressPackageStartupMessages(library(semTools))
+fit <- cfa(model, data = hs)
+cat("AVE\n"); print(round(AVE(fit), 4))
+cat("compRelSEM\n"); print(round(compRelSEM(fit), 4))
+cat("HTMT\n"); print(round(htmt(model, data = hs), 4))
+cat("latent cor\n"); print(round(lavInspect(fit, "cor.lv"), 4))
+# one-factor omega per dimension (congeneric ML CFA), as omega_total
+for (d in list(c("x1","x2","x3"), c("x4","x5","x6"), c("x7","x8","x9"))) {
+  m1 <- paste("f =~", paste(d, collapse = " + "))
+  f1 <- cfa(m1, data = hs)
+  cat("omega1", paste(d, collapse=","), sprintf("%.4f", compRelSEM(f1)), "\n")
+}
+cat(as.character(packageVersion("semTools")), "\n")
