@@ -30,15 +30,15 @@ cat("version", as.character(packageVersion("psych")), as.character(packageVersio
 
 # Reliability and validity from the three-factor CFA (semTools).
 suppressPackageStartupMessages(library(semTools))
-fit <- cfa(model, data = hs)
-cat("AVE\n"); print(round(AVE(fit), 4))
-cat("compRelSEM\n"); print(round(compRelSEM(fit), 4))
-cat("HTMT\n"); print(round(htmt(model, data = hs), 4))
-cat("latent cor\n"); print(round(lavInspect(fit, "cor.lv"), 4))
-# one-factor omega per dimension (congeneric ML CFA), as omega_total
+model <- 'visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9'
+fit <- lavaan::cfa(model, data = hs)
+p4 <- function(label, v) cat(label, sprintf("%.4f", v), "\n")
+p4("AVE", AVE(fit)); p4("compRelSEM", compRelSEM(fit))
+h <- htmt(model, data = hs); p4("HTMT", c(h[2, 1], h[3, 1], h[3, 2]))
+r <- lavaan::lavInspect(fit, "cor.lv"); p4("cor.lv", c(r[2, 1], r[3, 1], r[3, 2]))
 for (d in list(c("x1","x2","x3"), c("x4","x5","x6"), c("x7","x8","x9"))) {
-  m1 <- paste("f =~", paste(d, collapse = " + "))
-  f1 <- cfa(m1, data = hs)
-  cat("omega1", paste(d, collapse=","), sprintf("%.4f", compRelSEM(f1)), "\n")
+  f1 <- lavaan::cfa(paste("f =~", paste(d, collapse = " + ")), data = hs)
+  cat("omega (one factor)", paste(d, collapse = ","), sprintf("%.4f", compRelSEM(f1)), "\n")
 }
-cat(as.character(packageVersion("semTools")), "\n")
