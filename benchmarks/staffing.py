@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import simlib
-from simlib import staffing
+from simlib.planning import staffing
 
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "call_centre_day.yaml"
 

@@ -9,9 +9,9 @@ clock, and compare the numbers with queueing theory::
     res.summary()
 """
 
-from simlib.experiments import compare, run, sweep
-from simlib.results import Results
-from simlib.scenario import Scenario, ScenarioError, load_scenario
+from simlib.experiments.results import Results
+from simlib.experiments.runner import compare, run, sweep
+from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
 

@@ -24,7 +24,7 @@ The workflow, one module per step:
 
 :func:`calls_from_events` extracts arrivals, waits, abandonments and service
 times from any event table, so a simulated trace is fitted back with the same
-code (:func:`fit_from_events`). Plots live in :mod:`simlib.calibrate.plots`
+code (:func:`fit_from_events`). Plots live in :mod:`simlib.plots.calibration`
 (imported on demand, so that matplotlib is not loaded by the estimators).
 """
 

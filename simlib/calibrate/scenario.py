@@ -51,7 +51,7 @@ from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
 
 if TYPE_CHECKING:
-    from simlib.scenario import Scenario
+    from simlib.spec.scenario import Scenario
 
 __all__ = ["Calibration", "add_agents", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
 
@@ -494,7 +494,7 @@ def add_agents(
     Parameters
     ----------
     scenario
-        A scenario dict, :class:`~simlib.scenario.Scenario` or YAML path.
+        A scenario dict, :class:`~simlib.spec.scenario.Scenario` or YAML path.
     extra
         Servers added (negative removes; no interval may drop below 0).
     start, end
@@ -506,7 +506,7 @@ def add_agents(
 
     Returns
     -------
-    simlib.scenario.Scenario
+    simlib.spec.scenario.Scenario
         The validated new scenario.
 
     Raises
@@ -515,7 +515,7 @@ def add_agents(
         ``extra`` not an integer, an empty or out-of-range window, an unknown
         or ambiguous station, or a shift that would get fewer than 0 servers.
     """
-    from simlib.scenario import Scenario, from_dict, load_scenario  # noqa: F811 (runtime import)
+    from simlib.spec.scenario import Scenario, from_dict, load_scenario  # noqa: F811 (runtime import)
 
     if isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
         raise ValueError(f"extra: must be an integer number of servers, got {extra!r}")

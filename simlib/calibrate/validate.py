@@ -61,8 +61,8 @@ from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
 
 if TYPE_CHECKING:
-    from simlib.results import Results
-    from simlib.scenario import Scenario
+    from simlib.experiments.results import Results
+    from simlib.spec.scenario import Scenario
 
 __all__ = [
     "VALIDATION_METRICS",
@@ -347,7 +347,7 @@ class Validation:
 
 def _with_threshold(scn: Scenario, threshold: float) -> Scenario:
     """A copy of ``scn`` whose service-level threshold is ``threshold`` (scenario units)."""
-    from simlib.scenario import from_dict
+    from simlib.spec.scenario import from_dict
 
     data = scn.to_dict()
     target = scn.service_level.target if scn.service_level is not None else 0.8
@@ -363,7 +363,7 @@ def _as_scenario(
     observed: Observed,
     time_unit: Literal["second", "minute"],
 ) -> Scenario:
-    from simlib.scenario import load_scenario
+    from simlib.spec.scenario import load_scenario
 
     if isinstance(model, Calibration):
         scale = TIME_UNITS[time_unit]
@@ -462,7 +462,7 @@ def validate(
     ----------
     model
         A :class:`Calibration` (turned into a fitted scenario in
-        ``time_unit``), or a scenario (dict, :class:`~simlib.scenario.Scenario`
+        ``time_unit``), or a scenario (dict, :class:`~simlib.spec.scenario.Scenario`
         or YAML path) whose time unit is ``second`` or ``minute`` and whose
         time 0 is midnight of an observed day.
     observed
@@ -641,7 +641,7 @@ def interval_difference(
         ``start, end`` (seconds from the start of the observed window),
         ``metric, base, variant, diff, ci_low, ci_high, n``; durations in seconds.
     """
-    from simlib.scenario import load_scenario
+    from simlib.spec.scenario import load_scenario
 
     a, b = load_scenario(base), load_scenario(variant)
     if a.time_unit != b.time_unit or a.time_unit not in TIME_UNITS:

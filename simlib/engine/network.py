@@ -37,9 +37,9 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event
 
-from simlib.distributions import Exponential, Uniform
-from simlib.rng import BlockSampler, StreamFactory
-from simlib.scenario import EXIT, CustomerClass, Scenario, Station
+from simlib.engine.rng import BlockSampler, StreamFactory
+from simlib.spec.distributions import Exponential, Uniform
+from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
 
 __all__ = ["ServiceNetwork", "ReplicationRecord", "simulate"]
 

@@ -1,7 +1,7 @@
 """The quality layer of a replication: encounters, failures, experience, returns, money.
 
 When a scenario has any of the optional blocks ``quality``, ``failures``,
-``retention`` or ``economics`` (:mod:`simlib.experience`), the service
+``retention`` or ``economics`` (:mod:`simlib.spec.quality`), the service
 network hands its customers to this layer at five points:
 
 * a customer is created (``on_new``): expectations are set — the class's, or
@@ -17,7 +17,7 @@ network hands its customers to this layer at five points:
   recovery station (or is repeated); after the recovery the journey continues
   from the station that failed, and whether the recovery succeeded is drawn;
 * a customer leaves (``on_leave``): the experience model
-  (:func:`simlib.experience.evaluate`) turns what happened into perceptions and
+  (:func:`simlib.spec.quality.evaluate`) turns what happened into perceptions and
   satisfaction, the customer may complain and may decide to return, in which
   case a new arrival is scheduled with updated expectations (the retention
   loop of the service-profit chain).
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simlib.engine.network import _ABANDONED, _BLOCKED, _Step, scheduled_server_time
-from simlib.experience import DIMENSIONS, STAFF_REFERENCE, evaluate
-from simlib.rng import BlockSampler
+from simlib.engine.rng import BlockSampler
+from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE, evaluate
 
 if TYPE_CHECKING:
     from simlib.engine.network import ServiceNetwork
@@ -329,7 +329,7 @@ class QualityLayer:
         econ = self.economics
         if econ is None:
             return 0.0, 0.0
-        # As in simlib.costs: without a retention model, abandoning or blocked customers are lost.
+        # As in simlib.planning.costs: without a retention model, abandoning or blocked customers are lost.
         lost = (t.n - t.returns) if self.retention is not None else k.n_abandoned + k.n_blocked
         revenue = econ.revenue_per_service * k.n_completed
         cost = (econ.cost_per_abandonment * k.n_abandoned

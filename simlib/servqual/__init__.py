@@ -15,7 +15,7 @@ Import what you need, e.g. ``from simlib.servqual import cfa``. The layers:
   Fornell–Larcker, HTMT;
 * :mod:`~simlib.servqual.invariance` – configural/metric/scalar/strict;
 * :mod:`~simlib.servqual.ipa`, :mod:`~simlib.servqual.kano` – IPA and Kano;
-* :mod:`~simlib.servqual.plots` – figures (imported lazily via ``plots``).
+* figures live in :mod:`simlib.plots.servqual` (they load matplotlib).
 """
 
 from .cfa import CFAModel, CFAResult, cfa, parse_model

@@ -71,7 +71,7 @@ def test_loads_with_load_scenario(bank_weekday, tmp_path):
     simlib = pytest.importorskip("simlib")
     load = getattr(simlib, "load_scenario", None)
     if load is None:
-        from simlib.scenario import load_scenario as load
+        from simlib.spec.scenario import load_scenario as load
     scn = load(sc.to_scenario(bank_weekday))
     assert scn.horizon == 1440.0
     load(sc.to_scenario(bank_weekday, time_unit="second"))
@@ -123,7 +123,7 @@ def test_calibrate_rejects_other_input():
 def test_plots_return_figures(bank_weekday):
     from matplotlib.figure import Figure
 
-    from simlib.calibrate import plots
+    from simlib.plots import calibration as plots
 
     figs = [
         plots.qq_plot(bank_weekday.service["PS"]),

@@ -199,7 +199,7 @@ def test_calibrated_model_covers_its_log_and_a_wrong_one_does_not(observed_log, 
     assert s.loc["p_abandon", "bias"] < 0 and s.loc["mean_wait", "bias"] < 0
     assert s.loc["service_level", "bias"] > 0
 
-    from simlib.calibrate.plots import validation_plot
+    from simlib.plots.calibration import validation_plot
 
     fig = validation_plot(wrong)
     assert len(fig.axes) == 3 and "intervals inside" in fig.axes[0].get_title()

@@ -1,0 +1,223 @@
+"""The ``simlib`` command.
+
+``simlib run SCENARIO.yaml --replications 20 --seed 1 --format table|json|csv``
+prints the summary of an experiment;
+``simlib sweep SCENARIO.yaml --set stations.contact.servers=12,13,14 ...``
+prints a sweep's table and ``simlib compare SCENARIO.yaml VARIANTS.yaml ...``
+a paired comparison. Every command takes ``--jobs N`` or ``--dask [ADDRESS]``
+to choose the executor, ``--out DIR`` for a resumable result store and
+``--quiet`` to hide progress bars. Invalid input (a scenario that does not
+validate, a bad option, a store that holds another experiment) is reported as
+one line on standard error with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from simlib.experiments.runner import compare, run, sweep
+from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit status 2
+        self.exit(2, f"simlib: error: {message}\n")
+
+
+class _UsageError(ValueError):
+    """A command-line input problem reported as one line (exit status 2)."""
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1, got 0")
+    return value
+
+
+def _replications(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive_int(text)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _common_options(p: argparse.ArgumentParser, auto: bool) -> None:
+    p.add_argument("--replications", "-r", type=_replications if auto else _positive_int,
+                   default=10, help="replications per scenario" + (" or 'auto'" if auto else ""))
+    p.add_argument("--seed", "-s", type=_non_negative_int, default=0)
+    p.add_argument("--format", "-f", choices=("table", "json", "csv"), default="table")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                       help="local worker processes (default: all cores when worth it)")
+    where.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="run on Dask: a scheduler address such as tcp://host:8786, "
+                            "or nothing for a local cluster")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="result store: finished replications are kept; rerun to resume")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    if auto:
+        p.add_argument("--precision", type=_fraction, default=0.05,
+                       help="with --replications auto: target relative half-width (0.05)")
+        p.add_argument("--metric", default="mean_wait",
+                       help="with --replications auto: metric or scope.metric (mean_wait)")
+        p.add_argument("--max-replications", type=_positive_int, default=1000)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="simlib", description="Service-management simulation workbench.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p_run = sub.add_parser("run", help="simulate a scenario and print the summary")
+    p_run.add_argument("scenario", help="scenario YAML file")
+    _common_options(p_run, auto=True)
+    p_sweep = sub.add_parser("sweep", help="simulate a grid of parameter values")
+    p_sweep.add_argument("scenario", help="scenario YAML file")
+    p_sweep.add_argument("--set", dest="settings", action="append", default=[], required=True,
+                         metavar="PATH=V1,V2,...",
+                         help="a dotted path and its values, e.g. stations.contact.servers=12,13,14 "
+                              "(repeat for a grid)")
+    _common_options(p_sweep, auto=True)
+    p_cmp = sub.add_parser("compare", help="paired comparison of variants with a base scenario")
+    p_cmp.add_argument("scenario", help="base scenario YAML file")
+    p_cmp.add_argument("variants", help="YAML file: {name: {dotted.path: value, ...}, ...}")
+    p_cmp.add_argument("--independent", action="store_true",
+                       help="independent seeds per variant instead of common random numbers")
+    _common_options(p_cmp, auto=False)
+    return parser
+
+
+def _json_records(frame: pd.DataFrame) -> str:
+    records = frame.to_dict(orient="records")
+    for rec in records:
+        for key, value in rec.items():
+            if isinstance(value, float) and math.isnan(value):
+                rec[key] = None  # JSON has no NaN
+    return json.dumps(records, indent=1, default=str)
+
+
+def _parse_setting(text: str) -> tuple[str, list[Any]]:
+    path, sep, values = text.partition("=")
+    path = path.strip()
+    if not sep or not path or not values.strip():
+        raise _UsageError(f"--set {text!r}: write PATH=V1,V2,... e.g. stations.contact.servers=12,13")
+    parsed = []
+    for item in values.split(","):
+        try:
+            parsed.append(yaml.safe_load(item.strip()))  # 12 -> int, 3.5 -> float, fifo -> str
+        except yaml.YAMLError:
+            raise _UsageError(f"--set {path}: cannot read value {item.strip()!r}") from None
+    return path, parsed
+
+
+def _read_variants(path: str) -> dict[str, dict[str, Any]]:
+    file = Path(path)
+    if not file.is_file():
+        raise _UsageError(f"{path}: variants file not found")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise _UsageError(f"{path}: invalid YAML") from None
+    if isinstance(data, dict) and set(data) == {"variants"}:
+        data = data["variants"]
+    if not isinstance(data, dict) or not data or not all(isinstance(v, dict) for v in data.values()):
+        raise _UsageError(f"{path}: give a mapping {{name: {{dotted.path: value, ...}}, ...}}")
+    return {str(k): v for k, v in data.items()}
+
+
+def _executor(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {"jobs": args.jobs, "out": args.out, "progress": not args.quiet}
+    if args.dask is not None:
+        options["executor"] = "dask"
+        options["address"] = None if args.dask == "local" else args.dask
+    return options
+
+
+def _auto(args: argparse.Namespace) -> dict[str, Any]:
+    return {"precision": args.precision, "metric": args.metric,
+            "max_replications": args.max_replications}
+
+
+def _print(table: pd.DataFrame, fmt: str, heading: str) -> None:
+    if fmt == "json":
+        print(_json_records(table))
+    elif fmt == "csv":
+        print(table.to_csv(index=False), end="")
+    else:
+        print(heading)
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+
+
+def _execute(args: argparse.Namespace, scenario: Scenario) -> tuple[pd.DataFrame, str]:
+    what = f"seed {args.seed}, time unit {scenario.time_unit}"
+    if args.command == "run":
+        results = run(scenario, replications=args.replications, seed=args.seed,
+                      **_executor(args), **_auto(args))
+        return results.summary(), (f"{scenario.name}: {results.n_replications} replications, "
+                                   f"{what}")
+    if args.command == "sweep":
+        grid = dict(_parse_setting(text) for text in args.settings)
+        if len(grid) != len(args.settings):
+            raise _UsageError("--set: each path may be given once")
+        table = sweep(scenario, grid, replications=args.replications, seed=args.seed,
+                      **_executor(args), **_auto(args))
+        return table, f"{scenario.name}: sweep of {', '.join(grid)}, {what}"
+    variants = _read_variants(args.variants)
+    table = compare(scenario, variants, replications=args.replications, seed=args.seed,
+                    common_random_numbers=not args.independent, **_executor(args))
+    crn = "independent seeds" if args.independent else "common random numbers"
+    return table, (f"{scenario.name}: variant - base, {args.replications} replications, "
+                   f"{crn}, {what}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``simlib`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        # File-level problems already name the file; key-path problems get it in front.
+        where = f"{args.scenario}: " if exc.path else ""
+        print(f"simlib: {where}{exc}", file=sys.stderr)
+        return 2
+    try:
+        table, heading = _execute(args, scenario)
+    except (ValueError, OSError) as exc:
+        # ScenarioError, StoreError and bad arguments are all ValueErrors with
+        # one-line messages; OSError covers an unusable --out or --dask address.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"simlib: error: {message}", file=sys.stderr)
+        return 2
+    _print(table, args.format, heading)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Experiments: replications, sweeps and comparisons of scenarios, and their results.
+
+:mod:`~simlib.experiments.runner` runs replications of the engine
+(sequentially, in processes or on Dask; the numbers do not depend on which),
+:mod:`~simlib.experiments.results` holds what they return,
+:mod:`~simlib.experiments.statistics` the summary statistics over
+replications, :mod:`~simlib.experiments.store` the resumable result store and
+:mod:`~simlib.experiments.warmup` the warm-up analysis.
+"""
+
+from simlib.experiments.results import Results
+from simlib.experiments.runner import (
+    COMPARE_COLUMNS,
+    PrecisionWarning,
+    compare,
+    run,
+    sweep,
+    variant_seed,
+)
+
+__all__ = ["COMPARE_COLUMNS", "PrecisionWarning", "Results", "compare", "run", "sweep", "variant_seed"]

@@ -1,0 +1,776 @@
+"""Experiments: replications, sweeps and paired comparisons, on any executor.
+
+An experiment has one root seed; replication ``r`` of every scenario variant
+draws its random numbers from ``SeedSequence(seed, spawn_key=(r,))``
+(``DESIGN.md`` §Randomness). Three things follow, and this module is built
+on them:
+
+* **Executors do not change results.** A replication is a pure function of
+  (scenario, seed, r), so running the (point, replication) tasks in this
+  process, in local worker processes (``jobs=N``) or on a Dask cluster
+  (``executor="dask"``) gives the same numbers bit for bit; results are put
+  back in replication order before anything is summarised.
+* **Common random numbers.** Points of a sweep and variants of a comparison
+  see the same arrivals and service requirements in replication ``r``, so
+  their differences are measured on the same "days" and paired intervals are
+  much narrower than independent ones (Law 2015, *Simulation Modeling and
+  Analysis*, §11.2).
+* **Resumable stores.** Each finished task can be written to disk as it
+  completes (:mod:`simlib.experiments.store`); rerunning loads it instead of recomputing.
+
+Replications are independent and identically distributed, so the mean of a
+metric over replications has a Student-t confidence interval. With
+``replications="auto"`` replications are added until the interval's
+half-width is within a relative ``precision`` of the mean (the sequential
+procedure of Law 2015, §9.4.1), up to a maximum.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from simlib.engine import ReplicationRecord, simulate
+from simlib.experiments.results import Results, summarise
+from simlib.experiments.statistics import METRICS, t_interval
+from simlib.experiments.store import ResultStore, point_key
+from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "run",
+    "sweep",
+    "compare",
+    "variant_seed",
+    "PrecisionWarning",
+    "COMPARE_COLUMNS",
+]
+
+log = logging.getLogger(__name__)
+
+ScenarioLike = Scenario | Mapping[str, Any] | str | os.PathLike[str]
+Replications = int | Literal["auto"]
+ExecutorName = Literal["local", "dask"]
+
+#: Columns of :func:`compare`.
+COMPARE_COLUMNS = ["variant", "scope", "metric", "diff", "ci_low", "ci_high", "n"]
+
+#: With ``jobs=None``, worker processes are started only when the remaining
+#: sequential work is estimated to take at least this long (seconds): below
+#: it, starting processes costs more than it saves.
+_POOL_WORTH_SECONDS = 1.0
+
+#: Progress bars appear only for runs that last longer than this (seconds).
+_PROGRESS_DELAY = 1.0
+
+
+class PrecisionWarning(UserWarning):
+    """``replications="auto"`` stopped at the maximum before reaching the precision."""
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One scenario variant of an experiment and the root seed it runs with."""
+
+    overrides: Mapping[str, Any]
+    scenario: Scenario
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return point_key(self.overrides, self.seed)
+
+
+class _Task(NamedTuple):
+    point: int
+    replication: int
+
+
+def _simulate_task(
+    scenario: Scenario, seed: int, replication: int, engine_options: Mapping[str, Any]
+) -> ReplicationRecord:
+    """One replication; module-level so that worker processes can unpickle it."""
+    return simulate(scenario, seed, replication, **engine_options)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    # The platform's default start method (fork on Linux up to Python 3.13):
+    # forked workers inherit the imported engine, start in milliseconds and,
+    # unlike spawn or forkserver, never re-import the user's __main__ module,
+    # so a plain script without an ``if __name__ == "__main__"`` guard works.
+    # Where the default is spawn (macOS, Windows) scripts need that guard, as
+    # for any use of multiprocessing.
+    return multiprocessing.get_context()
+
+
+class _Executor:
+    """Runs (point, replication) tasks here, in local processes or on Dask.
+
+    It is a context manager so that a pool or a cluster started for one
+    experiment is reused by every round of it (``replications="auto"``) and
+    closed at the end.
+    """
+
+    def __init__(self, jobs: int | None, executor: ExecutorName, address: Any) -> None:
+        if executor not in ("local", "dask"):
+            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
+        if jobs is not None:
+            _check_count("jobs", jobs, 1)
+        if address is not None and executor != "dask":
+            raise ValueError("address is for executor='dask'; give executor='dask' as well")
+        self.jobs = jobs
+        self.kind = executor
+        self.address = address
+        self._pool: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+        self._own_client = False
+        self._task_seconds: float | None = None
+
+    def __enter__(self) -> _Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._own_client and self._client is not None:
+            self._client.close()
+        self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    # ------------------------------------------------------------------ dispatch
+
+    def run(
+        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
+        """Yield each task with its record as it finishes (in completion order)."""
+        if not tasks:
+            return
+        if self.kind == "dask":
+            yield from self._run_dask(tasks, points, options)
+            return
+        pending = list(tasks)
+        cores = os.cpu_count() or 1
+        if self.jobs is None and self._pool is None:
+            if len(pending) == 1 or cores == 1:
+                yield from self._run_here(pending, points, options)
+                return
+            if self._task_seconds is None:
+                # Time one task here to judge whether worker processes pay off.
+                first = pending.pop(0)
+                yield from self._run_here([first], points, options)
+            assert self._task_seconds is not None
+            if self._task_seconds * len(pending) < _POOL_WORTH_SECONDS:
+                yield from self._run_here(pending, points, options)
+                return
+        if self.jobs == 1:
+            yield from self._run_here(pending, points, options)
+            return
+        yield from self._run_pool(pending, points, options, self.jobs or cores)
+
+    def _run_here(
+        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
+        for task in tasks:
+            p = points[task.point]
+            start = time.perf_counter()
+            record = _simulate_task(p.scenario, p.seed, task.replication, options)
+            self._task_seconds = time.perf_counter() - start
+            yield task, record
+
+    def _run_pool(
+        self,
+        tasks: Sequence[_Task],
+        points: Sequence[_Point],
+        options: Mapping[str, Any],
+        workers: int,
+    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+        pool = self._pool
+        # Keep a bounded number of tasks in flight: memory stays flat for huge
+        # experiments and an interrupted run leaves little queued work behind.
+        queue = iter(tasks)
+        running: dict[Future[ReplicationRecord], _Task] = {}
+
+        def submit(n: int) -> None:
+            for task in itertools.islice(queue, n):
+                p = points[task.point]
+                fut = pool.submit(_simulate_task, p.scenario, p.seed, task.replication, options)
+                running[fut] = task
+
+        submit(4 * workers)
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = running.pop(fut)
+                    yield task, fut.result()
+                submit(len(done))
+        finally:
+            for fut in running:
+                fut.cancel()
+
+    def _dask_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        from distributed import Client, LocalCluster
+
+        if self.address is None:
+            self._cluster = LocalCluster(
+                n_workers=self.jobs or os.cpu_count() or 1,
+                threads_per_worker=1,  # the engine is pure Python: threads would share the GIL
+                processes=True,
+                dashboard_address=":0",  # a free port: never clash with a running cluster
+            )
+            self._client = Client(self._cluster)
+            self._own_client = True
+        elif isinstance(self.address, str):
+            self._client = Client(self.address, timeout="20s")
+            self._own_client = True
+        else:  # an existing distributed.Client: used, not closed
+            self._client = self.address
+        return self._client
+
+    def _run_dask(
+        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
+        from distributed import as_completed
+
+        client = self._dask_client()
+        # One copy of each scenario on the cluster instead of one per task.
+        scenarios = {i: client.scatter(points[i].scenario, broadcast=True)
+                     for i in sorted({t.point for t in tasks})}
+        futures = {}
+        for task in tasks:
+            p = points[task.point]
+            # pure=False: every replication is its own task even when arguments repeat.
+            fut = client.submit(_simulate_task, scenarios[task.point], p.seed, task.replication,
+                                dict(options), pure=False)
+            futures[fut] = task
+        try:
+            # A killed worker's tasks are rescheduled by Dask on the others; results
+            # already gathered here are safe in the store.
+            for fut, record in as_completed(futures, with_results=True):
+                task = futures.pop(fut)
+                fut.release()
+                yield task, record
+        finally:
+            if futures:
+                client.cancel(list(futures))
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+@dataclass(frozen=True)
+class _Precision:
+    """Stopping rule of ``replications="auto"``."""
+
+    scope: str
+    metric: str
+    precision: float
+    minimum: int
+    maximum: int
+
+    def reached(self, records: Sequence[ReplicationRecord], level: float = 0.95) -> bool:
+        iv = t_interval([r.metrics.get(self.scope, {}).get(self.metric, math.nan)
+                         for r in records], level)
+        return iv.n >= 2 and iv.half_width <= self.precision * abs(iv.mean)
+
+    def next_count(self, records: Sequence[ReplicationRecord], level: float = 0.95) -> int:
+        """How many replications to have after the next round.
+
+        The half-width shrinks like ``1/sqrt(n)``, so ``n * (h / target)^2``
+        estimates the replications needed. The answer depends only on the
+        values seen, never on the executor, so the final count is reproducible.
+        """
+        n = len(records)
+        iv = t_interval([r.metrics.get(self.scope, {}).get(self.metric, math.nan)
+                         for r in records], level)
+        target = self.precision * abs(iv.mean)
+        if iv.n < 2 or not target > 0 or not math.isfinite(iv.half_width):
+            wanted = 2 * n
+        else:
+            wanted = math.ceil(n * (iv.half_width / target) ** 2 * 1.1)
+        # Grow by at least one and at most four-fold per round: early estimates are rough.
+        return min(self.maximum, max(n + 1, min(wanted, 4 * n)))
+
+
+class _Progress:
+    """A tqdm bar that appears only when a run lasts longer than a second."""
+
+    def __init__(self, enabled: bool, total: int, desc: str) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="rep", delay=_PROGRESS_DELAY,
+                            dynamic_ncols=True)
+
+    def add_total(self, n: int) -> None:
+        if self.bar is not None and n:
+            # No refresh(): it would draw the bar before the delay has passed.
+            self.bar.total += n
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _collect(
+    points: Sequence[_Point],
+    replications: Replications,
+    *,
+    precision: _Precision | None,
+    jobs: int | None,
+    executor: ExecutorName,
+    address: Any,
+    store: ResultStore | None,
+    engine_options: Mapping[str, Any],
+    progress: bool,
+    desc: str,
+) -> list[list[ReplicationRecord]]:
+    """Records of every point, each list in replication order.
+
+    Stored replications are loaded; missing ones are run on the executor and
+    written to the store as each finishes.
+    """
+    found: list[dict[int, ReplicationRecord]] = [{} for _ in points]
+    if store is not None:
+        for p in points:
+            store.register_point(p.key, p.overrides, p.seed)
+    if replications == "auto":
+        assert precision is not None
+        counts = [precision.minimum] * len(points)
+    else:
+        counts = [int(replications)] * len(points)
+    active = set(range(len(points)))
+    bar = _Progress(progress, 0, desc)
+    try:
+        with _Executor(jobs, executor, address) as ex:
+            while active:
+                tasks: list[_Task] = []
+                for i in sorted(active):
+                    have = found[i]
+                    wanted = [r for r in range(counts[i]) if r not in have]
+                    if store is not None:
+                        on_disk = store.stored(points[i].key)
+                        for r in [r for r in wanted if r in on_disk]:
+                            have[r] = store.load(points[i].key, r)
+                    tasks.extend(_Task(i, r) for r in range(counts[i]) if r not in have)
+                bar.add_total(len(tasks))
+                for task, record in ex.run(tasks, points, engine_options):
+                    if store is not None:
+                        store.save(points[task.point].key, record)
+                    found[task.point][task.replication] = record
+                    bar.update()
+                if precision is None:
+                    break
+                for i in list(active):
+                    records = [found[i][r] for r in range(counts[i])]
+                    if precision.reached(records) or counts[i] >= precision.maximum:
+                        active.discard(i)
+                    else:
+                        counts[i] = precision.next_count(records)
+    finally:
+        bar.close()
+    out = [[found[i][r] for r in range(counts[i])] for i in range(len(points))]
+    if precision is not None:
+        for p, records in zip(points, out, strict=True):
+            label = ", ".join(f"{k}={v}" for k, v in p.overrides.items()) or "base"
+            if precision.reached(records):
+                log.info("%s: %d replications reach ±%g on %s.%s", label, len(records),
+                         precision.precision, precision.scope, precision.metric)
+            else:
+                warnings.warn(
+                    f"{label}: {len(records)} replications (the maximum) do not reach "
+                    f"±{precision.precision:g} relative precision on "
+                    f"{precision.scope}.{precision.metric}", PrecisionWarning, stacklevel=3)
+    return out
+
+
+def _precision_rule(
+    scenario: Scenario,
+    replications: Any,
+    precision: float,
+    metric: str,
+    min_replications: int,
+    max_replications: int,
+) -> _Precision | None:
+    if replications != "auto":
+        _check_count("replications", replications, 1)
+        return None
+    if not (isinstance(precision, int | float) and 0 < precision < 1):
+        raise ValueError(f"precision must be a relative half-width in (0, 1), got {precision!r}")
+    minimum = _check_count("min_replications", min_replications, 2)
+    maximum = _check_count("max_replications", max_replications, minimum)
+    scope, _, name = metric.rpartition(".")
+    scope = scope or "system"
+    if name not in METRICS:
+        raise ValueError(f"metric: unknown metric {name!r} (metrics: {', '.join(METRICS)})")
+    scopes = ["system", *(s.name for s in scenario.stations), *(c.name for c in scenario.classes)]
+    if scope not in scopes:
+        raise ValueError(f"metric: unknown scope {scope!r} (scopes: {', '.join(scopes)})")
+    # Some metrics exist only for some scopes or scenarios: stop before running to the maximum.
+    if name == "service_level" and scenario.service_level is None:
+        raise ValueError("metric: service_level needs targets.service_level in the scenario")
+    if name == "utilization" and scope in {c.name for c in scenario.classes}:
+        raise ValueError(f"metric: utilization is reported for stations and the system, not class {scope!r}")
+    return _Precision(scope, name, float(precision), minimum, maximum)
+
+
+def _open_store(out: Any, kind: str, scenario: Scenario, seed: int,
+                engine_options: Mapping[str, Any], **details: Any) -> ResultStore | None:
+    if out is None:
+        return None
+    if engine_options.get("trace"):
+        # Event logs are for inspection and are not part of the stored rows;
+        # a resumed run would silently come back without them.
+        raise ValueError("trace=True cannot be combined with out= (event logs are not stored)")
+    return ResultStore.open(out, kind=kind, scenario=scenario, seed=seed,
+                            engine_options=engine_options, **details)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(
+    scenario: ScenarioLike,
+    replications: Replications = 10,
+    seed: int = 0,
+    *,
+    jobs: int | None = None,
+    executor: ExecutorName = "local",
+    address: Any = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    precision: float = 0.05,
+    metric: str = "mean_wait",
+    min_replications: int = 10,
+    max_replications: int = 1000,
+    **engine_options: Any,
+) -> Results:
+    """Simulate independent replications of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~simlib.spec.scenario.Scenario`, a scenario dict or a YAML path.
+    replications
+        Number of replications (each observes ``horizon`` time units), or
+        ``"auto"``: add replications until the 95% half-width of ``metric``
+        is within ``precision`` × its mean, between ``min_replications`` and
+        ``max_replications``. ``Results.n_replications`` tells how many it
+        took; a :class:`PrecisionWarning` says when the maximum was not enough.
+    seed
+        Root seed; the same seed gives identical results on every executor.
+    jobs
+        Worker processes (``executor="local"``) or workers of a started
+        ``LocalCluster`` (``executor="dask"``). ``1`` runs everything in this
+        process. ``None`` (default) uses every core when there is more than
+        one replication and the work, timed on the first replication, is long
+        enough (about a second) to repay starting processes.
+    executor
+        ``"local"`` (this machine) or ``"dask"`` (Dask distributed).
+    address
+        With ``executor="dask"``: ``None`` starts a ``LocalCluster`` and closes
+        it afterwards; ``"tcp://host:8786"`` uses a running scheduler; a
+        ``distributed.Client`` is used as it is.
+    out
+        A result-store directory (:mod:`simlib.experiments.store`): each finished
+        replication is written as it completes, a rerun loads what is stored,
+        and the summary is written as ``results.parquet``.
+    progress
+        Show a progress bar (tqdm, notebook-aware) when the run lasts longer
+        than a second.
+    precision, metric, min_replications, max_replications
+        The stopping rule of ``replications="auto"``; ``metric`` is a metric
+        name (system scope) or ``"scope.metric"``, e.g. ``"agents.mean_wait"``.
+    **engine_options
+        Passed on to :func:`simlib.engine.simulate`.
+
+    Returns
+    -------
+    Results
+        ``.summary()`` and ``.replications()`` give tidy tables.
+    """
+    scn = load_scenario(scenario)
+    _check_count("seed", seed, 0)
+    rule = _precision_rule(scn, replications, precision, metric, min_replications,
+                           max_replications)
+    store = _open_store(out, "run", scn, seed, engine_options, replications=replications,
+                        **({"precision": precision, "metric": metric} if rule else {}))
+    point = _Point({}, scn, int(seed))
+    [records] = _collect([point], replications, precision=rule, jobs=jobs, executor=executor,
+                         address=address, store=store, engine_options=engine_options,
+                         progress=progress, desc=scn.name)
+    results = Results(scn, int(seed), records)
+    if store is not None:
+        store.write_results(results.summary())
+    return results
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def _plain_value(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _grid_points(scn: Scenario, grid: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError("grid: give {dotted.path: [values, ...]} with at least one path")
+    paths: list[str] = []
+    values: list[list[Any]] = []
+    for path, vals in grid.items():
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"grid: keys are dotted paths such as 'stations.contact.servers', "
+                             f"got {path!r}")
+        if isinstance(vals, str | bytes | Mapping) or not isinstance(
+            vals, Sequence | np.ndarray | range
+        ):
+            raise ValueError(f"grid[{path!r}]: give a list of values, got {vals!r}")
+        vals = [_plain_value(v) for v in vals]
+        if not vals:
+            raise ValueError(f"grid[{path!r}]: give at least one value")
+        for a, b in itertools.combinations(vals, 2):
+            if a == b:
+                raise ValueError(f"grid[{path!r}]: value {a!r} is given twice")
+        paths.append(path)
+        values.append(vals)
+    return paths, [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def _build_points(scn: Scenario, overrides: Sequence[Mapping[str, Any]],
+                  seeds: Sequence[int]) -> list[_Point]:
+    # Every point is validated like a scenario file before anything runs.
+    return [_Point(dict(o), scn.with_overrides(o) if o else scn, int(s))
+            for o, s in zip(overrides, seeds, strict=True)]
+
+
+def sweep(
+    scenario: ScenarioLike,
+    grid: Mapping[str, Sequence[Any]],
+    replications: Replications = 10,
+    seed: int = 0,
+    *,
+    jobs: int | None = None,
+    executor: ExecutorName = "local",
+    address: Any = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    precision: float = 0.05,
+    metric: str = "mean_wait",
+    min_replications: int = 10,
+    max_replications: int = 1000,
+    level: float = 0.95,
+    **engine_options: Any,
+) -> pd.DataFrame:
+    """Simulate every combination of parameter values with common random numbers.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    grid
+        ``{dotted.path: [values, ...]}``, e.g.
+        ``{"stations.contact.servers": [12, 13, 14], "classes.standard.arrivals.rate": [3.0, 3.5]}``;
+        paths are those of :meth:`Scenario.with_overrides`. The points are the
+        Cartesian product, in the order given. Each point is validated before
+        anything runs; a bad path or value raises
+        :class:`~simlib.spec.scenario.ScenarioError` naming it.
+    replications, seed, jobs, executor, address, progress, precision, metric, min_replications, max_replications
+        As in :func:`run`. Every point uses the same root seed, so replication
+        ``r`` of each point sees the same random numbers (common random
+        numbers); with ``"auto"`` each point gets the replications it needs.
+    out
+        A result-store directory; rerunning with the same arguments resumes,
+        and the final table is written as ``results.parquet``.
+    level
+        Confidence level of the intervals.
+    **engine_options
+        Passed on to :func:`simlib.engine.simulate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per swept path (named by the path) followed by
+        ``scope, metric, mean, std, ci_low, ci_high, n``; one row per point ×
+        scope × metric.
+    """
+    scn = load_scenario(scenario)
+    _check_count("seed", seed, 0)
+    rule = _precision_rule(scn, replications, precision, metric, min_replications,
+                           max_replications)
+    paths, overrides = _grid_points(scn, grid)
+    points = _build_points(scn, overrides, [seed] * len(overrides))
+    store = _open_store(out, "sweep", scn, seed, engine_options,
+                        grid={p: list(dict.fromkeys(o[p] for o in overrides)) for p in paths},
+                        replications=replications,
+                        **({"precision": precision, "metric": metric} if rule else {}))
+    records = _collect(points, replications, precision=rule, jobs=jobs, executor=executor,
+                       address=address, store=store, engine_options=engine_options,
+                       progress=progress, desc=f"{scn.name} sweep")
+    frames = []
+    for point, recs in zip(points, records, strict=True):
+        table = summarise([r.metrics for r in recs], level)
+        for j, path in enumerate(paths):
+            table.insert(j, path, [point.overrides[path]] * len(table))
+        frames.append(table)
+    result = pd.concat(frames, ignore_index=True)
+    if store is not None:
+        store.write_results(result)
+    return result
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def variant_seed(seed: int, index: int) -> int:
+    """Root seed of variant ``index`` (1, 2, … in the order given) without common random numbers.
+
+    Derived deterministically from the experiment's seed
+    (``SeedSequence([seed, index])``), so an independent-seeds comparison is
+    reproducible too; the base (index 0) keeps ``seed`` itself.
+    """
+    if index == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint32)[0])
+
+
+def compare(
+    base: ScenarioLike,
+    variants: Mapping[str, Mapping[str, Any]],
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    common_random_numbers: bool = True,
+    level: float = 0.95,
+    jobs: int | None = None,
+    executor: ExecutorName = "local",
+    address: Any = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    **engine_options: Any,
+) -> pd.DataFrame:
+    """Paired comparison of scenario variants with a base scenario.
+
+    For each variant, replication ``r`` is paired with replication ``r`` of
+    the base; the per-replication differences (variant − base) give a mean
+    difference and a paired t-interval. With common random numbers both see
+    the same arrivals and service requirements, so the noise common to both
+    cancels and the interval is much narrower than with independent seeds.
+
+    Parameters
+    ----------
+    base
+        The base scenario.
+    variants
+        ``{name: {dotted.path: value, ...}}``: each variant is the base with
+        these overrides, validated before anything runs.
+    replications, seed
+        Replications per scenario and the root seed.
+    common_random_numbers
+        ``True`` (default): every variant runs with ``seed``. ``False``:
+        variant ``i`` (1, 2, …) runs with :func:`variant_seed` ``(seed, i)``,
+        independent of the base, for teaching and for measuring what common
+        random numbers save; the base's replications are unchanged.
+    level
+        Confidence level of the intervals.
+    jobs, executor, address, out, progress, **engine_options
+        As in :func:`run`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variant, scope, metric, diff, ci_low, ci_high, n`` for every
+        variant and every (scope, metric) that both scenarios report; ``n``
+        counts the replications where both values are defined.
+    """
+    scn = load_scenario(base)
+    _check_count("seed", seed, 0)
+    if replications == "auto":
+        raise ValueError("compare: replications must be an integer (\"auto\" is for run and sweep)")
+    _check_count("replications", replications, 2)
+    if not isinstance(variants, Mapping) or not variants:
+        raise ValueError("variants: give {name: {dotted.path: value, ...}} with at least one variant")
+    for name, overrides in variants.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"variants: names must be non-empty strings, got {name!r}")
+        if not isinstance(overrides, Mapping):
+            raise ValueError(f"variants[{name!r}]: give {{dotted.path: value}}, got {overrides!r}")
+    names = list(variants)
+    overrides = [{}] + [dict(variants[n]) for n in names]
+    seeds = [int(seed)] + [int(seed) if common_random_numbers else variant_seed(seed, i)
+                           for i in range(1, len(names) + 1)]
+    try:
+        points = _build_points(scn, overrides, seeds)
+    except ScenarioError as exc:
+        # Name the variant: several may override the same path.
+        bad = next(n for n in names if _fails(scn, variants[n]))
+        raise ScenarioError(exc.path, f"{exc.problem} (variant {bad!r})") from None
+    store = _open_store(out, "compare", scn, seed, engine_options,
+                        variants={n: dict(variants[n]) for n in names},
+                        replications=replications,
+                        common_random_numbers=bool(common_random_numbers))
+    records = _collect(points, replications, precision=None, jobs=jobs, executor=executor,
+                       address=address, store=store, engine_options=engine_options,
+                       progress=progress, desc=f"{scn.name} compare")
+    base_runs = [r.metrics for r in records[0]]
+    rows = []
+    for name, recs in zip(names, records[1:], strict=True):
+        runs = [r.metrics for r in recs]
+        for scope, metrics in base_runs[0].items():
+            for metric in metrics:
+                if metric not in runs[0].get(scope, {}):
+                    continue
+                diffs = [v[scope][metric] - b[scope][metric]
+                         for v, b in zip(runs, base_runs, strict=True)]
+                iv = t_interval(diffs, level)
+                rows.append((name, scope, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
+    result = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    if store is not None:
+        store.write_results(result)
+    return result
+
+
+def _fails(scn: Scenario, overrides: Mapping[str, Any]) -> bool:
+    try:
+        scn.with_overrides(overrides)
+    except ScenarioError:
+        return True
+    return False

@@ -1,0 +1,1392 @@
+"""Staffing: how many servers a service level needs, and which shifts supply them.
+
+Capacity planning in a service system runs in two steps (Gans, Koole and
+Mandelbaum 2003). First, for every planning interval, a queueing model turns
+the forecast demand into the smallest number of servers that meets the
+service target: :func:`required_servers` searches the Erlang C (M/M/c) or,
+when customers abandon, the Erlang A (M/M/c+M) model of
+:mod:`simlib.theory.queueing`; :func:`square_root_staffing` gives the Halfin-Whitt
+rule of thumb ``n = R + beta sqrt(R)``, which explains why large centres need
+proportionally fewer spare servers (economies of scale). Second, people work
+in shifts, not intervals: :func:`schedule_shifts` chooses how many shifts of
+each allowed type to schedule so that every interval is covered at minimum
+cost, an integer set-covering problem (Dantzig 1954) solved with
+``scipy.optimize.milp`` (HiGHS).
+
+Times and rates use the time unit of the scenario; shift starts, lengths and
+breaks are counted in planning intervals.
+
+References
+----------
+- A. K. Erlang (1917), "Solution of some problems in the theory of
+  probabilities of significance in automatic telephone exchanges".
+- S. Halfin, W. Whitt (1981), "Heavy-traffic limits for queues with many
+  exponential servers", *Operations Research* 29(3):567-588.
+- O. Garnett, A. Mandelbaum, M. Reiman (2002), "Designing a call center with
+  impatient customers", *M&SOM* 4(3):208-227.
+- N. Gans, G. Koole, A. Mandelbaum (2003), "Telephone call centers: tutorial,
+  review, and research prospects", *M&SOM* 5(2):79-141.
+- G. B. Dantzig (1954), "A comment on Edie's 'Traffic delays at toll
+  booths'", *Journal of the Operations Research Society of America*
+  2(3):339-341 (the shift-scheduling set-covering formulation).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from simlib.theory import queueing
+
+__all__ = [
+    "PLAN_METHODS",
+    "PlanTarget",
+    "ShiftSchedule",
+    "StaffingPlan",
+    "plan_target",
+    "required_servers",
+    "schedule_shifts",
+    "square_root_staffing",
+    "staffing_plan",
+]
+
+# Ceil of a ratio that is an integer up to rounding (14 / 0.7 = 20.000000000000004)
+# must not add a whole server.
+_CEIL_SLACK = 1e-9
+# Servers beyond which a search gives up: far more than any real service system.
+_MAX_SERVERS = 10_000_000
+
+
+def _ceil(x: float) -> int:
+    return math.ceil(x - _CEIL_SLACK)
+
+
+def _fraction(func: str, name: str, value: Any, *, low_open: bool, high_open: bool) -> float:
+    x = queueing._as_float(func, name, value)
+    low_ok = x > 0 if low_open else x >= 0
+    high_ok = x < 1 if high_open else x <= 1
+    if not (low_ok and high_ok):
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise ValueError(f"{func}: {name} must be in {interval}, got {value!r}")
+    return x
+
+
+# --------------------------------------------------------------------------
+# single-interval staffing
+# --------------------------------------------------------------------------
+
+
+def required_servers(
+    arrival_rate: float,
+    mean_service: float,
+    target: float,
+    threshold: float,
+    mean_patience: float | None = None,
+    max_occupancy: float | None = None,
+    shrinkage: float = 0.0,
+) -> int:
+    """Smallest number of servers meeting a service-level target.
+
+    The service level is the share of arrivals whose service starts within
+    ``threshold`` (abandoned customers count as failures): Erlang C when
+    ``mean_patience`` is None, Erlang A otherwise (see
+    :func:`simlib.theory.queueing.erlang_c`, :func:`simlib.theory.queueing.erlang_a`).
+    Optionally the occupancy (server utilisation) must also stay at or below
+    ``max_occupancy``. The result, the servers needed on duty, is grossed up
+    for shrinkage (breaks, training, absence):
+    ``ceil(n / (1 - shrinkage))`` servers must be scheduled.
+
+    Parameters
+    ----------
+    arrival_rate : float
+        Poisson arrival rate, customers per time unit, > 0.
+    mean_service : float
+        Mean service (handling) time, time units, > 0.
+    target : float
+        Required service level, in (0, 1), e.g. 0.8.
+    threshold : float
+        Acceptable waiting time, time units, >= 0, e.g. 20 s = 1/3 min.
+    mean_patience : float, optional
+        Mean (exponential) patience, time units, > 0; selects Erlang A.
+    max_occupancy : float, optional
+        Highest allowed utilisation, in (0, 1].
+    shrinkage : float, default 0
+        Share of paid time servers are not available, in [0, 1).
+
+    Returns
+    -------
+    int
+        Servers to schedule (after shrinkage).
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid.
+
+    Examples
+    --------
+    Call Centre Helper's example: 100 calls per 30 minutes, 3-minute
+    handling time, 80% answered within 20 seconds, at most 85% occupancy and
+    30% shrinkage (time unit: minutes):
+
+    >>> required_servers(100 / 30, 3.0, 0.8, 20 / 60, max_occupancy=0.85)
+    14
+    >>> required_servers(100 / 30, 3.0, 0.8, 20 / 60, max_occupancy=0.85, shrinkage=0.3)
+    20
+    """
+    func = "required_servers"
+    lam = queueing._positive(func, "arrival_rate", arrival_rate)
+    s = queueing._positive(func, "mean_service", mean_service)
+    tgt = _fraction(func, "target", target, low_open=True, high_open=True)
+    t = queueing._non_negative(func, "threshold", threshold)
+    patience = (
+        None if mean_patience is None else queueing._positive(func, "mean_patience", mean_patience)
+    )
+    occ = (
+        None
+        if max_occupancy is None
+        else _fraction(func, "max_occupancy", max_occupancy, low_open=True, high_open=False)
+    )
+    shrink = _fraction(func, "shrinkage", shrinkage, low_open=False, high_open=True)
+
+    if patience is None:
+        n = _erlang_c_servers(lam, s, tgt, t, occ)
+    else:
+        n = _erlang_a_servers(lam, s, tgt, t, patience, occ)
+    return _ceil(n / (1.0 - shrink)) if shrink > 0 else n
+
+
+def _erlang_c_servers(lam: float, s: float, target: float, t: float, occ: float | None) -> int:
+    """Linear search upwards, carrying the Erlang B recursion along (O(n) in all)."""
+    load = lam * s
+    b = 1.0
+    n = 0
+    while n < _MAX_SERVERS:
+        n += 1
+        b = load * b / (n + load * b)
+        if n <= load:
+            continue  # unstable below the load
+        if occ is not None and load / n > occ + 1e-12:
+            continue
+        pw = n * b / (n - load * (1.0 - b))
+        sl = 1.0 - pw * math.exp(-(n / s - lam) * t)
+        if sl >= target - 1e-12:
+            return n
+    raise ValueError("required_servers: no staffing below 10 million servers meets the target")
+
+
+def _erlang_a_servers(
+    lam: float, s: float, target: float, t: float, patience: float, occ: float | None
+) -> int:
+    """Bisection: service level rises and occupancy falls with every added server."""
+
+    def ok(n: int) -> bool:
+        r = queueing.erlang_a(lam, s, n, patience, threshold=t)
+        if occ is not None and r["utilization"] > occ + 1e-12:
+            return False
+        return r["service_level"] >= target - 1e-12
+
+    # Below target x load servers even the served share, at most c mu / lambda, misses the
+    # target, so the search starts there; Erlang C's answer is a good first upper bracket.
+    load = lam * s
+    lo = max(0, math.ceil(target * load) - 1)  # known to fail (n = 0 serves nobody)
+    hi = max(lo + 1, _erlang_c_servers(lam, s, target, t, occ))
+    while not ok(hi):
+        lo, hi = hi, 2 * hi
+        if hi > _MAX_SERVERS:
+            raise ValueError(
+                "required_servers: no staffing below 10 million servers meets the target"
+            )
+    # Abandonment usually lets Erlang A meet the target with a few servers fewer than
+    # Erlang C: step down first (two evaluations in the common case), bisect otherwise.
+    for _ in range(3):
+        if hi - 1 <= lo or not ok(hi - 1):
+            return hi
+        hi -= 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def square_root_staffing(
+    arrival_rate: float, mean_service: float, p_wait_target: float
+) -> tuple[int, float]:
+    """Halfin-Whitt square-root staffing for a delay-probability target.
+
+    In the quality-and-efficiency-driven regime the M/M/n delay probability
+    with ``n = R + beta sqrt(R)`` servers (``R`` the offered load) tends to
+    ``alpha(beta) = [1 + beta Phi(beta) / phi(beta)]^(-1)`` (Halfin and Whitt
+    1981; ``Phi``, ``phi`` the standard normal cdf and density). This function
+    solves ``alpha(beta) = p_wait_target`` for ``beta > 0`` and returns
+    ``n = ceil(R + beta sqrt(R))``. The rule is asymptotic but very accurate
+    (usually within one server of the exact Erlang C answer) even for small
+    centres (Borst, Mandelbaum and Reiman 2004).
+
+    Parameters
+    ----------
+    arrival_rate : float
+        Arrival rate, customers per time unit, > 0.
+    mean_service : float
+        Mean service time, time units, > 0.
+    p_wait_target : float
+        Target probability that a customer waits, in (0, 1).
+
+    Returns
+    -------
+    servers : int
+        ``ceil(R + beta sqrt(R))``.
+    beta : float
+        The quality-of-service parameter (safety staffing in units of sqrt(R)).
+    """
+    func = "square_root_staffing"
+    lam = queueing._positive(func, "arrival_rate", arrival_rate)
+    s = queueing._positive(func, "mean_service", mean_service)
+    alpha = _fraction(func, "p_wait_target", p_wait_target, low_open=True, high_open=True)
+    load = lam * s
+    goal = math.log1p(-alpha) - math.log(alpha)  # log(1/alpha - 1)
+
+    def log_ratio(beta: float) -> float:
+        # log(beta Phi(beta) / phi(beta)), in logs so that large beta cannot overflow
+        return (
+            math.log(beta)
+            + float(special.log_ndtr(beta))
+            + 0.5 * beta * beta
+            + 0.5 * math.log(2.0 * math.pi)
+        )
+
+    lo, hi = 1e-12, 40.0
+    if log_ratio(lo) >= goal:  # target within 1e-12 of 1: no safety staffing needed
+        beta = lo
+    else:
+        beta = float(optimize.brentq(lambda b: log_ratio(b) - goal, lo, hi, xtol=1e-14))
+    n = max(_ceil(load + beta * math.sqrt(load)), math.floor(load) + 1)
+    return n, beta
+
+
+# --------------------------------------------------------------------------
+# shift scheduling (set covering)
+# --------------------------------------------------------------------------
+
+_SHIFT_KEYS = {"name", "start", "length", "cost", "breaks", "max"}
+
+
+@dataclass(frozen=True)
+class ShiftSchedule:
+    """A minimum-cost set of shifts covering per-interval requirements.
+
+    Attributes
+    ----------
+    counts : dict[str, int]
+        Number of shifts of each type, by shift name (in input order).
+    cost : float
+        Total cost of the schedule (sum of count x cost, plus any
+        under-staffing penalty).
+    coverage : pandas.DataFrame
+        One row per interval: ``interval, required, staffed, over, under``
+        (``over = max(staffed - required, 0)``, ``under`` the shortfall).
+    table : pandas.DataFrame
+        One row per shift type: ``name, start, length, cost, count,
+        total_cost``.
+    optimal : bool
+        False only when a time limit stopped the solver with a feasible,
+        possibly suboptimal, schedule.
+    """
+
+    counts: dict[str, int]
+    cost: float
+    coverage: pd.DataFrame = field(repr=False)
+    table: pd.DataFrame = field(repr=False)
+    optimal: bool = True
+
+    def report(self) -> pd.DataFrame:
+        """Under- and over-staffing summary.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``measure, value``: shifts scheduled, cost, required and
+            staffed server-intervals, over- and under-staffing in
+            server-intervals, intervals over- and under-staffed, and
+            efficiency (required / staffed server-intervals).
+        """
+        cov = self.coverage
+        required = float(cov["required"].sum())
+        staffed = float(cov["staffed"].sum())
+        rows = [
+            ("shifts", float(sum(self.counts.values()))),
+            ("cost", float(self.cost)),
+            ("required_server_intervals", required),
+            ("staffed_server_intervals", staffed),
+            ("over_staffing", float(cov["over"].sum())),
+            ("under_staffing", float(cov["under"].sum())),
+            ("intervals_over", float((cov["over"] > 0).sum())),
+            ("intervals_under", float((cov["under"] > 0).sum())),
+            ("efficiency", required / staffed if staffed > 0 else math.nan),
+        ]
+        return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def _shift_cover(
+    i: int, spec: Mapping[str, Any], horizon: int, cyclic: bool
+) -> tuple[str, int, int, float, np.ndarray, float]:
+    """Validate one shift type and return (name, start, length, cost, column, max)."""
+    where = f"schedule_shifts: shift_types[{i}]"
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"{where} must be a mapping, got {type(spec).__name__}")
+    unknown = set(spec) - _SHIFT_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {sorted(unknown)}; allowed {sorted(_SHIFT_KEYS)}"
+        )
+    for key in ("name", "start", "length"):
+        if key not in spec:
+            raise ValueError(f"{where}: missing key {key!r}")
+    name = spec["name"]
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{where}.name must be a non-empty string, got {name!r}")
+    start = queueing._count(where, "start", spec["start"], minimum=0)
+    length = queueing._count(where, "length", spec["length"], minimum=1)
+    cost = queueing._non_negative(where, "cost", spec.get("cost", length))
+    upper = math.inf
+    if spec.get("max") is not None:
+        upper = float(queueing._count(where, "max", spec["max"], minimum=0))
+    if start >= horizon:
+        raise ValueError(f"{where}.start {start} is outside the {horizon} intervals")
+    if not cyclic and start + length > horizon:
+        raise ValueError(
+            f"{where} ({name}): start {start} + length {length} exceeds the {horizon} "
+            "intervals; shorten it or pass cyclic=True to wrap around"
+        )
+    if cyclic and length > horizon:
+        raise ValueError(f"{where} ({name}): length {length} exceeds the {horizon}-interval cycle")
+    breaks = spec.get("breaks") or []
+    off = set()
+    for b in breaks:
+        off.add(queueing._count(where, "breaks", b, minimum=0))
+    if any(b >= length for b in off):
+        raise ValueError(f"{where}.breaks must be offsets within the shift (0..{length - 1})")
+    column = np.zeros(horizon)
+    for offset in range(length):
+        if offset not in off:
+            column[(start + offset) % horizon] = 1.0
+    return name, start, length, cost, column, upper
+
+
+def schedule_shifts(
+    requirements: Sequence[float],
+    shift_types: Sequence[Mapping[str, Any]],
+    *,
+    cyclic: bool = False,
+    understaffing_cost: float | None = None,
+    time_limit: float | None = None,
+) -> ShiftSchedule:
+    """Minimum-cost shifts covering per-interval staffing requirements.
+
+    Solves the set-covering integer program (Dantzig 1954)
+
+    ``minimise sum_j cost_j x_j  subject to  sum_j a_tj x_j >= r_t for all t,
+    x_j in {0, 1, 2, ...}``
+
+    where ``x_j`` is the number of shifts of type ``j`` and ``a_tj = 1`` when
+    a shift of type ``j`` works in interval ``t`` (not on a break). With
+    ``understaffing_cost`` the covering constraints become soft: a shortfall
+    of one server in one interval costs that amount. Solved exactly by HiGHS
+    through :func:`scipy.optimize.milp`.
+
+    Parameters
+    ----------
+    requirements : sequence of float
+        Servers needed in each planning interval (e.g. from
+        :func:`required_servers`), >= 0; fractional values are rounded up.
+    shift_types : sequence of mapping
+        Allowed shifts, each ``{"name": str, "start": int, "length": int,
+        "cost": float, "breaks": [int, ...], "max": int}``: ``start`` is the
+        first interval (0-based), ``length`` the number of intervals,
+        ``cost`` the cost of one such shift (default: its length), ``breaks``
+        optional offsets within the shift (0 = first interval) when the
+        person is off, ``max`` an optional limit on how many can be
+        scheduled. Names must be unique.
+    cyclic : bool, default False
+        Treat the intervals as a repeating cycle (e.g. a day), so a shift may
+        run past the last interval into the first (night shifts).
+    understaffing_cost : float, optional
+        Penalty per missing server per interval, > 0; when None every
+        requirement must be met.
+    time_limit : float, optional
+        Solver time limit in seconds.
+
+    Returns
+    -------
+    ShiftSchedule
+        ``counts``, ``cost``, ``coverage``, ``table`` and ``report()``.
+
+    Raises
+    ------
+    ValueError
+        If the input is invalid, or the requirements cannot be covered
+        (an interval no shift works in, or ``max`` limits too tight).
+    """
+    func = "schedule_shifts"
+    req_raw = list(requirements)
+    if not req_raw:
+        raise ValueError(f"{func}: requirements must hold at least one interval")
+    req = np.array(
+        [
+            _ceil(queueing._non_negative(func, f"requirements[{t}]", r))
+            for t, r in enumerate(req_raw)
+        ],
+        dtype=float,
+    )
+    horizon = req.size
+    specs = list(shift_types)
+    if not specs:
+        raise ValueError(f"{func}: shift_types must hold at least one shift type")
+    parsed = [_shift_cover(i, spec, horizon, cyclic) for i, spec in enumerate(specs)]
+    names = [p[0] for p in parsed]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"{func}: shift names must be unique; repeated {dup}")
+    penalty = None
+    if understaffing_cost is not None:
+        penalty = queueing._positive(func, "understaffing_cost", understaffing_cost)
+    if time_limit is not None:
+        time_limit = queueing._positive(func, "time_limit", time_limit)
+
+    cover = np.column_stack([p[4] for p in parsed])  # intervals x shift types
+    if penalty is None:
+        uncovered = np.flatnonzero((req > 0) & (cover.sum(axis=1) == 0))
+        if uncovered.size:
+            raise ValueError(
+                f"{func}: interval {int(uncovered[0])} requires {int(req[uncovered[0]])} "
+                "servers but no shift type works in it"
+            )
+
+    n_shift = len(parsed)
+    costs = np.array([p[3] for p in parsed])
+    upper = np.array([p[5] for p in parsed])
+    if penalty is None:
+        c_vec, a_mat = costs, cover
+        lb, ub = np.zeros(n_shift), upper
+    else:
+        # slack u_t >= 0: servers missing in interval t
+        c_vec = np.concatenate([costs, np.full(horizon, penalty)])
+        a_mat = np.hstack([cover, np.eye(horizon)])
+        lb = np.zeros(n_shift + horizon)
+        ub = np.concatenate([upper, np.full(horizon, np.inf)])
+    options: dict[str, Any] = {}
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    res = optimize.milp(
+        c_vec,
+        integrality=np.ones(c_vec.size),
+        bounds=optimize.Bounds(lb, ub),
+        constraints=optimize.LinearConstraint(a_mat, lb=req, ub=np.inf),
+        options=options,
+    )
+    if res.x is None:
+        raise ValueError(f"{func}: no feasible schedule ({res.message})")
+    x = np.round(res.x[:n_shift]).astype(int)
+    staffed = cover @ x
+    under = np.maximum(req - staffed, 0.0)
+    over = np.maximum(staffed - req, 0.0)
+    total = float(costs @ x) + (float(penalty * under.sum()) if penalty is not None else 0.0)
+
+    coverage = pd.DataFrame(
+        {
+            "interval": np.arange(horizon),
+            "required": req.astype(int),
+            "staffed": staffed.astype(int),
+            "over": over.astype(int),
+            "under": under.astype(int),
+        }
+    )
+    table = pd.DataFrame(
+        {
+            "name": names,
+            "start": [p[1] for p in parsed],
+            "length": [p[2] for p in parsed],
+            "cost": costs,
+            "count": x,
+            "total_cost": costs * x,
+        }
+    )
+    return ShiftSchedule(
+        counts={name: int(k) for name, k in zip(names, x, strict=True)},
+        cost=total,
+        coverage=coverage,
+        table=table,
+        optimal=bool(res.status == 0),
+    )
+
+
+# ==========================================================================
+# TIME-VARYING STAFFING
+#
+# Per-interval requirements for a time-varying arrival profile: the
+# stationary approximations (SIPP, lagged SIPP), the modified offered load
+# of the infinite-server model (MOL) and the simulation-based iterative
+# staffing algorithm (ISA). Each plan is turned into station shifts and can
+# be checked interval by interval by simulation (StaffingPlan.check).
+# ==========================================================================
+
+#: Methods of :func:`staffing_plan`.
+PLAN_METHODS = ("sipp", "lagged-sipp", "mol", "isa")
+
+# Quantile points used for the expectation over a service-time distribution in
+# the MOL offered load; rescaled to the exact mean (see _service_points).
+_MOL_POINTS = 1024
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """What a staffing plan must achieve in every planning interval.
+
+    Attributes
+    ----------
+    kind : {"p_wait", "service_level"}
+        ``"p_wait"``: the probability that an arrival waits (``P(W > 0)``,
+        the metric ``p_wait`` of DESIGN.md §Metrics) must be at most
+        ``value`` (the delay-probability target ``alpha`` of Jennings et al.
+        1996 and Feldman et al. 2008). ``"service_level"``: the share of
+        arrivals whose service starts within ``threshold`` (abandoned ones
+        count as failures) must be at least ``value``.
+    value : float
+        ``alpha`` in (0, 1), or the service-level share in (0, 1).
+    threshold : float or None
+        Acceptable wait, time units (service-level targets only).
+    """
+
+    kind: str
+    value: float
+    threshold: float | None = None
+
+    @property
+    def metric(self) -> str:
+        """Name of the simulated metric (DESIGN.md §Metrics) the target constrains."""
+        return self.kind
+
+    def describe(self) -> str:
+        """One line, e.g. ``P(wait > 0) <= 0.2``."""
+        if self.kind == "p_wait":
+            return f"P(wait > 0) <= {self.value:g}"
+        return f"service level >= {self.value:g} within {self.threshold:g}"
+
+
+def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
+    """Interpret the ``target`` argument of :func:`staffing_plan`.
+
+    Parameters
+    ----------
+    target : float, mapping, PlanTarget, ServiceLevelTarget or None
+        A number ``alpha`` in (0, 1) or ``{"p_wait": alpha}``: delay-probability
+        target ``P(W > 0) <= alpha``. ``{"threshold": t, "target": x}`` (or a
+        :class:`simlib.spec.scenario.ServiceLevelTarget`): at least ``x`` served
+        within ``t`` time units. ``None``: the scenario's
+        ``targets.service_level``.
+    scenario : Scenario, optional
+        Supplies the default when ``target`` is None.
+
+    Returns
+    -------
+    PlanTarget
+
+    Raises
+    ------
+    ValueError
+        If the target is malformed or missing.
+    """
+    from simlib.spec.scenario import ServiceLevelTarget
+
+    func = "staffing_plan"
+    if isinstance(target, PlanTarget):
+        return target
+    if target is None:
+        sl = getattr(scenario, "service_level", None)
+        if sl is None:
+            raise ValueError(
+                f"{func}: give target= (alpha for P(wait > 0), or {{threshold, target}}); "
+                "the scenario has no targets.service_level"
+            )
+        target = sl
+    if isinstance(target, ServiceLevelTarget):
+        target = {"threshold": target.threshold, "target": target.target}
+    if isinstance(target, Mapping):
+        keys = set(target)
+        if keys == {"p_wait"}:
+            alpha = _fraction(func, "target.p_wait", target["p_wait"], low_open=True, high_open=True)
+            return PlanTarget("p_wait", alpha)
+        if keys == {"threshold", "target"}:
+            share = _fraction(func, "target.target", target["target"], low_open=True, high_open=True)
+            t = queueing._non_negative(func, "target.threshold", target["threshold"])
+            return PlanTarget("service_level", share, t)
+        raise ValueError(
+            f"{func}: target must be {{p_wait: alpha}} or {{threshold, target}}, got keys {sorted(keys)}"
+        )
+    alpha = _fraction(func, "target", target, low_open=True, high_open=True)
+    return PlanTarget("p_wait", alpha)
+
+
+class _Intensity:
+    """Cumulative arrival intensity of one class, as the engine generates it.
+
+    ``Lambda(x)`` is the expected number of arrivals in ``[0, x]`` of observed
+    time (negative for ``x < 0``) and ``G(x) = int_0^x Lambda(u) du``. The
+    rate is the profile's, cycling; during the warm-up ``[-warmup, 0)`` it is
+    the last rate of the cycle and before the warm-up zero, exactly as
+    :mod:`simlib.engine` simulates, so that the analytic loads describe the
+    simulated model and not an idealised one.
+    """
+
+    def __init__(self, period: float, rates: Sequence[float], horizon: float, warmup: float) -> None:
+        self.period = float(period)
+        n_seg = int(math.ceil(horizon / period - 1e-12)) + 1
+        k = np.arange(n_seg)
+        self.rates = np.asarray(rates, dtype=float)[k % len(rates)]
+        self.starts = k * self.period
+        lam = np.concatenate([[0.0], np.cumsum(self.rates * self.period)])
+        self.lam_at = lam[:-1]
+        g = np.concatenate(
+            [[0.0], np.cumsum(self.lam_at * self.period + 0.5 * self.rates * self.period**2)]
+        )
+        self.g_at = g[:-1]
+        self.r_warm = float(rates[-1])
+        self.warmup = float(warmup)
+
+    def cumulative(self, x: np.ndarray) -> np.ndarray:
+        """``Lambda(x)``: expected arrivals in ``[0, x]`` (negative before 0)."""
+        x = np.asarray(x, dtype=float)
+        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
+        pos = self.lam_at[k] + self.rates[k] * (x - self.starts[k])
+        neg = self.r_warm * np.maximum(x, -self.warmup)
+        return np.where(x >= 0, pos, neg)
+
+    def integral(self, x: np.ndarray) -> np.ndarray:
+        """``G(x) = int_0^x Lambda(u) du``."""
+        x = np.asarray(x, dtype=float)
+        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
+        d = x - self.starts[k]
+        pos = self.g_at[k] + self.lam_at[k] * d + 0.5 * self.rates[k] * d * d
+        w, r = self.warmup, self.r_warm
+        inside = 0.5 * r * x * x
+        before = 0.5 * r * w * w - r * w * (x + w)
+        neg = np.where(x >= -w, inside, before)
+        return np.where(x >= 0, pos, neg)
+
+
+def _service_points(dist: Any) -> np.ndarray:
+    """Equally weighted points representing a service-time distribution.
+
+    Midpoint quantiles ``F^-1((j + 1/2) / J)`` of the distribution, rescaled
+    so that their average is the exact mean: the MOL load then reduces
+    exactly to ``lambda E[S]`` when the rate is constant (the quantile rule
+    alone would lose the far tail of a skewed distribution).
+    """
+    from scipy import stats
+
+    from simlib.spec import distributions as d
+
+    u = (np.arange(_MOL_POINTS) + 0.5) / _MOL_POINTS
+    if isinstance(dist, d.Deterministic):
+        return np.array([dist.mean])
+    if isinstance(dist, d.Empirical):
+        values = np.asarray(dist.values, dtype=float)
+        pts = values if values.size <= 4 * _MOL_POINTS else np.quantile(values, u)
+    elif isinstance(dist, d.Exponential):
+        pts = stats.expon(scale=dist.mean).ppf(u)
+    elif isinstance(dist, d.Erlang):
+        pts = stats.gamma(a=dist.k, scale=dist.mean / dist.k).ppf(u)
+    elif isinstance(dist, d.Gamma):
+        shape = 1.0 / dist.cv**2
+        pts = stats.gamma(a=shape, scale=dist.mean / shape).ppf(u)
+    elif isinstance(dist, d.Lognormal):
+        sigma = math.sqrt(math.log1p(dist.cv**2))
+        pts = stats.lognorm(s=sigma, scale=dist.mean * math.exp(-0.5 * sigma**2)).ppf(u)
+    elif isinstance(dist, d.Uniform):
+        pts = stats.uniform(loc=dist.low, scale=dist.high - dist.low).ppf(u)
+    elif isinstance(dist, d.Triangular):
+        width = dist.high - dist.low
+        pts = stats.triang(c=(dist.mode - dist.low) / width, loc=dist.low, scale=width).ppf(u)
+    else:
+        raise ValueError(f"staffing_plan: no quantile function for {type(dist).__name__}")
+    avg = float(np.mean(pts))
+    return pts * (dist.mean / avg) if avg > 0 else pts
+
+
+@dataclass(frozen=True)
+class _ClassDemand:
+    """One customer class arriving at the planned station."""
+
+    name: str
+    intensity: _Intensity
+    service: Any  # Distribution
+    mean_patience: float | None
+    mean_rate: float
+
+
+def _visits(scenario: Any, station: str) -> dict[str, float]:
+    """Expected visits to ``station`` per external arrival of each class.
+
+    A class with a fixed route visits the station as often as the route lists
+    it; the others enter the first station and follow the routing table, so
+    their visits solve the traffic equations ``v = e_first + P^T v``
+    (Jackson 1957). Failure blocks are not counted: they add rework visits
+    whose rate depends on the load.
+    """
+    names = [s.name for s in scenario.stations]
+    index = {n: i for i, n in enumerate(names)}
+    routing = np.zeros((len(names), len(names)))
+    for origin, table in scenario.routing.items():
+        for to, p in table.items():
+            if to in index:
+                routing[index[origin], index[to]] = p
+    try:
+        visits = np.linalg.solve(np.eye(len(names)) - routing.T, np.eye(len(names))[:, 0])
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "staffing_plan: the routing table has a closed loop that customers never leave"
+        ) from None
+    from_routing = float(visits[index[station]])
+    return {
+        c.name: float(c.route.count(station)) if c.route is not None else from_routing
+        for c in scenario.classes
+    }
+
+
+def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
+    """The classes whose customers arrive at ``station``, with their arrival intensities.
+
+    Analytic methods take the classes that enter ``station`` from outside and
+    refuse a station that routing also feeds. ISA simulates the routing, so it
+    takes every class that reaches the station, with its external intensity
+    times the expected visits (:func:`_visits`): an approximation that ignores
+    the delay upstream, used only to size the first "ample" staffing and as
+    the reference columns of the plan's table.
+    """
+    func = "staffing_plan"
+    names = [s.name for s in scenario.stations]
+    if station not in names:
+        raise ValueError(f"{func}: no station {station!r} (stations: {', '.join(names)})")
+    spec = scenario.station(station)
+    if analytic:
+        feeders = [s for s, table in scenario.routing.items() if table.get(station, 0) > 0]
+        routed = [c.name for c in scenario.classes if c.route and station in c.route[1:]]
+        if feeders or routed:
+            raise ValueError(
+                f"{func}: station {station!r} receives routed customers "
+                f"(from {', '.join(feeders + routed)}), which the analytic methods cannot "
+                "see: use method='isa', which simulates the routing"
+            )
+        visits = {
+            c.name: 1.0 if (c.route[0] if c.route is not None else names[0]) == station else 0.0
+            for c in scenario.classes
+        }
+    else:
+        visits = _visits(scenario, station)
+    out = []
+    for c in scenario.classes:
+        v = visits[c.name]
+        if v <= 0:
+            continue
+        arr = c.arrivals
+        if arr.trace is not None:
+            raise ValueError(
+                f"{func}: class {c.name!r} replays an arrival trace; plans need a rate or a "
+                "profile (fit one with simlib.calibrate)"
+            )
+        if arr.profile is not None:
+            period, rates = arr.profile.period, arr.profile.rates
+        else:
+            period, rates = scenario.horizon, (arr.rate,)
+        out.append(
+            _ClassDemand(
+                c.name,
+                _Intensity(period, [v * r for r in rates], scenario.horizon, scenario.warmup),
+                spec.service[c.name],
+                None if c.patience is None else c.patience.mean,
+                v * arr.mean_rate(scenario.horizon),
+            )
+        )
+    if not out:
+        raise ValueError(f"{func}: no customer class reaches station {station!r}")
+    return out
+
+
+def _shifts(servers: Sequence[int], edges: np.ndarray) -> list[dict[str, Any]]:
+    """Scenario shifts from per-interval servers, merging equal neighbours."""
+    shifts: list[dict[str, Any]] = []
+    for i, n in enumerate(servers):
+        start, end = float(edges[i]), float(edges[i + 1])
+        if shifts and shifts[-1]["servers"] == int(n):
+            shifts[-1]["end"] = end
+        else:
+            shifts.append({"start": start, "end": end, "servers": int(n)})
+    return shifts
+
+
+def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, edges: np.ndarray,
+                   target: PlanTarget | None = None) -> Any:
+    """The scenario with the station's servers replaced (a constant or per-interval shifts)."""
+    from simlib.spec.scenario import from_dict
+
+    data = scenario.to_dict()
+    for st in data["stations"]:
+        if st["name"] == station:
+            st.pop("servers", None)
+            st.pop("shifts", None)
+            if isinstance(servers, int | np.integer):
+                st["servers"] = int(servers)
+            else:
+                if not any(int(n) > 0 for n in servers):
+                    raise ValueError(
+                        "staffing_plan: the plan staffs no interval (every requirement is 0)"
+                    )
+                st["shifts"] = _shifts(servers, edges)
+    if target is not None and target.kind == "service_level":
+        data.setdefault("targets", {})
+        data["targets"] = dict(data["targets"] or {})
+        data["targets"]["service_level"] = {"threshold": target.threshold, "target": target.value}
+    return from_dict(data, base_dir=scenario.base_dir, default_name=scenario.name)
+
+
+def _erlang_c_p_wait_servers(load: float, alpha: float) -> tuple[int, float, list[float]]:
+    """Smallest n with Erlang C P(wait) <= alpha; also the Erlang B values B(load, 0..n)."""
+    b = 1.0
+    bs = [1.0]
+    n = 0
+    while n < _MAX_SERVERS:
+        n += 1
+        b = load * b / (n + load * b)
+        bs.append(b)
+        if n <= load:
+            continue
+        pw = n * b / (n - load * (1.0 - b))
+        if pw <= alpha + 1e-12:
+            return n, pw, bs
+    raise ValueError("staffing_plan: no staffing below 10 million servers meets the target")
+
+
+def _erlang_a_p_wait(lam: float, mu: float, theta: float, n: int, b: float) -> float:
+    """Erlang A delay probability ``P(N >= n)`` from the Erlang B value ``b = B(lam/mu, n)``.
+
+    With ``pi_n`` the stationary distribution, ``sum_{k<n} pi_k = pi_n (1-b)/b``
+    and ``sum_{k>=n} pi_k = pi_n T``, ``T = sum_k prod_{j<=k} lam/(n mu + j theta)``,
+    so ``P(N >= n) = b T / (1 - b + b T)``: O(terms) instead of the full distribution.
+    """
+    if n == 0:
+        return 1.0
+    if b <= 0.0:
+        return 0.0
+    peak = max(0.0, (lam - n * mu) / theta)
+    terms = int(min(peak + 10.0 * math.sqrt(lam / theta + 1.0) + 30.0, 5e6))
+    j = np.arange(1, terms + 1)
+    logs = np.cumsum(math.log(lam) - np.log(n * mu + j * theta))
+    top = float(logs.max())  # log-sum-exp by hand: scipy's carries array-API overhead per call
+    log_t = float(np.logaddexp(0.0, top + math.log(float(np.exp(logs - top).sum()))))
+    return 1.0 / (1.0 + math.exp(min(700.0, math.log1p(-b) - math.log(b) - log_t)))
+
+
+def _interval_servers(
+    load: float, mean_service: float, target: PlanTarget, mean_patience: float | None
+) -> tuple[int, float]:
+    """Stationary staffing of one interval with offered load ``load``: (servers, predicted metric)."""
+    if load <= 0:
+        return 0, (0.0 if target.kind == "p_wait" else 1.0)
+    lam = load / mean_service
+    if target.kind == "p_wait":
+        n_c, pw_c, bs = _erlang_c_p_wait_servers(load, target.value)
+        if mean_patience is None:
+            return n_c, pw_c
+        mu, theta = 1.0 / mean_service, 1.0 / mean_patience
+        # Abandonment makes the number present stochastically smaller, so the
+        # Erlang C answer brackets the Erlang A one from above; P(wait) falls in n.
+        lo, hi = 0, n_c
+        pw_hi = _erlang_a_p_wait(lam, mu, theta, hi, bs[hi])
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            pw = _erlang_a_p_wait(lam, mu, theta, mid, bs[mid])
+            if pw <= target.value + 1e-12:
+                hi, pw_hi = mid, pw
+            else:
+                lo = mid
+        return hi, pw_hi
+    assert target.threshold is not None
+    t = target.threshold
+    if mean_patience is None:
+        n = _erlang_c_servers(lam, mean_service, target.value, t, None)
+        return n, float(queueing.erlang_c(lam, mean_service, n, threshold=t)["service_level"])
+    n = _erlang_a_servers(lam, mean_service, target.value, t, mean_patience, None)
+    return n, float(queueing.erlang_a(lam, mean_service, n, mean_patience, threshold=t)["service_level"])
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    """A per-interval staffing plan for one station and the scenario that runs it.
+
+    Attributes
+    ----------
+    method : str
+        One of :data:`PLAN_METHODS`.
+    target : PlanTarget
+        What every interval must achieve.
+    station : str
+        The planned station.
+    interval : float
+        Planning interval length, time units.
+    table : pandas.DataFrame
+        One row per interval: ``start, end`` (observed time), ``arrival_rate``
+        (customers per time unit, interval average), ``offered_load``
+        (Erlangs: the load the method staffs for; for ``isa`` the MOL load,
+        for reference), ``servers`` and ``predicted_<metric>`` (the method's
+        own prediction of the target metric: Erlang C/A for the analytic
+        methods; for ``isa`` the share of arrivals that found all planned
+        servers busy in a simulation of the returned staffing, with the
+        plan's seed and replications). For ``isa`` at a station fed by
+        routing, ``arrival_rate`` and ``offered_load`` count every visit
+        with the external rates times the expected visits (traffic
+        equations), ignoring the delay upstream: references only, the plan
+        comes from simulating the network.
+    scenario : Scenario
+        The input scenario with the station's servers replaced by the plan's
+        shifts (and, for a service-level target, ``targets.service_level``
+        set to it).
+    iterations : int
+        ISA iterations run (0 for the analytic methods).
+    converged : bool
+        True when ISA reached a fixed point (within ``tolerance``); False when
+        it stopped on a cycle or at ``max_iterations``.
+    history : tuple of tuple of int
+        ISA staffing after each iteration (empty for the analytic methods).
+    cycled : bool
+        True when ISA stopped on a cycle (a server flipping between two
+        values) and returned the elementwise maximum of the cycle.
+    """
+
+    method: str
+    target: PlanTarget
+    station: str
+    interval: float
+    table: pd.DataFrame = field(repr=False)
+    scenario: Any = field(repr=False)
+    iterations: int = 0
+    converged: bool = True
+    history: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
+    cycled: bool = False
+
+    @property
+    def requirements(self) -> list[int]:
+        """Servers per interval, e.g. as ``requirements`` of :func:`schedule_shifts`."""
+        return [int(n) for n in self.table["servers"]]
+
+    @property
+    def shifts(self) -> list[dict[str, Any]]:
+        """The plan as scenario shifts ``[{start, end, servers}, ...]``."""
+        edges = np.append(self.table["start"].to_numpy(), self.table["end"].iloc[-1])
+        return _shifts(self.requirements, edges)
+
+    @property
+    def server_time(self) -> float:
+        """Scheduled server-time over the observed horizon, server x time units."""
+        t = self.table
+        return float(((t["end"] - t["start"]) * t["servers"]).sum())
+
+    def schedule(self, shift_types: Sequence[Mapping[str, Any]], **options: Any) -> ShiftSchedule:
+        """Cover the plan's requirements with shifts (:func:`schedule_shifts`)."""
+        return schedule_shifts(self.requirements, shift_types, **options)
+
+    def check(
+        self,
+        replications: int = 20,
+        seed: int = 0,
+        *,
+        jobs: int | None = 1,
+        level: float = 0.95,
+        metrics: Sequence[str] = ("p_wait", "service_level", "p_abandon", "utilization", "mean_wait"),
+    ) -> pd.DataFrame:
+        """Simulate the plan and report the station's metrics per interval next to the target.
+
+        Parameters
+        ----------
+        replications : int, default 20
+            Independent replications of :attr:`scenario`.
+        seed : int, default 0
+            Root seed; use a different one from the plan's own (ISA) seed for
+            an independent check.
+        jobs : int or None, default 1
+            Worker processes (see :func:`simlib.run`).
+        level : float, default 0.95
+            Confidence level of the intervals.
+        metrics : sequence of str
+            Metrics to report (those the run records).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``start, end, servers, metric, mean, ci_low, ci_high, n, target,
+            predicted`` for the planned station; ``target`` and ``predicted``
+            are filled on the rows of the target metric only.
+        """
+        from simlib.experiments.runner import run
+
+        res = run(self.scenario, replications, seed, jobs=jobs, progress=False,
+                  interval=self.interval)
+        iv = res.intervals(self.interval, level=level)
+        iv = iv[(iv["scope"] == self.station) & iv["metric"].isin(list(metrics))]
+        plan = self.table[["start", "servers", f"predicted_{self.target.kind}"]].rename(
+            columns={f"predicted_{self.target.kind}": "predicted"}
+        )
+        out = iv.merge(plan, on="start", how="left")
+        is_target = out["metric"] == self.target.metric
+        out["target"] = np.where(is_target, self.target.value, np.nan)
+        out["predicted"] = np.where(is_target, out["predicted"], np.nan)
+        cols = ["start", "end", "servers", "metric", "mean", "ci_low", "ci_high", "n", "target",
+                "predicted"]
+        return out[cols].sort_values(["metric", "start"], kind="stable").reset_index(drop=True)
+
+
+def staffing_plan(
+    scenario: Any,
+    method: str = "mol",
+    target: Any = None,
+    *,
+    station: str | None = None,
+    interval: float | None = None,
+    replications: int = 200,
+    seed: int = 0,
+    max_iterations: int = 10,
+    tolerance: int = 0,
+    jobs: int = 1,
+) -> StaffingPlan:
+    """Servers per planning interval for a time-varying arrival profile.
+
+    Methods (Green, Kolesar and Whitt 2007 review them all):
+
+    ``sipp``
+        Stationary independent period-by-period: each interval is treated as
+        a stationary M/M/n (Erlang C) or, when the classes have patience,
+        M/M/n+M (Erlang A) queue with the interval's average arrival rate.
+        Fails when service times are long relative to the interval or the
+        rate changes fast: congestion lags the arrivals.
+    ``lagged-sipp``
+        SIPP with the arrival rate shifted by one mean service time,
+        ``lambda(t - E[S])`` (Green, Kolesar and Soares 2001).
+    ``mol``
+        Modified offered load: the load is the mean number of busy servers
+        in the infinite-server model, ``m(t) = E[Lambda(t) - Lambda(t - S)]
+        = int_0^inf lambda(t - u) P(S > u) du`` (Eick, Massey and Whitt
+        1993), then each interval is staffed as a stationary queue with that
+        load (Jennings, Mandelbaum, Massey and Whitt 1996).
+    ``isa``
+        The iterative staffing algorithm of Feldman, Mandelbaum, Massey and
+        Whitt (2008), with the engine as the model: simulate with ample
+        servers, estimate the distribution of the number present ``N`` seen
+        by arrivals, staff ``s = min{s : P(N >= s) <= alpha}``, simulate
+        again with that staffing (finite servers, abandonment, shifts as the
+        scenario specifies), and repeat until the staffing stops changing.
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping or path
+        The service system; the arrival rates come from the classes that
+        enter ``station`` (rate or profile).
+    method : {"sipp", "lagged-sipp", "mol", "isa"}, default "mol"
+    target : float, mapping or None
+        ``alpha``: ``P(W > 0) <= alpha`` in every interval;
+        ``{"threshold": t, "target": x}``: at least share ``x`` served within
+        ``t`` time units (Erlang C/A service level; analytic methods only);
+        None: the scenario's ``targets.service_level``. See :func:`plan_target`.
+    station : str, optional
+        The station to staff (default: the first). Analytic methods need it
+        to receive external arrivals only; ``isa`` also plans stations fed
+        by routing (the engine simulates the network with the other
+        stations as the scenario staffs them).
+    interval : float, optional
+        Planning interval, time units (default: the shortest profile period
+        of the arriving classes, else the horizon). Staffing is piecewise
+        constant on this grid over the observed horizon.
+    replications : int, default 200
+        ISA only: replications per iteration.
+    seed : int, default 0
+        ISA only: root seed (every iteration reuses it: common random numbers).
+    max_iterations : int, default 10
+        ISA only: most iterations after the infinite-server one.
+    tolerance : int, default 0
+        ISA only: stop when no interval's staffing changes by more than this.
+    jobs : int, default 1
+        ISA only: worker processes.
+
+    Returns
+    -------
+    StaffingPlan
+        ``.table`` (``start, end, arrival_rate, offered_load, servers,
+        predicted_<metric>``), ``.scenario`` (with the planned shifts),
+        ``.check(replications, seed)``.
+
+    Notes
+    -----
+    Stationary formulas use the arrival-weighted mean service time of the
+    arriving classes (exponential service assumed, as in the papers) and,
+    when every class has patience, Erlang A with the rate-weighted mean
+    patience. The warm-up is modelled as the engine runs it (the last rate
+    of the cycle, starting empty ``warmup`` before time 0), so MOL loads are
+    exact for the simulated model. Deviations of ``isa`` from Feldman et
+    al. (2008): staffing is piecewise constant per planning interval, and
+    ``s_i`` is chosen from the *arrival-weighted* distribution of ``N`` over
+    the interval (the number an arrival finds, so that ``P(N >= s_i)`` is
+    the interval's delay probability by PASTA) instead of pointwise in time;
+    every iteration reuses the same random numbers, so the iteration is
+    deterministic and stops at a fixed point or, when it enters a cycle
+    (a server flipping between two values), at the elementwise maximum of
+    the cycle (``cycled=True``, ``converged=False``); whenever the returned
+    staffing is not the one simulated last (a cycle, a step within
+    ``tolerance``, ``max_iterations``), it is simulated once more for
+    ``predicted_p_wait``; the ample first pass doubles its servers until
+    no arrival finds them all busy; customers still present when
+    the engine gives up draining (long after the horizon) are not counted.
+
+    Raises
+    ------
+    ValueError
+        On an unknown method, an invalid target, a trace-driven class, or a
+        service-level target with ``isa``.
+    """
+    from simlib.engine.records import interval_edges
+    from simlib.spec.scenario import load_scenario
+
+    func = "staffing_plan"
+    scn = load_scenario(scenario)
+    if method not in PLAN_METHODS:
+        raise ValueError(f"{func}: method must be one of {', '.join(PLAN_METHODS)}, got {method!r}")
+    tgt = plan_target(target, scn)
+    if method == "isa" and tgt.kind != "p_wait":
+        raise ValueError(
+            f"{func}: method 'isa' staffs for a delay-probability target; give target=alpha "
+            "(e.g. 0.2), not a service level"
+        )
+    name = station if station is not None else scn.stations[0].name
+    demand = _demand(scn, name, analytic=method != "isa")
+    if interval is None:
+        periods = [d.intensity.period for d in demand if d.intensity.period < scn.horizon]
+        interval = min(periods) if periods else scn.horizon
+    interval = queueing._positive(func, "interval", interval)
+    edges = interval_edges(scn.horizon, interval)
+    a, b = edges[:-1], edges[1:]
+    width = b - a
+
+    rates = np.zeros(a.size)
+    loads = np.zeros(a.size)
+    weighted_service = np.zeros(a.size)
+    for d in demand:
+        es = d.service.mean
+        rate = (d.intensity.cumulative(b) - d.intensity.cumulative(a)) / width
+        rates += rate
+        weighted_service += rate * es
+        if method == "sipp":
+            loads += rate * es
+        elif method == "lagged-sipp":
+            loads += es * (d.intensity.cumulative(b - es) - d.intensity.cumulative(a - es)) / width
+        else:  # mol, and the reference load of isa
+            s = _service_points(d.service)[None, :]
+            g = d.intensity.integral
+            inc = g(b)[:, None] - g(a)[:, None] - g(b[:, None] - s) + g(a[:, None] - s)
+            loads += inc.mean(axis=1) / width
+    total_rate = sum(d.mean_rate for d in demand)
+    overall_service = sum(d.mean_rate * d.service.mean for d in demand) / total_rate
+    mean_service = np.where(rates > 0, weighted_service / np.where(rates > 0, rates, 1.0),
+                            overall_service)
+    patience = None
+    if all(d.mean_patience is not None for d in demand):
+        patience = sum(d.mean_rate * d.mean_patience for d in demand) / total_rate  # type: ignore[operator]
+
+    iterations, converged, cycled, history = 0, True, False, ()
+    if method == "isa":
+        servers, predicted, iterations, converged, cycled, history = _isa(
+            scn, name, tgt.value, edges, loads, seed, replications, max_iterations, tolerance, jobs
+        )
+    else:
+        cache: dict[tuple[float, float], tuple[int, float]] = {}
+        servers, predicted = [], []
+        for load, es in zip(loads, mean_service, strict=True):
+            key = (round(float(load), 12), float(es))
+            if key not in cache:
+                cache[key] = _interval_servers(float(load), float(es), tgt, patience)
+            n, p = cache[key]
+            servers.append(n)
+            predicted.append(p)
+    table = pd.DataFrame(
+        {
+            "start": a,
+            "end": b,
+            "arrival_rate": rates,
+            "offered_load": loads,
+            "servers": np.asarray(servers, dtype=int),
+            f"predicted_{tgt.kind}": np.asarray(predicted, dtype=float),
+        }
+    )
+    planned = _with_staffing(scn, name, list(table["servers"]), edges, tgt)
+    return StaffingPlan(method, tgt, name, float(interval), table, planned, iterations,
+                        converged, history, cycled)
+
+
+# ------------------------------------------------------------------ ISA
+
+
+def _isa_counts(
+    scenario: Any, seed: int, replications: Sequence[int], station: str, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval index and number present found by every arrival at ``station``.
+
+    Module-level so that worker processes can run it. Uses the engine's
+    per-visit records: a visit occupies the station from ``t_in`` to
+    ``t_end`` (blocked visits never occupy it).
+    """
+    from simlib.engine import ServiceNetwork
+
+    out_idx, out_n = [], []
+    for r in replications:
+        net = ServiceNetwork(scenario, seed, r, record=True)
+        net.run()
+        st = next(s.index for s in net.stations if s.name == station)
+        v = np.asarray(net.visits, dtype=float).reshape(-1, 7)
+        v = v[(v[:, 2] == st) & (v[:, 6] != 2)]  # this station, not blocked
+        t_in = v[:, 3] - net.window_start
+        t_end = v[:, 5] - net.window_start
+        starts, ends = np.sort(t_in), np.sort(t_end)
+        arrivals = t_in[(t_in >= edges[0]) & (t_in < edges[-1])]
+        found = np.searchsorted(starts, arrivals, "left") - np.searchsorted(ends, arrivals, "right")
+        out_idx.append(np.searchsorted(edges, arrivals, "right") - 1)
+        out_n.append(found)
+    return np.concatenate(out_idx).astype(np.int64), np.concatenate(out_n).astype(np.int64)
+
+
+def _counts(
+    scenario: Any, seed: int, replications: int, station: str, edges: np.ndarray,
+    pool: Any, jobs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    reps = list(range(replications))
+    if pool is None:
+        return _isa_counts(scenario, seed, reps, station, edges)
+    chunks = [reps[i::jobs] for i in range(jobs)]
+    parts = list(pool.map(_isa_counts, [scenario] * jobs, [seed] * jobs, chunks,
+                          [station] * jobs, [edges] * jobs))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _pool(jobs: int) -> Any:
+    """A process pool for ISA's replications (None: run in this process)."""
+    if jobs <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # A forkserver that has imported simlib forks clean, cheap workers (fork is
+    # unsafe once threads exist, e.g. in Jupyter; spawn re-imports everything).
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["simlib.planning.staffing", "simlib.engine"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+def _isa_staffing(idx: np.ndarray, found: np.ndarray, n_intervals: int,
+                  alpha: float) -> tuple[list[int], list[np.ndarray]]:
+    """Per interval the smallest s with (share of arrivals finding >= s present) <= alpha."""
+    order = np.argsort(idx, kind="stable")
+    groups = np.split(found[order], np.searchsorted(idx[order], np.arange(1, n_intervals)))
+    servers = []
+    for g in groups:
+        m = g.size
+        k = int(math.floor(alpha * m + 1e-9))  # at most k arrivals may find >= s present
+        if m == 0 or k >= m:
+            servers.append(0)
+            continue
+        # the (k+1)-th largest count must be below s
+        servers.append(int(np.partition(g, m - 1 - k)[m - 1 - k]) + 1)
+    return servers, groups
+
+
+def _isa(
+    scn: Any, station: str, alpha: float, edges: np.ndarray, loads: np.ndarray, seed: int,
+    replications: int, max_iterations: int, tolerance: int, jobs: int,
+) -> tuple[list[int], list[float], int, bool, bool, tuple[tuple[int, ...], ...]]:
+    func = "staffing_plan"
+    replications = queueing._count(func, "replications", replications, minimum=2)
+    max_iterations = queueing._count(func, "max_iterations", max_iterations, minimum=1)
+    tolerance = queueing._count(func, "tolerance", tolerance, minimum=0)
+    jobs = queueing._count(func, "jobs", jobs, minimum=1)
+    # "Infinitely many" servers: the number present in M_t/G/inf is Poisson with mean
+    # m(t) <= max load, so ten standard deviations above it are never all busy. For a
+    # station fed by routing the load is only approximate (upstream queues bunch the
+    # arrivals), so _isa_loop doubles the ample staffing until no arrival finds it full.
+    peak = float(loads.max()) if loads.size else 0.0
+    ample = int(math.ceil(peak + 10.0 * math.sqrt(peak) + 10.0))
+    pool = _pool(jobs)
+    try:
+        servers, groups, history, converged, cycled = _isa_loop(
+            scn, station, alpha, edges, ample, seed, replications, max_iterations, tolerance,
+            pool, jobs,
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    predicted = [float(np.mean(g >= s)) if g.size else 0.0 for g, s in zip(groups, servers, strict=True)]
+    return servers, predicted, len(history) - 1, converged, cycled, tuple(history)
+
+
+def _isa_loop(
+    scn: Any, station: str, alpha: float, edges: np.ndarray, ample: int, seed: int,
+    replications: int, max_iterations: int, tolerance: int, pool: Any, jobs: int,
+) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool, bool]:
+    """ISA iterations; returns the staffing and, per interval, the numbers found by
+    arrivals in a simulation *of that staffing* (for the predicted delay probability)."""
+    n = len(edges) - 1
+    history: list[tuple[int, ...]] = []
+    previous: list[int] | None = None
+    converged = cycled = False
+    groups: list[np.ndarray] = []
+    servers: list[int] = []
+    simulated: list[int] | None = None  # staffing of the last simulation (None: ample)
+    model = _with_staffing(scn, station, ample, edges)
+    for _ in range(max_iterations + 1):
+        idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
+        while simulated is None and found.size and int(found.max()) >= ample:
+            if ample >= _MAX_SERVERS:
+                raise ValueError("staffing_plan: no ample staffing below 10 million servers")
+            ample = min(2 * ample, _MAX_SERVERS)  # some arrival waited: not ample yet
+            model = _with_staffing(scn, station, ample, edges)
+            idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
+        servers, groups = _isa_staffing(idx, found, n, alpha)
+        if previous is not None and max(abs(x - y) for x, y in zip(servers, previous, strict=True)) <= tolerance:
+            history.append(tuple(servers))
+            converged = True
+            break
+        if tuple(servers) in history:
+            # With the same random numbers in every iteration the map from staffing to
+            # staffing is deterministic, so a repeat is a cycle (typically one server
+            # flipping between two values): keep the larger staffing of the cycle.
+            cycle = history[history.index(tuple(servers)):]
+            servers = [max(col) for col in zip(*cycle, strict=True)]
+            history.append(tuple(servers))
+            cycled = True
+            break
+        history.append(tuple(servers))
+        previous = simulated = servers
+        model = _with_staffing(scn, station, servers, edges)
+    if servers != simulated:
+        # The last simulation ran another staffing (a cycle's maximum, a step within
+        # the tolerance, the last of max_iterations): simulate the plan once more so
+        # that the prediction describes the staffing returned.
+        model = _with_staffing(scn, station, servers, edges)
+        idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
+        groups = _isa_staffing(idx, found, n, alpha)[1]
+    return servers, groups, history, converged, cycled

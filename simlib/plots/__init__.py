@@ -1,0 +1,20 @@
+"""Plots: every matplotlib figure of simlib, one module per area.
+
+Each function returns a :class:`matplotlib.figure.Figure`.
+:mod:`~simlib.plots.queueing` (simulation against theory, utilisation curves,
+Little's law, summary bars, :func:`save_figure`),
+:mod:`~simlib.plots.experiments`, :mod:`~simlib.plots.staffing`,
+:mod:`~simlib.plots.quality`, :mod:`~simlib.plots.servqual`,
+:mod:`~simlib.plots.calibration` and :mod:`~simlib.plots.animation` (an
+offline JavaScript animation of a run and swim-lane charts).
+"""
+
+from simlib.plots.queueing import (
+    littles_law,
+    save_figure,
+    simulated_vs_theory,
+    summary_bars,
+    utilisation_curve,
+)
+
+__all__ = ["littles_law", "save_figure", "simulated_vs_theory", "summary_bars", "utilisation_curve"]

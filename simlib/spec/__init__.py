@@ -1,0 +1,14 @@
+"""Specification: what a service system is, before anything is simulated.
+
+A scenario (YAML or dict) is parsed and validated into frozen, typed records:
+:mod:`~simlib.spec.scenario` (arrivals, classes, stations, shifts, routing),
+:mod:`~simlib.spec.distributions` (the random quantities, which know their
+moments), :mod:`~simlib.spec.quality` (the optional quality, staff, failure,
+retention and economics blocks) and :mod:`~simlib.spec.validation` (the
+one-line :class:`ScenarioError` and the argument checks). This layer imports
+nothing else from simlib.
+"""
+
+from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
+
+__all__ = ["Scenario", "ScenarioError", "from_dict", "load_scenario"]

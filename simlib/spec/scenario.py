@@ -1,0 +1,783 @@
+"""Scenarios: what a service system is, as frozen typed objects.
+
+A scenario describes customer classes (how they arrive, how patient they are,
+their priority and path), stations (servers or a shift schedule, service
+times, queue capacity and discipline), routing between stations and optional
+targets. It is written as YAML (or given as the equivalent dict) and
+validated completely on loading: every problem is reported as one line that
+names the key path, e.g. ``stations[0].servers: must be a positive integer,
+got -3``. Unknown keys are errors, so a typo never silently falls back to a
+default. The format is specified in ``DESIGN.md`` §Scenario.
+
+Once loaded, a :class:`Scenario` is immutable; variants are made with
+:func:`Scenario.with_overrides` (dotted paths such as
+``stations.contact.servers``), which re-validates the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simlib.spec.distributions import (
+    DISTRIBUTIONS,
+    Deterministic,
+    Distribution,
+    Empirical,
+    Erlang,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Triangular,
+    Uniform,
+)
+from simlib.spec.quality import (
+    Economics,
+    FailureSpec,
+    QualitySpec,
+    RetentionSpec,
+    StaffSpec,
+    parse_blocks,
+)
+from simlib.spec.validation import Node as _Node
+from simlib.spec.validation import ScenarioError, is_integer, is_number, show
+
+__all__ = [
+    "ScenarioError",
+    "RateProfile",
+    "Arrivals",
+    "CustomerClass",
+    "Shift",
+    "Station",
+    "ServiceLevelTarget",
+    "Scenario",
+    "load_scenario",
+    "parse_distribution",
+    "EXIT",
+]
+
+#: Routing target meaning "leave the system".
+EXIT = "exit"
+
+#: Scope name of the whole system in results; no class or station may use it.
+SYSTEM = "system"
+
+#: Coefficients of variation a gamma or lognormal may have.
+_CV_RANGE = (1e-3, 100.0)
+
+#: Tolerance for routing probabilities summing to one.
+_PROB_TOL = 1e-6
+
+
+# --------------------------------------------------------------------------- specifications
+
+
+@dataclass(frozen=True)
+class RateProfile:
+    """Piecewise-constant arrival rates.
+
+    Rate ``i`` holds on ``[i*period, (i+1)*period)`` of observed time; the
+    profile repeats when it is shorter than the horizon; the warm-up uses the
+    last rate of the cycle.
+    """
+
+    #: Length of one interval, in time units.
+    period: float
+    #: Customers per time unit in each interval.
+    rates: tuple[float, ...]
+
+    @property
+    def cycle(self) -> float:
+        """Length of one full cycle of the profile."""
+        return self.period * len(self.rates)
+
+    def rate_at(self, t: float) -> float:
+        """The rate at observed time ``t`` (negative ``t`` is the warm-up)."""
+        if t < 0:
+            return self.rates[-1]
+        return self.rates[int(t // self.period) % len(self.rates)]
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """How one customer class arrives: exactly one of rate, profile or trace."""
+
+    #: Poisson arrival rate (customers per time unit).
+    rate: float | None = None
+    #: Piecewise-constant Poisson rates over the day.
+    profile: RateProfile | None = None
+    #: Replayed arrival times (observed time; negative values fall in the warm-up).
+    trace: tuple[float, ...] | None = None
+    #: (file, column) the trace was read from, for writing the scenario back.
+    trace_source: tuple[str, str] | None = None
+
+    def mean_rate(self, horizon: float) -> float:
+        """Average arrival rate over the observed horizon."""
+        if self.rate is not None:
+            return self.rate
+        if self.profile is not None:
+            p = self.profile
+            full, rest = divmod(horizon, p.cycle)
+            total = full * p.period * sum(p.rates)
+            t = 0.0
+            for r in p.rates:
+                if t >= rest:
+                    break
+                total += r * min(p.period, rest - t)
+                t += p.period
+            return total / horizon
+        assert self.trace is not None
+        return sum(1 for t in self.trace if 0 <= t < horizon) / horizon
+
+
+@dataclass(frozen=True)
+class CustomerClass:
+    """A customer segment."""
+
+    name: str
+    arrivals: Arrivals
+    #: Time a customer is willing to wait in a queue; None = never abandons.
+    patience: Distribution | None = None
+    #: Smaller is served first at stations with ``discipline: priority``.
+    priority: int = 0
+    #: Fixed path through stations; None = enter the first station and follow routing.
+    route: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A number of servers on duty over ``[start, end)`` of observed time."""
+
+    start: float
+    end: float
+    servers: int
+
+
+@dataclass(frozen=True)
+class Station:
+    """A service step: servers, a queue and service times."""
+
+    name: str
+    #: Constant number of servers (None when ``shifts`` is given).
+    servers: int | None
+    #: Shift schedule (None when ``servers`` is given).
+    shifts: tuple[Shift, ...] | None
+    #: Service time by class name (the same object for every class when not per class).
+    service: Mapping[str, Distribution] = field(repr=False)
+    #: True when the scenario gave service times per class.
+    service_per_class: bool = False
+    #: Most customers waiting; None = unlimited. An arrival finding it full is blocked.
+    queue_capacity: int | None = None
+    #: ``fifo`` or ``priority`` (non-preemptive).
+    discipline: str = "fifo"
+
+    def servers_at(self, t: float) -> int:
+        """Servers scheduled at observed time ``t`` (the warm-up uses the first shift)."""
+        if self.shifts is None:
+            assert self.servers is not None
+            return self.servers
+        if t < 0:
+            return self.shifts[0].servers
+        for s in self.shifts:
+            if s.start <= t < s.end:
+                return s.servers
+        return self.shifts[-1].servers
+
+    @property
+    def max_servers(self) -> int:
+        """The largest number of servers ever scheduled."""
+        if self.shifts is None:
+            assert self.servers is not None
+            return self.servers
+        return max(s.servers for s in self.shifts)
+
+
+@dataclass(frozen=True)
+class ServiceLevelTarget:
+    """Share ``target`` of customers to be served within ``threshold`` time units."""
+
+    threshold: float
+    target: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated service system; build it with :func:`load_scenario`."""
+
+    name: str
+    classes: tuple[CustomerClass, ...]
+    stations: tuple[Station, ...]
+    #: Observed length of one replication, in time units.
+    horizon: float
+    #: Simulated before observation and excluded from statistics.
+    warmup: float = 0.0
+    time_unit: str = "minute"
+    description: str = ""
+    #: station → {next station or "exit": probability}.
+    routing: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    service_level: ServiceLevelTarget | None = None
+    #: Quality model (simlib.spec.quality): expectations and perception parameters.
+    quality: QualitySpec | None = None
+    #: Staff attributes by station name.
+    staff: Mapping[str, StaffSpec] = field(default_factory=dict)
+    #: Service failures by station name.
+    failures: Mapping[str, FailureSpec] = field(default_factory=dict)
+    #: Whether and when customers come back.
+    retention: RetentionSpec | None = None
+    #: Revenue and costs.
+    economics: Economics | None = None
+    #: The validated input as a plain dict (the scenario-file form).
+    source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Folder that relative file names in the scenario are resolved against.
+    base_dir: str = field(default=".", repr=False, compare=False)
+
+    def station(self, name: str) -> Station:
+        """The station called ``name``."""
+        for s in self.stations:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def customer_class(self, name: str) -> CustomerClass:
+        """The class called ``name``."""
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as a plain dict, as it would be written to YAML."""
+        return copy.deepcopy(dict(self.source))
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A validated copy with values replaced at dotted paths.
+
+        Paths name list items by their ``name`` (or index), e.g.
+        ``{"stations.contact.servers": 12, "classes.standard.arrivals.rate": 3.0}``.
+        """
+        data = self.to_dict()
+        for path, value in overrides.items():
+            set_path(data, path, value)
+        try:
+            return from_dict(data, base_dir=self.base_dir, default_name=self.name)
+        except ScenarioError as exc:
+            given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+            raise ScenarioError(exc.path, f"{exc.problem} (with {given})") from None
+
+
+# --------------------------------------------------------------------------- dotted paths
+
+
+def _resolve_item(container: Any, key: str, path: str) -> Any:
+    if isinstance(container, list):
+        for item in container:
+            if isinstance(item, dict) and item.get("name") == key:
+                return item
+        if key.lstrip("-").isdigit() and -len(container) <= int(key) < len(container):
+            return container[int(key)]
+        names = [i.get("name") for i in container if isinstance(i, dict)]
+        raise ScenarioError(path, f"no item named {key!r} (have {names})")
+    if isinstance(container, dict):
+        if key not in container:
+            raise ScenarioError(path, f"no key {key!r} (have {sorted(container)})")
+        return container[key]
+    raise ScenarioError(path, f"cannot descend into {type(container).__name__}")
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted ``path`` in a scenario dict (in place).
+
+    The last key may be new (e.g. setting ``queue_capacity`` that was absent);
+    every key before it must exist. Setting ``servers`` removes ``shifts`` and
+    vice versa, and setting one of rate/profile/trace removes the others, so an
+    override replaces the alternative it stands for.
+    """
+    keys = path.split(".")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        node = _resolve_item(node, key, ".".join(keys[: i + 1]))
+    last = keys[-1]
+    if isinstance(node, list):
+        item = _resolve_item(node, last, path)
+        node[node.index(item)] = value
+        return
+    if not isinstance(node, dict):
+        raise ScenarioError(path, f"cannot set a key inside {type(node).__name__}")
+    alternatives = [("servers", "shifts"), ("rate", "profile", "trace")]
+    for group in alternatives:
+        if last in group:
+            for other in group:
+                if other != last:
+                    node.pop(other, None)
+    node[last] = value
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
+    """Numbers from one column of a CSV file, with row-numbered errors."""
+    if not isinstance(file, str) or not file:
+        raise ScenarioError(path, f"file must be a path, got {show(file)}")
+    full = Path(file) if os.path.isabs(file) else Path(base_dir) / file
+    if not full.is_file():
+        raise ScenarioError(path, f"file not found: {full}")
+    with full.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise ScenarioError(path, f"{file} is empty")
+        header = [h.strip() for h in header]
+        if column is None:
+            column = "time" if "time" in header or len(header) != 1 else header[0]
+        if column not in header:
+            raise ScenarioError(path, f"{file} has no column {column!r} (columns: {header})")
+        j = header.index(column)
+        values: list[float] = []
+        for row_number, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            cell = row[j].strip() if j < len(row) else ""
+            try:
+                x = float(cell)
+            except ValueError:
+                raise ScenarioError(
+                    path, f"{file} column {column!r} line {row_number} is not a number: {cell!r}"
+                ) from None
+            if not math.isfinite(x):
+                raise ScenarioError(
+                    path, f"{file} column {column!r} line {row_number} is not finite: {cell!r}"
+                )
+            values.append(x)
+    if not values:
+        raise ScenarioError(path, f"{file} column {column!r} has no values")
+    return values
+
+
+def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
+    if isinstance(value, str):
+        return value, None
+    node = _Node(value, path)
+    node.check_keys(("file", "column"), required=("file",))
+    column = node.string("column") if node.has("column") else None
+    return node.value["file"], column
+
+
+def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distribution:
+    """Build a :class:`~simlib.spec.distributions.Distribution` from its scenario form."""
+    node = _Node(value, path)
+    kind = value.get("dist")
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
+        raise ScenarioError(
+            node.sub("dist"),
+            f"unknown distribution {show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
+        )
+    if kind == "empirical":
+        node.check_keys(("dist", "values", "file", "column"))
+        if node.has("values") == node.has("file"):
+            raise ScenarioError(path, "empirical needs exactly one of values or file")
+        if node.has("values"):
+            raw = value["values"]
+            if not isinstance(raw, list) or not raw:
+                raise ScenarioError(node.sub("values"), "must be a non-empty list of numbers")
+            for i, x in enumerate(raw):
+                if not is_number(x) or x < 0:
+                    raise ScenarioError(
+                        f"{node.sub('values')}[{i}]", f"must be a number >= 0, got {show(x)}"
+                    )
+            return Empirical(tuple(float(x) for x in raw))
+        if node.has("column") and not isinstance(value["column"], str):
+            raise ScenarioError(node.sub("column"), "must be a column name")
+        column = value.get("column")
+        values = _read_column(value["file"], column, node.sub("file"), base_dir)
+        for i, x in enumerate(values):
+            if x < 0:
+                raise ScenarioError(node.sub("file"), f"value {i + 1} is negative: {x}")
+        return Empirical(tuple(values), source=(value["file"], column or "time"))
+    names = DISTRIBUTIONS[kind][1]
+    node.check_keys(("dist",) + names, required=names)
+    if kind == "exponential":
+        return Exponential(node.number("mean", positive=True))
+    if kind == "deterministic":
+        return Deterministic(node.number("value", positive=True))
+    if kind == "erlang":
+        return Erlang(node.number("mean", positive=True), node.integer("k", minimum=1))
+    if kind in ("gamma", "lognormal"):
+        mean = node.number("mean", positive=True)
+        cv = node.number("cv", positive=True)
+        if not _CV_RANGE[0] <= cv <= _CV_RANGE[1]:
+            # Outside this range the samplers' parameters under- or overflow.
+            raise ScenarioError(
+                node.sub("cv"), f"must be between {_CV_RANGE[0]:g} and {_CV_RANGE[1]:g}, got {cv:g}"
+            )
+        return (Gamma if kind == "gamma" else Lognormal)(mean, cv)
+    if kind == "uniform":
+        low = node.number("low", minimum=0)
+        high = node.number("high", positive=True)
+        if high < low:
+            raise ScenarioError(node.sub("high"), f"must be >= low ({low}), got {high}")
+        return Uniform(low, high)
+    low = node.number("low", minimum=0)
+    mode = node.number("mode", minimum=0)
+    high = node.number("high", positive=True)
+    if not low <= mode <= high:
+        raise ScenarioError(path, f"needs low <= mode <= high, got {low}, {mode}, {high}")
+    return Triangular(low, mode, high)
+
+
+def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arrivals:
+    node = _Node(value, path)
+    node.check_keys(("rate", "profile", "trace"))
+    given = [k for k in ("rate", "profile", "trace") if k in value]
+    if len(given) != 1:
+        raise ScenarioError(path, "give exactly one of rate, profile, trace")
+    if "rate" in value:
+        return Arrivals(rate=node.number("rate", positive=True))
+    if "profile" in value:
+        prof = _Node(value["profile"], node.sub("profile"))
+        prof.check_keys(("period", "rates"), required=("period", "rates"))
+        period = prof.number("period", positive=True)
+        rates = value["profile"]["rates"]
+        if not isinstance(rates, list) or not rates:
+            raise ScenarioError(prof.sub("rates"), "must be a non-empty list of rates")
+        for i, r in enumerate(rates):
+            if not is_number(r) or r < 0:
+                raise ScenarioError(f"{prof.sub('rates')}[{i}]", f"must be a rate >= 0, got {show(r)}")
+        if not any(r > 0 for r in rates):
+            raise ScenarioError(prof.sub("rates"), "at least one rate must be positive")
+        return Arrivals(profile=RateProfile(period, tuple(float(r) for r in rates)))
+    file, column = _file_spec(value["trace"], node.sub("trace"))
+    times = _read_column(file, column, node.sub("trace"), base_dir)
+    for i in range(1, len(times)):
+        if times[i] < times[i - 1]:
+            raise ScenarioError(
+                node.sub("trace"),
+                f"arrival times must not decrease: value {i + 1} ({times[i]}) < value {i} ({times[i - 1]})",
+            )
+    if times[0] < -warmup:
+        raise ScenarioError(
+            node.sub("trace"), f"first arrival {times[0]} is before the warm-up starts ({-warmup})"
+        )
+    return Arrivals(trace=tuple(times), trace_source=(file, column or "time"))
+
+
+def _parse_shifts(value: Any, path: str, horizon: float) -> tuple[Shift, ...]:
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(path, f"must be a non-empty list of shifts, got {show(value)}")
+    shifts = []
+    for i, raw in enumerate(value):
+        node = _Node(raw, f"{path}[{i}]")
+        node.check_keys(("start", "end", "servers"), required=("start", "end", "servers"))
+        start = node.number("start", minimum=0)
+        end = node.number("end", positive=True)
+        servers = node.integer("servers", minimum=0)
+        if end <= start:
+            raise ScenarioError(node.sub("end"), f"must be after start ({start}), got {end}")
+        if i == 0 and start != 0:
+            raise ScenarioError(node.sub("start"), f"the first shift must start at 0, got {start}")
+        if i > 0:
+            prev = shifts[-1].end
+            if start < prev:
+                raise ScenarioError(
+                    node.sub("start"), f"overlaps the previous shift, which ends at {prev}"
+                )
+            if start > prev:
+                raise ScenarioError(
+                    node.sub("start"), f"leaves a gap after the previous shift, which ends at {prev}"
+                )
+        shifts.append(Shift(start, end, servers))
+    if shifts[-1].end < horizon:
+        raise ScenarioError(
+            path, f"shifts end at {shifts[-1].end}, before the horizon {horizon}"
+        )
+    if not any(s.servers > 0 for s in shifts):
+        raise ScenarioError(path, "at least one shift must have servers")
+    return tuple(shifts)
+
+
+def _reachable(
+    first: str, routing: Mapping[str, Mapping[str, float]]
+) -> set[str]:
+    seen = {first}
+    stack = [first]
+    while stack:
+        for nxt, p in routing.get(stack.pop(), {}).items():
+            if nxt != EXIT and p > 0 and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") -> Scenario:
+    """Validate a scenario dict and build the :class:`Scenario`."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            "", f"a scenario must be a mapping of keys (name, horizon, classes, stations, ...), got {show(data)}"
+        )
+    top = _Node(data, "")
+    top.check_keys(
+        (
+            "name",
+            "description",
+            "time_unit",
+            "horizon",
+            "warmup",
+            "classes",
+            "stations",
+            "routing",
+            "targets",
+            "quality",
+            "staff",
+            "failures",
+            "retention",
+            "economics",
+        ),
+        required=("horizon", "classes", "stations"),
+    )
+    name = top.string("name") if "name" in data else default_name
+    description = data.get("description", "") or ""
+    if not isinstance(description, str):
+        raise ScenarioError("description", "must be text")
+    time_unit = top.string("time_unit") if "time_unit" in data else "minute"
+    horizon = top.number("horizon", positive=True)
+    warmup = top.number("warmup", minimum=0) if "warmup" in data else 0.0
+
+    raw_stations = data["stations"]
+    if not isinstance(raw_stations, list) or not raw_stations:
+        raise ScenarioError("stations", "must be a non-empty list of stations")
+    station_names: list[str] = []
+    for i, raw in enumerate(raw_stations):
+        node = _Node(raw, f"stations[{i}]")
+        sname = node.string("name")
+        if sname == EXIT:
+            raise ScenarioError(node.sub("name"), f"{EXIT!r} is reserved for leaving the system")
+        if sname == SYSTEM:
+            raise ScenarioError(node.sub("name"), f"{SYSTEM!r} is reserved for the whole-system scope")
+        if sname in station_names:
+            raise ScenarioError(node.sub("name"), f"duplicate station name {sname!r}")
+        station_names.append(sname)
+
+    raw_classes = data["classes"]
+    if not isinstance(raw_classes, list) or not raw_classes:
+        raise ScenarioError("classes", "must be a non-empty list of customer classes")
+    classes: list[CustomerClass] = []
+    for i, raw in enumerate(raw_classes):
+        node = _Node(raw, f"classes[{i}]")
+        node.check_keys(
+            ("name", "arrivals", "patience", "priority", "route"), required=("name", "arrivals")
+        )
+        cname = node.string("name")
+        if any(c.name == cname for c in classes):
+            raise ScenarioError(node.sub("name"), f"duplicate class name {cname!r}")
+        if cname == SYSTEM:
+            raise ScenarioError(node.sub("name"), f"{SYSTEM!r} is reserved for the whole-system scope")
+        if cname in station_names:
+            # Metrics are reported per scope name, so a class cannot share a station's name.
+            raise ScenarioError(node.sub("name"), f"{cname!r} is already a station name")
+        arrivals = _parse_arrivals(raw["arrivals"], node.sub("arrivals"), base_dir, warmup)
+        patience = (
+            parse_distribution(raw["patience"], node.sub("patience"), base_dir)
+            if node.has("patience")
+            else None
+        )
+        priority = 0
+        if "priority" in raw:
+            x = raw["priority"]
+            if not is_integer(x):
+                raise ScenarioError(node.sub("priority"), f"must be an integer, got {show(x)}")
+            priority = int(x)
+        route = None
+        if node.has("route"):
+            r = raw["route"]
+            if not isinstance(r, list) or not r:
+                raise ScenarioError(node.sub("route"), "must be a non-empty list of station names")
+            for j, s in enumerate(r):
+                if s not in station_names:
+                    raise ScenarioError(
+                        f"{node.sub('route')}[{j}]",
+                        f"unknown station {show(s)} (stations: {', '.join(station_names)})",
+                    )
+            route = tuple(r)
+        classes.append(CustomerClass(cname, arrivals, patience, priority, route))
+    class_names = [c.name for c in classes]
+
+    routing: dict[str, dict[str, float]] = {}
+    if data.get("routing") is not None:
+        rnode = _Node(data["routing"], "routing")
+        for sname, targets in data["routing"].items():
+            path = f"routing.{sname}"
+            if sname not in station_names:
+                raise ScenarioError(
+                    path, f"unknown station (stations: {', '.join(station_names)})"
+                )
+            tnode = _Node(targets, path)
+            probs: dict[str, float] = {}
+            for target in targets:
+                if target != EXIT and target not in station_names:
+                    raise ScenarioError(
+                        tnode.sub(str(target)),
+                        f"unknown station (stations: {', '.join(station_names)}, or {EXIT})",
+                    )
+                p = tnode.number(target, minimum=0)
+                if p > 1:
+                    raise ScenarioError(tnode.sub(target), f"must be a probability <= 1, got {p}")
+                probs[target] = p
+            total = sum(probs.values())
+            if abs(total - 1) > _PROB_TOL:
+                raise ScenarioError(path, f"probabilities must sum to 1, got {total:g}")
+            routing[sname] = probs
+        del rnode
+
+    # Every station that routing can reach must have a way out, or customers
+    # circulate for ever (and zero service times would stop the clock).
+    can_exit = {s for s in station_names if s not in routing or routing[s].get(EXIT, 0) > 0}
+    changed = True
+    while changed:
+        changed = False
+        for s in station_names:
+            if s not in can_exit and any(p > 0 and t in can_exit for t, p in routing[s].items()):
+                can_exit.add(s)
+                changed = True
+    for s in sorted(_reachable(station_names[0], routing) - can_exit):
+        raise ScenarioError(f"routing.{s}", "customers routed here can never reach exit")
+
+    # Which stations each class can visit decides which per-class service times are needed.
+    visits: dict[str, set[str]] = {s: set() for s in station_names}
+    for c in classes:
+        stations_of_c = (
+            set(c.route) if c.route is not None else _reachable(station_names[0], routing)
+        )
+        for s in stations_of_c:
+            visits[s].add(c.name)
+
+    stations: list[Station] = []
+    for i, raw in enumerate(raw_stations):
+        node = _Node(raw, f"stations[{i}]")
+        node.check_keys(
+            ("name", "servers", "shifts", "service", "queue_capacity", "discipline"),
+            required=("name", "service"),
+        )
+        sname = raw["name"]
+        if ("servers" in raw) == ("shifts" in raw):
+            raise ScenarioError(node.path, "give exactly one of servers, shifts")
+        servers = node.integer("servers", minimum=1) if "servers" in raw else None
+        shifts = _parse_shifts(raw["shifts"], node.sub("shifts"), horizon) if "shifts" in raw else None
+        service_raw = raw["service"]
+        spath = node.sub("service")
+        if isinstance(service_raw, Mapping) and "dist" in service_raw:
+            dist = parse_distribution(service_raw, spath, base_dir)
+            service = {c: dist for c in class_names}
+            per_class = False
+        else:
+            snode = _Node(service_raw, spath)
+            service = {}
+            for cname, draw in service_raw.items():
+                if cname not in class_names:
+                    raise ScenarioError(
+                        snode.sub(str(cname)),
+                        f"unknown class (classes: {', '.join(class_names)}), or give one {{dist: ...}}",
+                    )
+                service[cname] = parse_distribution(draw, snode.sub(cname), base_dir)
+            missing = sorted(visits[sname] - set(service))
+            if missing:
+                raise ScenarioError(spath, f"no service time for class {missing[0]!r}, which visits this station")
+            per_class = True
+        queue_capacity = (
+            node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
+        )
+        discipline = raw.get("discipline", "fifo")
+        if discipline not in ("fifo", "priority"):
+            raise ScenarioError(
+                node.sub("discipline"), f"must be fifo or priority, got {show(discipline)}"
+            )
+        stations.append(
+            Station(sname, servers, shifts, service, per_class, queue_capacity, discipline)
+        )
+
+    target = None
+    if data.get("targets") is not None:
+        tnode = _Node(data["targets"], "targets")
+        tnode.check_keys(("service_level",))
+        if tnode.has("service_level"):
+            sl = _Node(data["targets"]["service_level"], "targets.service_level")
+            sl.check_keys(("threshold", "target"), required=("threshold", "target"))
+            threshold = sl.number("threshold", minimum=0)
+            share = sl.number("target", positive=True)
+            if share > 1:
+                raise ScenarioError(sl.sub("target"), f"must be a share <= 1, got {share}")
+            target = ServiceLevelTarget(threshold, share)
+
+    blocks = parse_blocks(
+        data, class_names, station_names, time_unit, parse_distribution, base_dir
+    )
+
+    return Scenario(
+        name=name,
+        classes=tuple(classes),
+        stations=tuple(stations),
+        horizon=horizon,
+        warmup=warmup,
+        time_unit=time_unit,
+        description=description,
+        routing=routing,
+        service_level=target,
+        **blocks,
+        source=copy.deepcopy(dict(data)),
+        base_dir=base_dir,
+    )
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading that also reads ``1e-3`` as a number.
+
+    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e-3``); people write ``1e-3``.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario) -> Scenario:
+    """Load and validate a scenario from a YAML file, a dict, or pass a Scenario through.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the key path and the problem.
+    """
+    if isinstance(source, Scenario):
+        return source
+    if isinstance(source, Mapping):
+        return from_dict(source, base_dir=os.getcwd())
+    path = Path(source)
+    if not path.is_file():
+        raise ScenarioError("", f"scenario file not found: {path}")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except UnicodeDecodeError:
+        raise ScenarioError("", f"{path}: not a UTF-8 text file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ScenarioError("", f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        raise ScenarioError("", f"{path} is empty")
+    return from_dict(data, base_dir=str(path.parent.resolve()), default_name=path.stem)

@@ -1,0 +1,590 @@
+"""Studies of the quality model: the value chain, the hierarchy, recovery and the five gaps.
+
+Each function runs the experiments behind one question of notebooks 03 and
+04 and returns tidy tables (means with 95 % t-intervals over replications),
+so the notebooks only call, show and plot:
+
+* :func:`value_chain_study` - the service-profit chain (Heskett et al. 1994)
+  along a staffing sweep: capacity -> waits -> perceptions -> returns and
+  demand -> revenue, cost and profit;
+* :func:`hierarchy_table` - the Brady & Cronin (2001) hierarchy of one run;
+* :func:`satisfaction_by_outcome` and :func:`recovery_paradox_study` -
+  satisfaction after a smooth service, a recovered and an unrecovered
+  failure, an abandonment (Smith & Bolton 1998; McCollough, Berry & Yadav 2000);
+* :func:`servqual_structure_check` - a simulated SERVQUAL survey and whether
+  EFA and CFA recover its five dimensions;
+* :func:`headline_gaps` and :func:`gap_closing_study` - the five gaps of
+  Parasuraman, Zeithaml & Berry (1985) and what closing each one does.
+
+All runs of one study share the root seed, so replication ``r`` of every
+variant sees the same arrivals and service requirements (common random
+numbers) and differences are measured on the same simulated days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simlib.analysis.congruence import matched_congruence
+from simlib.analysis.survey import Survey, survey
+from simlib.experiments.results import Results
+from simlib.experiments.runner import ScenarioLike, compare, run, sweep
+from simlib.experiments.statistics import t_interval
+from simlib.servqual import SERVQUAL22, CFAResult, EFAResult, cfa, efa
+from simlib.spec.quality import DIMENSIONS, SUBDIMENSIONS
+from simlib.spec.scenario import Scenario, load_scenario
+
+__all__ = [
+    "VALUE_CHAIN",
+    "OUTCOMES",
+    "HEADLINE_GAPS",
+    "value_chain_study",
+    "best_point",
+    "hierarchy_table",
+    "customer_outcome",
+    "satisfaction_by_outcome",
+    "recovery_paradox_study",
+    "StructureCheck",
+    "servqual_structure_check",
+    "headline_gaps",
+    "staff_to_standard",
+    "GapClosingStudy",
+    "gap_closing_study",
+]
+
+#: The links of the service-profit chain a staffing sweep traces, in order:
+#: ``(stage, scope, metric)``. ``service`` is replaced by the swept station.
+VALUE_CHAIN: tuple[tuple[str, str, str], ...] = (
+    ("capacity", "service", "utilization"),
+    ("operations", "service", "mean_wait"),
+    ("operations", "system", "mean_wait"),
+    ("operations", "service", "p_failure"),
+    ("operations", "system", "p_abandon"),
+    ("perception", "system", "responsiveness"),
+    ("perception", "system", "reliability"),
+    ("perception", "system", "satisfaction"),
+    ("behaviour", "system", "p_complaint"),
+    ("behaviour", "system", "p_return"),
+    ("behaviour", "system", "arrivals"),
+    ("value", "system", "revenue"),
+    ("value", "system", "cost"),
+    ("value", "system", "profit"),
+)
+
+#: What can happen to a customer, in the order tables and figures show it.
+OUTCOMES: tuple[str, ...] = ("served", "recovered", "unrecovered", "abandoned", "blocked")
+
+#: One measure per gap for summaries: ``{gap: measure}`` of :meth:`Results.gaps`.
+HEADLINE_GAPS: dict[int, str] = {
+    1: "expected_wait",
+    2: "standard_wait",
+    3: "wait_vs_standard",
+    4: "wait_vs_promise",
+    5: "servqual",
+}
+
+_SERVERS = "stations.{}.servers"
+
+
+# --------------------------------------------------------------------------- value chain
+
+
+def value_chain_study(
+    scenario: ScenarioLike,
+    servers: Sequence[int],
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    station: str = "service",
+    jobs: int | None = None,
+) -> pd.DataFrame:
+    """The service-profit chain along a staffing sweep of one station.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with ``quality``, ``retention`` and ``economics`` blocks
+        (e.g. ``data/scenarios/bank_value_chain.yaml``).
+    servers
+        Numbers of servers of ``station`` to simulate (at least one).
+    replications, seed
+        Replications per point and the root seed (common random numbers
+        across points).
+    station
+        The station whose staffing is swept.
+    jobs
+        Worker processes, as in :func:`simlib.run`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per number of servers and link of :data:`VALUE_CHAIN` that
+        the scenario reports: ``servers, stage, scope, metric, mean,
+        ci_low, ci_high, n`` (metrics in their own units: time units,
+        shares, 1-7 points, customers, money per horizon).
+    """
+    scn = load_scenario(scenario)
+    if station not in {st.name for st in scn.stations}:
+        raise ValueError(f"station: {station!r} is not a station of {scn.name}")
+    servers = [int(s) for s in servers]
+    if not servers:
+        raise ValueError("servers: give at least one number of servers")
+    path = _SERVERS.format(station)
+    table = sweep(scn, {path: servers}, replications=replications, seed=seed, jobs=jobs,
+                  progress=False)
+    chain = pd.DataFrame(
+        [(stage, station if scope == "service" else scope, metric)
+         for stage, scope, metric in VALUE_CHAIN],
+        columns=["stage", "scope", "metric"],
+    )
+    out = chain.merge(table.rename(columns={path: "servers"}), on=["scope", "metric"])
+    out = out.sort_values(["servers"], kind="stable").reset_index(drop=True)
+    return out[["servers", "stage", "scope", "metric", "mean", "ci_low", "ci_high", "n"]]
+
+
+def best_point(study: pd.DataFrame, metric: str = "profit", scope: str = "system",
+               parameter: str = "servers") -> int:
+    """The swept value with the highest mean of one metric (e.g. the profit-maximising staff).
+
+    Parameters
+    ----------
+    study
+        The output of :func:`value_chain_study`.
+    metric, scope
+        What to maximise.
+    parameter
+        The swept column.
+    """
+    rows = study[(study["scope"] == scope) & (study["metric"] == metric)]
+    if rows.empty:
+        raise ValueError(f"the study has no {scope}.{metric}")
+    return int(rows.loc[rows["mean"].idxmax(), parameter])
+
+
+# --------------------------------------------------------------------------- hierarchy
+
+
+def _per_replication(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    return table.groupby("replication")[list(columns)].mean()
+
+
+def hierarchy_table(results: Results, level: float = 0.95) -> pd.DataFrame:
+    """Brady & Cronin's hierarchy of one run: sub-dimensions, primary dimensions, overall.
+
+    Each customer's scores are averaged within a replication; the table
+    gives the mean over replications and its t-interval.
+
+    Parameters
+    ----------
+    results
+        A run of a scenario with a quality block.
+    level
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level, primary, dimension, mean, ci_low, ci_high, n``, where
+        ``level`` is ``sub-dimension``, ``primary`` or ``overall``
+        (perceived quality and satisfaction), all on the 1-7 scale.
+    """
+    customers = results.customers()
+    rows = []
+
+    def add(kind: str, primary: str, column: str) -> None:
+        iv = t_interval(_per_replication(customers, [column])[column].to_numpy(), level)
+        rows.append((kind, primary, column, iv.mean, iv.ci_low, iv.ci_high, iv.n))
+
+    for primary, members in SUBDIMENSIONS.items():
+        for sub in members:
+            add("sub-dimension", primary, sub)
+    for primary in SUBDIMENSIONS:
+        add("primary", primary, primary)
+    add("overall", "overall", "perceived_quality")
+    add("overall", "overall", "satisfaction")
+    return pd.DataFrame(rows, columns=["level", "primary", "dimension", "mean", "ci_low",
+                                       "ci_high", "n"])
+
+
+# --------------------------------------------------------------------------- failures and recovery
+
+
+def customer_outcome(customers: pd.DataFrame) -> pd.Series:
+    """What happened to each customer of a ``Results.customers()`` table (:data:`OUTCOMES`).
+
+    The precedence is the engine's: leaving the queue (abandoned, blocked)
+    before failure, and a failure is ``recovered`` or ``unrecovered``.
+    """
+    outcome = np.where(
+        customers["abandoned"], "abandoned",
+        np.where(customers["blocked"], "blocked",
+                 np.where(customers["failed"],
+                          np.where(customers["recovered"], "recovered", "unrecovered"),
+                          "served")))
+    return pd.Series(outcome, index=customers.index, name="outcome")
+
+
+def satisfaction_by_outcome(results: Results, level: float = 0.95) -> pd.DataFrame:
+    """Satisfaction and returns of the customers after each outcome.
+
+    Parameters
+    ----------
+    results
+        A run of a scenario with a quality block.
+    level
+        Confidence level of the interval of mean satisfaction (over
+        replications: the mean of each replication's customers with that
+        outcome).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome that occurred, in :data:`OUTCOMES` order:
+        ``outcome, customers, share, satisfaction, ci_low, ci_high, n,
+        p_return`` (``customers`` over all replications, ``share`` of all
+        customers, ``p_return`` the share who decided to come back).
+    """
+    table = results.customers()
+    table = table.assign(outcome=customer_outcome(table))
+    total = len(table)
+    rows = []
+    for outcome in OUTCOMES:
+        part = table[table["outcome"] == outcome]
+        if part.empty:
+            continue
+        iv = t_interval(part.groupby("replication")["satisfaction"].mean().to_numpy(), level)
+        rows.append((outcome, len(part), len(part) / total, iv.mean, iv.ci_low, iv.ci_high,
+                     iv.n, float(part["returns"].mean())))
+    return pd.DataFrame(rows, columns=["outcome", "customers", "share", "satisfaction",
+                                       "ci_low", "ci_high", "n", "p_return"])
+
+
+def recovery_paradox_study(
+    scenario: ScenarioLike,
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    bonus: float = 1.0,
+    jobs: int | None = None,
+) -> pd.DataFrame:
+    """Satisfaction by outcome with the recovery paradox off and on (common random numbers).
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a quality block and a ``failures`` block.
+    replications, seed
+        As in :func:`simlib.run`; both runs use the same seed.
+    bonus
+        Satisfaction points a successful recovery adds when the paradox is on
+        (``quality.recovery_paradox.bonus``; ``True`` in a scenario means 1).
+    jobs
+        Worker processes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`satisfaction_by_outcome` of both runs with a first column
+        ``recovery_paradox`` (False, then True).
+    """
+    scn = load_scenario(scenario)
+    if not scn.failures:
+        raise ValueError(f"{scn.name} has no failures block: nothing is ever recovered")
+    if not bonus > 0:
+        raise ValueError(f"bonus: must be positive, got {bonus!r}")
+    frames = []
+    for on, value in ((False, False), (True, {"bonus": float(bonus)})):
+        res = run(scn.with_overrides({"quality.recovery_paradox": value}),
+                  replications=replications, seed=seed, jobs=jobs, progress=False)
+        frames.append(satisfaction_by_outcome(res).assign(recovery_paradox=on))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["recovery_paradox", *[c for c in out.columns if c != "recovery_paradox"]]]
+
+
+# --------------------------------------------------------------------------- survey structure
+
+
+@dataclass(frozen=True)
+class StructureCheck:
+    """A simulated SERVQUAL survey and how well factor models recover its structure.
+
+    Attributes
+    ----------
+    survey : Survey
+        The answers and the truth that generated them.
+    efa : EFAResult
+        Five-factor EFA of the perception items.
+    congruence : pandas.Series
+        Tucker's congruence of each true dimension with its best-matching
+        EFA factor (>= 0.95: the factor is the dimension; 0.85-0.94: fair).
+    cfa : CFAResult
+        CFA of the 1991 five-dimension model on the perception items.
+    fit : pandas.Series
+        The CFA's ``chi2, df, pvalue, cfi, tli, rmsea, srmr``.
+    reliability : pandas.Series
+        Composite reliability of each dimension from the CFA.
+    """
+
+    survey: Survey
+    efa: EFAResult
+    congruence: pd.Series
+    cfa: CFAResult
+    fit: pd.Series
+    reliability: pd.Series = field(repr=False)
+
+
+def servqual_structure_check(
+    results: Results | pd.DataFrame,
+    respondents: int = 1000,
+    seed: int = 0,
+) -> StructureCheck:
+    """Survey simulated customers with SERVQUAL-22 and fit EFA and CFA to the perceptions.
+
+    Parameters
+    ----------
+    results
+        A run (or its ``customers()`` table) of a scenario with a quality block.
+    respondents
+        Respondents sampled (without replacement when there are enough customers).
+    seed
+        Seed of the survey.
+
+    Returns
+    -------
+    StructureCheck
+    """
+    s = survey(results, instrument="servqual22", respondents=respondents, seed=seed)
+    items = s.items("p").astype(float)
+    fa = efa(items, len(DIMENSIONS), method="minres", rotation="oblimin")
+    congruence = matched_congruence(fa.loadings, s.true_loadings)
+    fit = cfa(items, SERVQUAL22.model("p"))
+    indices = pd.Series(fit.fit)[["chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]]
+    return StructureCheck(s, fa, congruence, fit, indices, fit.composite_reliability)
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+def headline_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """One measure per gap (:data:`HEADLINE_GAPS`) from a :meth:`Results.gaps` table."""
+    keep = [(g, m) for g, m in HEADLINE_GAPS.items()]
+    index = pd.MultiIndex.from_frame(gaps[["gap", "measure"]])
+    out = gaps[index.isin(keep)]
+    return out.sort_values("gap", kind="stable").reset_index(drop=True)
+
+
+def staff_to_standard(curve: pd.DataFrame, standard: float, parameter: str = "servers",
+                      metric: str = "mean_wait", scope: str = "system") -> int:
+    """The fewest servers whose mean delivered wait meets a wait standard.
+
+    This is how a standard drives an operational decision: management staffs
+    to the standard it set, not to what customers expect.
+
+    Parameters
+    ----------
+    curve
+        A staffing sweep with ``parameter, scope, metric, mean`` columns
+        (:func:`value_chain_study` or :func:`simlib.sweep` renamed).
+    standard
+        The wait standard, in time units.
+    parameter, metric, scope
+        The swept column and the delivered measure compared with the standard.
+
+    Raises
+    ------
+    ValueError
+        When no simulated staffing level meets the standard.
+    """
+    rows = curve[(curve["scope"] == scope) & (curve["metric"] == metric)].sort_values(parameter)
+    ok = rows[rows["mean"] <= standard]
+    if ok.empty:
+        raise ValueError(f"no staffing level in the curve delivers {scope}.{metric} <= {standard:g}; "
+                         f"extend the range (best: {rows['mean'].min():.3g})")
+    return int(ok[parameter].iloc[0])
+
+
+def _servqual_gap(results: Results) -> np.ndarray:
+    """Gap 5 (unweighted SERVQUAL score) of each replication."""
+    table = results.customers()
+    per = {d: (table[d] - table[f"exp_{d}"]).groupby(table["replication"]).mean()
+           for d in DIMENSIONS}
+    return pd.DataFrame(per).mean(axis=1).to_numpy()
+
+
+@dataclass(frozen=True)
+class GapClosingStudy:
+    """What closing each gap of the gap model does (:func:`gap_closing_study`).
+
+    Attributes
+    ----------
+    base : Scenario
+        The branch as management runs it: staffed to its own wait standard.
+    base_servers, customer_servers : int
+        Servers that meet management's standard, and customers' expected wait.
+    customer_expected_wait, delivered_wait : float
+        Measured in the base run: customers' mean expected wait and the mean
+        wait delivered (time units).
+    variants : dict
+        ``{name: overrides}`` applied to ``base``.
+    staffing : pandas.DataFrame
+        The staffing sweep behind the decisions (:func:`value_chain_study`).
+    gaps : pandas.DataFrame
+        Headline gap measures of the base and every variant: ``variant, gap,
+        name, measure, value, ci_low, ci_high, n, unit``.
+    effects : pandas.DataFrame
+        Variant − base with paired 95 % intervals: ``variant, scope, metric,
+        diff, ci_low, ci_high, n``, from :func:`simlib.compare` plus the
+        ``gap5`` (SERVQUAL score) rows computed from the paired runs.
+    """
+
+    base: Scenario
+    base_servers: int
+    customer_servers: int
+    customer_expected_wait: float
+    delivered_wait: float
+    variants: dict[str, dict[str, Any]]
+    staffing: pd.DataFrame = field(repr=False)
+    gaps: pd.DataFrame = field(repr=False)
+    effects: pd.DataFrame = field(repr=False)
+
+    def summary(self, metrics: Sequence[str] = ("gap5", "satisfaction", "responsiveness",
+                                                 "reliability", "p_return", "profit")) -> pd.DataFrame:
+        """One row per variant: its headline gaps and its effects (diff and interval)."""
+        wide = self.gaps.pivot(index="variant", columns="gap", values="value")
+        wide.columns = [f"gap{g}" for g in wide.columns]
+        wide = wide.reindex(["base", *self.variants])
+        eff = self.effects[(self.effects["scope"] == "system")
+                           & self.effects["metric"].isin(metrics)]
+        for metric in metrics:
+            rows = eff[eff["metric"] == metric].set_index("variant")
+            wide[f"Δ{metric}"] = rows["diff"]
+            wide[f"Δ{metric} 95% CI"] = [
+                f"[{lo:.3g}, {hi:.3g}]" if v in rows.index else ""
+                for v, lo, hi in zip(wide.index, rows["ci_low"].reindex(wide.index),
+                                     rows["ci_high"].reindex(wide.index), strict=True)
+            ]
+        return wide.rename_axis("variant").reset_index()
+
+
+def gap_closing_study(
+    scenario: ScenarioLike,
+    servers: Sequence[int],
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    station: str = "service",
+    training: float = 0.9,
+    jobs: int | None = None,
+) -> GapClosingStudy:
+    """Close the gaps of the gap model one at a time and measure what changes.
+
+    The base is the scenario staffed the way its management would staff it:
+    the fewest servers of ``station`` whose delivered mean wait meets
+    ``quality.management.standard_wait`` (:func:`staff_to_standard`). The
+    customers' mean expected wait and the delivered wait are measured on a
+    run of that base. The variants (all applied to the base):
+
+    ``gap 1: learn expectations``
+        ``quality.management.expected_wait`` = customers' expected wait.
+    ``gap 2: standard = expectations``
+        and ``quality.management.standard_wait`` = customers' expected wait.
+    ``gap 3: staff to the standard``
+        and the station staffed to the new standard.
+    ``gap 3: train staff``
+        ``staff.<station>.training`` = ``training`` (alone).
+    ``gap 4: promise what is delivered``
+        ``quality.expectations.promised_wait`` = the base's delivered wait (alone).
+    ``all gaps``
+        gaps 1-3 (staff and training) and a promise equal to that
+        configuration's delivered wait.
+
+    Gaps 1 and 2 are management quantities: closing them changes no
+    operation, so under common random numbers their effect on customers is
+    exactly zero. They matter only through the decision they drive (the
+    staffing of ``gap 3: staff to the standard``).
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a quality block that gives ``management.expected_wait``
+        and ``management.standard_wait`` and a promised wait for every class.
+    servers
+        Staffing levels of ``station`` to consider (must contain levels
+        that meet both standards).
+    replications, seed
+        Replications per variant and the root seed (common random numbers).
+    station
+        The station whose staffing and training are managed.
+    training
+        Training level of ``gap 3: train staff`` (0-1).
+    jobs
+        Worker processes.
+
+    Returns
+    -------
+    GapClosingStudy
+    """
+    scn = load_scenario(scenario)
+    q = scn.quality
+    if q is None or q.management_expected_wait is None or q.standard_wait is None:
+        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    if any(e.promised_wait is None for e in q.expectations.values()):
+        raise ValueError("every class needs quality.expectations.promised_wait (gap 4)")
+    path = _SERVERS.format(station)
+    staffing = value_chain_study(scn, servers, replications, seed, station=station, jobs=jobs)
+    base_servers = staff_to_standard(staffing, q.standard_wait)
+    base = scn.with_overrides({path: base_servers})
+    base_res = run(base, replications=replications, seed=seed, jobs=jobs, progress=False)
+    # Means of replication means, as Results.gaps() measures them, so that a
+    # closed gap reads zero.
+    per_rep = _per_replication(base_res.customers(), ["expected_wait", "wait"]).mean()
+    expected = float(per_rep["expected_wait"])
+    delivered = float(per_rep["wait"])
+    customer_servers = staff_to_standard(staffing, expected)
+    learn = {"quality.management.expected_wait": expected}
+    standard = {**learn, "quality.management.standard_wait": expected}
+    staff = {**standard, path: customer_servers}
+    train = {f"staff.{station}.training": training}
+    variants: dict[str, dict[str, Any]] = {
+        "gap 1: learn expectations": learn,
+        "gap 2: standard = expectations": standard,
+        "gap 3: staff to the standard": staff,
+        "gap 3: train staff": train,
+        "gap 4: promise what is delivered": {"quality.expectations.promised_wait": delivered},
+    }
+    # The honest promise of the fully improved branch is its own delivered wait.
+    improved = base.with_overrides({**staff, **train})
+    improved_res = run(improved, replications=replications, seed=seed, jobs=jobs, progress=False)
+    variants["all gaps"] = {
+        **staff, **train,
+        "quality.expectations.promised_wait":
+            float(_per_replication(improved_res.customers(), ["wait"])["wait"].mean()),
+    }
+    effects = compare(base, variants, replications=replications, seed=seed, jobs=jobs,
+                      progress=False)
+    results = {"base": base_res}
+    for name, overrides in variants.items():
+        results[name] = run(base.with_overrides(overrides), replications=replications, seed=seed,
+                            jobs=jobs, progress=False)
+    gap_rows = [headline_gaps(res.gaps()).drop(columns="definition").assign(variant=name)
+                for name, res in results.items()]
+    gaps_table = pd.concat(gap_rows, ignore_index=True)
+    gaps_table = gaps_table[["variant", *[c for c in gaps_table.columns if c != "variant"]]]
+    base_gap = _servqual_gap(base_res)
+    extra = []
+    for name in variants:
+        iv = t_interval(_servqual_gap(results[name]) - base_gap)
+        extra.append((name, "system", "gap5", iv.mean, iv.ci_low, iv.ci_high, iv.n))
+    effects = pd.concat([effects, pd.DataFrame(extra, columns=effects.columns)],
+                        ignore_index=True)
+    return GapClosingStudy(
+        base=base, base_servers=base_servers, customer_servers=customer_servers,
+        customer_expected_wait=expected, delivered_wait=delivered, variants=variants,
+        staffing=staffing, gaps=gaps_table, effects=effects,
+    )
+
