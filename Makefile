@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check simlib tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -127,4 +127,4 @@ def load_bank(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
     if path is None:
         path = data_path("callcentre", "anonymous_bank_1999_02.csv")
-    return _load_bank(path)
+    return _load_bank(Path(path))

@@ -68,7 +68,7 @@ def tucker_congruence(
         If the row counts or item labels differ, or a column is all zero
         (its direction, and so its congruence, is undefined).
     """
-    both_frames = isinstance(x, pd.DataFrame) and isinstance(y, pd.DataFrame)
+    labels = (x.columns, y.columns) if isinstance(x, pd.DataFrame) and isinstance(y, pd.DataFrame) else None
     if isinstance(x, pd.DataFrame | pd.Series) and isinstance(y, pd.DataFrame | pd.Series):
         if set(x.index) != set(y.index):
             raise ValueError("tucker_congruence: x and y must have the same items (index)")
@@ -82,8 +82,8 @@ def tucker_congruence(
     phi = (xa.T @ ya) / np.outer(nx, ny)
     if np.ndim(x) == 1 and np.ndim(y) == 1:
         return float(phi[0, 0])
-    if both_frames:
-        return pd.DataFrame(phi, index=x.columns, columns=y.columns)
+    if labels is not None:
+        return pd.DataFrame(phi, index=labels[0], columns=labels[1])
     return phi
 
 

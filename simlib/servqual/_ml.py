@@ -84,6 +84,9 @@ def implied(pattern: GroupPattern, theta: np.ndarray):
     sigma = lam @ phi @ lam.T + np.diag(th)
     mu = None
     if pattern.nu_idx is not None:
+        # a mean structure has all four patterns (they are built together)
+        assert pattern.nu_fixed is not None and pattern.alpha_idx is not None
+        assert pattern.alpha_fixed is not None
         nu = _fill(pattern.nu_idx, pattern.nu_fixed, theta)
         al = _fill(pattern.alpha_idx, pattern.alpha_fixed, theta)
         mu = nu + lam @ al

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _ml
-from .checks import check_items, check_not_degenerate
+from .checks import MissingPolicy, check_items, check_not_degenerate
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
 
@@ -119,10 +119,10 @@ def parse_model(model: str | Mapping[str, Sequence[str]] | CFAModel) -> CFAModel
                     raise ModelSyntaxError(f"invalid name {name!r} in {line!r}")
             pairs.append((lhs, items))
     elif isinstance(model, Mapping):
-        for f, items in model.items():
-            if isinstance(items, str):
+        for f, members in model.items():
+            if isinstance(members, str):
                 raise ModelSyntaxError(f"factor {f!r}: give a list of items, not a string")
-            pairs.append((str(f), tuple(str(i) for i in items)))
+            pairs.append((str(f), tuple(str(i) for i in members)))
     else:
         raise TypeError(f"model must be a mapping or lavaan text, got {type(model).__name__}")
     if not pairs:
@@ -532,7 +532,7 @@ def cfa(
     *,
     std_lv: bool = False,
     orthogonal: bool = False,
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
     fix_single_indicator: bool = False,
 ) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood.

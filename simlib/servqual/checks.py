@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Literal
 
 import numpy as np
@@ -79,7 +80,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 def user_stacklevel() -> int:
     """``stacklevel`` for ``warnings.warn`` that points at the first frame outside
     this package, i.e. at the user's call rather than at an internal helper."""
-    frame = sys._getframe(1)  # the function that is about to warn
+    frame: FrameType | None = sys._getframe(1)  # the function that is about to warn
     level = 1
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
         _PACKAGE_DIR

@@ -37,7 +37,7 @@ from scipy import optimize, stats
 from statsmodels.multivariate.factor import Factor
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
-from .checks import check_items, check_not_degenerate, user_stacklevel
+from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["kmo", "bartlett", "parallel_analysis", "efa", "EFAResult", "KMOResult",
            "BartlettResult"]
@@ -64,13 +64,13 @@ class BartlettResult(NamedTuple):
     pvalue: float
 
 
-def _corr(data: pd.DataFrame, missing: str = "listwise") -> tuple[np.ndarray, int, list[str]]:
+def _corr(data: pd.DataFrame, missing: MissingPolicy = "listwise") -> tuple[np.ndarray, int, list[str]]:
     x = check_items(data, list(data.columns), missing=missing)
     check_not_degenerate(x)  # constant or collinear columns make R singular
     return np.corrcoef(x.to_numpy(), rowvar=False), len(x), list(x.columns)
 
 
-def kmo(data: pd.DataFrame, *, missing: str = "listwise") -> KMOResult:
+def kmo(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> KMOResult:
     """Kaiser–Meyer–Olkin measure of sampling adequacy (Kaiser 1970).
 
     ``KMO = sum r_ij^2 / (sum r_ij^2 + sum q_ij^2)`` over i != j, where q are
@@ -88,7 +88,7 @@ def kmo(data: pd.DataFrame, *, missing: str = "listwise") -> KMOResult:
     return KMOResult(float(overall), pd.Series(per, index=cols, name="msa"))
 
 
-def bartlett(data: pd.DataFrame, *, missing: str = "listwise") -> BartlettResult:
+def bartlett(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> BartlettResult:
     """Bartlett's (1951) test that the correlation matrix is the identity.
 
     ``chi2 = -(n - 1 - (2p + 5)/6) log|R|`` with ``p(p-1)/2`` degrees of freedom.
@@ -111,7 +111,7 @@ def parallel_analysis(
     n_iter: int = 100,
     seed: int = 0,
     quantile: float = 0.95,
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> pd.DataFrame:
     """Horn's parallel analysis for components and common factors.
 
@@ -150,7 +150,7 @@ def parallel_analysis(
     sim_fa = np.empty((n_iter, p))
     for it in range(n_iter):
         z = rng.standard_normal((n, p))
-        rz = np.corrcoef(z, rowvar=False)
+        rz = np.asarray(np.corrcoef(z, rowvar=False))
         sim_pc[it] = np.linalg.eigvalsh(rz)[::-1]
         np.fill_diagonal(rz, _smc(rz))
         sim_fa[it] = np.linalg.eigvalsh(rz)[::-1]
@@ -360,7 +360,7 @@ def efa(
     method: Method = "minres",
     rotation: Rotation = "oblimin",
     *,
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> EFAResult:
     """Exploratory factor analysis of the correlation matrix of ``data``.
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -171,7 +171,7 @@ class Instrument(Mapping):
 
     # Mapping protocol: dimension -> item ids
     def __getitem__(self, key: str) -> ItemIds:
-        return self.dimensions[key]
+        return cast(ItemIds, self.dimensions[key])  # __post_init__ made every value ItemIds
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.dimensions)

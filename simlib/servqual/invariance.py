@@ -30,6 +30,7 @@ Decision rules reported (they are heuristics, not tests):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from scipy import stats
 
 from . import _ml
 from .cfa import CFAModel, _moments, _start_values, build_patterns, fit_indices, parse_model
-from .checks import SurveyDataError, check_items, check_not_degenerate
+from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
 
 __all__ = ["invariance", "STEPS"]
 
@@ -63,7 +64,7 @@ def invariance(
     group: str,
     *,
     steps: Sequence[str] = ("configural", "metric", "scalar", "strict"),
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
     min_group_size: int = 10,
     fix_single_indicator: bool = False,
 ) -> pd.DataFrame:
@@ -149,13 +150,13 @@ def invariance(
         sizes[lab] = sub.shape[0]
     if len(moments) < 2:
         raise SurveyDataError(f"group column {group!r} has fewer than two groups")
-    rows = {}
+    fits: dict[str, dict[str, Any]] = {}
     for step in steps:
         _, idx = _fit_step(spec, moments, STEPS[step], fix_single_indicator)
-        rows[step] = {k: idx[k] for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea",
+        fits[step] = {k: idx[k] for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea",
                                           "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
                                           "bic", "loglik", "npar", "converged")}
-    out = pd.DataFrame.from_dict(rows, orient="index")
+    out = pd.DataFrame.from_dict(fits, orient="index")
     out.index.name = "step"
     prev = out.shift(1)
     out["delta_chi2"] = out["chi2"] - prev["chi2"]

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .checks import check_items
+from .checks import MissingPolicy, check_items
 
 __all__ = ["ipa", "QUADRANTS"]
 
@@ -34,7 +34,7 @@ def ipa(
     labels: Sequence[str] | None = None,
     centre: Literal["mean", "midpoint"] = "mean",
     scale: tuple[float, float] | None = None,
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> pd.DataFrame:
     """Importance–performance table with quadrants.
 

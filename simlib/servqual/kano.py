@@ -31,7 +31,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .checks import MissingValuesWarning, NonNumericError, SurveyDataError, user_stacklevel
+from .checks import (
+    MissingPolicy,
+    MissingValuesWarning,
+    NonNumericError,
+    SurveyDataError,
+    user_stacklevel,
+)
 
 __all__ = ["KANO_TABLE", "ANSWERS", "CATEGORIES", "kano_category", "kano"]
 
@@ -68,7 +74,7 @@ def kano(
     *,
     functional_suffix: str = "_functional",
     dysfunctional_suffix: str = "_dysfunctional",
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> pd.DataFrame:
     """Classify features and compute better/worse coefficients.
 
@@ -131,10 +137,10 @@ def kano(
         denom = counts["A"] + counts["O"] + counts["M"] + counts["I"]
         better = (counts["A"] + counts["O"]) / denom if denom else np.nan
         worse = -(counts["O"] + counts["M"]) / denom if denom else np.nan
-        rows[feat] = {**counts, "n": n, "category": best, "category_name": CATEGORIES.get(best),
+        rows[feat] = {**counts, "n": n, "category": best, "category_name": CATEGORIES.get(best) if best else None,
                       "better": better, "worse": worse}
     if dropped:
-        worst = sorted(dropped, key=dropped.get, reverse=True)[:3]
+        worst = sorted(dropped, key=lambda col: dropped[col], reverse=True)[:3]
         warnings.warn(
             f"Kano: {sum(dropped.values())} answer pairs with a missing answer left out "
             f"across {len(dropped)} features (most: "

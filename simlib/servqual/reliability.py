@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_items, check_not_degenerate, user_stacklevel
+from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_total", "omega_total",
            "ReliabilityReport", "reliability_table"]
@@ -56,7 +56,7 @@ def _alpha_value(x: np.ndarray) -> float:
 
 
 def cronbach_alpha(
-    data: pd.DataFrame, *, level: float = 0.95, missing: str = "listwise"
+    data: pd.DataFrame, *, level: float = 0.95, missing: MissingPolicy = "listwise"
 ) -> AlphaResult:
     """Cronbach's alpha of the columns of ``data``.
 
@@ -91,7 +91,7 @@ def cronbach_alpha(
     return AlphaResult(a, float(lo), float(hi), int(n), int(k))
 
 
-def item_total(data: pd.DataFrame, *, missing: str = "listwise") -> pd.DataFrame:
+def item_total(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> pd.DataFrame:
     """Corrected item–total correlations and alpha-if-item-deleted.
 
     Returns
@@ -117,7 +117,7 @@ def item_total(data: pd.DataFrame, *, missing: str = "listwise") -> pd.DataFrame
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def omega_total(data: pd.DataFrame, *, missing: str = "listwise") -> float:
+def omega_total(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> float:
     """McDonald's omega-total from a one-factor congeneric CFA (ML).
 
     ``(sum lambda)^2 phi / var(sum score)`` with the observed variance of the
@@ -154,7 +154,7 @@ def reliability_table(
     model: Mapping[str, Sequence[str]],
     *,
     level: float = 0.95,
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
     joint_cfa: bool = True,
 ) -> ReliabilityReport:
     """Reliability of every dimension of a measurement model.

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import MissingItemsError, check_items
+from .checks import MissingItemsError, MissingPolicy, check_items
 from .instruments import Instrument
 from .reliability import cronbach_alpha
 
@@ -116,7 +116,7 @@ class GapScores:
         return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _kind_frame(data, instrument: Instrument, kind: str, missing: str) -> pd.DataFrame:
+def _kind_frame(data, instrument: Instrument, kind: str, missing: MissingPolicy) -> pd.DataFrame:
     cols = instrument.columns(kind)
     x = check_items(data, cols, scale=instrument.scale, missing=missing)
     x = instrument.reverse_score(x, kind)
@@ -129,7 +129,7 @@ def gap_scores(
     *,
     expectation: str = "e",
     perception: str = "p",
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> GapScores:
     """Item and dimension gaps P - E.
 
@@ -194,7 +194,7 @@ def weighted_servqual(
 
 
 def servperf(
-    data: pd.DataFrame, instrument: Instrument, *, kind: str = "p", missing: str = "listwise"
+    data: pd.DataFrame, instrument: Instrument, *, kind: str = "p", missing: MissingPolicy = "listwise"
 ) -> pd.DataFrame:
     """SERVPERF scores: per respondent, each dimension's mean perception and the overall mean.
 
@@ -217,7 +217,7 @@ def zone_of_tolerance(
     adequate: str = "a",
     desired: str = "d",
     perception: str = "p",
-    missing: str = "listwise",
+    missing: MissingPolicy = "listwise",
 ) -> pd.DataFrame:
     """Zone of tolerance per item (needs adequate, desired and perception columns).
 

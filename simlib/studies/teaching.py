@@ -161,7 +161,7 @@ def erlang_c_theory(scenario: Scenario, station: str | None = None) -> dict[str,
             problems.append(f"class {c.name!r} abandons")
     if problems:
         raise ValueError(f"erlang_c_theory: not an M/M/c queue ({'; '.join(problems)})")
-    rate = sum(float(c.arrivals.rate) for c in scenario.classes)  # type: ignore[arg-type]
+    rate = math.fsum(float(c.arrivals.rate) for c in scenario.classes)  # type: ignore[arg-type]
     mean_service = dists[0].mean
     threshold = scenario.service_level.threshold if scenario.service_level else None
     assert st.servers is not None
@@ -289,7 +289,7 @@ def utilisation_theory(
     pandas.DataFrame
         ``rho, servers, metric, theory``: every metric :func:`queueing.erlang_c` returns.
     """
-    rows = []
+    rows: list[tuple[float, int, str, float]] = []
     for c in servers:
         for rho in rhos:
             values = queueing.erlang_c(rho * c / mean_service, mean_service, c)

@@ -139,7 +139,7 @@ def _count(func: str, name: str, value: Any, minimum: int = 1) -> int:
         and math.isfinite(float(value))
         and float(value).is_integer()
     ):
-        n = int(value)
+        n = int(float(value))
     else:
         raise ValueError(f"{func}: {name} must be an integer >= {minimum}, got {value!r}")
     if n < minimum:
