@@ -20,7 +20,6 @@ import copy
 import csv
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ from simlib.spec.quality import (
 )
 from simlib.spec.validation import Node as _Node
 from simlib.spec.validation import ScenarioError, is_integer, is_number, show
+from simlib.spec.yaml_loader import load_yaml
 
 __all__ = [
     "ScenarioError",
@@ -740,20 +740,6 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     )
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loading that also reads ``1e-3`` as a number.
-
-    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e-3``); people write ``1e-3``.
-    """
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
 def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario) -> Scenario:
     """Load and validate a scenario from a YAML file, a dict, or pass a Scenario through.
 
@@ -770,14 +756,10 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     if not path.is_file():
         raise ScenarioError("", f"scenario file not found: {path}")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("", f"{path}: not a UTF-8 text file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError("", f"{path}: invalid YAML{where}: {problem}") from None
+    data = load_yaml(text, str(path))
     if data is None:
         raise ScenarioError("", f"{path} is empty")
     return from_dict(data, base_dir=str(path.parent.resolve()), default_name=path.stem)
