@@ -40,6 +40,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simlib.calibrate.dates import (
+    DateFormatError,
+    check_timezone,
+    far_from_the_rest,
+    parse_datetimes,
+    wall_clock,
+)
 from simlib.calibrate.events import OUTCOME_CATEGORIES, events_from_calls
 
 __all__ = [
@@ -110,6 +117,15 @@ class ColumnMap:
         Raw priority value → scenario priority (smaller is served first).
     station
         Station name given to the calls in the event layout.
+    date_format
+        :func:`~datetime.datetime.strptime` format of the date column and of
+        text timestamps (e.g. ``"%d/%m/%Y"``); needed only when dates such as
+        ``03/12/2024`` could be read day-first or month-first (see
+        :mod:`simlib.calibrate.dates`).
+    timezone
+        Zone in which to read timestamps that carry UTC offsets, when the
+        offsets differ (e.g. ``"Europe/Berlin"`` for a log across a
+        daylight-saving change); times become wall-clock times of that zone.
     tolerance
         Clock skew allowed between consecutive stages (seconds): a queue entry
         up to this much before the arrival, or a service start up to this much
@@ -139,6 +155,8 @@ class ColumnMap:
     priority_map: Mapping[int, int] | None = None
     station: str = "contact"
     tolerance: float = 2.0
+    date_format: str | None = None
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.outcome_codes.items() if v not in OUTCOMES}
@@ -146,6 +164,10 @@ class ColumnMap:
             raise IngestError(f"outcome_codes: targets must be one of {OUTCOMES}, got {bad}")
         if self.tolerance < 0:
             raise IngestError(f"tolerance: must be >= 0 seconds, got {self.tolerance}")
+        try:
+            check_timezone(self.timezone)
+        except DateFormatError as exc:
+            raise IngestError(str(exc)) from None
 
 
 #: Column mapping of the bundled "Anonymous Bank" log. The arrival is the VRU
@@ -239,7 +261,8 @@ class _Checker:
 
 
 def _parse_column(
-    raw: pd.DataFrame, col: str, missing: tuple[str, ...], chk: _Checker, allow_missing: bool
+    raw: pd.DataFrame, col: str, missing: tuple[str, ...], chk: _Checker, allow_missing: bool,
+    mapping: ColumnMap,
 ) -> tuple[np.ndarray, str]:
     """Parse one time column into float seconds; return (values, kind).
 
@@ -251,9 +274,7 @@ def _parse_column(
         if pd.api.types.is_numeric_dtype(s):
             values, kind = s.to_numpy(dtype=float, na_value=np.nan), "num"
         else:
-            ts = pd.to_datetime(s)
-            if ts.dt.tz is not None:
-                ts = ts.dt.tz_localize(None)
+            ts = wall_clock(pd.to_datetime(s), mapping.timezone)
             values, kind = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(), "abs"
         # Typed columns skip the text parser, not the checks: a NaN (or NaT) arrival
         # would otherwise be kept with a meaningless day.
@@ -273,7 +294,11 @@ def _parse_column(
     if not failed.any():
         values, kind = td.dt.total_seconds().to_numpy(), "tod"
     else:
-        ts = pd.to_datetime(text.where(~absent), errors="coerce", format="mixed")
+        try:
+            ts = parse_datetimes(text.where(~absent), col, date_format=mapping.date_format,
+                                 timezone=mapping.timezone)
+        except DateFormatError as exc:
+            raise IngestError(str(exc)) from None
         failed_ts = ts.isna().to_numpy() & ~absent.to_numpy()
         if failed_ts.sum() < failed.sum():
             chk.check(failed_ts, f"unparseable time in column {col!r}", [col])
@@ -393,6 +418,7 @@ def ingest(
             () if name == "arrival" else mapping.missing,
             chk,
             allow_missing=name != "arrival",
+            mapping=mapping,
         )
         times[name] = values
         kinds.add(kind)
@@ -408,17 +434,31 @@ def ingest(
     day = np.zeros(n, dtype=np.int64)
     if kind == "abs":
         arr = times["arrival"]
+        chk.check(far_from_the_rest(np.where(chk.drop, np.nan, arr / _DAY)),
+                  f"date far outside the log's range in column {wanted['arrival']!r}",
+                  [wanted["arrival"]])
         origin_s = np.floor(np.nanmin(np.where(chk.drop, np.nan, arr)) / _DAY) * _DAY
         origin = pd.Timestamp(origin_s, unit="s")
         for name in times:
             times[name] = times[name] - origin_s
         day = _day_of(times["arrival"], chk.drop)
     elif mapping.date is not None:
-        dates = pd.to_datetime(raw[mapping.date], errors="coerce")
+        if pd.api.types.is_datetime64_any_dtype(raw[mapping.date]):
+            dates = wall_clock(raw[mapping.date], mapping.timezone)
+        else:
+            try:
+                dates = parse_datetimes(raw[mapping.date], mapping.date,
+                                        date_format=mapping.date_format,
+                                        timezone=mapping.timezone)
+            except DateFormatError as exc:
+                raise IngestError(str(exc)) from None
         chk.check(
             dates.isna().to_numpy(), f"unparseable date in column {mapping.date!r}", [mapping.date]
         )
         dates = dates.dt.normalize()
+        chk.check(far_from_the_rest((dates - pd.Timestamp(0)).dt.days.to_numpy(dtype=float,
+                                                                              na_value=np.nan)),
+                  f"date far outside the log's range in column {mapping.date!r}", [mapping.date])
         origin = dates[~chk.drop].min()
         day = ((dates - origin).dt.days).fillna(0).to_numpy(dtype=np.int64)
         arr_tod = times["arrival"]
@@ -581,7 +621,7 @@ def read_log(
     **read_csv_kwargs
         Passed to :func:`pandas.read_csv` (e.g. ``sep="\\t"``).
     """
-    frame = pd.read_csv(path, **read_csv_kwargs)  # type: ignore[arg-type]
+    frame = pd.read_csv(path, **read_csv_kwargs)
     return ingest(frame, mapping, errors=errors)
 
 
