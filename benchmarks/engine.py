@@ -3,7 +3,7 @@
 The same M/M/c queue (lambda = 9, mu = 1, c = 10, about 225,000 customers) is
 simulated in this process by
 
-* simlib, with every metric of DESIGN.md §Metrics for station, class and system;
+* simlib, with every metric of docs/metrics.md for station, class and system;
 * a minimal hand-written SimPy model: one generator process per customer and a
   ``simpy.Resource``, recording only the waits (what most scripts do);
 * Ciw, the queueing-network library.

@@ -4,7 +4,7 @@ The workflow, one module per step:
 
 1. :mod:`~simlib.calibrate.ingest` - map a raw log's columns
    (:class:`ColumnMap`) and validate it into a call table and the shared
-   event layout (DESIGN.md §Event logs); :func:`load_bank` /
+   event layout (docs/traces.md#event-log-layout); :func:`load_bank` /
    :func:`ingest_bank` give the bundled "Anonymous Bank" month (Feb 1999).
 2. :mod:`~simlib.calibrate.arrivals` - arrival-rate profiles per interval and
    day type with Poisson bands; tests of the Poisson assumption
@@ -16,7 +16,7 @@ The workflow, one module per step:
    (Mandelbaum & Zeltyn).
 5. :mod:`~simlib.calibrate.staffing` - agents on duty per interval.
 6. :mod:`~simlib.calibrate.scenario` - :func:`calibrate` runs all of the
-   above; :func:`to_scenario` writes a §Scenario dict (fitted or trace-driven);
+   above; :func:`to_scenario` writes a scenario dict (docs/scenario.md) (fitted or trace-driven);
    :func:`add_agents` makes a staffing what-if of a scenario.
 7. :mod:`~simlib.calibrate.validate` - :func:`observed_intervals` and
    :func:`validate`: observed vs simulated abandonment, waiting and service

@@ -1,7 +1,7 @@
 """The shared event-log layout and the extraction the estimators need.
 
 Real logs (after :func:`simlib.calibrate.ingest`) and simulated traces share
-one layout (DESIGN.md §Event logs): one row per customer event with columns
+one layout (docs/traces.md#event-log-layout): one row per customer event with columns
 ``customer, class, station, event, time`` (events ``arrival, queue, start,
 end, abandon, block, route, return``) and optional ``agent``, ``date`` and
 ``priority``. Calibration works on a *call table* (one row per customer
@@ -38,7 +38,7 @@ __all__ = [
     "calls_from_events",
 ]
 
-#: Event names of DESIGN.md §Event logs.
+#: Event names of the event-log layout (docs/traces.md#event-log-layout).
 EVENTS = ("arrival", "queue", "start", "end", "abandon", "block", "route", "return")
 #: Required columns of an event table.
 EVENT_COLUMNS = ("customer", "class", "station", "event", "time")

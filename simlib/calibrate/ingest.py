@@ -9,8 +9,8 @@ parses and validates the log and returns an :class:`IngestResult` with
 * ``calls``: one row per call (the *call table*), every time in seconds since
   midnight of the first day observed, plus the derived ``wait``, ``service``
   and ``abandoned`` columns the estimators use; and
-* ``events``: the same calls in the shared event-log layout of DESIGN.md
-  §Event logs (``customer, class, station, event, time, agent, date``), the
+* ``events``: the same calls in the shared event-log layout of
+  docs/traces.md#event-log-layout (``customer, class, station, event, time, agent, date``), the
   layout simulated traces use too (see :mod:`simlib.calibrate.events`).
 
 Validation follows one rule: a problem that affects some rows is reported in
@@ -211,7 +211,7 @@ class IngestResult:
         the first day; ``wait`` and ``service`` in seconds; ``wait`` is NaN for
         callers who abandoned before joining the queue).
     events
-        The event-log layout of DESIGN.md §Event logs.
+        The event-log layout of docs/traces.md#event-log-layout.
     n_rows
         Rows in the raw log.
     dropped

@@ -80,7 +80,7 @@ class PatienceFit:
         return 1.0 / self.mean
 
     def spec(self) -> dict[str, object]:
-        """§Scenario patience entry ``{dist: exponential, mean}``."""
+        """Scenario patience entry ``{dist: exponential, mean}``."""
         return {"dist": "exponential", "mean": self.mean}
 
 

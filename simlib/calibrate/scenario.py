@@ -1,11 +1,11 @@
-"""From a call log to fitted inputs and a §Scenario dict.
+"""From a call log to fitted inputs and a scenario dict.
 
 :func:`calibrate` runs every estimator of this package on a call table (or
 an ingested log, or an event table such as a simulated trace) and returns a
 :class:`Calibration`: arrival-rate profiles per class, service-time fits per
 class, patience per class, agents on duty, the Poisson and Erlang-A checks.
 :func:`to_scenario` turns a calibration into a scenario dict in the format of
-DESIGN.md §Scenario, which :func:`simlib.load_scenario` validates.
+docs/scenario.md, which :func:`simlib.load_scenario` validates.
 
 Two kinds of scenario are built:
 
@@ -13,7 +13,7 @@ Two kinds of scenario are built:
   day type. Each class arrives by a piecewise-constant ``profile`` (rates
   averaged over the chosen days), waits with exponential patience (the
   censoring-aware MLE), and is served with the best-AIC distribution that
-  §Scenario can express (lognormal, gamma or exponential). Staffing is the
+  the scenario format can express (lognormal, gamma or exponential). Staffing is the
   agents on duty per interval, averaged over the days and rounded.
 * **Trace-driven** (``trace_dir`` given): the chosen days laid end to end
   (``horizon`` = days × 24 h). Each class replays its observed arrival times
@@ -185,8 +185,8 @@ def calibrate(
     Parameters
     ----------
     log
-        An :class:`IngestResult`, a call table, or an event table (DESIGN.md
-        §Event logs, e.g. a simulated trace; times in seconds).
+        An :class:`IngestResult`, a call table, or an event table
+        (docs/traces.md#event-log-layout, e.g. a simulated trace; times in seconds).
     period
         Interval length of rate profiles and staffing (seconds); must divide a day.
     day_type
@@ -298,7 +298,7 @@ def calibrate(
 def fit_from_events(
     events: pd.DataFrame, *, station: str | None = None, **kwargs: object
 ) -> Calibration:
-    """Calibrate from an event table (DESIGN.md §Event logs), e.g. a simulated trace.
+    """Calibrate from an event table (docs/traces.md#event-log-layout), e.g. a simulated trace.
 
     Parameters
     ----------
@@ -337,7 +337,7 @@ def to_scenario(
     service_level_target: float = 0.8,
     servers: int | None = None,
 ) -> dict[str, object]:
-    """Build a §Scenario dict from a calibration.
+    """Build a scenario dict (docs/scenario.md) from a calibration.
 
     Parameters
     ----------
@@ -367,7 +367,7 @@ def to_scenario(
     Returns
     -------
     dict
-        A scenario in the DESIGN.md §Scenario format.
+        A scenario in the format of docs/scenario.md.
     """
     if time_unit not in TIME_UNITS:
         raise ValueError(f"time_unit: expected one of {list(TIME_UNITS)}, got {time_unit!r}")

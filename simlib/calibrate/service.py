@@ -41,7 +41,7 @@ DISTS: Mapping[str, stats.rv_continuous] = {
     "weibull": stats.weibull_min,
 }
 
-#: Fitted families a §Scenario ``service`` entry can express (it has no Weibull).
+#: Fitted families a scenario ``service`` entry can express (it has no Weibull).
 SCENARIO_DISTS = ("lognormal", "gamma", "exponential")
 
 
@@ -75,12 +75,14 @@ class DistFit:
         return DISTS[self.dist](**self.params)
 
     def spec(self) -> dict[str, object]:
-        """The §Scenario distribution dict: ``{dist, mean}`` or ``{dist, mean, cv}``.
+        """The scenario distribution dict: ``{dist, mean}`` or ``{dist, mean, cv}``.
+
+        The forms are in docs/scenario.md#distributions.
 
         Raises
         ------
         ValueError
-            For the Weibull, which §Scenario has no entry for.
+            For the Weibull, which the scenario format has no entry for.
         """
         if self.dist == "exponential":
             return {"dist": "exponential", "mean": self.mean}
@@ -124,7 +126,7 @@ class ServiceFit:
 
     @property
     def best_scenario(self) -> DistFit:
-        """The best fit (by AIC) among the families §Scenario can express."""
+        """The best fit (by AIC) among the families the scenario format can express."""
         for name in self.table["dist"]:
             if name in SCENARIO_DISTS:
                 return self.fits[name]

@@ -14,7 +14,7 @@ interval (service seconds in the interval ÷ interval length), a lower bound
 for the staffing actually present.
 
 :func:`shifts_from_staffing` turns a per-interval staffing level into the
-§Scenario ``shifts`` list (contiguous, first starting at 0, equal
+scenario ``shifts`` list (docs/scenario.md#shifts) (contiguous, first starting at 0, equal
 neighbouring intervals merged).
 """
 
@@ -138,7 +138,7 @@ def shifts_from_staffing(
     scale: float = 1.0,
     horizon: float | None = None,
 ) -> list[dict[str, float | int]]:
-    """Merge a per-interval staffing level into §Scenario shifts.
+    """Merge a per-interval staffing level into scenario shifts.
 
     Parameters
     ----------

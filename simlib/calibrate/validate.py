@@ -9,8 +9,8 @@ to is the point: a model validated against its own simulated output proves
 nothing.
 
 The observed side (:func:`observed_intervals`) uses exactly the definitions
-of the simulator's per-interval metrics (DESIGN.md §Metrics), computed by the
-interval in which each caller *arrived*:
+of the simulator's per-interval metrics (docs/metrics.md#per-interval-metrics),
+computed by the interval in which each caller *arrived*:
 
 * **admitted callers**: callers who reached the agent queue, i.e. were
   served at once or queued (``wait`` known). Callers who hung up before
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 _DAY = 86_400.0
-#: Metrics compared by :func:`validate` (names of DESIGN.md §Metrics).
+#: Metrics compared by :func:`validate` (names of docs/metrics.md).
 VALIDATION_METRICS: tuple[str, ...] = ("p_abandon", "mean_wait", "service_level")
 #: Metrics measured in time (reported in seconds on both sides).
 _DURATIONS = frozenset({"mean_wait", "asa"})
@@ -613,9 +613,9 @@ def interval_difference(
     """Per-interval effect of a what-if: variant − base with common random numbers.
 
     Both scenarios are simulated with the same root seed, so replication r of
-    each sees the same arrivals, service times and patience (DESIGN.md
-    §Randomness); the difference of a metric is taken replication by
-    replication and summarised with a paired t-interval, which is far
+    each sees the same arrivals, service times and patience
+    (docs/architecture.md#randomness-and-reproducibility); the difference of a
+    metric is taken replication by replication and summarised with a paired t-interval, which is far
     narrower than comparing two independent runs.
 
     Parameters
@@ -629,7 +629,7 @@ def interval_difference(
     period
         Interval length (seconds).
     metrics
-        Metric names of DESIGN.md §Metrics (system scope).
+        Metric names of docs/metrics.md (system scope).
     level
         Confidence level of the paired interval.
     jobs

@@ -683,7 +683,7 @@ class ServiceNetwork:
     # ------------------------------------------------------------------ metrics
 
     def metrics(self) -> dict[str, dict[str, float]]:
-        """Metrics of §Metrics for every station, class and the system."""
+        """The metrics of docs/metrics.md for every station, class and the system."""
         h = self.scenario.horizon
         with_sl = self.scenario.service_level is not None
         out: dict[str, dict[str, float]] = {}
@@ -795,7 +795,7 @@ def simulate(
         When given, also compute the metrics per interval of this length
         (time units) of the observed window.
     trace
-        Also return the event log (one row per customer event, DESIGN.md §Event logs).
+        Also return the event log (one row per customer event, docs/traces.md#event-log-layout).
     """
     if interval is not None and not (interval > 0 and math.isfinite(interval)):
         raise ValueError(f"interval must be a positive number of time units, got {interval!r}")

@@ -4,14 +4,14 @@ When a replication keeps records (``ServiceNetwork(record=True)``), every
 visit to a station and every departure from the system is logged as a tuple.
 Two views are computed from them after the run, with numpy:
 
-* :func:`interval_metrics`: the metrics of §Metrics per interval of the
+* :func:`interval_metrics`: the metrics of docs/metrics.md per interval of the
   observed window. Customer-based metrics belong to the interval in which the
   customer (or visit) arrived; time-averages integrate over the part of each
   stay that falls inside the interval; throughput counts completions in it.
   Planners need this to check a staffing plan interval by interval, and
   calibration to compare a model with what was observed.
 * :func:`event_log`: one row per customer event (``arrival, queue, start,
-  end, abandon, block, route``) in the layout of ``DESIGN.md`` §Event logs,
+  end, abandon, block, route``) in the layout of docs/traces.md#event-log-layout,
   the same layout that :mod:`simlib.calibrate` reads for real logs.
 
 Times are reported in observed time (0 = end of the warm-up).

@@ -39,7 +39,10 @@ BLOCK = 2048
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed sequence of one replication (``DESIGN.md`` §Randomness)."""
+    """The seed sequence of one replication.
+
+    See docs/architecture.md#randomness-and-reproducibility.
+    """
     return np.random.SeedSequence(seed, spawn_key=(replication,))
 
 

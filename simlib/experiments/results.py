@@ -1,7 +1,7 @@
 """Results of an experiment: per-replication metrics and their summaries.
 
 The engine returns plain dictionaries; this module turns them into tidy
-pandas tables (``DESIGN.md`` §Metrics): one row per replication × scope ×
+pandas tables (docs/metrics.md): one row per replication × scope ×
 metric, and a summary with the mean, standard deviation, t-interval and
 number of replications per (scope, metric).
 """
@@ -88,7 +88,7 @@ class Results:
         return pd.DataFrame(rows, columns=["start", "end", *SUMMARY_COLUMNS])
 
     def trace(self, observed: bool = False) -> pd.DataFrame:
-        """The event log of the traced replications (DESIGN.md §Event logs).
+        """The event log of the traced replications (docs/traces.md#event-log-layout).
 
         Columns ``replication, customer, class, station, event, time`` (time in
         observed time units; negative during the warm-up), sorted by replication

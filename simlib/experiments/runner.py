@@ -2,7 +2,7 @@
 
 An experiment has one root seed; replication ``r`` of every scenario variant
 draws its random numbers from ``SeedSequence(seed, spawn_key=(r,))``
-(``DESIGN.md`` §Randomness). Three things follow, and this module is built
+(docs/architecture.md#randomness-and-reproducibility). Three things follow, and this module is built
 on them:
 
 * **Executors do not change results.** A replication is a pure function of

@@ -3,8 +3,9 @@
 A replication yields one value per (scope, metric); the experiment's answer is
 the mean over independent replications with a Student-t confidence interval,
 which is valid because replications use independent random streams
-(``DESIGN.md`` §Randomness). Replications whose value is undefined (NaN, e.g.
-a mean wait when nobody arrived) are left out of that metric's ``n``.
+(docs/architecture.md#randomness-and-reproducibility). Replications whose value
+is undefined (NaN, e.g. a mean wait when nobody arrived) are left out of that
+metric's ``n``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 __all__ = ["Interval", "t_interval", "METRICS"]
 
-#: The metrics of DESIGN.md §Metrics, in reporting order.
+#: The metrics of docs/metrics.md, in reporting order.
 METRICS: tuple[str, ...] = (
     "arrivals",
     "throughput",

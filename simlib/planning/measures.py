@@ -1,14 +1,14 @@
 """Improvement measures: named, parameterised scenario transformations.
 
-A service manager improves a system through a handful of levers (DOMAIN.md
-§5): more capacity, training and standards, pooling of queues, self-service
-channels, appointment systems that smooth demand, empowered recovery and
-honest expectations. Each lever here is a :class:`Measure`: a function that
-transforms a scenario *dict* through documented dotted paths, plus the
-mechanism by which it acts and a source for that mechanism, so no number is
-changed without a stated reason. Applying a measure returns the new
-scenario and a change log (:class:`Change`: path, old, new, why); measures
-compose by applying them in sequence (:func:`apply_measures`).
+A service manager improves a system through a handful of levers
+(docs/theory.md#service-management-systems): more capacity, training and
+standards, pooling of queues, self-service channels, appointment systems that
+smooth demand, empowered recovery and honest expectations. Each lever here is a
+:class:`Measure`: a function that transforms a scenario *dict* through
+documented dotted paths, plus the mechanism by which it acts and a source for
+that mechanism, so no number is changed without a stated reason. Applying a
+measure returns the new scenario and a change log (:class:`Change`: path, old,
+new, why); measures compose by applying them in sequence (:func:`apply_measures`).
 
 Evaluation uses common random numbers: :func:`measure_overrides` gives the
 ``{top-level key: value}`` overrides that :func:`simlib.compare` accepts, and
@@ -52,7 +52,8 @@ References
   *Harvard Business Review* 72(2):164-174 (training → capability → quality).
 - P. S. Adler, B. Goldoftas, D. I. Levine (1999) and the learning-curve
   literature; for standard work reducing variability: M. Hammer (1990);
-  here cited via the service-management system of DOMAIN.md §3 (SOPs).
+  here cited via the service-management system of
+  docs/theory.md#service-management-systems (SOPs).
 """
 
 from __future__ import annotations
@@ -326,7 +327,7 @@ def _add_staff(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change]
     "Pollaczek-Khinchine / Allen-Cunneen factor (1 + cv^2)/2), and make fewer errors, "
     "so fewer cases go to recovery. With a quality model, competence and assurance rise.",
     "Heskett et al. (1994) service-profit chain; Allen-Cunneen approximation (Allen 1990); "
-    "DOMAIN.md §3 (SOPs, staff training).",
+    "docs/theory.md#service-management-systems (SOPs, staff training).",
     {
         "station": (None, "station whose staff are trained (default: the first)"),
         "service_time_reduction": (0.1, "relative cut in mean service time, [0, 1)"),

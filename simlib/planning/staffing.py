@@ -555,7 +555,7 @@ class PlanTarget:
     ----------
     kind : {"p_wait", "service_level"}
         ``"p_wait"``: the probability that an arrival waits (``P(W > 0)``,
-        the metric ``p_wait`` of DESIGN.md §Metrics) must be at most
+        the metric ``p_wait`` of docs/metrics.md) must be at most
         ``value`` (the delay-probability target ``alpha`` of Jennings et al.
         1996 and Feldman et al. 2008). ``"service_level"``: the share of
         arrivals whose service starts within ``threshold`` (abandoned ones
@@ -572,7 +572,7 @@ class PlanTarget:
 
     @property
     def metric(self) -> str:
-        """Name of the simulated metric (DESIGN.md §Metrics) the target constrains."""
+        """Name of the simulated metric (docs/metrics.md) the target constrains."""
         return self.kind
 
     def describe(self) -> str:

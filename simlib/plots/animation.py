@@ -1,6 +1,6 @@
 """Watching a queue: timelines, animations and swim-lane charts from event traces.
 
-An event trace (DESIGN.md §Event logs; ``simlib.run(..., trace=True)`` and then
+An event trace (docs/traces.md#event-log-layout; ``simlib.run(..., trace=True)`` and then
 :meth:`simlib.Results.trace`, or a real log mapped into the same layout) has
 one row per customer event: ``arrival, queue, start, end, abandon, block,
 route, return``. Everything a student wants to *see* about a queue follows from
@@ -174,7 +174,7 @@ def queue_timeline(trace: pd.DataFrame, scenario: Scenario | None = None) -> pd.
     Parameters
     ----------
     trace
-        Event log (DESIGN.md §Event logs), e.g. :meth:`simlib.Results.trace`.
+        Event log (docs/traces.md#event-log-layout), e.g. :meth:`simlib.Results.trace`.
     scenario
         The scenario that produced the trace. When given, the timeline starts
         empty at the start of the warm-up (``-warmup``), stations come in the
@@ -387,7 +387,7 @@ def animate_queue(
     Parameters
     ----------
     trace
-        Event log (DESIGN.md §Event logs), e.g. :meth:`simlib.Results.trace`.
+        Event log (docs/traces.md#event-log-layout), e.g. :meth:`simlib.Results.trace`.
     station
         Station to show; default the first (scenario order, else first seen).
     start, end
@@ -616,7 +616,7 @@ def swimlane(
     Parameters
     ----------
     trace
-        Event log (DESIGN.md §Event logs), e.g. :meth:`simlib.Results.trace`.
+        Event log (docs/traces.md#event-log-layout), e.g. :meth:`simlib.Results.trace`.
     customers
         How many customers to draw (the first ones to arrive at or after
         ``start``; a sample that shows who waits while whom is served), or an

@@ -33,7 +33,7 @@ __all__ = [
     "save_figure",
 ]
 
-#: Axis labels of the metrics of DESIGN.md §Metrics (time in the scenario's unit).
+#: Axis labels of the metrics of docs/metrics.md (time in the scenario's unit).
 METRIC_LABELS: dict[str, str] = {
     "arrivals": "arrivals",
     "throughput": "throughput (per time unit)",

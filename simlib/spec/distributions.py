@@ -11,7 +11,7 @@ Every distribution is parameterised the way a planner talks about it: by its
 mean (in the scenario's time unit) and, where relevant, its coefficient of
 variation ``cv`` = standard deviation / mean.
 
-Scenario syntax (see ``DESIGN.md`` §Scenario)::
+Scenario syntax (see docs/scenario.md#distributions)::
 
     {dist: exponential, mean: 3}
     {dist: deterministic, value: 3}

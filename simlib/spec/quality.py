@@ -3,7 +3,8 @@
 This module holds the optional scenario blocks of the quality model and the
 per-customer experience model the engine evaluates when a customer leaves.
 It links operations to perceived service quality along the service value
-chain (``DOMAIN.md`` §1–2):
+chain (docs/theory.md#the-service-value-chain and
+docs/theory.md#service-quality):
 
 * **Hierarchical service quality** (Brady & Cronin 2001, *J. Marketing* 65):
   overall perceived quality rests on interaction quality (attitude,

@@ -7,7 +7,7 @@ targets. It is written as YAML (or given as the equivalent dict) and
 validated completely on loading: every problem is reported as one line that
 names the key path, e.g. ``stations[0].servers: must be a positive integer,
 got -3``. Unknown keys are errors, so a typo never silently falls back to a
-default. The format is specified in ``DESIGN.md`` §Scenario.
+default. The format is specified in docs/scenario.md.
 
 Once loaded, a :class:`Scenario` is immutable; variants are made with
 :func:`Scenario.with_overrides` (dotted paths such as

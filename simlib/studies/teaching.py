@@ -9,7 +9,7 @@ notebook only calls a function and plots the table (``simlib.plots.queueing``) a
 same numbers can be tested.
 
 Tables of simulated studies have one row per (parameter value, metric) with
-the summary columns of ``DESIGN.md`` §Metrics (``mean, std, ci_low, ci_high,
+the summary columns of docs/metrics.md#summaries (``mean, std, ci_low, ci_high,
 n``, a 95% t-interval over replications) and a ``theory`` column from
 :mod:`simlib.theory.queueing`. Time is in the scenario's unit (minutes in the bundled
 scenarios); with ``mean_service = 1`` the M/M/1 study measures time in mean

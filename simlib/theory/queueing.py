@@ -10,7 +10,7 @@ formulas (Pollaczek-Khinchine) are exact for one server and approximations
 (Allen-Cunneen) are used for several.
 
 Every oracle here returns a ``dict[str, float]`` keyed by the metric names of
-the simulator (DESIGN.md, section Metrics), so that a simulated summary can be
+the simulator (docs/metrics.md), so that a simulated summary can be
 compared with theory key by key:
 
 ``p_wait``

@@ -29,7 +29,7 @@ def synthetic_events(
     service_cv: float = 1.2,
     agents: int = 5,
 ) -> pd.DataFrame:
-    """A trace in the §Event-log layout with known parameters.
+    """A trace in the event-log layout (docs/traces.md#event-log-layout) with known parameters.
 
     Each customer arrives by a homogeneous Poisson process, would wait an
     exponential "offered wait" V, has exponential patience P and lognormal

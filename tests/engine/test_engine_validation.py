@@ -2,7 +2,7 @@
 
 Each test simulates a model with a known steady-state answer under fixed
 seeds and checks that the analytic value lies inside the simulated 99%
-t-interval over independent replications (DESIGN.md §Testing). Horizons are
+t-interval over independent replications (docs/development.md#tests). Horizons are
 long enough that the intervals are a few percent wide, so a biased engine
 fails while noise alone does not.
 """

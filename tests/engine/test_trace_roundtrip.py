@@ -1,6 +1,6 @@
 """Round trip: simulate with trace=True, calibrate the trace, recover the inputs.
 
-A simulated event log has the layout of a real one (DESIGN.md §Event logs), so
+A simulated event log has the layout of a real one (docs/traces.md#event-log-layout), so
 the calibration code that fits real call-centre logs must recover the
 parameters a simulation was run with. The model is an M/G/c+M call centre:
 Poisson arrivals, lognormal handling times, exponential patience.

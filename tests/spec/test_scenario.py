@@ -1,4 +1,4 @@
-"""Scenario loading and validation (DESIGN.md §Scenario)."""
+"""Scenario loading and validation (docs/scenario.md)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from scipy import linalg
 from simlib.experiments.statistics import METRICS as SIMULATED_METRICS
 from simlib.theory import queueing as q
 
-# The oracles speak the simulator's metric names (DESIGN.md §Metrics).
+# The oracles speak the simulator's metric names (docs/metrics.md).
 METRICS = set(SIMULATED_METRICS)
 
 
