@@ -30,6 +30,8 @@ _MD_CITATION = re.compile(
 )
 #: A Markdown link or image: ``[text](target)`` or ``![alt](target "title")``.
 _MD_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+#: An HTML image or link inside Markdown: ``<img src="...">``, ``<a href="...">``.
+_HTML_LINK = re.compile(r"<(?:img|a)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE)
 #: A repository path named in a Markdown page (code, tests, notebooks, data, benchmarks).
 _REPO_PATH = re.compile(
     r"(?<![\w/.\-])((?:simlib|tests|notebooks|benchmarks|data)/[\w./\-]*\.(?:py|ipynb|yaml|yml|csv|md))"
@@ -144,7 +146,7 @@ def test_relative_markdown_links_resolve() -> None:
     problems = []
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        for m in _MD_LINK.finditer(text):
+        for m in [*_MD_LINK.finditer(text), *_HTML_LINK.finditer(text)]:
             target = m.group(1)
             if re.match(r"[a-z][a-z0-9+.\-]*:", target, re.IGNORECASE):
                 continue  # https:, mailto:
@@ -182,6 +184,9 @@ def test_the_checks_catch_what_they_should() -> None:
     assert _resolve(f"PLAN{md}", ROOT / "simlib" / "__init__.py") is None
     links = f"![a](images/x.png) [b](scenario{md}#classes)"
     assert [m.group(1) for m in _MD_LINK.finditer(links)] == ["images/x.png", f"scenario{md}#classes"]
+    assert [m.group(1) for m in _HTML_LINK.finditer('<img src="images/y.png" width="9">')] == [
+        "images/y.png"
+    ]
     assert _slug("The drain and censoring") == "the-drain-and-censoring"
     assert _slug("Quality, failure, retention and money metrics") == (
         "quality-failure-retention-and-money-metrics"
