@@ -51,6 +51,7 @@ from simlib.engine import simulate
 from simlib.experiments.results import Results
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
+from simlib.spec import units
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
 
 __all__ = [
@@ -190,8 +191,7 @@ class StaffField:
         """Human label, e.g. ``0-180 min`` or ``servers``."""
         if self.start is None or self.end is None:
             return "servers"
-        short = {"minute": "min", "hour": "h", "second": "s"}.get(unit, unit)
-        return f"{self.start:g}-{self.end:g} {short}"
+        return f"{self.start:g}-{self.end:g} {units.short_label(unit)}"
 
 
 def staff_fields(scenario: Scenario) -> list[StaffField]:

@@ -24,6 +24,7 @@ import pandas as pd
 
 import simlib
 from simlib.plots.queueing import save_figure, simulated_vs_theory
+from simlib.spec.units import SECONDS_PER_UNIT
 from simlib.studies import teaching
 
 __all__ = ["main", "REPLICATIONS", "SEED", "AGENTS"]
@@ -54,7 +55,7 @@ def _fmt(x: float) -> str:
 
 def _duration(value: float, unit: str) -> str:
     # Service-level thresholds are quoted in seconds in contact centres.
-    return f"{value * 60:.0f} s" if unit == "minute" else f"{value:g} {unit}s"
+    return f"{value * SECONDS_PER_UNIT[unit]:.0f} s" if unit == "minute" else f"{value:g} {unit}s"
 
 
 def _comparison_lines(table: pd.DataFrame) -> list[str]:

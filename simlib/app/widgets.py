@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from simlib.planning import staffing
 from simlib.planning.costs import Costs, analytic_cost_curve
 from simlib.plots.staffing import analytic_staffing_figure
+from simlib.spec.units import SECONDS_PER_UNIT
 
 __all__ = ["PanelSettings", "staffing_figure", "staffing_panel", "staffing_table"]
 
@@ -73,7 +74,7 @@ def staffing_table(settings: PanelSettings) -> tuple[pd.DataFrame, int]:
     """
     s = settings
     patience = s.patience if s.patience > 0 else None
-    threshold = s.threshold / 60.0
+    threshold = s.threshold / SECONDS_PER_UNIT["minute"]  # seconds to minutes
     required = staffing.required_servers(s.arrival_rate, s.handle_time, s.target, threshold,
                                          mean_patience=patience)
     load = s.arrival_rate * s.handle_time

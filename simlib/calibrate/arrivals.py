@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simlib.spec.units import DAY
+
 __all__ = [
     "arrival_profile",
     "profile_by_day_type",
@@ -48,7 +50,6 @@ __all__ = [
     "WESTERN_DAY_TYPES",
 ]
 
-_DAY = 86_400.0
 
 #: Day types of the bank: Sunday-Thursday are working days (Brown et al., 2005).
 ISRAEL_DAY_TYPES: Mapping[int, str] = {
@@ -151,14 +152,14 @@ def arrival_profile(
     if not 0 < level < 1:
         raise ValueError(f"level: must be in (0, 1), got {level}")
     t = np.asarray(times, dtype=float).ravel()
-    bad = ~np.isfinite(t) | (t < 0) | (t >= _DAY)
+    bad = ~np.isfinite(t) | (t < 0) | (t >= DAY)
     if bad.any():
         raise ValueError(
             f"times: {int(bad.sum())} value(s) outside [0, 86400) seconds since "
             f"midnight, e.g. {t[bad][:3].tolist()}"
         )
-    starts = np.arange(0.0, _DAY, period)
-    ends = np.minimum(starts + period, _DAY)
+    starts = np.arange(0.0, DAY, period)
+    ends = np.minimum(starts + period, DAY)
     counts = np.bincount((t // period).astype(np.int64), minlength=len(starts))[: len(starts)]
     exposure = (ends - starts) * days
     a = 1.0 - level
@@ -206,13 +207,13 @@ def profile_by_day_type(
         variation (wider than the Poisson band when counts are over-dispersed).
     """
     day = calls["day"].to_numpy()
-    tod = calls["arrival"].to_numpy() - day * _DAY
+    tod = calls["arrival"].to_numpy() - day * DAY
     # Arrivals after midnight of a call dated the previous day stay on their day.
-    tod = np.clip(tod, 0.0, np.nextafter(_DAY, 0))
+    tod = np.clip(tod, 0.0, np.nextafter(DAY, 0))
     dates = _dates_of(calls)
     labels = day_types(dates, scheme)
     out = []
-    n_int = len(np.arange(0.0, _DAY, period))
+    n_int = len(np.arange(0.0, DAY, period))
     for label in sorted(set(labels)):
         sel = labels == label
         sel_days = np.unique(day[sel])

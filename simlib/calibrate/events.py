@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simlib.spec.units import DAY
+
 __all__ = [
     "OUTCOME_CATEGORIES",
     "EVENTS",
@@ -42,7 +44,6 @@ __all__ = [
 EVENTS = ("arrival", "queue", "start", "end", "abandon", "block", "route", "return")
 #: Required columns of an event table.
 EVENT_COLUMNS = ("customer", "class", "station", "event", "time")
-_DAY = 86_400.0
 #: Outcomes in a call table; ``open`` = still in the system when the log ends.
 OUTCOME_CATEGORIES = ("served", "abandoned", "blocked", "open")
 
@@ -218,7 +219,7 @@ def calls_from_events(events: pd.DataFrame, station: str | None = None) -> pd.Da
             "priority": np.asarray(prio, dtype=np.int64),
             "agent": agent,
             "date": np.asarray(date, dtype="datetime64[ns]"),
-            "day": np.floor(arrival / _DAY).astype(np.int64),
+            "day": np.floor(arrival / DAY).astype(np.int64),
             "arrival": arrival,
             "queue_start": qs,
             "queue_exit": qe,

@@ -48,6 +48,7 @@ from simlib.calibrate.dates import (
     wall_clock,
 )
 from simlib.calibrate.events import OUTCOME_CATEGORIES, events_from_calls
+from simlib.spec.units import DAY, HALF_DAY
 
 __all__ = [
     "IngestError",
@@ -65,8 +66,6 @@ __all__ = [
 #: Canonical outcomes of a call; ``ignore`` rows are dropped at ingestion.
 OUTCOMES = ("served", "abandoned", "blocked", "ignore")
 
-_DAY = 86_400.0
-_HALF_DAY = 43_200.0
 _N_EXAMPLES = 3
 #: A time of day (or duration) written h:mm[:ss[.fff]].
 _TOD_PATTERN = r"\d{1,3}:\d{2}(?::\d{2}(?:\.\d+)?)?"
@@ -313,7 +312,7 @@ def _parse_column(
 
 def _day_of(arrival: np.ndarray, drop: np.ndarray) -> np.ndarray:
     """Day index of each arrival (seconds since the origin); 0 for rows being dropped."""
-    return np.floor(np.where(drop, 0.0, arrival) / _DAY).astype(np.int64)
+    return np.floor(np.where(drop, 0.0, arrival) / DAY).astype(np.int64)
 
 
 def ingest(
@@ -434,10 +433,10 @@ def ingest(
     day = np.zeros(n, dtype=np.int64)
     if kind == "abs":
         arr = times["arrival"]
-        chk.check(far_from_the_rest(np.where(chk.drop, np.nan, arr / _DAY)),
+        chk.check(far_from_the_rest(np.where(chk.drop, np.nan, arr / DAY)),
                   f"date far outside the log's range in column {wanted['arrival']!r}",
                   [wanted["arrival"]])
-        origin_s = np.floor(np.nanmin(np.where(chk.drop, np.nan, arr)) / _DAY) * _DAY
+        origin_s = np.floor(np.nanmin(np.where(chk.drop, np.nan, arr)) / DAY) * DAY
         origin = pd.Timestamp(origin_s, unit="s")
         for name in times:
             times[name] = times[name] - origin_s
@@ -466,11 +465,11 @@ def ingest(
             for name in times:
                 t = times[name]
                 # A later stage more than 12 h "before" the arrival crossed midnight.
-                wrapped = t < arr_tod - _HALF_DAY
-                times[name] = t + wrapped * _DAY + day * _DAY
+                wrapped = t < arr_tod - HALF_DAY
+                times[name] = t + wrapped * DAY + day * DAY
         else:
             for name in times:
-                times[name] = times[name] + day * _DAY
+                times[name] = times[name] + day * DAY
     elif kind == "tod":
         raise IngestError("times are times of day: map a date column (ColumnMap.date)")
     else:

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simlib.spec.units import DAY
+
 __all__ = ["PatienceFit", "patience", "ErlangACheck", "erlang_a_check", "hazard_table"]
 
 
@@ -270,7 +272,7 @@ def erlang_a_check(
     if mean_patience <= 0:
         raise ValueError(f"mean_patience: must be positive, got {mean_patience}")
     sub = calls.loc[calls["wait"].notna(), ["arrival", "day", "wait", "abandoned"]]
-    tod = sub["arrival"].to_numpy() - sub["day"].to_numpy() * 86_400.0
+    tod = sub["arrival"].to_numpy() - sub["day"].to_numpy() * DAY
     k = np.clip((tod // period).astype(np.int64), 0, None)
     g = pd.DataFrame(
         {"k": k, "wait": sub["wait"].to_numpy(), "ab": sub["abandoned"].to_numpy(dtype=float)}

@@ -49,15 +49,15 @@ from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check, patience
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
+from simlib.spec.units import DAY, SECONDS_PER_UNIT
 
 if TYPE_CHECKING:
     from simlib.spec.scenario import Scenario
 
 __all__ = ["Calibration", "add_agents", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
 
-#: Seconds per scenario time unit.
-TIME_UNITS: Mapping[str, float] = {"second": 1.0, "minute": 60.0}
-_DAY = 86_400.0
+#: Units a calibrated scenario may be written in, with their seconds (a log counts seconds).
+TIME_UNITS: Mapping[str, float] = {u: SECONDS_PER_UNIT[u] for u in ("second", "minute")}
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def calibrate(
     classes = tuple(str(c) for c in counts.index)
 
     day = calls["day"].to_numpy()
-    tod = np.clip(calls["arrival"].to_numpy() - day * _DAY, 0.0, np.nextafter(_DAY, 0))
+    tod = np.clip(calls["arrival"].to_numpy() - day * DAY, 0.0, np.nextafter(DAY, 0))
     cls_col = calls["class"].to_numpy()
     profiles = {c: arrival_profile(tod[cls_col == c], period, days=len(days)) for c in classes}
 
@@ -374,7 +374,7 @@ def to_scenario(
     scale = TIME_UNITS[time_unit]
     n_days = len(cal.days)
     trace = trace_dir is not None
-    horizon = (n_days if trace else 1) * _DAY / scale
+    horizon = (n_days if trace else 1) * DAY / scale
     desc_days = f"{n_days} {cal.day_type or 'all'} day(s)"
     out_dir = Path(trace_dir).resolve() if trace_dir is not None else None
     if out_dir is not None:
@@ -391,7 +391,7 @@ def to_scenario(
         fname = _safe(c)
         if out_dir is not None:
             pos = sub["day"].map(day_pos).to_numpy()
-            t = (sub["arrival"].to_numpy() - sub["day"].to_numpy() * _DAY + pos * _DAY) / scale
+            t = (sub["arrival"].to_numpy() - sub["day"].to_numpy() * DAY + pos * DAY) / scale
             arr_file = out_dir / f"arrivals_{fname}.csv"
             pd.DataFrame({"time": np.sort(t)}).to_csv(arr_file, index=False)
             entry["arrivals"] = {"trace": {"file": str(arr_file), "column": "time"}}
@@ -423,7 +423,7 @@ def to_scenario(
     if trace:
         st = cal.staffing.sort_values(["day", "start"])
         pos = st["day"].map(day_pos).to_numpy()
-        starts = st["start"].to_numpy() + pos * _DAY
+        starts = st["start"].to_numpy() + pos * DAY
         shifts = shifts_from_staffing(
             starts, starts + cal.period, st["on_duty"].to_numpy(), scale=scale, horizon=horizon
         )

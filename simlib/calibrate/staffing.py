@@ -25,9 +25,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simlib.spec.units import DAY
+
 __all__ = ["agents_on_duty", "typical_staffing", "shifts_from_staffing"]
 
-_DAY = 86_400.0
 
 
 def agents_on_duty(calls: pd.DataFrame, period: float = 1800.0) -> pd.DataFrame:
@@ -51,17 +52,17 @@ def agents_on_duty(calls: pd.DataFrame, period: float = 1800.0) -> pd.DataFrame:
     """
     if not np.isfinite(period) or period <= 0:
         raise ValueError(f"period: must be a positive number of seconds, got {period}")
-    if (_DAY / period) % 1:
+    if (DAY / period) % 1:
         raise ValueError(f"period: must divide 86400 seconds, got {period}")
-    per_day = int(round(_DAY / period))
+    per_day = int(round(DAY / period))
     day0, day1 = int(calls["day"].min()), int(calls["day"].max())
     n_days = day1 - day0 + 1
     sub = calls.loc[
         calls["agent"].notna() & calls["service_start"].notna(),
         ["agent", "service_start", "service_end"],
     ]
-    ss = sub["service_start"].to_numpy(float) - day0 * _DAY
-    se = sub["service_end"].to_numpy(float) - day0 * _DAY
+    ss = sub["service_start"].to_numpy(float) - day0 * DAY
+    se = sub["service_end"].to_numpy(float) - day0 * DAY
     n_slots = n_days * per_day
     # Services crossing midnight of the last day spill beyond; extend, then cut.
     last = int(np.max(se // period)) + 1 if se.size else n_slots

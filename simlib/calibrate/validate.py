@@ -59,6 +59,7 @@ from scipy import stats
 from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
+from simlib.spec.units import DAY
 
 if TYPE_CHECKING:
     from simlib.experiments.results import Results
@@ -73,7 +74,6 @@ __all__ = [
     "interval_difference",
 ]
 
-_DAY = 86_400.0
 #: Metrics compared by :func:`validate` (names of docs/metrics.md).
 VALIDATION_METRICS: tuple[str, ...] = ("p_abandon", "mean_wait", "service_level")
 #: Metrics measured in time (reported in seconds on both sides).
@@ -191,7 +191,7 @@ def observed_intervals(
     ValueError
         A bad ``period``, ``threshold`` or ``unqueued``, or no calls on the chosen days.
     """
-    if not (math.isfinite(period) and period > 0) or (_DAY / period) % 1:
+    if not (math.isfinite(period) and period > 0) or (DAY / period) % 1:
         raise ValueError(f"period: must be a positive number of seconds dividing 86400, got {period}")
     if not (math.isfinite(threshold) and threshold >= 0):
         raise ValueError(f"threshold: must be a non-negative number of seconds, got {threshold}")
@@ -218,10 +218,10 @@ def observed_intervals(
     served = admitted & (outcome == "served")
     excluded = {"unqueued": int(unq.sum()) if unqueued == "exclude" else 0, "open": int(is_open.sum())}
 
-    per_day = int(round(_DAY / period))
+    per_day = int(round(DAY / period))
     day_pos = {d: i for i, d in enumerate(chosen)}
     d_idx = calls["day"].map(day_pos).to_numpy()
-    tod = calls["arrival"].to_numpy(float) - calls["day"].to_numpy() * _DAY
+    tod = calls["arrival"].to_numpy(float) - calls["day"].to_numpy() * DAY
     k = np.clip((tod // period).astype(np.int64), 0, per_day - 1)
     cell = d_idx * per_day + k
     size = len(chosen) * per_day
@@ -380,7 +380,7 @@ def _as_scenario(
 
 
 def _days_per_replication(scn: Scenario) -> int:
-    days = scn.horizon * TIME_UNITS[scn.time_unit] / _DAY
+    days = scn.horizon * TIME_UNITS[scn.time_unit] / DAY
     if days < 1 - 1e-9 or abs(days - round(days)) > 1e-6:
         raise ValueError(
             f"scenario horizon: must be a whole number of days to compare with daily "
@@ -408,7 +408,7 @@ def _per_day_arrays(
     Simulated days are numbered replication by replication. A metric's sum is
     its value × admitted customers, so that days pool into exact ratios.
     """
-    per_day = int(round(_DAY / period))
+    per_day = int(round(DAY / period))
     n_rep = res.n_replications
     adm = np.zeros((n_rep * days_per_rep, per_day))
     sums = np.zeros((len(metrics), n_rep * days_per_rep, per_day))

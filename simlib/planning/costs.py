@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.experiments.statistics import t_interval
+from simlib.spec import units
 from simlib.theory import queueing
 
 __all__ = [
@@ -67,17 +68,7 @@ __all__ = [
 
 #: Hours in one scenario time unit, by ``time_unit`` label.
 HOURS_PER_UNIT: dict[str, float] = {
-    "second": 1 / 3600,
-    "seconds": 1 / 3600,
-    "s": 1 / 3600,
-    "minute": 1 / 60,
-    "minutes": 1 / 60,
-    "min": 1 / 60,
-    "hour": 1.0,
-    "hours": 1.0,
-    "h": 1.0,
-    "day": 24.0,
-    "days": 24.0,
+    name: units.HOURS_PER_UNIT[unit] for name, unit in units.UNIT_NAMES.items()
 }
 
 #: Cost components, in the order tables and plots show them.

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from simlib.calibrate.patience import ErlangACheck, PatienceFit
 from simlib.calibrate.service import ServiceFit
+from simlib.spec.units import SECONDS_PER_UNIT
 
 if TYPE_CHECKING:
     from simlib.calibrate.validate import Validation
@@ -29,6 +30,9 @@ __all__ = [
     "validation_plot",
     "difference_plot",
 ]
+
+#: Seconds in an hour: log times are seconds, the axes show hours of the day.
+_HOUR = SECONDS_PER_UNIT["hour"]
 
 
 def qq_plot(
@@ -116,7 +120,7 @@ def hazard_plot(fit: PatienceFit, *, unit: str = "s") -> Figure:
 def profile_plot(
     profiles: pd.DataFrame | Mapping[str, pd.DataFrame],
     *,
-    per: float = 3600.0,
+    per: float = SECONDS_PER_UNIT["hour"],
     per_label: str = "hour",
 ) -> Figure:
     """Arrival-rate profile(s) with confidence bands.
@@ -135,7 +139,7 @@ def profile_plot(
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     for label, p in profiles.items():
-        x = np.r_[p["start"].to_numpy(), p["end"].iloc[-1]] / 3600.0
+        x = np.r_[p["start"].to_numpy(), p["end"].iloc[-1]] / _HOUR
         rate = np.r_[p["rate"].to_numpy(), p["rate"].iloc[-1]] * per
         ax.step(x, rate, where="post", label=label or None)
         ax.fill_between(
@@ -209,7 +213,7 @@ def validation_plot(
     pct = f"{100 * validation.level:g}%"
     for ax, name in zip(axes, names, strict=True):
         t = validation.table[validation.table["metric"] == name]
-        x = np.r_[t["start"].to_numpy(), t["end"].iloc[-1]] / 3600.0
+        x = np.r_[t["start"].to_numpy(), t["end"].iloc[-1]] / _HOUR
         ax.fill_between(
             x,
             np.r_[t["band_low"], t["band_low"].iloc[-1]],
@@ -219,7 +223,7 @@ def validation_plot(
             label=f"{label}: {pct} band of {validation.days_per_group}-day values",
         )
         ax.step(x, np.r_[t["sim_mean"], t["sim_mean"].iloc[-1]], where="post", lw=1, label=f"{label}: mean")
-        mid = ((t["start"] + t["end"]) / 2 / 3600.0).to_numpy()
+        mid = ((t["start"] + t["end"]) / 2 / _HOUR).to_numpy()
         shown = t["counted"].to_numpy()
         ins = shown & t["inside"].to_numpy()
         out = shown & ~t["inside"].to_numpy()
@@ -257,7 +261,7 @@ def difference_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=True):
         t = table[table["metric"] == name]
-        mid = ((t["start"] + t["end"]) / 2 / 3600.0).to_numpy()
+        mid = ((t["start"] + t["end"]) / 2 / _HOUR).to_numpy()
         ax.plot(mid, t["base"], "-", color="tab:gray", label="base")
         ax.plot(mid, t["variant"], "-", color="tab:blue", label="variant")
         d = t["diff"].to_numpy()

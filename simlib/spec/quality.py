@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simlib.spec.distributions import Distribution
+from simlib.spec.units import HOURS_PER_UNIT
 from simlib.spec.validation import Node, ScenarioError
 
 __all__ = [
@@ -106,8 +107,6 @@ SERVQUAL_FROM_HIERARCHY: dict[str, tuple[str, ...]] = {
 #: Reference (default) level of every staff attribute on its 0–1 scale.
 STAFF_REFERENCE = 0.7
 
-#: Hours in one scenario time unit, for wages per server-hour.
-HOURS_PER_UNIT = {"second": 1 / 3600, "minute": 1 / 60, "hour": 1.0, "day": 24.0}
 
 
 # --------------------------------------------------------------------------- blocks
