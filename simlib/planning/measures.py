@@ -59,7 +59,6 @@ References
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.experiments.statistics import t_interval
+from simlib.spec.distributions import parse_distribution
 
 __all__ = [
     "Change",
@@ -206,49 +206,18 @@ def _dists(station: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(f"service.{cls}", d) for cls, d in service.items()]
 
 
-def _scale_mean(dist: dict[str, Any], factor: float) -> None:
-    kind = dist["dist"]
-    if kind == "deterministic":
-        dist["value"] = dist["value"] * factor
-    elif kind in ("uniform", "triangular"):
-        for key in ("low", "mode", "high"):
-            if key in dist:
-                dist[key] = dist[key] * factor
-    elif kind == "empirical":
-        if "values" not in dist:
-            raise ValueError("measures: cannot rescale an empirical distribution read from a file")
-        dist["values"] = [v * factor for v in dist["values"]]
-    else:
-        dist["mean"] = dist["mean"] * factor
+def _scaled(dist: dict[str, Any], factor: float) -> dict[str, Any]:
+    """The scenario form of ``dist`` with every duration multiplied by ``factor``."""
+    if "file" in dist:
+        raise ValueError("measures: cannot rescale an empirical distribution read from a file")
+    return parse_distribution(dist, "").scaled(factor).to_dict()
 
 
-def _reduce_variability(dist: dict[str, Any], reduction: float) -> dict[str, Any]:
-    """The distribution with its coefficient of variation scaled by (1 - reduction), mean kept."""
-    kind = dist["dist"]
-    keep = 1.0 - reduction
-    if kind in ("gamma", "lognormal"):
-        return {**dist, "cv": dist["cv"] * keep} if keep > 0 else {"dist": "deterministic",
-                                                                   "value": dist["mean"]}
-    if kind == "exponential":
-        if keep <= 0:
-            return {"dist": "deterministic", "value": dist["mean"]}
-        return {"dist": "gamma", "mean": dist["mean"], "cv": keep}
-    if kind == "erlang":
-        k = math.ceil(dist["k"] / keep**2) if keep > 0 else None
-        return {**dist, "k": k} if k else {"dist": "deterministic", "value": dist["mean"]}
-    if kind in ("uniform", "triangular"):
-        mid = (dist["low"] + dist["high"]) / 2 if kind == "uniform" else (
-            dist["low"] + dist["mode"] + dist["high"]) / 3
-        out = dict(dist)
-        for key in ("low", "mode", "high"):
-            if key in out:
-                out[key] = max(0.0, mid + (out[key] - mid) * keep)
-        return out
-    if kind == "empirical" and "values" in dist:
-        vals = np.asarray(dist["values"], dtype=float)
-        mean = vals.mean()
-        return {**dist, "values": [float(max(0.0, mean + (v - mean) * keep)) for v in vals]}
-    return dist  # deterministic: nothing to reduce
+def _less_variable(dist: dict[str, Any], reduction: float) -> dict[str, Any]:
+    """The scenario form of ``dist`` with its cv cut by ``reduction``, the mean kept."""
+    if "file" in dist:
+        return dist  # a file's values stay as written
+    return parse_distribution(dist, "").less_variable(reduction).to_dict()
 
 
 def _routing_to_exit(
@@ -354,9 +323,9 @@ def _training(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change],
     for suffix, dist in _dists(st):
         path = f"stations.{st['name']}.{suffix}"
         old = copy.deepcopy(dist)
-        new = _reduce_variability(dist, v) if v > 0 else copy.deepcopy(dist)
+        new = _less_variable(dist, v) if v > 0 else copy.deepcopy(dist)
         if r > 0 and not staffed:
-            _scale_mean(new, 1.0 - r)
+            new = _scaled(new, 1.0 - r)
         if new != old:
             dist.clear()
             dist.update(new)
@@ -409,10 +378,7 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
             if cls in service:
                 raise ValueError(f"measure {m!r}: class {cls!r} visits both stations")
             dist = st["service"] if "dist" in st["service"] else st["service"][cls]
-            dist = copy.deepcopy(dist)
-            if loss:
-                _scale_mean(dist, 1.0 + loss)
-            service[cls] = dist
+            service[cls] = _scaled(dist, 1.0 + loss) if loss else copy.deepcopy(dist)
     pooled: dict[str, Any] = {"name": pooled_name, "service": service}
     if "servers" in a and "servers" in b:
         pooled["servers"] = a["servers"] + b["servers"]
@@ -548,8 +514,10 @@ def _better_recovery(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[C
     changes = []
     for suffix, dist in _dists(st):
         old = copy.deepcopy(dist)
-        _scale_mean(dist, 1.0 - r)
-        if dist != old:
+        new = _scaled(dist, 1.0 - r)
+        if new != old:
+            dist.clear()
+            dist.update(new)
             changes.append(Change(m, f"stations.{st['name']}.{suffix}", old, copy.deepcopy(dist),
                                   "decided on the spot"))
     table = (data.get("routing") or {}).get(st["name"], {})
@@ -583,7 +551,7 @@ def _expectation_management(
         for c in _class_list(data, p["classes"], m):
             if c.get("patience"):
                 old = copy.deepcopy(c["patience"])
-                _scale_mean(c["patience"], 1.0 + k)
+                c["patience"] = _scaled(c["patience"], 1.0 + k)
                 changes.append(Change(m, f"classes.{c['name']}.patience", old,
                                       copy.deepcopy(c["patience"]), "waits announced"))
     if "quality" not in data:

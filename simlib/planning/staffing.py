@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from simlib.spec.distributions import Distribution
 from simlib.theory import queueing
 
 __all__ = [
@@ -683,7 +684,7 @@ class _Intensity:
         return np.where(x >= 0, pos, neg)
 
 
-def _service_points(dist: Any) -> np.ndarray:
+def _service_points(dist: Distribution) -> np.ndarray:
     """Equally weighted points representing a service-time distribution.
 
     Midpoint quantiles ``F^-1((j + 1/2) / J)`` of the distribution, rescaled
@@ -691,33 +692,7 @@ def _service_points(dist: Any) -> np.ndarray:
     exactly to ``lambda E[S]`` when the rate is constant (the quantile rule
     alone would lose the far tail of a skewed distribution).
     """
-    from scipy import stats
-
-    from simlib.spec import distributions as d
-
-    u = (np.arange(_MOL_POINTS) + 0.5) / _MOL_POINTS
-    if isinstance(dist, d.Deterministic):
-        return np.array([dist.mean])
-    if isinstance(dist, d.Empirical):
-        values = np.asarray(dist.values, dtype=float)
-        pts = values if values.size <= 4 * _MOL_POINTS else np.quantile(values, u)
-    elif isinstance(dist, d.Exponential):
-        pts = stats.expon(scale=dist.mean).ppf(u)
-    elif isinstance(dist, d.Erlang):
-        pts = stats.gamma(a=dist.k, scale=dist.mean / dist.k).ppf(u)
-    elif isinstance(dist, d.Gamma):
-        shape = 1.0 / dist.cv**2
-        pts = stats.gamma(a=shape, scale=dist.mean / shape).ppf(u)
-    elif isinstance(dist, d.Lognormal):
-        sigma = math.sqrt(math.log1p(dist.cv**2))
-        pts = stats.lognorm(s=sigma, scale=dist.mean * math.exp(-0.5 * sigma**2)).ppf(u)
-    elif isinstance(dist, d.Uniform):
-        pts = stats.uniform(loc=dist.low, scale=dist.high - dist.low).ppf(u)
-    elif isinstance(dist, d.Triangular):
-        width = dist.high - dist.low
-        pts = stats.triang(c=(dist.mode - dist.low) / width, loc=dist.low, scale=width).ppf(u)
-    else:
-        raise ValueError(f"staffing_plan: no quantile function for {type(dist).__name__}")
+    pts = dist.points(_MOL_POINTS)
     avg = float(np.mean(pts))
     return pts * (dist.mean / avg) if avg > 0 else pts
 
@@ -728,7 +703,7 @@ class _ClassDemand:
 
     name: str
     intensity: _Intensity
-    service: Any  # Distribution
+    service: Distribution
     mean_patience: float | None
     mean_rate: float
 

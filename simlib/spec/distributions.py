@@ -11,6 +11,15 @@ Every distribution is parameterised the way a planner talks about it: by its
 mean (in the scenario's time unit) and, where relevant, its coefficient of
 variation ``cv`` = standard deviation / mean.
 
+Everything that depends on the family lives on its class, so no caller
+branches on the kind: parsing and validating the scenario form
+(:func:`parse_distribution`, ``cls.parse``) and writing it back
+(:meth:`Distribution.to_dict`), moments (``mean``, ``variance``, ``cv``,
+``scv``, ``second_moment``), quantiles (:meth:`Distribution.quantile`,
+:meth:`Distribution.points`), and the edits improvement measures make
+(:meth:`Distribution.scaled`: every duration times a factor;
+:meth:`Distribution.less_variable`: the cv cut, the mean kept).
+
 Scenario syntax (see docs/scenario.md#distributions)::
 
     {dist: exponential, mean: 3}
@@ -27,8 +36,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+
+from simlib.spec.validation import Node, ScenarioError, is_number, read_column, show
 
 __all__ = [
     "Distribution",
@@ -41,7 +53,18 @@ __all__ = [
     "Triangular",
     "Empirical",
     "DISTRIBUTIONS",
+    "parse_distribution",
 ]
+
+#: Coefficients of variation a gamma or lognormal may have.
+_CV_RANGE = (1e-3, 100.0)
+
+
+def _stats() -> Any:
+    # scipy.stats takes about a second to import; only quantiles need it.
+    from scipy import stats
+
+    return stats
 
 
 class Distribution:
@@ -49,6 +72,13 @@ class Distribution:
 
     #: Name used in scenario files (``dist:`` key).
     name: str = ""
+    #: Parameter keys of the scenario form (besides ``dist``), all required.
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        """Build from the validated keys of its scenario form (``node`` holds the mapping)."""
+        raise NotImplementedError
 
     @property
     def mean(self) -> float:
@@ -64,6 +94,11 @@ class Distribution:
     def cv(self) -> float:
         """Coefficient of variation (standard deviation / mean)."""
         return math.sqrt(self.variance) / self.mean if self.mean > 0 else 0.0
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation (variance / mean²), as in Kingman's formula."""
+        return self.cv**2
 
     @property
     def second_moment(self) -> float:
@@ -83,6 +118,27 @@ class Distribution:
         """The scenario-file form of this distribution."""
         raise NotImplementedError
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse distribution function at probabilities ``u``."""
+        raise NotImplementedError(f"no quantile function for {type(self).__name__}")
+
+    def points(self, n: int) -> np.ndarray:
+        """Equally weighted points standing for the distribution: ``F^-1((j + 1/2) / n)``."""
+        return self.quantile((np.arange(n) + 0.5) / n)
+
+    def scaled(self, factor: float) -> Distribution:
+        """Every duration multiplied by ``factor`` (the mean scales, the cv is kept)."""
+        raise NotImplementedError
+
+    def less_variable(self, reduction: float) -> Distribution:
+        """The coefficient of variation cut by the share ``reduction`` in [0, 1], the mean kept.
+
+        Where the family cannot hold the new cv exactly it moves to the nearest
+        one that can (an exponential becomes a gamma, an Erlang gains phases);
+        ``reduction = 1`` leaves a constant.
+        """
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Exponential(Distribution):
@@ -90,6 +146,11 @@ class Exponential(Distribution):
 
     mean_: float
     name = "exponential"
+    keys = ("mean",)
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        return cls(node.number("mean", positive=True))
 
     @property
     def mean(self) -> float:
@@ -105,6 +166,16 @@ class Exponential(Distribution):
     def to_dict(self) -> dict:
         return {"dist": "exponential", "mean": self.mean_}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return _stats().expon(scale=self.mean).ppf(u)
+
+    def scaled(self, factor: float) -> Distribution:
+        return Exponential(self.mean_ * factor)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        keep = 1.0 - reduction
+        return Gamma(self.mean_, keep) if keep > 0 else Deterministic(self.mean_)
+
 
 @dataclass(frozen=True)
 class Deterministic(Distribution):
@@ -112,6 +183,11 @@ class Deterministic(Distribution):
 
     value: float
     name = "deterministic"
+    keys = ("value",)
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        return cls(node.number("value", positive=True))
 
     @property
     def mean(self) -> float:
@@ -131,6 +207,18 @@ class Deterministic(Distribution):
     def to_dict(self) -> dict:
         return {"dist": "deterministic", "value": self.value}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value)
+
+    def points(self, n: int) -> np.ndarray:
+        return np.array([self.value])  # one point carries all the weight
+
+    def scaled(self, factor: float) -> Distribution:
+        return Deterministic(self.value * factor)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        return self  # nothing to reduce
+
 
 @dataclass(frozen=True)
 class Erlang(Distribution):
@@ -139,6 +227,11 @@ class Erlang(Distribution):
     mean_: float
     k: int
     name = "erlang"
+    keys = ("mean", "k")
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        return cls(node.number("mean", positive=True), node.integer("k", minimum=1))
 
     @property
     def mean(self) -> float:
@@ -154,6 +247,18 @@ class Erlang(Distribution):
     def to_dict(self) -> dict:
         return {"dist": "erlang", "mean": self.mean_, "k": self.k}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return _stats().gamma(a=self.k, scale=self.mean / self.k).ppf(u)
+
+    def scaled(self, factor: float) -> Distribution:
+        return Erlang(self.mean_ * factor, self.k)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        keep = 1.0 - reduction
+        # cv = 1/sqrt(k): the fewest phases whose cv is at most keep/sqrt(k).
+        k = math.ceil(self.k / keep**2) if keep > 0 else None
+        return Erlang(self.mean_, k) if k else Deterministic(self.mean_)
+
 
 @dataclass(frozen=True)
 class _MeanCv(Distribution):
@@ -161,6 +266,18 @@ class _MeanCv(Distribution):
 
     mean_: float
     cv_: float
+    keys = ("mean", "cv")
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        mean = node.number("mean", positive=True)
+        cv = node.number("cv", positive=True)
+        if not _CV_RANGE[0] <= cv <= _CV_RANGE[1]:
+            # Outside this range the samplers' parameters under- or overflow.
+            raise ScenarioError(
+                node.sub("cv"), f"must be between {_CV_RANGE[0]:g} and {_CV_RANGE[1]:g}, got {cv:g}"
+            )
+        return cls(mean, cv)
 
     @property
     def mean(self) -> float:
@@ -173,6 +290,13 @@ class _MeanCv(Distribution):
     def to_dict(self) -> dict:
         return {"dist": self.name, "mean": self.mean_, "cv": self.cv_}
 
+    def scaled(self, factor: float) -> Distribution:
+        return type(self)(self.mean_ * factor, self.cv_)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        keep = 1.0 - reduction
+        return type(self)(self.mean_, self.cv_ * keep) if keep > 0 else Deterministic(self.mean_)
+
 
 @dataclass(frozen=True)
 class Gamma(_MeanCv):
@@ -183,6 +307,10 @@ class Gamma(_MeanCv):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv_**2
         return rng.gamma(shape, self.mean_ / shape, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        return _stats().gamma(a=shape, scale=self.mean / shape).ppf(u)
 
 
 @dataclass(frozen=True)
@@ -196,6 +324,10 @@ class Lognormal(_MeanCv):
         mu = math.log(self.mean_) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        sigma = math.sqrt(math.log1p(self.cv**2))
+        return _stats().lognorm(s=sigma, scale=self.mean * math.exp(-0.5 * sigma**2)).ppf(u)
+
 
 @dataclass(frozen=True)
 class Uniform(Distribution):
@@ -204,6 +336,15 @@ class Uniform(Distribution):
     low: float
     high: float
     name = "uniform"
+    keys = ("low", "high")
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        low = node.number("low", minimum=0)
+        high = node.number("high", positive=True)
+        if high < low:
+            raise ScenarioError(node.sub("high"), f"must be >= low ({low}), got {high}")
+        return cls(low, high)
 
     @property
     def mean(self) -> float:
@@ -219,6 +360,16 @@ class Uniform(Distribution):
     def to_dict(self) -> dict:
         return {"dist": "uniform", "low": self.low, "high": self.high}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return _stats().uniform(loc=self.low, scale=self.high - self.low).ppf(u)
+
+    def scaled(self, factor: float) -> Distribution:
+        return Uniform(self.low * factor, self.high * factor)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        keep, mid = 1.0 - reduction, self.mean
+        return Uniform(*(max(0.0, mid + (x - mid) * keep) for x in (self.low, self.high)))
+
 
 @dataclass(frozen=True)
 class Triangular(Distribution):
@@ -228,6 +379,16 @@ class Triangular(Distribution):
     mode: float
     high: float
     name = "triangular"
+    keys = ("low", "mode", "high")
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        low = node.number("low", minimum=0)
+        mode = node.number("mode", minimum=0)
+        high = node.number("high", positive=True)
+        if not low <= mode <= high:
+            raise ScenarioError(node.path, f"needs low <= mode <= high, got {low}, {mode}, {high}")
+        return cls(low, mode, high)
 
     @property
     def mean(self) -> float:
@@ -250,6 +411,21 @@ class Triangular(Distribution):
     def to_dict(self) -> dict:
         return {"dist": "triangular", "low": self.low, "mode": self.mode, "high": self.high}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        width = self.high - self.low
+        if width == 0:
+            return np.full(np.shape(u), self.low)
+        return _stats().triang(c=(self.mode - self.low) / width, loc=self.low, scale=width).ppf(u)
+
+    def scaled(self, factor: float) -> Distribution:
+        return Triangular(self.low * factor, self.mode * factor, self.high * factor)
+
+    def less_variable(self, reduction: float) -> Distribution:
+        keep, mid = 1.0 - reduction, self.mean
+        return Triangular(
+            *(max(0.0, mid + (x - mid) * keep) for x in (self.low, self.mode, self.high))
+        )
+
 
 @dataclass(frozen=True)
 class Empirical(Distribution):
@@ -259,6 +435,32 @@ class Empirical(Distribution):
     #: Where the values came from (file and column), kept for round-tripping to YAML.
     source: tuple[str, str] | None = None
     name = "empirical"
+    keys = ("values",)
+
+    @classmethod
+    def parse(cls, node: Node, base_dir: str) -> Distribution:
+        value, path = node.value, node.path
+        node.check_keys(("dist", "values", "file", "column"))
+        if node.has("values") == node.has("file"):
+            raise ScenarioError(path, "empirical needs exactly one of values or file")
+        if node.has("values"):
+            raw = value["values"]
+            if not isinstance(raw, list) or not raw:
+                raise ScenarioError(node.sub("values"), "must be a non-empty list of numbers")
+            for i, x in enumerate(raw):
+                if not is_number(x) or x < 0:
+                    raise ScenarioError(
+                        f"{node.sub('values')}[{i}]", f"must be a number >= 0, got {show(x)}"
+                    )
+            return cls(tuple(float(x) for x in raw))
+        if node.has("column") and not isinstance(value["column"], str):
+            raise ScenarioError(node.sub("column"), "must be a column name")
+        column = value.get("column")
+        values = read_column(value["file"], column, node.sub("file"), base_dir)
+        for i, x in enumerate(values):
+            if x < 0:
+                raise ScenarioError(node.sub("file"), f"value {i + 1} is negative: {x}")
+        return cls(tuple(values), source=(value["file"], column or "time"))
 
     @property
     def mean(self) -> float:
@@ -280,15 +482,60 @@ class Empirical(Distribution):
             return {"dist": "empirical", "file": self.source[0], "column": self.source[1]}
         return {"dist": "empirical", "values": list(self.values)}
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.quantile(np.asarray(self.values, dtype=float), u)
+
+    def points(self, n: int) -> np.ndarray:
+        values = np.asarray(self.values, dtype=float)
+        # A sample of modest size stands for itself; a large one by its quantiles.
+        return values if values.size <= 4 * n else np.quantile(values, (np.arange(n) + 0.5) / n)
+
+    def scaled(self, factor: float) -> Distribution:
+        if self.source is not None:
+            raise ValueError("measures: cannot rescale an empirical distribution read from a file")
+        return Empirical(tuple(v * factor for v in self.values))
+
+    def less_variable(self, reduction: float) -> Distribution:
+        if self.source is not None:
+            return self  # a file's values stay as written
+        keep = 1.0 - reduction
+        values = np.asarray(self.values, dtype=float)
+        mean = values.mean()
+        return Empirical(tuple(float(max(0.0, mean + (v - mean) * keep)) for v in values))
+
 
 #: Scenario name → (class, parameter names in the scenario file).
 DISTRIBUTIONS: dict[str, tuple[type[Distribution], tuple[str, ...]]] = {
-    "exponential": (Exponential, ("mean",)),
-    "deterministic": (Deterministic, ("value",)),
-    "erlang": (Erlang, ("mean", "k")),
-    "gamma": (Gamma, ("mean", "cv")),
-    "lognormal": (Lognormal, ("mean", "cv")),
-    "uniform": (Uniform, ("low", "high")),
-    "triangular": (Triangular, ("low", "mode", "high")),
-    "empirical": (Empirical, ("values",)),
+    cls.name: (cls, cls.keys)
+    for cls in (Exponential, Deterministic, Erlang, Gamma, Lognormal, Uniform, Triangular, Empirical)
 }
+
+
+def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distribution:
+    """Build a :class:`Distribution` from its scenario form, validating every key.
+
+    Parameters
+    ----------
+    value : mapping
+        ``{dist: name, ...parameters}`` (see the module notes).
+    path : str
+        Key path of ``value`` in the scenario, for error messages.
+    base_dir : str
+        Folder that an empirical distribution's ``file`` is resolved against.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the key path and the problem.
+    """
+    node = Node(value, path)
+    kind = value.get("dist")
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
+        raise ScenarioError(
+            node.sub("dist"),
+            f"unknown distribution {show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
+        )
+    cls = DISTRIBUTIONS[kind][0]
+    if cls is not Empirical:  # an empirical distribution has alternative keys
+        node.check_keys(("dist",) + cls.keys, required=cls.keys)
+    return cls.parse(node, base_dir)

@@ -17,8 +17,6 @@ Once loaded, a :class:`Scenario` is immutable; variants are made with
 from __future__ import annotations
 
 import copy
-import csv
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,18 +25,7 @@ from typing import Any
 
 import yaml
 
-from simlib.spec.distributions import (
-    DISTRIBUTIONS,
-    Deterministic,
-    Distribution,
-    Empirical,
-    Erlang,
-    Exponential,
-    Gamma,
-    Lognormal,
-    Triangular,
-    Uniform,
-)
+from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.quality import (
     Economics,
     FailureSpec,
@@ -48,7 +35,7 @@ from simlib.spec.quality import (
     parse_blocks,
 )
 from simlib.spec.validation import Node as _Node
-from simlib.spec.validation import ScenarioError, is_integer, is_number, show
+from simlib.spec.validation import ScenarioError, is_integer, is_number, read_column, show
 from simlib.spec.yaml_loader import load_yaml
 
 __all__ = [
@@ -70,9 +57,6 @@ EXIT = "exit"
 
 #: Scope name of the whole system in results; no class or station may use it.
 SYSTEM = "system"
-
-#: Coefficients of variation a gamma or lognormal may have.
-_CV_RANGE = (1e-3, 100.0)
 
 #: Tolerance for routing probabilities summing to one.
 _PROB_TOL = 1e-6
@@ -328,45 +312,6 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 # --------------------------------------------------------------------------- validation
 
 
-def _read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
-    """Numbers from one column of a CSV file, with row-numbered errors."""
-    if not isinstance(file, str) or not file:
-        raise ScenarioError(path, f"file must be a path, got {show(file)}")
-    full = Path(file) if os.path.isabs(file) else Path(base_dir) / file
-    if not full.is_file():
-        raise ScenarioError(path, f"file not found: {full}")
-    with full.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header:
-            raise ScenarioError(path, f"{file} is empty")
-        header = [h.strip() for h in header]
-        if column is None:
-            column = "time" if "time" in header or len(header) != 1 else header[0]
-        if column not in header:
-            raise ScenarioError(path, f"{file} has no column {column!r} (columns: {header})")
-        j = header.index(column)
-        values: list[float] = []
-        for row_number, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            cell = row[j].strip() if j < len(row) else ""
-            try:
-                x = float(cell)
-            except ValueError:
-                raise ScenarioError(
-                    path, f"{file} column {column!r} line {row_number} is not a number: {cell!r}"
-                ) from None
-            if not math.isfinite(x):
-                raise ScenarioError(
-                    path, f"{file} column {column!r} line {row_number} is not finite: {cell!r}"
-                )
-            values.append(x)
-    if not values:
-        raise ScenarioError(path, f"{file} column {column!r} has no values")
-    return values
-
-
 def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
     if isinstance(value, str):
         return value, None
@@ -374,68 +319,6 @@ def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
     node.check_keys(("file", "column"), required=("file",))
     column = node.string("column") if node.has("column") else None
     return node.value["file"], column
-
-
-def parse_distribution(value: Any, path: str, base_dir: str = ".") -> Distribution:
-    """Build a :class:`~simlib.spec.distributions.Distribution` from its scenario form."""
-    node = _Node(value, path)
-    kind = value.get("dist")
-    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
-        raise ScenarioError(
-            node.sub("dist"),
-            f"unknown distribution {show(kind)} (choose from {', '.join(DISTRIBUTIONS)})",
-        )
-    if kind == "empirical":
-        node.check_keys(("dist", "values", "file", "column"))
-        if node.has("values") == node.has("file"):
-            raise ScenarioError(path, "empirical needs exactly one of values or file")
-        if node.has("values"):
-            raw = value["values"]
-            if not isinstance(raw, list) or not raw:
-                raise ScenarioError(node.sub("values"), "must be a non-empty list of numbers")
-            for i, x in enumerate(raw):
-                if not is_number(x) or x < 0:
-                    raise ScenarioError(
-                        f"{node.sub('values')}[{i}]", f"must be a number >= 0, got {show(x)}"
-                    )
-            return Empirical(tuple(float(x) for x in raw))
-        if node.has("column") and not isinstance(value["column"], str):
-            raise ScenarioError(node.sub("column"), "must be a column name")
-        column = value.get("column")
-        values = _read_column(value["file"], column, node.sub("file"), base_dir)
-        for i, x in enumerate(values):
-            if x < 0:
-                raise ScenarioError(node.sub("file"), f"value {i + 1} is negative: {x}")
-        return Empirical(tuple(values), source=(value["file"], column or "time"))
-    names = DISTRIBUTIONS[kind][1]
-    node.check_keys(("dist",) + names, required=names)
-    if kind == "exponential":
-        return Exponential(node.number("mean", positive=True))
-    if kind == "deterministic":
-        return Deterministic(node.number("value", positive=True))
-    if kind == "erlang":
-        return Erlang(node.number("mean", positive=True), node.integer("k", minimum=1))
-    if kind in ("gamma", "lognormal"):
-        mean = node.number("mean", positive=True)
-        cv = node.number("cv", positive=True)
-        if not _CV_RANGE[0] <= cv <= _CV_RANGE[1]:
-            # Outside this range the samplers' parameters under- or overflow.
-            raise ScenarioError(
-                node.sub("cv"), f"must be between {_CV_RANGE[0]:g} and {_CV_RANGE[1]:g}, got {cv:g}"
-            )
-        return (Gamma if kind == "gamma" else Lognormal)(mean, cv)
-    if kind == "uniform":
-        low = node.number("low", minimum=0)
-        high = node.number("high", positive=True)
-        if high < low:
-            raise ScenarioError(node.sub("high"), f"must be >= low ({low}), got {high}")
-        return Uniform(low, high)
-    low = node.number("low", minimum=0)
-    mode = node.number("mode", minimum=0)
-    high = node.number("high", positive=True)
-    if not low <= mode <= high:
-        raise ScenarioError(path, f"needs low <= mode <= high, got {low}, {mode}, {high}")
-    return Triangular(low, mode, high)
 
 
 def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arrivals:
@@ -460,7 +343,7 @@ def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arri
             raise ScenarioError(prof.sub("rates"), "at least one rate must be positive")
         return Arrivals(profile=RateProfile(period, tuple(float(r) for r in rates)))
     file, column = _file_spec(value["trace"], node.sub("trace"))
-    times = _read_column(file, column, node.sub("trace"), base_dir)
+    times = read_column(file, column, node.sub("trace"), base_dir)
     for i in range(1, len(times)):
         if times[i] < times[i - 1]:
             raise ScenarioError(

@@ -8,12 +8,15 @@ typed accessors that raise :class:`ScenarioError` with that path.
 
 from __future__ import annotations
 
+import csv
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ScenarioError", "Node", "is_number", "is_integer", "show"]
+__all__ = ["ScenarioError", "Node", "is_number", "is_integer", "show", "read_column"]
 
 
 class ScenarioError(ValueError):
@@ -100,3 +103,40 @@ def show(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
+    """Numbers from one column of a CSV file, with row-numbered errors."""
+    if not isinstance(file, str) or not file:
+        raise ScenarioError(path, f"file must be a path, got {show(file)}")
+    full = Path(file) if os.path.isabs(file) else Path(base_dir) / file
+    if not full.is_file():
+        raise ScenarioError(path, f"file not found: {full}")
+    with full.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise ScenarioError(path, f"{file} is empty")
+        header = [h.strip() for h in header]
+        if column is None:
+            column = "time" if "time" in header or len(header) != 1 else header[0]
+        if column not in header:
+            raise ScenarioError(path, f"{file} has no column {column!r} (columns: {header})")
+        j = header.index(column)
+        values: list[float] = []
+        for row_number, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            cell = row[j].strip() if j < len(row) else ""
+            try:
+                x = float(cell)
+            except ValueError:
+                raise ScenarioError(
+                    path, f"{file} column {column!r} line {row_number} is not a number: {cell!r}"
+                ) from None
+            if not math.isfinite(x):
+                raise ScenarioError(
+                    path, f"{file} column {column!r} line {row_number} is not finite: {cell!r}"
+                )
+            values.append(x)
+    if not values:
+        raise ScenarioError(path, f"{file} column {column!r} has no values")
+    return values
