@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from simlib.spec.distributions import Distribution
+from simlib.spec.scenario import Intensity, RateProfile
 from simlib.theory import queueing
 
 __all__ = [
@@ -637,53 +638,6 @@ def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
     return PlanTarget("p_wait", alpha)
 
 
-class _Intensity:
-    """Cumulative arrival intensity of one class, as the engine generates it.
-
-    ``Lambda(x)`` is the expected number of arrivals in ``[0, x]`` of observed
-    time (negative for ``x < 0``) and ``G(x) = int_0^x Lambda(u) du``. The
-    rate is the profile's, cycling; during the warm-up ``[-warmup, 0)`` it is
-    the last rate of the cycle and before the warm-up zero, exactly as
-    :mod:`simlib.engine` simulates, so that the analytic loads describe the
-    simulated model and not an idealised one.
-    """
-
-    def __init__(self, period: float, rates: Sequence[float], horizon: float, warmup: float) -> None:
-        self.period = float(period)
-        n_seg = int(math.ceil(horizon / period - 1e-12)) + 1
-        k = np.arange(n_seg)
-        self.rates = np.asarray(rates, dtype=float)[k % len(rates)]
-        self.starts = k * self.period
-        lam = np.concatenate([[0.0], np.cumsum(self.rates * self.period)])
-        self.lam_at = lam[:-1]
-        g = np.concatenate(
-            [[0.0], np.cumsum(self.lam_at * self.period + 0.5 * self.rates * self.period**2)]
-        )
-        self.g_at = g[:-1]
-        self.r_warm = float(rates[-1])
-        self.warmup = float(warmup)
-
-    def cumulative(self, x: np.ndarray) -> np.ndarray:
-        """``Lambda(x)``: expected arrivals in ``[0, x]`` (negative before 0)."""
-        x = np.asarray(x, dtype=float)
-        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
-        pos = self.lam_at[k] + self.rates[k] * (x - self.starts[k])
-        neg = self.r_warm * np.maximum(x, -self.warmup)
-        return np.where(x >= 0, pos, neg)
-
-    def integral(self, x: np.ndarray) -> np.ndarray:
-        """``G(x) = int_0^x Lambda(u) du``."""
-        x = np.asarray(x, dtype=float)
-        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
-        d = x - self.starts[k]
-        pos = self.g_at[k] + self.lam_at[k] * d + 0.5 * self.rates[k] * d * d
-        w, r = self.warmup, self.r_warm
-        inside = 0.5 * r * x * x
-        before = 0.5 * r * w * w - r * w * (x + w)
-        neg = np.where(x >= -w, inside, before)
-        return np.where(x >= 0, pos, neg)
-
-
 def _service_points(dist: Distribution) -> np.ndarray:
     """Equally weighted points representing a service-time distribution.
 
@@ -702,7 +656,7 @@ class _ClassDemand:
     """One customer class arriving at the planned station."""
 
     name: str
-    intensity: _Intensity
+    intensity: Intensity
     service: Distribution
     mean_patience: float | None
     mean_rate: float
@@ -778,14 +732,11 @@ def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
                 f"{func}: class {c.name!r} replays an arrival trace; plans need a rate or a "
                 "profile (fit one with simlib.calibrate)"
             )
-        if arr.profile is not None:
-            period, rates = arr.profile.period, arr.profile.rates
-        else:
-            period, rates = scenario.horizon, (arr.rate,)
+        profile = arr.profile or RateProfile(scenario.horizon, (arr.rate,))
         out.append(
             _ClassDemand(
                 c.name,
-                _Intensity(period, [v * r for r in rates], scenario.horizon, scenario.warmup),
+                profile.scaled(v).intensity(scenario.horizon, scenario.warmup),
                 spec.service[c.name],
                 None if c.patience is None else c.patience.mean,
                 v * arr.mean_rate(scenario.horizon),

@@ -17,12 +17,14 @@ Once loaded, a :class:`Scenario` is immutable; variants are made with
 from __future__ import annotations
 
 import copy
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from simlib.spec.distributions import Distribution, parse_distribution
@@ -41,6 +43,7 @@ from simlib.spec.yaml_loader import load_yaml
 __all__ = [
     "ScenarioError",
     "RateProfile",
+    "Intensity",
     "Arrivals",
     "CustomerClass",
     "Shift",
@@ -89,6 +92,61 @@ class RateProfile:
         if t < 0:
             return self.rates[-1]
         return self.rates[int(t // self.period) % len(self.rates)]
+
+    def scaled(self, factor: float) -> RateProfile:
+        """Every rate multiplied by ``factor``."""
+        return RateProfile(self.period, tuple(factor * r for r in self.rates))
+
+    def intensity(self, horizon: float, warmup: float = 0.0) -> Intensity:
+        """The cumulative intensity of this profile over ``[-warmup, horizon]``."""
+        return Intensity(self.period, self.rates, horizon, warmup)
+
+
+class Intensity:
+    """Cumulative arrival intensity of a rate profile, as the engine generates it.
+
+    ``Lambda(x)`` is the expected number of arrivals in ``[0, x]`` of observed
+    time (negative for ``x < 0``) and ``G(x) = int_0^x Lambda(u) du``. The
+    rate is the profile's, cycling; during the warm-up ``[-warmup, 0)`` it is
+    the last rate of the cycle and before the warm-up zero, exactly as
+    :mod:`simlib.engine` simulates, so that analytic loads describe the
+    simulated model and not an idealised one.
+    """
+
+    def __init__(self, period: float, rates: Sequence[float], horizon: float, warmup: float) -> None:
+        self.period = float(period)
+        n_seg = int(math.ceil(horizon / period - 1e-12)) + 1
+        k = np.arange(n_seg)
+        self.rates = np.asarray(rates, dtype=float)[k % len(rates)]
+        self.starts = k * self.period
+        lam = np.concatenate([[0.0], np.cumsum(self.rates * self.period)])
+        self.lam_at = lam[:-1]
+        g = np.concatenate(
+            [[0.0], np.cumsum(self.lam_at * self.period + 0.5 * self.rates * self.period**2)]
+        )
+        self.g_at = g[:-1]
+        self.r_warm = float(rates[-1])
+        self.warmup = float(warmup)
+
+    def cumulative(self, x: np.ndarray) -> np.ndarray:
+        """``Lambda(x)``: expected arrivals in ``[0, x]`` (negative before 0)."""
+        x = np.asarray(x, dtype=float)
+        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
+        pos = self.lam_at[k] + self.rates[k] * (x - self.starts[k])
+        neg = self.r_warm * np.maximum(x, -self.warmup)
+        return np.where(x >= 0, pos, neg)
+
+    def integral(self, x: np.ndarray) -> np.ndarray:
+        """``G(x) = int_0^x Lambda(u) du``."""
+        x = np.asarray(x, dtype=float)
+        k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
+        d = x - self.starts[k]
+        pos = self.g_at[k] + self.lam_at[k] * d + 0.5 * self.rates[k] * d * d
+        w, r = self.warmup, self.r_warm
+        inside = 0.5 * r * x * x
+        before = 0.5 * r * w * w - r * w * (x + w)
+        neg = np.where(x >= -w, inside, before)
+        return np.where(x >= 0, pos, neg)
 
 
 @dataclass(frozen=True)
