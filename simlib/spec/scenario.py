@@ -167,16 +167,7 @@ class Arrivals:
         if self.rate is not None:
             return self.rate
         if self.profile is not None:
-            p = self.profile
-            full, rest = divmod(horizon, p.cycle)
-            total = full * p.period * sum(p.rates)
-            t = 0.0
-            for r in p.rates:
-                if t >= rest:
-                    break
-                total += r * min(p.period, rest - t)
-                t += p.period
-            return total / horizon
+            return float(self.profile.intensity(horizon).cumulative(horizon)) / horizon
         assert self.trace is not None
         return sum(1 for t in self.trace if 0 <= t < horizon) / horizon
 
