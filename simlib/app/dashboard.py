@@ -52,6 +52,7 @@ from simlib.experiments.results import Results
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
 from simlib.spec import units
+from simlib.spec.edits import scale_demand, set_staffing
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
 
 __all__ = [
@@ -135,42 +136,6 @@ def scenario_files(folder: str | Path | None = None) -> dict[str, Path]:
     return {f.stem: f for f in files}
 
 
-def scale_demand(data: dict[str, Any], factor: float) -> list[str]:
-    """Multiply every class's arrival rate (or profile rates) by ``factor``, in place.
-
-    Parameters
-    ----------
-    data : dict
-        A scenario dict (:meth:`Scenario.to_dict`); edited in place.
-    factor : float
-        Positive demand multiplier; 1 leaves the scenario unchanged.
-
-    Returns
-    -------
-    list of str
-        Notes on what could not be scaled: classes that replay a recorded
-        trace of arrival times keep their arrivals (a trace is data, not a rate).
-
-    Raises
-    ------
-    ValueError
-        If ``factor`` is not a positive finite number.
-    """
-    if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
-        raise ValueError(f"demand scale must be a positive number, got {factor!r}")
-    notes: list[str] = []
-    for cls in data["classes"]:
-        arrivals = cls["arrivals"]
-        if "rate" in arrivals:
-            arrivals["rate"] = arrivals["rate"] * factor
-        elif "profile" in arrivals:
-            arrivals["profile"]["rates"] = [r * factor for r in arrivals["profile"]["rates"]]
-        elif factor != 1:
-            notes.append(f"class {cls['name']!r} replays recorded arrivals (a trace), "
-                         "which the demand scale cannot change")
-    return notes
-
-
 @dataclass(frozen=True)
 class StaffField:
     """One staff input of the first station: constant servers, or one shift.
@@ -213,14 +178,11 @@ def with_staff(data: dict[str, Any], fields: Sequence[StaffField]) -> None:
     fields : sequence of StaffField
         One field without a time span (constant servers) or one per shift.
     """
-    station = data["stations"][0]
-    station.pop("servers", None)
-    station.pop("shifts", None)
     if len(fields) == 1 and fields[0].start is None:
-        station["servers"] = fields[0].servers
+        set_staffing(data["stations"][0], fields[0].servers)
     else:
-        station["shifts"] = [{"start": f.start, "end": f.end, "servers": f.servers}
-                             for f in fields]
+        set_staffing(data["stations"][0], [{"start": f.start, "end": f.end, "servers": f.servers}
+                                           for f in fields])
 
 
 def build_scenario(

@@ -49,6 +49,7 @@ from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check, patience
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
+from simlib.spec.edits import add_servers
 from simlib.spec.units import DAY, SECONDS_PER_UNIT
 
 if TYPE_CHECKING:
@@ -535,22 +536,6 @@ def add_agents(
 
     data = base.to_dict()
     spec = next(s for s in data["stations"] if s["name"] == station)
-    shifts = spec.pop("shifts", None) or [{"start": 0.0, "end": horizon, "servers": spec["servers"]}]
-    spec.pop("servers", None)
-    cuts = sorted({start, end} | {float(s["start"]) for s in shifts} | {float(s["end"]) for s in shifts})
-    new: list[dict[str, object]] = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-        # The shift covering [a, b): the last one starting at or before a.
-        cover = [s for s in shifts if float(s["start"]) <= a < float(s["end"])]
-        if not cover:
-            continue
-        n = int(cover[-1]["servers"]) + (extra if start <= a < end else 0)
-        if n < 0:
-            raise ValueError(f"extra: {extra} leaves {n} servers in [{a:g}, {b:g}) at station {station!r}")
-        if new and new[-1]["servers"] == n and new[-1]["end"] == a:
-            new[-1]["end"] = b
-        else:
-            new.append({"start": a, "end": b, "servers": n})
-    spec["shifts"] = new
+    add_servers(spec, extra, start, end, horizon)
     data["name"] = f"{base.name}+{extra}"
     return from_dict(data, base_dir=base.base_dir, default_name=base.name)

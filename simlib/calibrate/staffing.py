@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simlib.spec.edits import merge_shifts
 from simlib.spec.units import DAY
 
 __all__ = ["agents_on_duty", "typical_staffing", "shifts_from_staffing"]
@@ -164,12 +165,7 @@ def shifts_from_staffing(
         raise ValueError("starts/ends: intervals must be contiguous and start at 0")
     if (c < 0).any():
         raise ValueError("servers: must be non-negative")
-    shifts: list[dict[str, float | int]] = []
-    for a, b, n in zip(s, e, c, strict=True):
-        if shifts and shifts[-1]["servers"] == int(n):
-            shifts[-1]["end"] = b / scale
-        else:
-            shifts.append({"start": a / scale, "end": b / scale, "servers": int(n)})
+    shifts = merge_shifts(s / scale, e / scale, [int(n) for n in c])
     if horizon is not None and shifts[-1]["end"] < horizon:
         shifts[-1]["end"] = horizon
     return shifts

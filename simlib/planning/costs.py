@@ -143,9 +143,7 @@ class Costs:
 
 
 def _scheduled_server_time(scenario: Any) -> float:
-    from simlib.engine.network import scheduled_server_time
-
-    return sum(scheduled_server_time(st, 0.0, scenario.horizon) for st in scenario.stations)
+    return sum(st.server_time(0.0, scenario.horizon) for st in scenario.stations)
 
 
 def _zero_if_nan(x: float) -> float:

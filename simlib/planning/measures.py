@@ -68,6 +68,7 @@ import pandas as pd
 
 from simlib.experiments.statistics import t_interval
 from simlib.spec.distributions import parse_distribution
+from simlib.spec.edits import scale_arrivals, sum_shifts
 
 __all__ = [
     "Change",
@@ -383,7 +384,7 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
     if "servers" in a and "servers" in b:
         pooled["servers"] = a["servers"] + b["servers"]
     else:
-        pooled["shifts"] = _sum_shifts(a, b, horizon)
+        pooled["shifts"] = sum_shifts(a, b, horizon)
     caps = [s.get("queue_capacity") for s in (a, b)]
     if all(c is not None for c in caps):
         pooled["queue_capacity"] = caps[0] + caps[1]
@@ -396,32 +397,6 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
             c["route"] = [pooled_name if s in names else s for s in c["route"]]
     why = "one queue for all servers"
     return [Change(m, "stations", names, pooled_name, why)], []
-
-
-def _sum_shifts(a: dict[str, Any], b: dict[str, Any], horizon: float) -> list[dict[str, Any]]:
-    """Shifts of two stations added (constant servers count as one shift)."""
-
-    def pieces(st: dict[str, Any]) -> list[tuple[float, float, int]]:
-        if "servers" in st:
-            return [(0.0, horizon, st["servers"])]
-        return [(s["start"], s["end"], s["servers"]) for s in st["shifts"]]
-
-    pa, pb = pieces(a), pieces(b)
-    cuts = sorted({x for s in pa + pb for x in s[:2]} | {0.0})
-    end = min(pa[-1][1], pb[-1][1])
-    cuts = [c for c in cuts if c <= end]
-
-    def at(ps: list[tuple[float, float, int]], t: float) -> int:
-        return next((n for s, e, n in ps if s <= t < e), ps[-1][2])
-
-    out: list[dict[str, Any]] = []
-    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-        n = at(pa, lo) + at(pb, lo)
-        if out and out[-1]["servers"] == n:
-            out[-1]["end"] = hi
-        else:
-            out.append({"start": lo, "end": hi, "servers": n})
-    return out
 
 
 @register_measure(
@@ -440,16 +415,10 @@ def _self_service(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Chan
     share = _fraction(m, "share", p["share"])
     changes = []
     for c in _class_list(data, p["classes"], m):
-        arr = c["arrivals"]
-        path = f"classes.{c['name']}.arrivals"
-        if "rate" in arr:
-            old = arr["rate"]
-            arr["rate"] = old * (1 - share)
-            changes.append(Change(m, f"{path}.rate", old, arr["rate"], "demand deflected"))
-        elif "profile" in arr:
-            old = list(arr["profile"]["rates"])
-            arr["profile"]["rates"] = [r * (1 - share) for r in old]
-            changes.append(Change(m, f"{path}.profile.rates", old, arr["profile"]["rates"],
+        scaled = scale_arrivals(c["arrivals"], 1 - share)
+        if scaled is not None:
+            key, old, new = scaled
+            changes.append(Change(m, f"classes.{c['name']}.arrivals.{key}", old, new,
                                   "demand deflected"))
         else:
             raise ValueError(f"measure {m!r}: class {c['name']!r} replays a trace; give a rate or profile")

@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from simlib.spec.distributions import Distribution
+from simlib.spec.edits import merge_shifts, set_staffing
 from simlib.spec.scenario import Intensity, RateProfile
 from simlib.theory import queueing
 
@@ -749,14 +750,8 @@ def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
 
 def _shifts(servers: Sequence[int], edges: np.ndarray) -> list[dict[str, Any]]:
     """Scenario shifts from per-interval servers, merging equal neighbours."""
-    shifts: list[dict[str, Any]] = []
-    for i, n in enumerate(servers):
-        start, end = float(edges[i]), float(edges[i + 1])
-        if shifts and shifts[-1]["servers"] == int(n):
-            shifts[-1]["end"] = end
-        else:
-            shifts.append({"start": start, "end": end, "servers": int(n)})
-    return shifts
+    return merge_shifts([float(x) for x in edges[:-1]], [float(x) for x in edges[1:]],
+                        [int(n) for n in servers])
 
 
 def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, edges: np.ndarray,
@@ -767,16 +762,14 @@ def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, ed
     data = scenario.to_dict()
     for st in data["stations"]:
         if st["name"] == station:
-            st.pop("servers", None)
-            st.pop("shifts", None)
             if isinstance(servers, int | np.integer):
-                st["servers"] = int(servers)
+                set_staffing(st, int(servers))
             else:
                 if not any(int(n) > 0 for n in servers):
                     raise ValueError(
                         "staffing_plan: the plan staffs no interval (every requirement is 0)"
                     )
-                st["shifts"] = _shifts(servers, edges)
+                set_staffing(st, _shifts(servers, edges))
     if target is not None and target.kind == "service_level":
         data.setdefault("targets", {})
         data["targets"] = dict(data["targets"] or {})

@@ -28,6 +28,7 @@ import numpy as np
 import yaml
 
 from simlib.spec.distributions import Distribution, parse_distribution
+from simlib.spec.edits import set_path
 from simlib.spec.quality import (
     Economics,
     FailureSpec,
@@ -225,6 +226,15 @@ class Station:
                 return s.servers
         return self.shifts[-1].servers
 
+    def server_time(self, start: float, end: float) -> float:
+        """Server-time scheduled over ``[start, end)`` of observed time."""
+        if self.shifts is None:
+            assert self.servers is not None
+            return self.servers * (end - start)
+        return sum(
+            s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in self.shifts
+        )
+
     @property
     def max_servers(self) -> int:
         """The largest number of servers ever scheduled."""
@@ -309,53 +319,6 @@ class Scenario:
         except ScenarioError as exc:
             given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
             raise ScenarioError(exc.path, f"{exc.problem} (with {given})") from None
-
-
-# --------------------------------------------------------------------------- dotted paths
-
-
-def _resolve_item(container: Any, key: str, path: str) -> Any:
-    if isinstance(container, list):
-        for item in container:
-            if isinstance(item, dict) and item.get("name") == key:
-                return item
-        if key.lstrip("-").isdigit() and -len(container) <= int(key) < len(container):
-            return container[int(key)]
-        names = [i.get("name") for i in container if isinstance(i, dict)]
-        raise ScenarioError(path, f"no item named {key!r} (have {names})")
-    if isinstance(container, dict):
-        if key not in container:
-            raise ScenarioError(path, f"no key {key!r} (have {sorted(container)})")
-        return container[key]
-    raise ScenarioError(path, f"cannot descend into {type(container).__name__}")
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``value`` at a dotted ``path`` in a scenario dict (in place).
-
-    The last key may be new (e.g. setting ``queue_capacity`` that was absent);
-    every key before it must exist. Setting ``servers`` removes ``shifts`` and
-    vice versa, and setting one of rate/profile/trace removes the others, so an
-    override replaces the alternative it stands for.
-    """
-    keys = path.split(".")
-    node: Any = data
-    for i, key in enumerate(keys[:-1]):
-        node = _resolve_item(node, key, ".".join(keys[: i + 1]))
-    last = keys[-1]
-    if isinstance(node, list):
-        item = _resolve_item(node, last, path)
-        node[node.index(item)] = value
-        return
-    if not isinstance(node, dict):
-        raise ScenarioError(path, f"cannot set a key inside {type(node).__name__}")
-    alternatives = [("servers", "shifts"), ("rate", "profile", "trace")]
-    for group in alternatives:
-        if last in group:
-            for other in group:
-                if other != last:
-                    node.pop(other, None)
-    node[last] = value
 
 
 # --------------------------------------------------------------------------- validation
