@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from simlib.spec.units import DAY
+from simlib.spec.validation import count, fraction
 
 __all__ = [
     "arrival_profile",
@@ -147,10 +148,8 @@ def arrival_profile(
         Non-positive ``period`` or ``days``, or times outside ``[0, 86400)``.
     """
     _check_period(period)
-    if int(days) != days or days < 1:
-        raise ValueError(f"days: must be a positive integer, got {days}")
-    if not 0 < level < 1:
-        raise ValueError(f"level: must be in (0, 1), got {level}")
+    count("arrival_profile", "days", days, whole_floats=True)
+    fraction("arrival_profile", "level", level, low_open=True, high_open=True)
     t = np.asarray(times, dtype=float).ravel()
     bad = ~np.isfinite(t) | (t < 0) | (t >= DAY)
     if bad.any():

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from simlib.spec.units import DAY
+from simlib.spec.validation import positive
 
 __all__ = ["PatienceFit", "patience", "ErlangACheck", "erlang_a_check", "hazard_table"]
 
@@ -135,8 +136,7 @@ def hazard_table(
     upper = max(upper, np.finfo(float).tiny)
     if width is None:
         width = upper / 30
-    if width <= 0:
-        raise ValueError(f"width: must be positive, got {width}")
+    positive("hazard_table", "width", width)
     edges = np.arange(0.0, upper + width, width)
     starts, ends = edges[:-1], edges[1:]
     # Time each caller spends at risk inside each bin: clip(w - start, 0, width).
@@ -269,8 +269,7 @@ def erlang_a_check(
     -------
     ErlangACheck
     """
-    if mean_patience <= 0:
-        raise ValueError(f"mean_patience: must be positive, got {mean_patience}")
+    positive("erlang_a_check", "mean_patience", mean_patience)
     sub = calls.loc[calls["wait"].notna(), ["arrival", "day", "wait", "abandoned"]]
     tod = sub["arrival"].to_numpy() - sub["day"].to_numpy() * DAY
     k = np.clip((tod // period).astype(np.int64), 0, None)

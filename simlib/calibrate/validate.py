@@ -60,6 +60,7 @@ from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
 from simlib.spec.units import DAY
+from simlib.spec.validation import count, fraction
 
 if TYPE_CHECKING:
     from simlib.experiments.results import Results
@@ -509,10 +510,8 @@ def validate(
     unknown = [m for m in metrics if m not in VALIDATION_METRICS]
     if unknown or not metrics:
         raise ValueError(f"metrics: expected some of {list(VALIDATION_METRICS)}, got {list(metrics)}")
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 2:
-        raise ValueError(f"replications: must be an integer >= 2, got {replications!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"level: must be in (0, 1), got {level}")
+    count("validate", "replications", replications, 2)
+    fraction("validate", "level", level, low_open=True, high_open=True)
     scn = _as_scenario(model, observed, time_unit)
     scale = TIME_UNITS[scn.time_unit]
     days_per_rep = _days_per_replication(scn)
@@ -648,8 +647,7 @@ def interval_difference(
         raise ValueError(
             f"base/variant: need the same time unit, second or minute; got {a.time_unit!r} and {b.time_unit!r}"
         )
-    if replications < 2:
-        raise ValueError(f"replications: must be >= 2, got {replications}")
+    count("interval_difference", "replications", replications, 2)
     scale = TIME_UNITS[a.time_unit]
     ra = _simulate(a, replications, seed, period / scale, jobs)
     rb = _simulate(b, replications, seed, period / scale, jobs)

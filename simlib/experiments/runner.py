@@ -47,6 +47,7 @@ from simlib.experiments.results import Results, summarise
 from simlib.experiments.statistics import METRICS, t_interval
 from simlib.experiments.store import ResultStore, point_key
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
+from simlib.spec.validation import count
 
 __all__ = [
     "run",
@@ -110,12 +111,6 @@ def _simulate_task(
 # --------------------------------------------------------------------------- executors
 
 
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _process_context() -> multiprocessing.context.BaseContext:
     # The platform's default start method (fork on Linux up to Python 3.13):
     # forked workers inherit the imported engine, start in milliseconds and,
@@ -138,7 +133,7 @@ class _Executor:
         if executor not in ("local", "dask"):
             raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
         if jobs is not None:
-            _check_count("jobs", jobs, 1)
+            count("", "jobs", jobs, 1)
         if address is not None and executor != "dask":
             raise ValueError("address is for executor='dask'; give executor='dask' as well")
         self.jobs = jobs
@@ -432,12 +427,12 @@ def _precision_rule(
     max_replications: int,
 ) -> _Precision | None:
     if replications != "auto":
-        _check_count("replications", replications, 1)
+        count("", "replications", replications, 1)
         return None
     if not (isinstance(precision, int | float) and 0 < precision < 1):
         raise ValueError(f"precision must be a relative half-width in (0, 1), got {precision!r}")
-    minimum = _check_count("min_replications", min_replications, 2)
-    maximum = _check_count("max_replications", max_replications, minimum)
+    minimum = count("", "min_replications", min_replications, 2)
+    maximum = count("", "max_replications", max_replications, minimum)
     scope, _, name = metric.rpartition(".")
     scope = scope or "system"
     if name not in METRICS:
@@ -529,7 +524,7 @@ def run(
         ``.summary()`` and ``.replications()`` give tidy tables.
     """
     scn = load_scenario(scenario)
-    _check_count("seed", seed, 0)
+    count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
     store = _open_store(out, "run", scn, seed, engine_options, replications=replications,
@@ -633,7 +628,7 @@ def sweep(
         scope × metric.
     """
     scn = load_scenario(scenario)
-    _check_count("seed", seed, 0)
+    count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
     paths, overrides = _grid_points(scn, grid)
@@ -722,10 +717,10 @@ def compare(
         counts the replications where both values are defined.
     """
     scn = load_scenario(base)
-    _check_count("seed", seed, 0)
+    count("", "seed", seed, 0)
     if replications == "auto":
         raise ValueError("compare: replications must be an integer (\"auto\" is for run and sweep)")
-    _check_count("replications", replications, 2)
+    count("", "replications", replications, 2)
     if not isinstance(variants, Mapping) or not variants:
         raise ValueError("variants: give {name: {dotted.path: value, ...}} with at least one variant")
     for name, overrides in variants.items():

@@ -25,6 +25,7 @@ import pandas as pd
 from simlib.experiments.runner import run
 from simlib.experiments.statistics import t_interval
 from simlib.spec.scenario import Scenario, load_scenario
+from simlib.spec.validation import count
 
 __all__ = ["warmup_study", "welch_moving_average"]
 
@@ -48,8 +49,7 @@ def welch_moving_average(values: Sequence[float] | np.ndarray, window: int) -> n
     numpy.ndarray
         ``len(values) - window`` smoothed values.
     """
-    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-        raise ValueError(f"window must be an integer >= 0, got {window!r}")
+    count("", "window", window, minimum=0)
     x = np.asarray(values, dtype=float)
     m = len(x) - window
     if m < 1:

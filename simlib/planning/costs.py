@@ -53,6 +53,7 @@ import pandas as pd
 
 from simlib.experiments.statistics import t_interval
 from simlib.spec import units
+from simlib.spec.validation import count, non_negative, positive
 from simlib.theory import queueing
 
 __all__ = [
@@ -108,9 +109,9 @@ class Costs:
     def __post_init__(self) -> None:
         for name in ("staff_per_hour", "waiting_per_hour", "per_abandonment", "per_blocked",
                      "per_lost_customer"):
-            queueing._non_negative("Costs", name, getattr(self, name))
+            non_negative("Costs", name, getattr(self, name))
         if self.hours_per_time_unit is not None:
-            queueing._positive("Costs", "hours_per_time_unit", self.hours_per_time_unit)
+            positive("Costs", "hours_per_time_unit", self.hours_per_time_unit)
 
     def hours(self, time_unit: str) -> float:
         """Hours in one time unit called ``time_unit``.
@@ -289,7 +290,7 @@ def cost_curve(
 
     scn = load_scenario(scenario)
     c = Costs.from_mapping(costs)
-    levels = [queueing._count("cost_curve", "servers", n, minimum=1) for n in servers]
+    levels = [count("cost_curve", "servers", n, minimum=1, whole_floats=True) for n in servers]
     if not levels:
         raise ValueError("cost_curve: give at least one staffing level")
     name = station if station is not None else scn.stations[0].name

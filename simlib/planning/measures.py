@@ -69,6 +69,7 @@ import pandas as pd
 from simlib.experiments.statistics import t_interval
 from simlib.spec.distributions import parse_distribution
 from simlib.spec.edits import scale_arrivals, sum_shifts
+from simlib.spec.validation import count, fraction, non_negative, positive
 
 __all__ = [
     "Change",
@@ -190,13 +191,7 @@ def _station(data: dict[str, Any], name: str | None, measure: str) -> dict[str, 
 
 
 def _fraction(measure: str, name: str, value: Any, upper_open: bool = True) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value and (
-        value < 1 if upper_open else value <= 1
-    )
-    if not ok:
-        bound = "[0, 1)" if upper_open else "[0, 1]"
-        raise ValueError(f"measure {measure!r}: {name} must be in {bound}, got {value!r}")
-    return float(value)
+    return fraction(f"measure {measure!r}", name, value, high_open=upper_open)
 
 
 def _dists(station: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -271,9 +266,7 @@ def _class_list(data: dict[str, Any], classes: Sequence[str] | None, measure: st
 )
 def _add_staff(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     st = _station(data, p["station"], "add_staff")
-    k = p["servers"]
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"measure 'add_staff': servers must be a positive integer, got {k!r}")
+    k = count("measure 'add_staff'", "servers", p["servers"])
     why = "capacity"
     if "servers" in st:
         old = st["servers"]
@@ -366,9 +359,7 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
         if n in routing or any(n in t for t in routing.values()):
             raise ValueError(f"measure {m!r}: station {n!r} appears in routing; pooling "
                              "supports parallel stations reached by class routes")
-    loss = p["efficiency_loss"]
-    if not isinstance(loss, int | float) or loss < 0:
-        raise ValueError(f"measure {m!r}: efficiency_loss must be >= 0, got {loss!r}")
+    loss = non_negative(f"measure {m!r}", "efficiency_loss", p["efficiency_loss"])
     pooled_name = p["name"] or f"{names[0]}+{names[1]}"
     horizon = float(data["horizon"])
     service: dict[str, Any] = {}
@@ -576,8 +567,7 @@ def _expectation_quality(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[li
     if promised is None or quality is None:
         return [], ([] if quality is None else [
             "expectation_management: no promised_wait given, so the promise is unchanged"])
-    if not isinstance(promised, int | float) or promised <= 0:
-        raise ValueError(f"measure {m!r}: promised_wait must be a positive number, got {promised!r}")
+    positive(f"measure {m!r}", "promised_wait", promised)
     expectations = quality.setdefault("expectations", {})
     flat = not expectations or any(
         k in expectations for k in ("expected_wait", "promised_wait", "reliability", "empathy")

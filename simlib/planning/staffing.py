@@ -45,6 +45,7 @@ from scipy import optimize, special
 from simlib.spec.distributions import Distribution
 from simlib.spec.edits import merge_shifts, set_staffing
 from simlib.spec.scenario import Intensity, RateProfile
+from simlib.spec.validation import count, fraction, non_negative, positive
 from simlib.theory import queueing
 
 __all__ = [
@@ -68,16 +69,6 @@ _MAX_SERVERS = 10_000_000
 
 def _ceil(x: float) -> int:
     return math.ceil(x - _CEIL_SLACK)
-
-
-def _fraction(func: str, name: str, value: Any, *, low_open: bool, high_open: bool) -> float:
-    x = queueing._as_float(func, name, value)
-    low_ok = x > 0 if low_open else x >= 0
-    high_ok = x < 1 if high_open else x <= 1
-    if not (low_ok and high_ok):
-        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
-        raise ValueError(f"{func}: {name} must be in {interval}, got {value!r}")
-    return x
 
 
 # --------------------------------------------------------------------------
@@ -144,19 +135,19 @@ def required_servers(
     20
     """
     func = "required_servers"
-    lam = queueing._positive(func, "arrival_rate", arrival_rate)
-    s = queueing._positive(func, "mean_service", mean_service)
-    tgt = _fraction(func, "target", target, low_open=True, high_open=True)
-    t = queueing._non_negative(func, "threshold", threshold)
+    lam = positive(func, "arrival_rate", arrival_rate)
+    s = positive(func, "mean_service", mean_service)
+    tgt = fraction(func, "target", target, low_open=True, high_open=True)
+    t = non_negative(func, "threshold", threshold)
     patience = (
-        None if mean_patience is None else queueing._positive(func, "mean_patience", mean_patience)
+        None if mean_patience is None else positive(func, "mean_patience", mean_patience)
     )
     occ = (
         None
         if max_occupancy is None
-        else _fraction(func, "max_occupancy", max_occupancy, low_open=True, high_open=False)
+        else fraction(func, "max_occupancy", max_occupancy, low_open=True, high_open=False)
     )
-    shrink = _fraction(func, "shrinkage", shrinkage, low_open=False, high_open=True)
+    shrink = fraction(func, "shrinkage", shrinkage, low_open=False, high_open=True)
 
     if patience is None:
         n = _erlang_c_servers(lam, s, tgt, t, occ)
@@ -252,9 +243,9 @@ def square_root_staffing(
         The quality-of-service parameter (safety staffing in units of sqrt(R)).
     """
     func = "square_root_staffing"
-    lam = queueing._positive(func, "arrival_rate", arrival_rate)
-    s = queueing._positive(func, "mean_service", mean_service)
-    alpha = _fraction(func, "p_wait_target", p_wait_target, low_open=True, high_open=True)
+    lam = positive(func, "arrival_rate", arrival_rate)
+    s = positive(func, "mean_service", mean_service)
+    alpha = fraction(func, "p_wait_target", p_wait_target, low_open=True, high_open=True)
     load = lam * s
     goal = math.log1p(-alpha) - math.log(alpha)  # log(1/alpha - 1)
 
@@ -357,12 +348,12 @@ def _shift_cover(
     name = spec["name"]
     if not isinstance(name, str) or not name:
         raise ValueError(f"{where}.name must be a non-empty string, got {name!r}")
-    start = queueing._count(where, "start", spec["start"], minimum=0)
-    length = queueing._count(where, "length", spec["length"], minimum=1)
-    cost = queueing._non_negative(where, "cost", spec.get("cost", length))
+    start = count(where, "start", spec["start"], minimum=0, whole_floats=True)
+    length = count(where, "length", spec["length"], minimum=1, whole_floats=True)
+    cost = non_negative(where, "cost", spec.get("cost", length))
     upper = math.inf
     if spec.get("max") is not None:
-        upper = float(queueing._count(where, "max", spec["max"], minimum=0))
+        upper = float(count(where, "max", spec["max"], minimum=0, whole_floats=True))
     if start >= horizon:
         raise ValueError(f"{where}.start {start} is outside the {horizon} intervals")
     if not cyclic and start + length > horizon:
@@ -375,7 +366,7 @@ def _shift_cover(
     breaks = spec.get("breaks") or []
     off = set()
     for b in breaks:
-        off.add(queueing._count(where, "breaks", b, minimum=0))
+        off.add(count(where, "breaks", b, minimum=0, whole_floats=True))
     if any(b >= length for b in off):
         raise ValueError(f"{where}.breaks must be offsets within the shift (0..{length - 1})")
     column = np.zeros(horizon)
@@ -445,7 +436,7 @@ def schedule_shifts(
         raise ValueError(f"{func}: requirements must hold at least one interval")
     req = np.array(
         [
-            _ceil(queueing._non_negative(func, f"requirements[{t}]", r))
+            _ceil(non_negative(func, f"requirements[{t}]", r))
             for t, r in enumerate(req_raw)
         ],
         dtype=float,
@@ -461,9 +452,9 @@ def schedule_shifts(
         raise ValueError(f"{func}: shift names must be unique; repeated {dup}")
     penalty = None
     if understaffing_cost is not None:
-        penalty = queueing._positive(func, "understaffing_cost", understaffing_cost)
+        penalty = positive(func, "understaffing_cost", understaffing_cost)
     if time_limit is not None:
-        time_limit = queueing._positive(func, "time_limit", time_limit)
+        time_limit = positive(func, "time_limit", time_limit)
 
     cover = np.column_stack([p[4] for p in parsed])  # intervals x shift types
     if penalty is None:
@@ -626,16 +617,16 @@ def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
     if isinstance(target, Mapping):
         keys = set(target)
         if keys == {"p_wait"}:
-            alpha = _fraction(func, "target.p_wait", target["p_wait"], low_open=True, high_open=True)
+            alpha = fraction(func, "target.p_wait", target["p_wait"], low_open=True, high_open=True)
             return PlanTarget("p_wait", alpha)
         if keys == {"threshold", "target"}:
-            share = _fraction(func, "target.target", target["target"], low_open=True, high_open=True)
-            t = queueing._non_negative(func, "target.threshold", target["threshold"])
+            share = fraction(func, "target.target", target["target"], low_open=True, high_open=True)
+            t = non_negative(func, "target.threshold", target["threshold"])
             return PlanTarget("service_level", share, t)
         raise ValueError(
             f"{func}: target must be {{p_wait: alpha}} or {{threshold, target}}, got keys {sorted(keys)}"
         )
-    alpha = _fraction(func, "target", target, low_open=True, high_open=True)
+    alpha = fraction(func, "target", target, low_open=True, high_open=True)
     return PlanTarget("p_wait", alpha)
 
 
@@ -1096,7 +1087,7 @@ def staffing_plan(
     if interval is None:
         periods = [d.intensity.period for d in demand if d.intensity.period < scn.horizon]
         interval = min(periods) if periods else scn.horizon
-    interval = queueing._positive(func, "interval", interval)
+    interval = positive(func, "interval", interval)
     edges = interval_edges(scn.horizon, interval)
     a, b = edges[:-1], edges[1:]
     width = b - a
@@ -1239,10 +1230,10 @@ def _isa(
     replications: int, max_iterations: int, tolerance: int, jobs: int,
 ) -> tuple[list[int], list[float], int, bool, bool, tuple[tuple[int, ...], ...]]:
     func = "staffing_plan"
-    replications = queueing._count(func, "replications", replications, minimum=2)
-    max_iterations = queueing._count(func, "max_iterations", max_iterations, minimum=1)
-    tolerance = queueing._count(func, "tolerance", tolerance, minimum=0)
-    jobs = queueing._count(func, "jobs", jobs, minimum=1)
+    replications = count(func, "replications", replications, minimum=2, whole_floats=True)
+    max_iterations = count(func, "max_iterations", max_iterations, minimum=1, whole_floats=True)
+    tolerance = count(func, "tolerance", tolerance, minimum=0, whole_floats=True)
+    jobs = count(func, "jobs", jobs, minimum=1, whole_floats=True)
     # "Infinitely many" servers: the number present in M_t/G/inf is Poisson with mean
     # m(t) <= max load, so ten standard deviations above it are never all busy. For a
     # station fed by routing the load is only approximate (upstream queues bunch the

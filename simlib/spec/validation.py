@@ -1,9 +1,15 @@
-"""Validation helpers shared by every specification block.
+"""Validation helpers shared by every specification block, and the argument checks.
 
 Specifications are validated on construction and every problem is one line
 naming the key path (``stations[0].servers: must be a positive integer, got
 -3``). :class:`Node` wraps one mapping of the input with its path and offers
 typed accessors that raise :class:`ScenarioError` with that path.
+
+Function arguments are checked the same way, once: :func:`real`,
+:func:`positive`, :func:`non_negative`, :func:`count`, :func:`fraction` and
+:func:`probability` return the value converted (float or int) or raise a
+one-line :class:`ValueError` naming the function and the argument
+(``required_servers: target must be in (0, 1), got 1.5``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ScenarioError", "Node", "is_number", "is_integer", "show", "read_column"]
+__all__ = [
+    "ScenarioError",
+    "Node",
+    "is_number",
+    "is_integer",
+    "show",
+    "read_column",
+    "real",
+    "positive",
+    "non_negative",
+    "count",
+    "fraction",
+    "probability",
+]
 
 
 class ScenarioError(ValueError):
@@ -140,3 +159,78 @@ def read_column(file: Any, column: str | None, path: str, base_dir: str) -> list
     if not values:
         raise ScenarioError(path, f"{file} column {column!r} has no values")
     return values
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _invalid(where: str, name: str, problem: str, value: Any) -> ValueError:
+    head = f"{where}: {name}" if where else name
+    return ValueError(f"{head} must be {problem}, got {value!r}")
+
+
+def real(where: str, name: str, value: Any) -> float:
+    """``value`` as a float; it must be a finite real number (booleans refused).
+
+    ``where`` names the function (or measure) checking it and prefixes the
+    message; ``name`` is the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _invalid(where, name, "a real number", value)
+    x = float(value)
+    if not math.isfinite(x):
+        raise _invalid(where, name, "finite", value)
+    return x
+
+
+def positive(where: str, name: str, value: Any) -> float:
+    """``value`` as a float; it must be a finite number > 0."""
+    x = real(where, name, value)
+    if x <= 0:
+        raise _invalid(where, name, "positive", value)
+    return x
+
+
+def non_negative(where: str, name: str, value: Any) -> float:
+    """``value`` as a float; it must be a finite number >= 0."""
+    x = real(where, name, value)
+    if x < 0:
+        raise _invalid(where, name, "non-negative", value)
+    return x
+
+
+def count(where: str, name: str, value: Any, minimum: int = 1, *, whole_floats: bool = False) -> int:
+    """``value`` as an int; it must be an integer >= ``minimum``.
+
+    With ``whole_floats`` an integral float such as ``10.0`` is accepted too.
+    """
+    ok = not isinstance(value, bool) and (
+        isinstance(value, numbers.Integral)
+        or (
+            whole_floats
+            and isinstance(value, numbers.Real)
+            and math.isfinite(float(value))
+            and float(value).is_integer()
+        )
+    )
+    if not ok or int(value) < minimum:
+        raise _invalid(where, name, f"an integer >= {minimum}", value)
+    return int(value)
+
+
+def fraction(
+    where: str, name: str, value: Any, *, low_open: bool = False, high_open: bool = False
+) -> float:
+    """``value`` as a float in [0, 1]; ``low_open``/``high_open`` exclude 0 or 1."""
+    x = real(where, name, value)
+    low_ok = x > 0 if low_open else x >= 0
+    high_ok = x < 1 if high_open else x <= 1
+    if not (low_ok and high_ok):
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise _invalid(where, name, f"in {interval}", value)
+    return x
+
+
+def probability(where: str, name: str, value: Any) -> float:
+    """``value`` as a float in [0, 1]."""
+    return fraction(where, name, value)
