@@ -129,7 +129,7 @@ class Intensity:
         self.r_warm = float(rates[-1])
         self.warmup = float(warmup)
 
-    def cumulative(self, x: np.ndarray) -> np.ndarray:
+    def cumulative(self, x: np.ndarray | float) -> np.ndarray:
         """``Lambda(x)``: expected arrivals in ``[0, x]`` (negative before 0)."""
         x = np.asarray(x, dtype=float)
         k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
@@ -137,7 +137,7 @@ class Intensity:
         neg = self.r_warm * np.maximum(x, -self.warmup)
         return np.where(x >= 0, pos, neg)
 
-    def integral(self, x: np.ndarray) -> np.ndarray:
+    def integral(self, x: np.ndarray | float) -> np.ndarray:
         """``G(x) = int_0^x Lambda(u) du``."""
         x = np.asarray(x, dtype=float)
         k = np.clip((x // self.period).astype(int), 0, len(self.starts) - 1)
