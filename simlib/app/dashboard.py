@@ -52,7 +52,7 @@ from simlib.experiments.results import Results
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
 from simlib.spec import units
-from simlib.spec.edits import scale_demand, set_staffing
+from simlib.spec.edits import scale_demand, set_service_level, set_staffing
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
 
 __all__ = [
@@ -232,7 +232,7 @@ def build_scenario(
     if staff is not None:
         with_staff(data, staff)
     if service_level is not None:
-        data["targets"] = {**(data.get("targets") or {}), "service_level": dict(service_level)}
+        set_service_level(data, service_level)
     scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name)
     if measures:
         scenario, changes, measure_notes = apply_measures(scenario, list(measures))

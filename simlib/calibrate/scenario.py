@@ -49,7 +49,7 @@ from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check, patience
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
-from simlib.spec.edits import add_servers
+from simlib.spec.edits import add_servers, set_service_level
 from simlib.spec.units import DAY, SECONDS_PER_UNIT
 
 if TYPE_CHECKING:
@@ -466,9 +466,7 @@ def to_scenario(
         "stations": [station_spec],
     }
     if service_level_threshold is not None:
-        scn["targets"] = {
-            "service_level": {"threshold": service_level_threshold, "target": service_level_target}
-        }
+        set_service_level(scn, {"threshold": service_level_threshold, "target": service_level_target})
     return scn
 
 

@@ -59,6 +59,7 @@ from scipy import stats
 from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
+from simlib.spec.edits import set_service_level
 from simlib.spec.units import DAY
 from simlib.spec.validation import count, fraction
 
@@ -352,10 +353,7 @@ def _with_threshold(scn: Scenario, threshold: float) -> Scenario:
 
     data = scn.to_dict()
     target = scn.service_level.target if scn.service_level is not None else 0.8
-    data["targets"] = {
-        **dict(data.get("targets") or {}),
-        "service_level": {"threshold": threshold, "target": target},
-    }
+    set_service_level(data, {"threshold": threshold, "target": target})
     return from_dict(data, base_dir=scn.base_dir, default_name=scn.name)
 
 

@@ -68,7 +68,7 @@ import pandas as pd
 
 from simlib.experiments.statistics import t_interval
 from simlib.spec.distributions import parse_distribution
-from simlib.spec.edits import scale_arrivals, sum_shifts
+from simlib.spec.edits import get_path, scale_arrivals, sum_shifts
 from simlib.spec.validation import count, fraction, non_negative, positive
 
 __all__ = [
@@ -758,12 +758,7 @@ def _factor_scenario(base: Any, spec: Mapping[str, Any], value: Any) -> Any:
                                                         spec["parameter"]: value}))[0]
     path = spec["path"]
     if spec.get("scale"):
-        current: Any = base.to_dict()
-        for key in path.split("."):
-            if isinstance(current, list):
-                current = next(i for i in current if i.get("name") == key)
-            else:
-                current = current[key]
+        current = get_path(base.to_dict(), path)
         value = [v * value for v in current] if isinstance(current, list) else current * value
     return base.with_overrides({path: value})
 

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from simlib.spec.distributions import Distribution
-from simlib.spec.edits import merge_shifts, set_staffing
+from simlib.spec.edits import merge_shifts, set_service_level, set_staffing
 from simlib.spec.scenario import Intensity, RateProfile
 from simlib.spec.validation import count, fraction, non_negative, positive
 from simlib.theory import queueing
@@ -762,9 +762,7 @@ def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, ed
                     )
                 set_staffing(st, _shifts(servers, edges))
     if target is not None and target.kind == "service_level":
-        data.setdefault("targets", {})
-        data["targets"] = dict(data["targets"] or {})
-        data["targets"]["service_level"] = {"threshold": target.threshold, "target": target.value}
+        set_service_level(data, {"threshold": target.threshold, "target": target.value})
     return from_dict(data, base_dir=scenario.base_dir, default_name=scenario.name)
 
 

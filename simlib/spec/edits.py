@@ -3,8 +3,9 @@
 A :class:`~simlib.spec.scenario.Scenario` is immutable; a variant is made by
 editing its file form (:meth:`Scenario.to_dict`) and loading the result, so
 every variant is validated like a file. The edits that several parts of
-simlib make live here, once: a value at a dotted path (:func:`set_path`,
-behind :meth:`Scenario.with_overrides`), demand scaled (:func:`scale_arrivals`,
+simlib make live here, once: a value at a dotted path (:func:`get_path`,
+:func:`set_path`, behind :meth:`Scenario.with_overrides`), the service-level
+target (:func:`set_service_level`), demand scaled (:func:`scale_arrivals`,
 :func:`scale_demand`), a station's staffing replaced (:func:`set_staffing`)
 and shift arithmetic on a station's staffing as steps ``(start, end,
 servers)``: servers on duty at a time (:func:`servers_at`), per-interval
@@ -24,7 +25,9 @@ from typing import Any
 from simlib.spec.validation import ScenarioError
 
 __all__ = [
+    "get_path",
     "set_path",
+    "set_service_level",
     "scale_arrivals",
     "scale_demand",
     "set_staffing",
@@ -58,6 +61,15 @@ def _resolve_item(container: Any, key: str, path: str) -> Any:
     raise ScenarioError(path, f"cannot descend into {type(container).__name__}")
 
 
+def get_path(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` in a scenario dict (list items by name or index)."""
+    node: Any = data
+    keys = path.split(".")
+    for i, key in enumerate(keys):
+        node = _resolve_item(node, key, ".".join(keys[: i + 1]))
+    return node
+
+
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at a dotted ``path`` in a scenario dict (in place).
 
@@ -84,6 +96,11 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
                 if other != last:
                     node.pop(other, None)
     node[last] = value
+
+
+def set_service_level(data: dict[str, Any], target: Mapping[str, Any]) -> None:
+    """Set ``targets.service_level`` to ``{threshold, target}``, keeping other targets, in place."""
+    data["targets"] = {**dict(data.get("targets") or {}), "service_level": dict(target)}
 
 
 # --------------------------------------------------------------------------- demand

@@ -117,3 +117,11 @@ def test_argument_checks_name_function_and_argument():
         with pytest.raises(ValueError) as info:
             call()
         assert str(info.value) == message
+
+
+def test_get_path_and_set_service_level():
+    data = {"stations": [{"name": "desk", "servers": 2}], "targets": {"other": 1}}
+    assert edits.get_path(data, "stations.desk.servers") == 2
+    assert edits.get_path(data, "stations.0.name") == "desk"
+    edits.set_service_level(data, {"threshold": 0.5, "target": 0.8})
+    assert data["targets"] == {"other": 1, "service_level": {"threshold": 0.5, "target": 0.8}}
