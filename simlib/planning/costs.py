@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simlib.experiments.statistics import t_interval
+from simlib.experiments.statistics import metric_interval, positive_interval
 from simlib.theory import queueing
 
 __all__ = [
@@ -218,11 +218,16 @@ def cost_summary(
     results: Any, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Mean and t-interval of each cost component: ``component, mean, std, ci_low, ci_high, n``."""
+    """Mean and interval of each cost component: ``component, mean, std, ci_low, ci_high, n``.
+
+    Costs are non-negative, so the interval is the log-scale t interval of
+    :func:`~simlib.experiments.statistics.positive_interval` (>= 0; the plain t
+    interval should a component be negative).
+    """
     per_rep = replication_costs(results, costs, lost_customers)
     rows = []
     for comp in COST_COMPONENTS:
-        iv = t_interval(per_rep[comp].to_numpy(), level)
+        iv = positive_interval(per_rep[comp].to_numpy(), level)
         rows.append((comp, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
     return pd.DataFrame(rows, columns=["component", "mean", "std", "ci_low", "ci_high", "n"])
 
@@ -237,7 +242,8 @@ class CostCurve:
         ``servers, quantity, mean, ci_low, ci_high, n``; quantities are the
         cost components (money per horizon) and the system metrics
         ``service_level`` (when the scenario has a target), ``p_wait``,
-        ``p_abandon`` and ``mean_wait``.
+        ``p_abandon`` and ``mean_wait``, with intervals that respect their
+        ranges (:func:`~simlib.experiments.statistics.metric_interval`).
     cost_optimal : int
         Staffing level with the smallest mean total cost.
     service_level_optimal : int or None
@@ -313,13 +319,13 @@ def cost_curve(
         res = run(variant, replications, seed, jobs=jobs, progress=False)
         per_rep = replication_costs(res, c, lost_customers)
         for comp in COST_COMPONENTS:
-            iv = t_interval(per_rep[comp].to_numpy(), level)
+            iv = positive_interval(per_rep[comp].to_numpy(), level)
             rows.append((n, comp, iv.mean, iv.ci_low, iv.ci_high, iv.n))
         for metric in metrics:
             values = [r["system"].get(metric) for r in res.runs]
             if any(v is None for v in values):
                 continue
-            iv = t_interval(np.asarray(values, dtype=float), level)
+            iv = metric_interval(np.asarray(values, dtype=float), metric, level)
             rows.append((n, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
     table = pd.DataFrame(rows, columns=["servers", "quantity", "mean", "ci_low", "ci_high", "n"])
     total = table[table["quantity"] == "total"].set_index("servers")["mean"]
