@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from simlib.experiments.capacity import visits_per_arrival
 from simlib.theory import queueing
 
 __all__ = [
@@ -742,24 +743,13 @@ def _visits(scenario: Any, station: str) -> dict[str, float]:
     (Jackson 1957). Failure blocks are not counted: they add rework visits
     whose rate depends on the load.
     """
-    names = [s.name for s in scenario.stations]
-    index = {n: i for i, n in enumerate(names)}
-    routing = np.zeros((len(names), len(names)))
-    for origin, table in scenario.routing.items():
-        for to, p in table.items():
-            if to in index:
-                routing[index[origin], index[to]] = p
     try:
-        visits = np.linalg.solve(np.eye(len(names)) - routing.T, np.eye(len(names))[:, 0])
-    except np.linalg.LinAlgError:
+        visits = visits_per_arrival(scenario)
+    except ValueError:
         raise ValueError(
             "staffing_plan: the routing table has a closed loop that customers never leave"
         ) from None
-    from_routing = float(visits[index[station]])
-    return {
-        c.name: float(c.route.count(station)) if c.route is not None else from_routing
-        for c in scenario.classes
-    }
+    return {name: v[station] for name, v in visits.items()}
 
 
 def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
