@@ -753,6 +753,8 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     if isinstance(source, Mapping):
         return from_dict(source, base_dir=os.getcwd())
     path = Path(source)
+    if path.is_dir():
+        raise ScenarioError("", f"{path} is a directory, not a scenario file (give a .yaml file)")
     if not path.is_file():
         raise ScenarioError("", f"scenario file not found: {path}")
     try:
