@@ -2,7 +2,7 @@
 
 Each function returns a :class:`matplotlib.figure.Figure`.
 :mod:`~simlib.plots.queueing` (simulation against theory, utilisation curves,
-Little's law, summary bars, :func:`save_figure`),
+Little's law, summary bars, :func:`save_figure`, :func:`figure_png`),
 :mod:`~simlib.plots.experiments`, :mod:`~simlib.plots.staffing`,
 :mod:`~simlib.plots.quality`, :mod:`~simlib.plots.servqual`,
 :mod:`~simlib.plots.calibration` and :mod:`~simlib.plots.animation` (an
@@ -10,6 +10,7 @@ offline JavaScript animation of a run and swim-lane charts).
 """
 
 from simlib.plots.queueing import (
+    figure_png,
     littles_law,
     save_figure,
     simulated_vs_theory,
@@ -17,4 +18,4 @@ from simlib.plots.queueing import (
     utilisation_curve,
 )
 
-__all__ = ["littles_law", "save_figure", "simulated_vs_theory", "summary_bars", "utilisation_curve"]
+__all__ = ["figure_png", "littles_law", "save_figure", "simulated_vs_theory", "summary_bars", "utilisation_curve"]
