@@ -481,7 +481,7 @@ def _warn_overloaded(scn: Scenario) -> None:
         f"servers{' (time-averaged over its shifts)' if scn.station(s.station).shifts else ''}, "
         f"a load of {s.utilisation:.0%}" for s in over)
     consequence = ("customers abandon or are blocked instead of being served"
-                   if relief else "its queue grows for as long as the run lasts, so waits "
+                   if relief else "the queue grows for as long as the run lasts, so waits "
                    "depend on the horizon rather than settling")
     warnings.warn(f"{scn.name}: {stations} of capacity: {consequence}.", CapacityWarning,
                   stacklevel=3)
