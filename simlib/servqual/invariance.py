@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _ml
+from . import estimation
 from .cfa import CFAModel, _moments, _start_values, build_patterns, fit_indices, parse_model
 from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
 
@@ -54,7 +54,7 @@ def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False
     pats, labels = build_patterns(spec, len(moments), meanstructure=True, equal=equal,
                                   fix_single_indicator=fix_single_indicator)
     start = _start_values(spec, pats, moments, len(labels), std_lv=False)
-    fit = _ml.fit_ml(pats, moments, start)
+    fit = estimation.fit_ml(pats, moments, start)
     return fit, fit_indices(fit, pats, moments)
 
 

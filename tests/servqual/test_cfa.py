@@ -16,8 +16,8 @@ from simlib.servqual import (
     ConvergenceWarning,
     IdentificationWarning,
     MissingValuesWarning,
-    _ml,
     cfa,
+    estimation,
     parse_model,
 )
 from simlib.servqual.cfa import FIT_KEYS, ModelSyntaxError
@@ -176,10 +176,10 @@ def test_single_indicator_with_fixed_residual(hs):
 
 def test_singular_information_warns_before_inverting():
     with pytest.warns(IdentificationWarning, match="singular"):
-        v = _ml._invert_information(np.diag([1.0, 0.0]))
+        v = estimation._invert_information(np.diag([1.0, 0.0]))
     assert np.isnan(v).all()
     with pytest.warns(IdentificationWarning, match="near-singular"):
-        v = _ml._invert_information(np.diag([1.0, 1e-10]))
+        v = estimation._invert_information(np.diag([1.0, 1e-10]))
     assert np.isfinite(v).all()
 
 
@@ -191,7 +191,7 @@ def test_non_convergence_warns(hs):
     pats, labels = build_patterns(spec, 1)
     start = _start_values(spec, pats, [mom], len(labels), False)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = _ml.fit_ml(pats, [mom], start, maxiter=1, polish=0)
+        res = estimation.fit_ml(pats, [mom], start, maxiter=1, polish=0)
     assert not res.converged
 
 
