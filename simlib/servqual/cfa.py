@@ -238,11 +238,11 @@ def build_patterns(
             else:
                 alpha_idx = -np.ones(m, dtype=int)
         pats.append(estimation.GroupPattern(lam_idx, lam_fixed, phi_idx, phi_fixed, theta_idx,
-                                     theta_fixed, nu_idx, nu_fixed, alpha_idx, alpha_fixed))
+                                            theta_fixed, nu_idx, nu_fixed, alpha_idx, alpha_fixed))
     return pats, b.labels
 
 
-def _start_values(model: CFAModel, pats, moments, n_free: int, std_lv: bool) -> np.ndarray:
+def start_values(model: CFAModel, pats, moments, n_free: int, std_lv: bool) -> np.ndarray:
     """Starting values from a one-factor eigen-decomposition per factor block."""
     items = model.items
     start = np.zeros(n_free)
@@ -497,15 +497,16 @@ class CFAResult:
         return tab
 
 
-def _moments(x: np.ndarray) -> estimation.GroupMoments:
+def group_moments(x: np.ndarray) -> estimation.GroupMoments:
+    """Sample moments of one group's item matrix (covariance with divisor n, as lavaan)."""
     mean = x.mean(axis=0)
     xc = x - mean
     return estimation.GroupMoments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
 
 
 def _standardized(pat, theta, model: CFAModel):
-    lam = estimation._fill(pat.lam_idx, pat.lam_fixed, theta)
-    phi = estimation._fill(pat.phi_idx, pat.phi_fixed, theta)
+    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
+    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
     sigma, _ = estimation.implied(pat, theta)
     sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
     sd_x = np.sqrt(np.diag(sigma))
@@ -582,8 +583,8 @@ def cfa(
                                   fix_single_indicator=fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
     check_not_degenerate(x)
-    mom = _moments(x.to_numpy())
-    start = _start_values(spec, pats, [mom], len(labels), std_lv)
+    mom = group_moments(x.to_numpy())
+    start = start_values(spec, pats, [mom], len(labels), std_lv)
     fit = estimation.fit_ml(pats, [mom], start)
     idx = fit_indices(fit, pats, [mom])
     return _make_result(spec, pats[0], fit, idx, x, mom, labels)
@@ -593,9 +594,9 @@ def _make_result(spec, pat, fit, idx, x, mom, labels, group=0) -> CFAResult:
     items, facs = spec.items, spec.factor_names
     theta = fit.theta
     se_all = np.sqrt(np.clip(np.diag(fit.vcov), 0, None))
-    lam = estimation._fill(pat.lam_idx, pat.lam_fixed, theta)
-    phi = estimation._fill(pat.phi_idx, pat.phi_fixed, theta)
-    th = estimation._fill(pat.theta_idx, pat.theta_fixed, theta)
+    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
+    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
+    th = estimation.fill_matrix(pat.theta_idx, pat.theta_fixed, theta)
     sigma, _ = estimation.implied(pat, theta)
     std = _standardized(pat, theta, spec)
     std_se = _delta_se(lambda t: _standardized(pat, t, spec), theta, fit.vcov)

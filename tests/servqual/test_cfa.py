@@ -184,12 +184,12 @@ def test_singular_information_warns_before_inverting():
 
 
 def test_non_convergence_warns(hs):
-    from simlib.servqual.cfa import _moments, _start_values, build_patterns
+    from simlib.servqual.cfa import build_patterns, group_moments, start_values
 
     spec = parse_model(HS_MODEL)
-    mom = _moments(hs[spec.items].to_numpy())
+    mom = group_moments(hs[spec.items].to_numpy())
     pats, labels = build_patterns(spec, 1)
-    start = _start_values(spec, pats, [mom], len(labels), False)
+    start = start_values(spec, pats, [mom], len(labels), False)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = estimation.fit_ml(pats, [mom], start, maxiter=1, polish=0)
     assert not res.converged
