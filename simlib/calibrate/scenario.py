@@ -143,7 +143,8 @@ class Calibration:
         return pd.DataFrame(rows)
 
 
-def _as_calls(log: IngestResult | pd.DataFrame) -> pd.DataFrame:
+def as_calls(log: IngestResult | pd.DataFrame) -> pd.DataFrame:
+    """The call table of an ingested log, an event table or a call table (checked)."""
     if isinstance(log, IngestResult):
         return log.calls
     if isinstance(log, pd.DataFrame):
@@ -212,12 +213,12 @@ def calibrate(
     -------
     Calibration
     """
-    calls = _as_calls(log)
+    calls = as_calls(log)
     if len(calls) == 0:
         raise ValueError("log: no calls")
     all_calls = calls
     if day_type is not None:
-        labels = day_types(_dates(calls), scheme)
+        labels = day_types(call_dates(calls), scheme)
         if day_type not in set(labels):
             raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
         calls = calls.loc[labels == day_type]
@@ -312,7 +313,8 @@ def fit_from_events(
     return calibrate(calls_from_events(events, station=station), **kwargs)  # type: ignore[arg-type]
 
 
-def _dates(calls: pd.DataFrame) -> np.ndarray:
+def call_dates(calls: pd.DataFrame) -> np.ndarray:
+    """Each call's calendar date; a log without dates counts its days from 2001-01-01."""
     if calls["date"].notna().all():
         return calls["date"].to_numpy()
     return (

@@ -58,7 +58,7 @@ from scipy import stats
 
 from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
-from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
+from simlib.calibrate.scenario import TIME_UNITS, Calibration, as_calls, call_dates, to_scenario
 
 if TYPE_CHECKING:
     from simlib.experiments.results import Results
@@ -132,7 +132,7 @@ def _select_days(
     scheme: Mapping[int, str] | str,
 ) -> pd.DataFrame:
     if day_type is not None:
-        labels = day_types(_dates(calls), scheme)
+        labels = day_types(call_dates(calls), scheme)
         if day_type not in set(labels):
             raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
         calls = calls.loc[labels == day_type]
@@ -202,7 +202,7 @@ def observed_intervals(
         if days is None and day_type is None:
             days = calls_or_ingest.days
     else:
-        calls = _as_calls(calls_or_ingest)
+        calls = as_calls(calls_or_ingest)
     calls = _select_days(calls, days, day_type, scheme)
     chosen = tuple(int(d) for d in np.unique(calls["day"].to_numpy()))
 
