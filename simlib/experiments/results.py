@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simlib.engine import ReplicationRecord
+from simlib.engine.quality import CUSTOMER_COLUMNS
 from simlib.experiments.statistics import Interval, metric_interval, t_interval
 from simlib.spec.scenario import Scenario
 
@@ -130,8 +131,6 @@ class Results:
         failed, recovered, complained, returns, wait); see
         :mod:`simlib.spec.quality`.
         """
-        from simlib.engine.quality import CUSTOMER_COLUMNS
-
         with_rows = [r for r in self.records if r.customers is not None]
         if self.scenario.quality is None:
             raise ValueError("no customer experience was recorded: the scenario needs a quality block")
@@ -141,7 +140,8 @@ class Results:
             raise ValueError(
                 f"customer rows are missing for replications {missing[:5]}"
                 f"{'...' if len(missing) > 5 else ''} (loaded from a result store, which keeps "
-                "metrics only); run them again without out= to get customers() and gaps()"
+                "metrics only); run them again without out= to get customers() and "
+                "simlib.analysis.gaps()"
             )
         frames = [
             pd.DataFrame(list(r.customers), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
@@ -149,12 +149,6 @@ class Results:
         ]
         table = pd.concat(frames, ignore_index=True)
         return table[["replication", *CUSTOMER_COLUMNS]]
-
-    def gaps(self) -> pd.DataFrame:
-        """The five gaps of the gap model for this run (see :mod:`simlib.analysis.gaps`)."""
-        from simlib.analysis.gaps import gaps
-
-        return gaps(self)
 
     def value(self, scope: str, metric: str) -> float:
         """Mean over replications of one metric (a shortcut for notebooks)."""
