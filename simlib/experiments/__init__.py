@@ -9,6 +9,8 @@ replications (intervals that respect each metric's range),
 :mod:`~simlib.experiments.warmup` the warm-up analysis.
 """
 
+from types import ModuleType
+
 from simlib.experiments.results import Results
 from simlib.experiments.runner import (
     COMPARE_COLUMNS,
@@ -20,5 +22,14 @@ from simlib.experiments.runner import (
     sweep,
     variant_seed,
 )
+from simlib.lazy import submodule, submodule_names
 
 __all__ = ["COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "PrecisionWarning", "Results", "compare", "run", "sweep", "variant_seed"]
+
+
+def __getattr__(name: str) -> ModuleType:  # PEP 562: the modules load on first use
+    return submodule(__name__, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *submodule_names(__path__)})

@@ -9,6 +9,9 @@ Little's law, summary bars, :func:`save_figure`, :func:`figure_png`),
 offline JavaScript animation of a run and swim-lane charts).
 """
 
+from types import ModuleType
+
+from simlib.lazy import submodule, submodule_names
 from simlib.plots.queueing import (
     figure_png,
     littles_law,
@@ -19,3 +22,11 @@ from simlib.plots.queueing import (
 )
 
 __all__ = ["figure_png", "littles_law", "save_figure", "simulated_vs_theory", "summary_bars", "utilisation_curve"]
+
+
+def __getattr__(name: str) -> ModuleType:  # PEP 562: the modules load on first use
+    return submodule(__name__, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *submodule_names(__path__)})
