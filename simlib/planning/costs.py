@@ -51,7 +51,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlib.engine.network import scheduled_server_time
+from simlib.experiments.results import Results
+from simlib.experiments.runner import ScenarioLike, run
 from simlib.experiments.statistics import metric_interval, positive_interval
+from simlib.spec.scenario import Scenario, load_scenario
 from simlib.theory import queueing
 
 __all__ = [
@@ -83,7 +87,7 @@ HOURS_PER_UNIT: dict[str, float] = {
 #: Cost components, in the order tables and plots show them.
 COST_COMPONENTS = ("staff", "waiting", "abandonment", "blocked", "lost", "total")
 
-LostModel = Callable[[Any, Mapping[str, Mapping[str, float]]], float]
+LostModel = Callable[[Scenario, Mapping[str, Mapping[str, float]]], float]
 
 
 @dataclass(frozen=True)
@@ -151,9 +155,7 @@ class Costs:
         return cls(**dict(values))
 
 
-def _scheduled_server_time(scenario: Any) -> float:
-    from simlib.engine.network import scheduled_server_time
-
+def _scheduled_server_time(scenario: Scenario) -> float:
     return sum(scheduled_server_time(st, 0.0, scenario.horizon) for st in scenario.stations)
 
 
@@ -162,7 +164,7 @@ def _zero_if_nan(x: float) -> float:
 
 
 def replication_costs(
-    results: Any, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None
+    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None
 ) -> pd.DataFrame:
     """Cost components of every replication over the observed horizon.
 
@@ -215,7 +217,7 @@ def replication_costs(
 
 
 def cost_summary(
-    results: Any, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
+    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Mean and interval of each cost component: ``component, mean, std, ci_low, ci_high, n``.
@@ -264,7 +266,7 @@ class CostCurve:
 
 
 def cost_curve(
-    scenario: Any,
+    scenario: ScenarioLike,
     servers: Sequence[int],
     costs: Costs | Mapping[str, Any],
     replications: int = 20,
@@ -301,9 +303,6 @@ def cost_curve(
     -------
     CostCurve
     """
-    from simlib.experiments.runner import run
-    from simlib.spec.scenario import load_scenario
-
     scn = load_scenario(scenario)
     c = Costs.from_mapping(costs)
     levels = [queueing._count("cost_curve", "servers", n, minimum=1) for n in servers]

@@ -34,7 +34,9 @@ References
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +44,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from simlib.engine import ServiceNetwork
+from simlib.engine.records import interval_edges
 from simlib.experiments.capacity import visits_per_arrival
+from simlib.experiments.runner import ScenarioLike, run
+from simlib.spec import distributions
+from simlib.spec.scenario import Scenario, ServiceLevelTarget, from_dict, load_scenario
 from simlib.theory import queueing
 
 __all__ = [
@@ -583,7 +590,7 @@ class PlanTarget:
         return f"service level >= {self.value:g} within {self.threshold:g}"
 
 
-def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
+def plan_target(target: Any, scenario: Scenario | None = None) -> PlanTarget:
     """Interpret the ``target`` argument of :func:`staffing_plan`.
 
     Parameters
@@ -606,8 +613,6 @@ def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
     ValueError
         If the target is malformed or missing.
     """
-    from simlib.spec.scenario import ServiceLevelTarget
-
     func = "staffing_plan"
     if isinstance(target, PlanTarget):
         return target
@@ -684,7 +689,7 @@ class _Intensity:
         return np.where(x >= 0, pos, neg)
 
 
-def _service_points(dist: Any) -> np.ndarray:
+def _service_points(dist: distributions.Distribution) -> np.ndarray:
     """Equally weighted points representing a service-time distribution.
 
     Midpoint quantiles ``F^-1((j + 1/2) / J)`` of the distribution, rescaled
@@ -692,29 +697,27 @@ def _service_points(dist: Any) -> np.ndarray:
     exactly to ``lambda E[S]`` when the rate is constant (the quantile rule
     alone would lose the far tail of a skewed distribution).
     """
-    from scipy import stats
-
-    from simlib.spec import distributions as d
+    from scipy import stats  # scipy.stats takes ~0.5 s to import; only MOL plans need it
 
     u = (np.arange(_MOL_POINTS) + 0.5) / _MOL_POINTS
-    if isinstance(dist, d.Deterministic):
+    if isinstance(dist, distributions.Deterministic):
         return np.array([dist.mean])
-    if isinstance(dist, d.Empirical):
+    if isinstance(dist, distributions.Empirical):
         values = np.asarray(dist.values, dtype=float)
         pts = values if values.size <= 4 * _MOL_POINTS else np.quantile(values, u)
-    elif isinstance(dist, d.Exponential):
+    elif isinstance(dist, distributions.Exponential):
         pts = stats.expon(scale=dist.mean).ppf(u)
-    elif isinstance(dist, d.Erlang):
+    elif isinstance(dist, distributions.Erlang):
         pts = stats.gamma(a=dist.k, scale=dist.mean / dist.k).ppf(u)
-    elif isinstance(dist, d.Gamma):
+    elif isinstance(dist, distributions.Gamma):
         shape = 1.0 / dist.cv**2
         pts = stats.gamma(a=shape, scale=dist.mean / shape).ppf(u)
-    elif isinstance(dist, d.Lognormal):
+    elif isinstance(dist, distributions.Lognormal):
         sigma = math.sqrt(math.log1p(dist.cv**2))
         pts = stats.lognorm(s=sigma, scale=dist.mean * math.exp(-0.5 * sigma**2)).ppf(u)
-    elif isinstance(dist, d.Uniform):
+    elif isinstance(dist, distributions.Uniform):
         pts = stats.uniform(loc=dist.low, scale=dist.high - dist.low).ppf(u)
-    elif isinstance(dist, d.Triangular):
+    elif isinstance(dist, distributions.Triangular):
         width = dist.high - dist.low
         pts = stats.triang(c=(dist.mode - dist.low) / width, loc=dist.low, scale=width).ppf(u)
     else:
@@ -729,12 +732,12 @@ class _ClassDemand:
 
     name: str
     intensity: _Intensity
-    service: Any  # Distribution
+    service: distributions.Distribution
     mean_patience: float | None
     mean_rate: float
 
 
-def _visits(scenario: Any, station: str) -> dict[str, float]:
+def _visits(scenario: Scenario, station: str) -> dict[str, float]:
     """Expected visits to ``station`` per external arrival of each class.
 
     A class with a fixed route visits the station as often as the route lists
@@ -752,7 +755,7 @@ def _visits(scenario: Any, station: str) -> dict[str, float]:
     return {name: v[station] for name, v in visits.items()}
 
 
-def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
+def _demand(scenario: Scenario, station: str, analytic: bool) -> list[_ClassDemand]:
     """The classes whose customers arrive at ``station``, with their arrival intensities.
 
     Analytic methods take the classes that enter ``station`` from outside and
@@ -823,11 +826,9 @@ def _shifts(servers: Sequence[int], edges: np.ndarray) -> list[dict[str, Any]]:
     return shifts
 
 
-def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, edges: np.ndarray,
-                   target: PlanTarget | None = None) -> Any:
+def _with_staffing(scenario: Scenario, station: str, servers: Sequence[int] | int,
+                   edges: np.ndarray, target: PlanTarget | None = None) -> Scenario:
     """The scenario with the station's servers replaced (a constant or per-interval shifts)."""
-    from simlib.spec.scenario import from_dict
-
     data = scenario.to_dict()
     for st in data["stations"]:
         if st["name"] == station:
@@ -966,7 +967,7 @@ class StaffingPlan:
     station: str
     interval: float
     table: pd.DataFrame = field(repr=False)
-    scenario: Any = field(repr=False)
+    scenario: Scenario = field(repr=False)
     iterations: int = 0
     converged: bool = True
     history: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
@@ -1025,8 +1026,6 @@ class StaffingPlan:
             predicted`` for the planned station; ``target`` and ``predicted``
             are filled on the rows of the target metric only.
         """
-        from simlib.experiments.runner import run
-
         res = run(self.scenario, replications, seed, jobs=jobs, progress=False,
                   interval=self.interval)
         iv = res.intervals(self.interval, level=level)
@@ -1044,7 +1043,7 @@ class StaffingPlan:
 
 
 def staffing_plan(
-    scenario: Any,
+    scenario: ScenarioLike,
     method: str = "mol",
     target: Any = None,
     *,
@@ -1149,9 +1148,6 @@ def staffing_plan(
         On an unknown method, an invalid target, a trace-driven class, or a
         service-level target with ``isa``.
     """
-    from simlib.engine.records import interval_edges
-    from simlib.spec.scenario import load_scenario
-
     func = "staffing_plan"
     scn = load_scenario(scenario)
     if method not in PLAN_METHODS:
@@ -1231,7 +1227,7 @@ def staffing_plan(
 
 
 def _isa_counts(
-    scenario: Any, seed: int, replications: Sequence[int], station: str, edges: np.ndarray
+    scenario: Scenario, seed: int, replications: Sequence[int], station: str, edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval index and number present found by every arrival at ``station``.
 
@@ -1239,8 +1235,6 @@ def _isa_counts(
     per-visit records: a visit occupies the station from ``t_in`` to
     ``t_end`` (blocked visits never occupy it).
     """
-    from simlib.engine import ServiceNetwork
-
     out_idx, out_n = [], []
     for r in replications:
         net = ServiceNetwork(scenario, seed, r, record=True)
@@ -1259,8 +1253,8 @@ def _isa_counts(
 
 
 def _counts(
-    scenario: Any, seed: int, replications: int, station: str, edges: np.ndarray,
-    pool: Any, jobs: int,
+    scenario: Scenario, seed: int, replications: int, station: str, edges: np.ndarray,
+    pool: ProcessPoolExecutor | None, jobs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     reps = list(range(replications))
     if pool is None:
@@ -1271,13 +1265,10 @@ def _counts(
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _pool(jobs: int) -> Any:
+def _pool(jobs: int) -> ProcessPoolExecutor | None:
     """A process pool for ISA's replications (None: run in this process)."""
     if jobs <= 1:
         return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # A forkserver that has imported simlib forks clean, cheap workers (fork is
     # unsafe once threads exist, e.g. in Jupyter; spawn re-imports everything).
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -1306,7 +1297,7 @@ def _isa_staffing(idx: np.ndarray, found: np.ndarray, n_intervals: int,
 
 
 def _isa(
-    scn: Any, station: str, alpha: float, edges: np.ndarray, loads: np.ndarray, seed: int,
+    scn: Scenario, station: str, alpha: float, edges: np.ndarray, loads: np.ndarray, seed: int,
     replications: int, max_iterations: int, tolerance: int, jobs: int,
 ) -> tuple[list[int], list[float], int, bool, bool, tuple[tuple[int, ...], ...]]:
     func = "staffing_plan"
@@ -1334,8 +1325,9 @@ def _isa(
 
 
 def _isa_loop(
-    scn: Any, station: str, alpha: float, edges: np.ndarray, ample: int, seed: int,
-    replications: int, max_iterations: int, tolerance: int, pool: Any, jobs: int,
+    scn: Scenario, station: str, alpha: float, edges: np.ndarray, ample: int, seed: int,
+    replications: int, max_iterations: int, tolerance: int, pool: ProcessPoolExecutor | None,
+    jobs: int,
 ) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool, bool]:
     """ISA iterations; returns the staffing and, per interval, the numbers found by
     arrivals in a simulation *of that staffing* (for the predicted delay probability)."""
