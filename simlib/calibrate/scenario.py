@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -49,9 +49,7 @@ from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check, patience
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
-
-if TYPE_CHECKING:
-    from simlib.spec.scenario import Scenario
+from simlib.spec.scenario import Scenario, from_dict, load_scenario
 
 __all__ = ["Calibration", "add_agents", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
 
@@ -517,8 +515,6 @@ def add_agents(
         ``extra`` not an integer, an empty or out-of-range window, an unknown
         or ambiguous station, or a shift that would get fewer than 0 servers.
     """
-    from simlib.spec.scenario import Scenario, from_dict, load_scenario  # noqa: F811 (runtime import)
-
     if isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
         raise ValueError(f"extra: must be an integer number of servers, got {extra!r}")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

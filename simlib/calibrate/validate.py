@@ -48,9 +48,10 @@ intervals should have their observation inside the band; the
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -59,10 +60,9 @@ from scipy import stats
 from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import TIME_UNITS, Calibration, as_calls, call_dates, to_scenario
-
-if TYPE_CHECKING:
-    from simlib.experiments.results import Results
-    from simlib.spec.scenario import Scenario
+from simlib.experiments.results import Results
+from simlib.experiments.runner import run
+from simlib.spec.scenario import Scenario, from_dict, load_scenario
 
 __all__ = [
     "VALIDATION_METRICS",
@@ -347,8 +347,6 @@ class Validation:
 
 def _with_threshold(scn: Scenario, threshold: float) -> Scenario:
     """A copy of ``scn`` whose service-level threshold is ``threshold`` (scenario units)."""
-    from simlib.spec.scenario import from_dict
-
     data = scn.to_dict()
     target = scn.service_level.target if scn.service_level is not None else 0.8
     data["targets"] = {
@@ -363,8 +361,6 @@ def _as_scenario(
     observed: Observed,
     time_unit: Literal["second", "minute"],
 ) -> Scenario:
-    from simlib.spec.scenario import load_scenario
-
     if isinstance(model, Calibration):
         scale = TIME_UNITS[time_unit]
         return load_scenario(
@@ -393,9 +389,7 @@ def _simulate(
     scn: Scenario, replications: int, seed: int, interval: float, jobs: int | None
 ) -> Results:
     """Replications with per-interval metrics (``simlib.run`` forwards ``interval``)."""
-    import simlib
-
-    return simlib.run(
+    return run(
         scn, replications=replications, seed=seed, jobs=jobs, progress=False, interval=interval
     )
 
@@ -589,8 +583,6 @@ class _quiet:
     """Silence numpy's "all-NaN slice" warnings (empty night intervals are expected)."""
 
     def __enter__(self) -> None:
-        import warnings
-
         self._cm = warnings.catch_warnings()
         self._cm.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -641,8 +633,6 @@ def interval_difference(
         ``start, end`` (seconds from the start of the observed window),
         ``metric, base, variant, diff, ci_low, ci_high, n``; durations in seconds.
     """
-    from simlib.spec.scenario import load_scenario
-
     a, b = load_scenario(base), load_scenario(variant)
     if a.time_unit != b.time_unit or a.time_unit not in TIME_UNITS:
         raise ValueError(
