@@ -44,6 +44,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from matplotlib.figure import Figure
 
 from simlib.datasets import data_path
@@ -693,8 +694,6 @@ class PlannerDashboard:
 
     def show(self) -> None:
         """Display the page (in a notebook or in Voilà)."""
-        from IPython.display import display
-
         display(self.widget)
 
     # ------------------------------------------------------------------ state

@@ -103,8 +103,8 @@ def staffing_panel(settings: PanelSettings | None = None) -> Any:
         Sliders, a one-line summary and the figure (rendered as a PNG into an
         ``ipywidgets.Output``, so it shows whatever matplotlib backend is active).
     """
-    import ipywidgets as w
-    from IPython.display import Image, display
+    import ipywidgets as w  # the widget stack loads only when a panel is built
+    from IPython.display import Image, display  # (with ipywidgets): only a built panel is shown
 
     s = settings or PanelSettings()
     style = {"description_width": "170px"}

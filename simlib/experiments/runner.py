@@ -265,7 +265,7 @@ class _Executor:
     def _dask_client(self) -> Any:
         if self._client is not None:
             return self._client
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # heavy, and only the Dask backend needs it
 
         if self.address is None:
             self._cluster = LocalCluster(
@@ -286,7 +286,7 @@ class _Executor:
     def _run_dask(
         self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
     ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        from distributed import as_completed
+        from distributed import as_completed  # heavy, and only the Dask backend needs it
 
         client = self._dask_client()
         # One copy of each scenario on the cluster instead of one per task.
@@ -354,7 +354,7 @@ class _Progress:
     def __init__(self, enabled: bool, total: int, desc: str) -> None:
         self.bar = None
         if enabled:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # tqdm.auto loads ipywidgets in notebooks: only for a bar
 
             self.bar = tqdm(total=total, desc=desc, unit="rep", delay=_PROGRESS_DELAY,
                             dynamic_ncols=True)

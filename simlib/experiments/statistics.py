@@ -132,9 +132,7 @@ def _defined(values: Sequence[float] | np.ndarray) -> np.ndarray:
 
 
 def _t_quantile(level: float, n: int) -> float:
-    # Imported here: scipy.stats costs half a second, which worker processes
-    # that only simulate should not pay.
-    from scipy import stats
+    from scipy import stats  # half a second to import: workers that only simulate skip it
 
     return float(stats.t.ppf(0.5 + level / 2, n - 1))
 
