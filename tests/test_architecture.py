@@ -41,7 +41,6 @@ LAYERS: dict[str, int] = {
     "spec": 0,
     "theory": 0,
     "servqual": 0,
-    "version": 0,
     "lazy": 0,
     "engine": 1,
     "experiments": 2,
@@ -55,7 +54,7 @@ LAYERS: dict[str, int] = {
 }
 # What the public face (simlib/__init__.py) may import at the top; everything else it reaches
 # lazily. Imported from inside the package, the face counts as the experiments layer it imports.
-FACE_IMPORTS = {"experiments", "spec", "version", "lazy"}
+FACE_IMPORTS = {"experiments", "spec", "lazy"}
 FACE_LAYER = LAYERS["experiments"]
 # Packages that import nothing from simlib outside themselves: the survey analytics stand alone,
 # the oracles and the specification are the roots everything else is checked against.
@@ -620,4 +619,4 @@ def test_import_simlib_is_light_and_reaches_every_subpackage() -> None:
 def test_import_simlib_loads_only_the_specification_and_the_runner() -> None:
     code = "import json, sys, simlib; print(json.dumps(sorted(sys.modules)))"
     loaded = {m.split(".")[1] for m in json.loads(_python(code)) if m.startswith("simlib.")}
-    assert loaded <= {"experiments", "engine", "spec", "version", "lazy"}, loaded
+    assert loaded <= {"experiments", "engine", "spec", "lazy"}, loaded
