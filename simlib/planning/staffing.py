@@ -799,6 +799,7 @@ def _demand(scenario: Scenario, station: str, analytic: bool) -> list[_ClassDema
         if arr.profile is not None:
             period, rates = arr.profile.period, arr.profile.rates
         else:
+            assert arr.rate is not None  # validated: without a trace or a profile, a rate
             period, rates = scenario.horizon, (arr.rate,)
         out.append(
             _ClassDemand(
