@@ -9,9 +9,10 @@ A module may import only from its own layer or from layers to its left. ``simlib
 is the public face: it imports the experiments and the specification and reaches every
 subpackage lazily, through a module ``__getattr__``. Besides the layers, only plots/ and app/
 import matplotlib or ipywidgets, only engine/ imports simpy, the engine imports no pandas,
-servqual imports nothing from simlib outside itself, no private name (``_x``, or a private module)
-is used outside the module that defines it, and imports sit at the top of the file - except
-heavy optional modules, imported where they are needed with a comment on the line saying why.
+servqual, theory and spec import nothing from simlib outside themselves, no private name of
+simlib (``_x``, or a private module) is used outside the module that defines it, and imports sit
+at the top of the file - except heavy optional modules, imported where they are needed with a
+comment on the line saying why.
 
 The checker reads the source with :mod:`ast` (nothing is imported) and names ``file:line`` of
 every violation; :func:`test_checker_reports_every_kind` feeds it a small bad package, so each
@@ -36,7 +37,8 @@ from support import ROOT
 
 PACKAGE = "simlib"
 
-# The first name below simlib/ -> its layer (0 is the left end of the rule).
+# The first name below simlib/ -> its layer (0 is the left end of the rule). lazy.py, which makes
+# a package's modules its attributes, imports nothing and sits at the left end.
 LAYERS: dict[str, int] = {
     "spec": 0,
     "theory": 0,
