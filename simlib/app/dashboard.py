@@ -53,6 +53,7 @@ from simlib.experiments.results import Results
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
+from simlib.spec.targets import ServiceLevelTarget
 
 __all__ = [
     "KPI_METRICS",
@@ -326,9 +327,8 @@ def planned_staff(scenario: Scenario, method: str, service_level: Mapping[str, f
         The scenario to plan for (demand already scaled).
     method : {"sipp", "lagged-sipp", "mol", "isa"}
     service_level : mapping
-        ``{"threshold": t, "target": x}``. The analytic methods plan for this
-        service level in every interval; ``isa`` plans for a delay
-        probability and is given ``P(wait > 0) <= 1 - x``, which is stricter.
+        ``{"threshold": t, "target": x}``: every method, ``isa`` included,
+        plans for this service level in every interval.
     seed : int
         Root seed of ``isa``'s simulations.
 
@@ -338,11 +338,9 @@ def planned_staff(scenario: Scenario, method: str, service_level: Mapping[str, f
         One constant field when the plan has one interval, else one per
         planned shift (equal neighbouring intervals merged).
     """
-    if method == "isa":
-        plan = staffing_plan(scenario, method="isa", target=1.0 - float(service_level["target"]),
-                             replications=_ISA_REPLICATIONS, seed=seed)
-    else:
-        plan = staffing_plan(scenario, method=method, target=dict(service_level))
+    target = ServiceLevelTarget(float(service_level["threshold"]), float(service_level["target"]))
+    plan = staffing_plan(scenario, method=method, target=target, replications=_ISA_REPLICATIONS,
+                         seed=seed)
     fields = staff_fields(plan.scenario)
     if len(fields) == 1:  # one interval over the whole horizon: a constant staff
         return [StaffField(None, None, fields[0].servers)]

@@ -4,7 +4,8 @@ A scenario (YAML or dict) is parsed and validated into frozen, typed records:
 :mod:`~simlib.spec.scenario` (arrivals, classes, stations, shifts, routing),
 :mod:`~simlib.spec.distributions` (the random quantities, which know their
 moments), :mod:`~simlib.spec.quality` (the optional quality, staff, failure,
-retention and economics blocks) and :mod:`~simlib.spec.validation` (the
+retention and economics blocks), :mod:`~simlib.spec.targets` (service-level,
+ASA, abandonment and delay-probability targets) and :mod:`~simlib.spec.validation` (the
 one-line :class:`ScenarioError` and the argument checks). This layer imports
 nothing else from simlib.
 """

@@ -47,6 +47,7 @@ from simlib.spec.quality import (
     StaffSpec,
     parse_blocks,
 )
+from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.validation import Node as _Node
 from simlib.spec.validation import ScenarioError, is_integer, is_number, show
 from simlib.spec.yaml_loader import load_yaml
@@ -199,14 +200,6 @@ class Station:
             assert self.servers is not None
             return self.servers
         return max(s.servers for s in self.shifts)
-
-
-@dataclass(frozen=True)
-class ServiceLevelTarget:
-    """Share ``target`` of customers to be served within ``threshold`` time units."""
-
-    threshold: float
-    target: float
 
 
 @dataclass(frozen=True)
