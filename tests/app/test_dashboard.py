@@ -27,11 +27,16 @@ from support import ROOT, SCENARIOS
 
 import simlib
 from simlib.app.dashboard import (
+    GRID_COLUMNS,
+    Clock,
     PlannerDashboard,
     StaffField,
     build_scenario,
     day_interval,
+    grid_csv,
+    grid_interval,
     kpi_table_html,
+    parse_staff,
     scale_demand,
     simulate_with_progress,
 )
@@ -58,16 +63,39 @@ def _wait(board: PlannerDashboard) -> float:
 # --------------------------------------------------------------------------- logic
 
 
-def test_choosing_a_scenario_builds_one_staff_field_per_shift(board: PlannerDashboard) -> None:
-    assert [b.value for b in board.staff_inputs] == [14]
-    assert board.target.value == 0.8 and board.threshold.value == pytest.approx(1 / 3, abs=1e-6)
+def test_choosing_a_scenario_builds_staff_fields_for_every_station(board: PlannerDashboard) -> None:
+    assert [b.value for b in board.staff_inputs] == ["14"]
+    # threshold in seconds and target in percent, as the page reports them
+    assert board.target.value == 80 and board.threshold.value == 20
+    assert board.service_level() == board.base.service_level  # the file's 1/3 minute kept
     board.scenario.value = "bank_branch_day"
-    assert [b.value for b in board.staff_inputs] == [6, 10, 6]
-    assert [b.description for b in board.staff_inputs] == ["0-180 min", "180-330 min", "330-480 min"]
-    assert board.target.value == 0.8 and board.threshold.value == 5
+    assert [b.value for b in board.staff_inputs] == ["6", "10", "6"]
+    assert [b.description for b in board.staff_inputs] == ["08:00–11:00", "11:00–13:30",
+                                                           "13:30–16:00"]
+    assert board.target.value == 80 and board.threshold.value == 300
+    board.day_start.value = "09:30"
+    assert board.staff_inputs[0].description == "09:30–12:30"
     # Measures that cannot act on this scenario are switched off, not left to fail.
     assert board.measure_boxes["pooling"].disabled
     assert not board.measure_boxes["add_staff"].disabled
+    board.scenario.value = "care_home"  # a day-long horizon starts at midnight
+    assert list(board.station_inputs) == ["caregivers", "nurse"]
+    assert board.day_start.value == "00:00"
+    assert [w.value for w in board.station_inputs["nurse"]] == ["1"]
+
+
+def test_every_station_can_be_edited() -> None:
+    board = PlannerDashboard(SCENARIOS, scenario="value_chain")
+    assert list(board.station_inputs) == ["contact", "service", "recovery"]
+    board.run()
+    before = _wait(board)
+    board.station_inputs["service"][0].value = "4"
+    scn, _ = board.build()
+    assert [st.servers for st in scn.stations] == [2, 4, 1]
+    board.run()
+    assert _wait(board) < before
+    assert 'data-station="service"' in board.staff_summary.value
+    assert "service: 4 all day" in board.staff_summary.value
 
 
 def test_demand_scale_multiplies_rates_and_profiles() -> None:
@@ -97,7 +125,7 @@ def test_demand_scale_says_that_traces_cannot_be_scaled(tmp_path: Path) -> None:
 def test_more_staff_gives_a_shorter_wait(board: PlannerDashboard) -> None:
     board.run()
     before = _wait(board)
-    board.staff_inputs[0].value = 16
+    board.staff_inputs[0].value = "16"
     board.run()
     assert _wait(board) < before
     html = board.kpis.value
@@ -106,21 +134,58 @@ def test_more_staff_gives_a_shorter_wait(board: PlannerDashboard) -> None:
     assert board.error.value == ""
 
 
+def test_a_fractional_staff_count_is_refused_not_rounded(board: PlannerDashboard) -> None:
+    board.run()
+    shown = board.kpis.value
+    board.staff_inputs[0].value = "14.5"
+    # the message appears as soon as the value is entered, before any run
+    assert board.error_text == ("staff of agents all day: give a whole number of agents "
+                                "(0, 1, 2, ...), got '14.5'")
+    assert "simlib-invalid" in board.staff_inputs[0]._dom_classes
+    assert board.run() is None and board.kpis.value == shown
+    with pytest.raises(ValueError, match="whole number"):
+        parse_staff("1e3", "x")
+    assert parse_staff(" 7 ", "x") == 7
+    board.staff_inputs[0].value = "14"
+    assert board.error_text == "" and "simlib-invalid" not in board.staff_inputs[0]._dom_classes
+
+
 def test_invalid_input_shows_one_line_in_the_page(board: PlannerDashboard) -> None:
     board.run()
     shown = board.kpis.value
-    board.staff_inputs[0].value = 0
+    board.staff_inputs[0].value = "0"
     assert board.run() is None
     assert board.error_text == "stations[0].servers: must be a positive integer, got 0"
     assert "simlib-error-message" in board.error.value and "Traceback" not in board.error.value
     assert board.kpis.value == shown  # the last good results stay on the page
     assert not board.run_button.disabled
-    board.staff_inputs[0].value = 14
-    board.replications.value = 0
-    assert board.run() is None
-    assert board.error_text == "replications must be an integer >= 1, got 0"
-    board.replications.value = 3
+    board.staff_inputs[0].value = "14"
+    for widget, value, message in [
+        (board.replications, "0", "replications: give a whole number from 1 to 200, got '0'"),
+        (board.replications, "5000", "replications: give a whole number from 1 to 200"),
+        (board.target, 150.0, "service-level target: give a percentage above 0 and below 100"),
+        (board.threshold, -5.0, "answered within: give seconds >= 0"),
+        (board.shrinkage, 100.0, "shrinkage: give a percentage from 0 to below 100"),
+        (board.day_start, "25:00", "day starts at: give a clock time HH:MM"),
+    ]:
+        old = widget.value
+        widget.value = value
+        assert board.error_text.startswith(message), board.error_text
+        assert board.run() is None
+        widget.value = old
+    board.replications.value = "3"
     assert board.run() is not None and board.error.value == ""
+
+
+def test_replications_and_run_time_are_capped() -> None:
+    board = PlannerDashboard(SCENARIOS, scenario="call_centre", max_replications=50,
+                             max_seconds=0.0)
+    board.replications.value = "51"
+    assert "from 1 to 50" in board.error_text
+    board.replications.value = "50"
+    results = board.run()
+    assert results is not None and results.n_replications == 1  # stopped by the time limit
+    assert "run stopped after 0 s: 1 of 50 replications" in board.notes.value
 
 
 def test_measures_toggle_changes_the_scenario(board: PlannerDashboard) -> None:
@@ -149,9 +214,9 @@ def test_progress_runs_equal_simlib_run() -> None:
 
 
 def test_staffing_plan_fills_the_staff_fields(board: PlannerDashboard) -> None:
-    board.target.value, board.threshold.value = 0.8, 1 / 3  # 80% within 20 s
+    board.target.value, board.threshold.value = 80, 20  # 80% within 20 s
     board.plan()
-    assert [b.value for b in board.staff_inputs] == [14]  # the Erlang C answer
+    assert [b.value for b in board.staff_inputs] == ["14"]  # the Erlang C answer
     board.scenario.value = "bank_branch_day"
     board.method.value = "sipp"
     board.plan()
@@ -159,24 +224,66 @@ def test_staffing_plan_fills_the_staff_fields(board: PlannerDashboard) -> None:
     assert len(board.staff_inputs) > 3  # the plan's shifts replace the scenario's
     scn, _ = board.build()
     assert scn.stations[0].shifts[0].start == 0 and scn.stations[0].shifts[-1].end == 480
-    board.target.value = 1.5
+    board.target.value = 150
     board.plan()
     assert "target" in board.error_text and "Traceback" not in board.error.value
 
 
-def test_per_interval_view_only_when_the_day_varies(board: PlannerDashboard) -> None:
+def test_isa_on_the_page_plans_for_the_service_level_it_shows() -> None:
+    board = PlannerDashboard(SCENARIOS, scenario="bank_branch_day")
+    board.method.value = "sipp"
+    board.plan()
+    sipp = [int(w.value) for w in board.staff_inputs]
+    board.scenario.value = "bank_branch_day"  # reset the fields
+    board.method.value = "isa"
+    board.plan()
+    assert board.error_text == "" and "for 80% within 300 s" in board.status.value
+    isa = [int(w.value) for w in board.staff_inputs]
+    # a service-level plan: near SIPP's 5-9 tellers, not a far stricter delay-probability one
+    assert max(isa) <= max(sipp) + 2 and min(isa) >= min(sipp) - 1
+
+
+def test_interval_grid_speaks_clock_time_seconds_and_money() -> None:
+    board = PlannerDashboard(SCENARIOS, scenario="bank_branch_day")
     board.run()
-    assert board.plot.value == b"" and "simlib-intervals" not in board.intervals.value
-    board.scenario.value = "bank_branch_day"
-    board.run()
-    assert board.intervals.value.count("<tr data-start=") == 8
+    grid = board.grid_frame
+    assert tuple(grid.columns) == GRID_COLUMNS
+    assert list(grid["interval"][:2]) == ["08:00–09:00", "09:00–10:00"]
+    assert len(grid) == 8
+    station = board.results.intervals()
+    asa = station[(station["scope"] == "tellers") & (station["metric"] == "asa")]["mean"]
+    assert grid["asa_s"].to_numpy() == pytest.approx(60 * asa.to_numpy())  # minutes -> seconds
+    assert list(grid["scheduled"]) == [6, 6, 6, 10, 10, 8, 6, 6]  # 6 | 10 from 11:00 to 13:30 | 6
+    assert (grid["over_under"] == grid["scheduled"] - grid["required"]).all()
+    assert grid["paid_agents"].to_numpy() == pytest.approx(grid["scheduled"].to_numpy() / 0.7)
+    # cost = paid agent-hours x 25 + abandons x 3 (DEFAULT_COSTS, no economics block needed)
+    expected = grid["paid_agents"] * 25 + grid["volume"] * grid["abandonment"] * 3
+    assert grid["cost"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert list(grid["target_met"]) == list(grid["service_level"] >= 0.8)
+    html = board.grid.value
+    assert "simlib-grid-scroll" in html and html.count("<tr data-start=") == 8
+    assert '<th data-col="asa_s">ASA (s)</th>' in html and "08:00–09:00" in html
+    assert 'data-metric="grid_cost"' in board.kpis.value
+    assert "ASA (m:ss)" in board.kpis.value and "80% within 300 s" in board.kpis.value
+    text = grid_csv(grid)
+    assert text.splitlines()[0] == ",".join(GRID_COLUMNS)
+    assert f'download="{board.results.scenario.name}_tellers_intervals.csv"' in board.download.value
     assert board.plot.value[:4] == b"\x89PNG"
+    board.staff_cost.value = 50.0
+    board.run()
+    assert board.grid_frame["cost"].sum() > grid["cost"].sum()
+
+
+def test_grid_of_a_constant_scenario_is_hourly() -> None:
+    assert day_interval(simlib.load_scenario(SCENARIOS / "call_centre.yaml")) is None
+    assert grid_interval(simlib.load_scenario(SCENARIOS / "call_centre.yaml")) == 60
     base = simlib.load_scenario(SCENARIOS / "care_home.yaml")
     assert day_interval(base) == 60
-    assert day_interval(simlib.load_scenario(SCENARIOS / "call_centre.yaml")) is None
     shifts_only, _ = build_scenario(simlib.load_scenario(SCENARIOS / "call_centre.yaml"),
                                     staff=[StaffField(0, 120, 12), StaffField(120, 480, 14)])
     assert day_interval(shifts_only) == 120
+    clock = Clock.parse("16:30", "minute")
+    assert clock.span(0, 60) == "16:30–17:30" and clock.label(480) == "00:30 +1d"
 
 
 def test_kpi_table_lists_quality_and_money_only_where_modelled() -> None:
