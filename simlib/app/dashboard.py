@@ -182,6 +182,12 @@ _TABLE_STYLE = (
     ".simlib-dashboard{max-width:100%;box-sizing:border-box}"
     ".simlib-invalid input{border:2px solid #a40000 !important;background:#fdecea}"
     ".simlib-dashboard .widget-image{max-width:100%;height:auto}"
+    # Flex items do not shrink below their content by default (min-width: auto), so a
+    # wide table would widen the page on a phone instead of scrolling inside its box.
+    ".simlib-dashboard,.simlib-dashboard .widget-box,.simlib-dashboard .widget-html,"
+    ".simlib-dashboard .widget-html-content{min-width:0;max-width:100%}"
+    ".simlib-grid-box .widget-html-content,.simlib-kpis-box .widget-html-content"
+    "{overflow-x:auto}"
     "</style>"
 )
 
@@ -231,16 +237,21 @@ class Clock:
             raise ValueError(f"day starts at: give a clock time HH:MM (e.g. 08:00), got {text!r}")
         return cls(60.0 * int(m.group(1)) + int(m.group(2)), seconds_per_unit(time_unit))
 
-    def label(self, t: float) -> str:
-        """``HH:MM`` of observed time ``t``; later days get ``+1d``, ``+2d``, ..."""
-        minutes = self.start + t * self.unit_seconds / 60.0
-        day, rest = divmod(int(round(minutes)), 24 * 60)
+    def label(self, t: float, *, end: bool = False) -> str:
+        """``HH:MM`` of observed time ``t``; later days get ``+1d``, ``+2d``, ...
+
+        With ``end=True`` a time at midnight closes the day before (``24:00``).
+        """
+        minutes = int(round(self.start + t * self.unit_seconds / 60.0))
+        day, rest = divmod(minutes, 24 * 60)
+        if end and rest == 0 and minutes > 0:
+            day, rest = day - 1, 24 * 60
         text = f"{rest // 60:02d}:{rest % 60:02d}"
         return text if day == 0 else f"{text} +{day}d"
 
     def span(self, a: float, b: float) -> str:
-        """``16:30–17:30``."""
-        return f"{self.label(a)}–{self.label(b)}"
+        """``16:30–17:30``; ``23:00–24:00`` for the last hour of a day."""
+        return f"{self.label(a)}–{self.label(b, end=True)}"
 
 
 def default_day_start(scenario: Scenario) -> str:
@@ -538,7 +549,7 @@ def _required(scenario: Scenario, station: str, method: str, target: ServiceLeve
 def _target_text(target: ServiceLevelTarget, scenario: Scenario) -> str:
     """``80% within 20 s`` (threshold in seconds, as entered)."""
     seconds = target.threshold * seconds_per_unit(scenario.time_unit)
-    return f"{100 * target.target:g}% within {seconds:.4g} s"
+    return f"{100 * target.target:g}% within {seconds:.6g} s"
 
 
 # --------------------------------------------------------------------------- running
@@ -681,10 +692,11 @@ def kpi_table_html(
                f"({scn.horizon:g} {html.escape(scn.time_unit)}s), {n} replication"
                f"{'s' if n != 1 else ''}, seed {results.seed}{html.escape(target)}")
     return (
-        f'{_TABLE_STYLE}<table class="simlib-kpis simlib-table" data-run="{run_id}" '
-        f'data-replications="{n}"><caption style="text-align:left">{caption}</caption>'
+        f'{_TABLE_STYLE}<p style="margin:4px 0"><small>{caption}</small></p>'
+        f'<div class="simlib-grid-scroll"><table class="simlib-kpis simlib-table" '
+        f'data-run="{run_id}" data-replications="{n}">'
         f"<thead><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -805,9 +817,8 @@ def grid_html(grid: pd.DataFrame, caption: str = "") -> str:
             cells.append(f'<td data-col="{c}"{data}{miss}>{_cell(c, v)}</td>')
         rows.append(f'<tr data-start="{rec["start"]:g}">{"".join(cells)}</tr>')
     return (
-        f'{_TABLE_STYLE}<div class="simlib-grid-scroll">'
-        f'<table class="simlib-grid simlib-table"><caption style="text-align:left;'
-        f'white-space:normal">{html.escape(caption)}</caption>'
+        f'{_TABLE_STYLE}<p style="margin:4px 0"><small>{html.escape(caption)}</small></p>'
+        f'<div class="simlib-grid-scroll"><table class="simlib-grid simlib-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -867,12 +878,18 @@ def interval_figure(results: Results, *, station: str | None = None,
     staff_ax.step(grid, [st.servers_at(t) for t in grid], where="post", color="C7",
                   label="staff on duty")
     staff_ax.set_ylabel("staff on duty")
-    staff_ax.set_ylim(bottom=0)
+    staff_ax.set_ylim(0, 1.2 * max(st.max_servers, 1))  # headroom: the line is not the frame
     staff_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     lines = axes[2].get_lines() + staff_ax.get_lines()
     axes[2].legend(lines, [ln.get_label() for ln in lines], fontsize="small", loc="best")
-    axes[2].xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: clock.label(x)))
-    axes[2].xaxis.set_major_locator(MaxNLocator(nbins=9))
+    axes[2].xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: clock.label(x, end=x > 0)))
+    # Ticks on whole clock hours: the first step of 1, 2, 3, 4, 6, 12, 24 h giving <= 9 ticks.
+    hours = scn.horizon * unit_s / 3600.0
+    step = next((h for h in (1, 2, 3, 4, 6, 12, 24) if hours / h <= 9), math.ceil(hours / 9))
+    unit_hour = 3600.0 / unit_s
+    first = (-clock.start / 60.0) % step * unit_hour  # observed time of the first whole step
+    axes[2].set_xticks(np.arange(first, scn.horizon + 1e-9, step * unit_hour))
+    axes[2].set_xlim(0, scn.horizon)
     axes[2].set_xlabel("clock time")
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -1383,7 +1400,8 @@ class PlannerDashboard:
                    f"{costs.staff_per_hour:g} + abandons × {costs.per_abandonment:g}.")
         self.grid.value = grid_html(grid, caption)
         self.download.value = download_link_html(
-            grid_csv(grid), f"{scn.name}_{station}_intervals.csv", "Download the grid (CSV)")
+            grid_csv(grid), f"{self.scenario.value}_{station}_intervals.csv",
+            "Download the grid (CSV)")
         self._set_plot(interval_figure(results, station=station, clock=clock))
         self.staff_summary.value = staff_summary_html(scn, clock)
         shown = notes[:_MAX_NOTES] + (

@@ -4,14 +4,19 @@ The unit tests drive :class:`simlib.app.dashboard.PlannerDashboard` through its
 widgets as a user would (set a value, press Run) and read the outputs. The
 browser test serves ``notebooks/10_planner_dashboard.ipynb`` with Voilà on a
 free port, drives Debian's Chromium through Playwright's sync API, and checks
-that more staff shortens the wait in the page's KPI table.
+that a planner can edit the second station, is told at once that 14.5 agents
+is not a staff count, reads a clock-time interval grid, downloads it as CSV,
+and sees the wait fall with one more server; it saves desktop and phone-width
+screenshots to ``figures/``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -44,6 +49,7 @@ from simlib.app.dashboard import (
 NOTEBOOK = ROOT / "notebooks" / "10_planner_dashboard.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "figures" / "dashboard.png"
+PHONE_SCREENSHOT = ROOT / "figures" / "dashboard_phone.png"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -267,7 +273,7 @@ def test_interval_grid_speaks_clock_time_seconds_and_money() -> None:
     assert "ASA (m:ss)" in board.kpis.value and "80% within 300 s" in board.kpis.value
     text = grid_csv(grid)
     assert text.splitlines()[0] == ",".join(GRID_COLUMNS)
-    assert f'download="{board.results.scenario.name}_tellers_intervals.csv"' in board.download.value
+    assert 'download="bank_branch_day_tellers_intervals.csv"' in board.download.value
     assert board.plot.value[:4] == b"\x89PNG"
     board.staff_cost.value = 50.0
     board.run()
@@ -284,6 +290,8 @@ def test_grid_of_a_constant_scenario_is_hourly() -> None:
     assert day_interval(shifts_only) == 120
     clock = Clock.parse("16:30", "minute")
     assert clock.span(0, 60) == "16:30–17:30" and clock.label(480) == "00:30 +1d"
+    assert Clock.parse("00:00", "hour").span(23, 24) == "23:00–24:00"
+    assert Clock.parse("00:00", "hour").span(24, 25) == "00:00 +1d–01:00 +1d"
 
 
 def test_kpi_table_lists_quality_and_money_only_where_modelled() -> None:
@@ -355,55 +363,103 @@ def _kpi(page: Any, metric: str) -> float:
     return float(cell.get_attribute("data-value"))
 
 
+def _full_height_screenshot(page: Any, width: int, path: Path) -> None:
+    """Voilà scrolls inside its own container, so full_page alone stops at the viewport:
+    make the viewport as tall as the page for the record."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.wait_for_timeout(300)  # let the layout follow the new width
+    height = page.evaluate("(() => { document.querySelectorAll('*').forEach(e => e.scrollTop = 0);"
+                           " return document.querySelector('.simlib-dashboard')"
+                           ".getBoundingClientRect().bottom; })()")
+    page.set_viewport_size({"width": width, "height": int(height) + 40})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
 @pytest.mark.slow
-def test_dashboard_in_a_browser(voila_url: str) -> None:
+def test_dashboard_in_a_browser(voila_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                      args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                          accept_downloads=True)
+            page = context.new_page()
             page.goto(voila_url, wait_until="domcontentloaded", timeout=30_000)
             # The widgets appear once the kernel has run the notebook.
             page.wait_for_selector("button.simlib-run", timeout=40_000)
 
-            page.locator(".simlib-scenario select").select_option("bank_branch_day")
-            staff = page.locator(".simlib-staff-input input")
-            expect(staff).to_have_count(3, timeout=10_000)
-            assert [staff.nth(i).input_value() for i in range(3)] == ["6", "10", "6"]
+            # A network of three stations: every one has its own staff inputs.
+            page.locator(".simlib-scenario select").select_option("value_chain")
+            second = page.locator(".simlib-station-1 .simlib-staff-input input")
+            expect(page.locator(".simlib-staff-input input")).to_have_count(3, timeout=10_000)
+            expect(page.locator(".simlib-station-1")).to_contain_text("service")
+            assert second.input_value() == "3"
 
             page.locator("button.simlib-run").click()
             page.wait_for_selector("table.simlib-kpis[data-run='1']", timeout=20_000)
-            wait_before, sl_before = _kpi(page, "mean_wait"), _kpi(page, "service_level")
-            expect(page.locator("img.simlib-plot")).to_be_visible()
-            expect(page.locator("table.simlib-intervals tbody tr")).to_have_count(8)
+            wait_before = _kpi(page, "mean_wait")
+            expect(page.locator(".simlib-staff-summary li[data-station='service']")).to_contain_text(
+                "service: 3 all day")
 
-            for i, n in enumerate((6, 10, 6)):  # two more tellers in every shift
-                staff.nth(i).fill(str(n + 2))
-                staff.nth(i).press("Enter")
+            # An invalid value: a visible message at once, no run, no rounding to 145.
+            second.fill("14.5")
+            second.press("Enter")
+            message = page.locator(".simlib-error-message")
+            expect(message).to_be_visible(timeout=10_000)
+            expect(message).to_contain_text(
+                "staff of service all day: give a whole number of agents (0, 1, 2, ...), got '14.5'")
+            page.locator("button.simlib-run").click()
+            page.wait_for_timeout(1000)
+            assert page.locator("table.simlib-kpis").get_attribute("data-run") == "1"
+            assert "Traceback" not in page.content()
+
+            # The second station's staff, edited: one more server, a shorter wait.
+            second.fill("4")
+            second.press("Enter")
+            expect(message).to_have_count(0, timeout=10_000)
             page.locator("button.simlib-run").click()
             page.wait_for_selector("table.simlib-kpis[data-run='2']", timeout=20_000)
-            wait_after, sl_after = _kpi(page, "mean_wait"), _kpi(page, "service_level")
-            assert wait_after < wait_before
-            assert sl_after > sl_before
-            expect(page.locator(".simlib-progress .progress-bar")).to_be_visible()
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            # Voilà scrolls inside its own container, so full_page alone stops at the
-            # viewport: make the viewport as tall as the page for the record.
-            height = page.evaluate("document.querySelector('.simlib-dashboard')"
-                                   ".getBoundingClientRect().bottom")
-            page.set_viewport_size({"width": 1400, "height": int(height) + 40})
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            assert _kpi(page, "mean_wait") < wait_before
+            expect(page.locator(".simlib-staff-summary li[data-station='service']")).to_contain_text(
+                "service: 4 all day")
 
-            # Invalid input: the validation message in the page, no traceback, results kept.
-            staff.nth(0).fill("-1")
-            staff.nth(0).press("Enter")
-            page.locator("button.simlib-run").click()
-            message = page.locator(".simlib-error-message")
-            expect(message).to_contain_text("stations[0].shifts[0].servers: must be an integer >= 0",
-                                            timeout=20_000)
-            assert "Traceback" not in page.content()
-            assert page.locator("table.simlib-kpis").get_attribute("data-run") == "2"
+            # The grid: planners' columns, clock-time rows (16 hours from 08:00).
+            heads = page.locator("table.simlib-grid thead th").all_inner_texts()
+            assert heads == ["Interval", "Volume", "AHT (s)", "Required", "Scheduled",
+                             "Over/under", "SL", "ASA (s)", "Abandon", "Occupancy", "Shrinkage",
+                             "Paid agents", "Cost", "Target met"]
+            rows = page.locator("table.simlib-grid tbody tr")
+            expect(rows).to_have_count(16)
+            labels = page.locator("table.simlib-grid td[data-col='interval']").all_inner_texts()
+            assert labels[0] == "08:00–09:00" and labels[-1] == "23:00–24:00"
+            assert all(re.fullmatch(r"\d\d:\d\d–\d\d:\d\d", t) for t in labels)
+
+            # The CSV download: the grid's columns and one row per interval.
+            with page.expect_download() as info:
+                page.locator("a.simlib-download-csv").click()
+            path = tmp_path / info.value.suggested_filename
+            info.value.save_as(path)
+            assert path.name == "value_chain_contact_intervals.csv"
+            with open(path, newline="") as f:
+                table = list(csv.DictReader(f))
+            assert tuple(table[0]) == GRID_COLUMNS
+            assert len(table) == 16 and table[0]["interval"] == "08:00–09:00"
+            assert [float(r["scheduled"]) for r in table] == [2.0] * 16  # contact: 2 all day
+            assert all(0 <= float(r["service_level"]) <= 1 for r in table)
+            expect(page.locator("img.simlib-plot")).to_be_visible()
+
+            _full_height_screenshot(page, 1400, SCREENSHOT)
+            # Phone width: the page fits the screen and the grid scrolls inside its box.
+            _full_height_screenshot(page, 390, PHONE_SCREENSHOT)
+            fits = page.evaluate(
+                "(() => { const g = document.querySelector('.simlib-grid-scroll');"
+                " const r = g.getBoundingClientRect();"
+                " return {right: r.right, page: document.documentElement.clientWidth,"
+                " scroll: g.scrollWidth, shown: g.clientWidth}; })()")
+            assert fits["right"] <= fits["page"] + 1, fits
+            assert fits["scroll"] > fits["shown"], fits  # the rest of the grid is a scroll away
         finally:
             browser.close()
