@@ -224,6 +224,12 @@ def _erlang_a_servers(
         if hi - 1 <= lo or not ok(hi - 1):
             return hi
         hi -= 1
+    return _bisect(ok, lo, hi)
+
+
+def _bisect(ok: Any, lo: int, hi: int) -> int:
+    """Smallest ``n`` in ``(lo, hi]`` with ``ok(n)``, for ``ok`` monotone, false at ``lo``
+    and true at ``hi``."""
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
@@ -851,13 +857,7 @@ def _smallest(ok: Any, lo: int) -> int:
         lo, hi = hi, 2 * hi
         if hi > _MAX_SERVERS:
             raise ValueError("staffing_plan: no staffing below 10 million servers meets the target")
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _bisect(ok, lo, hi)
 
 
 def _interval_servers(
@@ -1327,14 +1327,8 @@ class _IsaRule:
         if m == 0:
             return 0
         # At max(found) + 1 servers nobody waits, so the target is met; 0 servers serve nobody.
-        lo, hi = 0, int(found.max()) + 1
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.target.met(self.estimate(i, found, mid)):
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        return _bisect(lambda n: self.target.met(self.estimate(i, found, n)), 0,
+                       int(found.max()) + 1)
 
     def simulated(self, group: np.ndarray, s: int) -> float:
         """The target metric simulated at staffing ``s``: rows found, wait, outcome."""

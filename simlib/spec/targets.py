@@ -124,26 +124,32 @@ class AsaTarget:
 
 
 @dataclass(frozen=True)
-class AbandonmentTarget:
-    """At most share ``max_share`` of the arrivals abandon."""
+class _ShareCap:
+    """A share of the arrivals that must stay at or below ``max_share``, in (0, 1)."""
 
     max_share: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "max_share", _share("AbandonmentTarget", "max_share",
+        object.__setattr__(self, "max_share", _share(type(self).__name__, "max_share",
                                                      self.max_share, allow_one=False))
 
-    metric = "p_abandon"
     at_least = False
 
     @property
     def value(self) -> float:
-        """The bound on :attr:`metric`."""
+        """The bound on the target's metric."""
         return self.max_share
 
     def met(self, x: float) -> bool:
         """Whether a value of the metric meets the target."""
         return x <= self.max_share + 1e-12
+
+
+@dataclass(frozen=True)
+class AbandonmentTarget(_ShareCap):
+    """At most share ``max_share`` of the arrivals abandon."""
+
+    metric = "p_abandon"
 
     def describe(self, unit: str = "") -> str:
         """One line, e.g. ``abandonment <= 5%``."""
@@ -151,26 +157,10 @@ class AbandonmentTarget:
 
 
 @dataclass(frozen=True)
-class DelayTarget:
+class DelayTarget(_ShareCap):
     """At most share ``max_share`` of the arrivals wait at all: ``P(W > 0) <= max_share``."""
 
-    max_share: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "max_share", _share("DelayTarget", "max_share", self.max_share,
-                                                     allow_one=False))
-
     metric = "p_wait"
-    at_least = False
-
-    @property
-    def value(self) -> float:
-        """The bound on :attr:`metric`."""
-        return self.max_share
-
-    def met(self, x: float) -> bool:
-        """Whether a value of the metric meets the target."""
-        return x <= self.max_share + 1e-12
 
     def describe(self, unit: str = "") -> str:
         """One line, e.g. ``P(wait > 0) <= 20%``."""
