@@ -705,7 +705,7 @@ def interval_grid(
     *,
     station: str | None = None,
     clock: Clock | None = None,
-    required: Sequence[float] | None = None,
+    required: Sequence[float] | np.ndarray | None = None,
     shrinkage: float = 0.0,
     costs: Costs = DEFAULT_COSTS,
 ) -> pd.DataFrame:
@@ -1354,6 +1354,7 @@ class PlannerDashboard:
             if problems:
                 raise ValueError(problems[0])
             scn, notes = self.build()
+            target = self.service_level()  # the scenario's targets.service_level, as built
             reps, seed = self.run_settings()
             costs, shrinkage = self.costs()
             clock = self._clock()
@@ -1369,7 +1370,7 @@ class PlannerDashboard:
             results = simulate_with_progress(scn, reps, seed, interval=period, on_replication=tick,
                                              max_seconds=self.max_seconds)
             station = self.plan_station.value
-            required, how = _required(scn, station, self.method.value, scn.service_level, period)
+            required, how = _required(scn, station, self.method.value, target, period)
             grid = interval_grid(results, station=station, clock=clock, required=required,
                                  shrinkage=shrinkage, costs=costs)
         except (ScenarioError, ValueError) as exc:
@@ -1394,7 +1395,7 @@ class PlannerDashboard:
         self._previous = results.summary()
         missed = int((~grid["target_met"]).sum())
         caption = (f"{station}, per {grid_interval(scn) * clock.unit_seconds / 60:g} minutes "
-                   f"(means over {done} replications): target {_target_text(scn.service_level, scn)}"
+                   f"(means over {done} replications): target {_target_text(target, scn)}"
                    f" missed in {missed} of {len(grid)} intervals; {how}; paid agents = scheduled "
                    f"/ (1 - {100 * shrinkage:g}% shrinkage); cost = paid hours × "
                    f"{costs.staff_per_hour:g} + abandons × {costs.per_abandonment:g}.")

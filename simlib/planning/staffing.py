@@ -1187,12 +1187,14 @@ def staffing_plan(
                             overall_service)
     patience = None
     if all(d.mean_patience is not None for d in demand):
-        patience = sum(d.mean_rate * d.mean_patience for d in demand) / total_rate  # type: ignore[operator]
+        # every class has patience here, so "or 0.0" only tells the type checker so
+        patience = sum(d.mean_rate * (d.mean_patience or 0.0) for d in demand) / total_rate
     if isinstance(tgt, AbandonmentTarget) and patience is None:
         raise ValueError(f"{func}: an abandonment target needs patience in every class that "
                          f"reaches station {name!r}; without it nobody abandons")
 
-    iterations, converged, cycled, history = 0, True, False, ()
+    iterations, converged, cycled = 0, True, False
+    history: tuple[tuple[int, ...], ...] = ()
     if method == "isa":
         servers, predicted, iterations, converged, cycled, history = _isa(
             scn, name, _IsaRule(tgt, mean_service, patience), edges, loads, seed, replications,
