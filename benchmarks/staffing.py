@@ -18,6 +18,7 @@ from pathlib import Path
 
 import simlib
 from simlib.planning import staffing
+from simlib.spec.targets import DelayTarget
 
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "call_centre_day.yaml"
 
@@ -29,7 +30,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="analytic runs to take the median of")
     args = parser.parse_args()
     scn = simlib.load_scenario(SCENARIO)
-    for method, target in [("sipp", 0.2), ("lagged-sipp", 0.2), ("mol", 0.2), ("mol", None)]:
+    delay = DelayTarget(0.2)
+    for method, target in [("sipp", delay), ("lagged-sipp", delay), ("mol", delay), ("mol", None)]:
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -40,7 +42,7 @@ def main() -> None:
         print(f"{method:12s} {label:24s} {len(plan.table)} intervals: {ms:7.1f} ms "
               f"(target < 50 ms: {'ok' if ms < 50 else 'MISSED'})")
     t0 = time.perf_counter()
-    plan = staffing.staffing_plan(scn, "isa", 0.2, replications=args.replications, seed=1,
+    plan = staffing.staffing_plan(scn, "isa", delay, replications=args.replications, seed=1,
                                   jobs=args.jobs)
     dt = time.perf_counter() - t0
     print(f"isa          P(wait) <= 0.2           {len(plan.table)} intervals: {dt:7.1f} s "

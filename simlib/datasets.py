@@ -112,19 +112,25 @@ def kiosk_instrument_path() -> Path:
 def load_bank(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Raw "Anonymous Bank" call log, February 1999: 33,344 calls, one row per call.
 
-    Re-exports :func:`simlib.calibrate.load_bank` (imported on first use, so
-    that importing this module stays light). Sources and columns are in
-    ``data/callcentre/README.md``; :func:`simlib.calibrate.ingest_bank` turns
-    the log into a call table.
+    Sources and columns are in ``data/callcentre/README.md``;
+    :func:`simlib.calibrate.ingest_bank` turns the log into a call table.
 
     Parameters
     ----------
     path
         CSV file; defaults to ``data/callcentre/anonymous_bank_1999_02.csv``
         (found as by :func:`data_path`).
-    """
-    from simlib.calibrate.ingest import load_bank as _load_bank
 
-    if path is None:
-        path = data_path("callcentre", "anonymous_bank_1999_02.csv")
-    return _load_bank(Path(path))
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as documented in ``data/callcentre/README.md`` (times of day
+        as ``h:mm:ss`` strings).
+    """
+    p = Path(path) if path is not None else data_path("callcentre", "anonymous_bank_1999_02.csv")
+    if not p.exists():
+        raise FileNotFoundError(f"bank data not found at {p}; pass path= to the CSV")
+    return pd.read_csv(
+        p,
+        dtype={"customer_id": "float64", "type": "string", "outcome": "string", "server": "string"},
+    )

@@ -66,3 +66,22 @@ def assert_all_covered(
     per_check = 1 - (1 - level) / len(metrics)
     for metric in metrics:
         assert_covers(results, scope, metric, theory[metric], per_check)
+
+
+def figures_shown_as_text(outputs: Any) -> list[str]:
+    """The ``<Figure size ...>`` texts among notebook cell outputs that carry no image.
+
+    A matplotlib figure displayed where no PNG formatter is active (no inline
+    backend) reaches the notebook as its text repr only; JupyterLab then
+    prints ``<Figure size 1000x400 with 2 Axes>`` instead of drawing it.
+    ``outputs`` are a cell's outputs, as stored in an ``.ipynb`` file or as
+    collected by nbval while the cell runs.
+    """
+    found = []
+    for out in outputs or ():
+        data = out.get("data") or {}
+        text = data.get("text/plain", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        if text.lstrip().startswith("<Figure size") and "image/png" not in data:
+            found.append(text.strip())
+    return found

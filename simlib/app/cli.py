@@ -6,9 +6,15 @@ prints the summary of an experiment;
 prints a sweep's table and ``simlib compare SCENARIO.yaml VARIANTS.yaml ...``
 a paired comparison. Every command takes ``--jobs N`` or ``--dask [ADDRESS]``
 to choose the executor, ``--out DIR`` for a resumable result store and
-``--quiet`` to hide progress bars. Invalid input (a scenario that does not
-validate, a bad option, a store that holds another experiment) is reported as
-one line on standard error with exit status 2, never as a traceback.
+``--quiet`` to hide progress bars; ``simlib --version`` prints the version.
+Invalid input (a scenario that does not validate, a directory or a missing
+file given as the scenario, a bad option, a store that holds another
+experiment) is reported as one line on standard error with exit status 2,
+never as a traceback. Warnings of the run (a station loaded to capacity,
+customers censored at the drain limit — each said once per run) are printed
+as ``simlib: warning: ...`` lines on standard error. When standard output is
+closed early (``simlib run x.yaml | head``) the command stops quietly with
+exit status 141, as tools killed by SIGPIPE do.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from simlib import __version__
 from simlib.experiments.runner import compare, run, sweep
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
 
@@ -94,6 +103,7 @@ def _common_options(p: argparse.ArgumentParser, auto: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simlib", description="Service-management simulation workbench.")
+    parser.add_argument("--version", action="version", version=f"simlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p_run = sub.add_parser("run", help="simulate a scenario and print the summary")
     p_run.add_argument("scenario", help="scenario YAML file")
@@ -139,6 +149,8 @@ def _parse_setting(text: str) -> tuple[str, list[Any]]:
 
 def _read_variants(path: str) -> dict[str, dict[str, Any]]:
     file = Path(path)
+    if file.is_dir():
+        raise _UsageError(f"{path} is a directory, not a variants file (give a .yaml file)")
     if not file.is_file():
         raise _UsageError(f"{path}: variants file not found")
     try:
@@ -208,15 +220,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"simlib: {where}{exc}", file=sys.stderr)
         return 2
     try:
-        table, heading = _execute(args, scenario)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            table, heading = _execute(args, scenario)
     except (ValueError, OSError) as exc:
         # ScenarioError, StoreError and bad arguments are all ValueErrors with
         # one-line messages; OSError covers an unusable --out or --dask address.
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"simlib: error: {message}", file=sys.stderr)
         return 2
-    _print(table, args.format, heading)
+    try:
+        _print(table, args.format, heading)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (``| head``): send what is still buffered to /dev/null so
+        # that the flush at exit does not raise again, and stop as SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Warnings as one ``simlib: warning:`` line on standard error, without a source line."""
+    text = " ".join(str(message).split())
+    print(f"simlib: warning: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

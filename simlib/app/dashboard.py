@@ -1,12 +1,29 @@
 """The planner dashboard: a what-if page for staffing and improvement measures.
 
 A capacity planner picks a scenario from ``data/scenarios/``, scales its
-demand, sets the staff of each shift of the first station (or asks for a
-staffing plan that meets a service-level target), switches improvement
-measures on and off, presses *Run* and reads the KPIs (service level, wait,
-abandonment, utilisation and, where the scenario has a quality and cost
-model, satisfaction, cost and profit) as a table and, when demand or staff
-vary over the day, per interval as a table and a figure.
+demand, sets the staff of every shift of every station (or asks for a
+staffing plan that meets the service-level target shown on the page),
+switches improvement measures on and off, presses *Run* and reads the KPIs
+(service level, waits, abandonment, utilisation and, where the scenario has
+a quality and cost model, satisfaction, cost and profit) and an interval
+grid in clock time: volume, handling time, required and scheduled agents,
+over/under, service level, ASA, abandonment, occupancy, shrinkage, cost and
+whether the target was met, downloadable as CSV.
+
+Planners' units. Times of day are clock times (``09:00-10:00``) counted
+from the *day starts at* field (default :data:`DEFAULT_DAY_START`, or
+midnight when the horizon is a day or longer). Waits are shown in seconds
+(grid) and m:ss (KPIs) whatever the scenario's time unit; the service-level
+threshold is entered and reported in seconds and the target in percent.
+Cost needs no economics block: agents are priced per paid hour and
+abandonments per contact at :data:`DEFAULT_COSTS` (changeable on the page);
+paid agents are the scheduled (on-duty) agents grossed up for the
+shrinkage entered, ``scheduled / (1 - shrinkage)``.
+
+Limits. Replications are capped at :data:`MAX_REPLICATIONS` and a run stops
+after :data:`MAX_RUN_SECONDS` with the replications finished so far (the
+page says so), so that nobody can tie the page up for hours; both are
+arguments of :class:`PlannerDashboard`.
 
 The page is served with Voilà from ``notebooks/10_planner_dashboard.ipynb``
 (``make app``); every piece of logic lives here so that the notebook is one
@@ -14,17 +31,19 @@ line and the logic is unit-tested without a browser. The module is in two
 layers:
 
 * plain functions that build the scenario to run (:func:`scale_demand`,
-  :func:`staff_fields`, :func:`with_staff`, :func:`build_scenario`), run it
-  replication by replication (:func:`simulate_with_progress`) and render the
-  results (:func:`kpi_table_html`, :func:`interval_table_html`,
+  :func:`staff_fields`, :func:`with_staff`, :func:`build_scenario`,
+  :func:`parse_staff`), run it replication by replication
+  (:func:`simulate_with_progress`) and render the results
+  (:func:`kpi_table_html`, :func:`interval_grid`, :func:`grid_html`,
   :func:`interval_figure`);
 * :class:`PlannerDashboard`, the ipywidgets page that wires them together.
 
-Invalid input (e.g. zero servers) is refused by the scenario validation and
-shown in the page as its one-line message, never as a traceback. Widgets
-carry stable CSS classes (``simlib-run``, ``simlib-staff-input``, …) and the
-KPI table carries ``data-metric``/``data-value`` attributes, so the browser
-test (``tests/test_dashboard.py``) reads numbers, not layout.
+Invalid input (``14.5`` agents, zero servers, a target of 150%) is refused
+with a one-line message in the page, never a traceback and never a silent
+rounding. Widgets carry stable CSS classes (``simlib-run``,
+``simlib-staff-input``, ...) and tables carry ``data-metric``/``data-value``
+attributes, so the browser test (``tests/app/test_dashboard.py``) reads
+numbers, not layout.
 
 Like :mod:`simlib.app.widgets`, this module imports ipywidgets and is imported
 only by notebooks, the app and tests.
@@ -32,10 +51,13 @@ only by notebooks, the app and tests.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import logging
 import math
+import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,54 +66,96 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simlib.datasets import data_path
 from simlib.engine import simulate
+from simlib.engine.network import scheduled_server_time
 from simlib.experiments.results import Results
+from simlib.planning.costs import Costs
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
-from simlib.spec import units
 from simlib.spec.edits import scale_demand, set_service_level, set_staffing
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
+from simlib.spec.targets import ServiceLevelTarget
 
 __all__ = [
+    "DEFAULT_COSTS",
+    "DEFAULT_DAY_START",
+    "GRID_COLUMNS",
     "KPI_METRICS",
-    "INTERVAL_METRICS",
+    "MAX_REPLICATIONS",
+    "MAX_RUN_SECONDS",
+    "Clock",
     "StaffField",
     "PlannerDashboard",
     "scenario_files",
     "scale_demand",
     "staff_fields",
+    "station_staff",
     "with_staff",
     "build_scenario",
+    "parse_staff",
     "day_interval",
+    "grid_interval",
     "simulate_with_progress",
     "kpi_table_html",
-    "interval_table_html",
+    "interval_grid",
+    "grid_html",
+    "grid_csv",
     "interval_figure",
     "planned_staff",
 ]
 
 log = logging.getLogger(__name__)
 
-#: KPIs of the summary table, in display order: metric → (label, kind);
-#: ``kind`` is ``share`` (shown in %), ``time`` (scenario time unit) or ``number``.
+#: KPIs of the summary table, in display order: metric -> (label, kind);
+#: ``kind`` is ``share`` (shown in %), ``wait`` (shown as m:ss) or ``number``.
 #: Metrics a scenario does not produce (satisfaction and money need the
 #: quality and economics blocks) are left out of the table.
 KPI_METRICS: dict[str, tuple[str, str]] = {
     "service_level": ("Service level", "share"),
-    "mean_wait": ("Mean wait", "time"),
+    "asa": ("ASA (m:ss)", "wait"),
+    "mean_wait": ("Mean wait, all arrivals (m:ss)", "wait"),
     "p_abandon": ("Abandonment", "share"),
-    "utilization": ("Utilisation", "share"),
+    "utilization": ("Occupancy", "share"),
     "satisfaction": ("Satisfaction (1-7)", "number"),
     "revenue": ("Revenue", "number"),
-    "cost": ("Cost", "number"),
+    "cost": ("Cost (economics block)", "number"),
     "profit": ("Profit", "number"),
 }
 
-#: Per-interval KPIs (the engine records these per interval; see Results.intervals).
-INTERVAL_METRICS: tuple[str, ...] = ("service_level", "mean_wait", "p_abandon", "utilization")
+#: Columns of the interval grid (and of its CSV), in order.
+GRID_COLUMNS: tuple[str, ...] = (
+    "interval", "start", "end", "volume", "aht_s", "required", "scheduled", "over_under",
+    "service_level", "asa_s", "abandonment", "occupancy", "shrinkage", "paid_agents", "cost",
+    "target_met",
+)
+
+#: Column headings of the grid as the page shows them.
+_GRID_LABELS: dict[str, str] = {
+    "interval": "Interval", "volume": "Volume", "aht_s": "AHT (s)", "required": "Required",
+    "scheduled": "Scheduled", "over_under": "Over/under", "service_level": "SL",
+    "asa_s": "ASA (s)", "abandonment": "Abandon", "occupancy": "Occupancy",
+    "shrinkage": "Shrinkage", "paid_agents": "Paid agents", "cost": "Cost",
+    "target_met": "Target met",
+}
+
+#: Default prices (money units of your choice) when a scenario has no economics
+#: block: 25 per paid agent-hour, 3 per abandoned contact, waiting not priced.
+DEFAULT_COSTS = Costs(staff_per_hour=25.0, per_abandonment=3.0)
+
+#: Clock time at which the observed period starts when the horizon is shorter
+#: than a day (a day-long or longer horizon starts at midnight).
+DEFAULT_DAY_START = "08:00"
+
+#: Most replications one run may ask for.
+MAX_REPLICATIONS = 200
+
+#: A run stops after this many seconds of simulation with the replications done.
+MAX_RUN_SECONDS = 60.0
 
 #: Most intervals a per-interval view shows; finer grids are coarsened.
 _MAX_INTERVALS = 48
@@ -100,19 +164,101 @@ _MAX_INTERVALS = 48
 _MAX_NOTES = 12
 
 #: Replications per iteration of the simulation-based ISA staffing plan:
-#: enough for a stable estimate of P(N >= s) per interval, few enough to
-#: answer within seconds on the bundled scenarios.
+#: enough for a stable estimate per interval, few enough to answer within
+#: seconds on the bundled scenarios.
 _ISA_REPLICATIONS = 40
+
+#: Seconds in one time unit, by the scenario's ``time_unit`` label.
+_SECONDS_PER_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 _TABLE_STYLE = (
     "<style>"
     ".simlib-table{border-collapse:collapse;font-size:13px;margin:4px 0}"
-    ".simlib-table th,.simlib-table td{border-bottom:1px solid #ddd;padding:3px 10px;"
-    "text-align:right}"
+    ".simlib-table th,.simlib-table td{border-bottom:1px solid #ddd;padding:3px 8px;"
+    "text-align:right;white-space:nowrap}"
     ".simlib-table th:first-child,.simlib-table td:first-child{text-align:left}"
-    ".simlib-table thead th{border-bottom:2px solid #888}"
+    ".simlib-table thead th{border-bottom:2px solid #888;position:sticky;top:0;background:#fff}"
+    ".simlib-grid-scroll{max-width:100%;overflow-x:auto}"
+    ".simlib-miss{color:#a40000;font-weight:bold}"
+    ".simlib-dashboard{max-width:100%;box-sizing:border-box}"
+    ".simlib-invalid input{border:2px solid #a40000 !important;background:#fdecea}"
+    ".simlib-dashboard .widget-image{max-width:100%;height:auto}"
+    # Flex items do not shrink below their content by default (min-width: auto), so a
+    # wide table would widen the page on a phone instead of scrolling inside its box.
+    ".simlib-dashboard,.simlib-dashboard .widget-box,.simlib-dashboard .widget-html,"
+    ".simlib-dashboard .widget-html-content{min-width:0;max-width:100%}"
+    ".simlib-grid-box .widget-html-content,.simlib-kpis-box .widget-html-content"
+    "{overflow-x:auto}"
     "</style>"
 )
+
+
+# --------------------------------------------------------------------------- units
+
+
+def seconds_per_unit(time_unit: str) -> float:
+    """Seconds in one scenario time unit (``minute`` -> 60)."""
+    key = time_unit.strip().lower().rstrip("s") or "second"
+    key = {"min": "minute", "h": "hour", "": "second"}.get(key, key)
+    if key not in _SECONDS_PER_UNIT:
+        raise ValueError(f"unknown time unit {time_unit!r} (known: {', '.join(_SECONDS_PER_UNIT)})")
+    return _SECONDS_PER_UNIT[key]
+
+
+def _mmss(seconds: float) -> str:
+    """``83.4`` -> ``1:23``; an hour or more -> ``h:mm:ss``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    total = int(round(max(seconds, 0.0)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Clock times of observed scenario time.
+
+    Attributes
+    ----------
+    start : float
+        Minutes after midnight at which observed time 0 falls.
+    unit_seconds : float
+        Seconds in one scenario time unit.
+    """
+
+    start: float
+    unit_seconds: float
+
+    @classmethod
+    def parse(cls, text: str, time_unit: str) -> Clock:
+        """From ``HH:MM`` (e.g. ``08:30``); a one-line ``ValueError`` otherwise."""
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text or "")
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"day starts at: give a clock time HH:MM (e.g. 08:00), got {text!r}")
+        return cls(60.0 * int(m.group(1)) + int(m.group(2)), seconds_per_unit(time_unit))
+
+    def label(self, t: float, *, end: bool = False) -> str:
+        """``HH:MM`` of observed time ``t``; later days get ``+1d``, ``+2d``, ...
+
+        With ``end=True`` a time at midnight closes the day before (``24:00``).
+        """
+        minutes = int(round(self.start + t * self.unit_seconds / 60.0))
+        day, rest = divmod(minutes, 24 * 60)
+        if end and rest == 0 and minutes > 0:
+            day, rest = day - 1, 24 * 60
+        text = f"{rest // 60:02d}:{rest % 60:02d}"
+        return text if day == 0 else f"{text} +{day}d"
+
+    def span(self, a: float, b: float) -> str:
+        """``16:30–17:30``; ``23:00–24:00`` for the last hour of a day."""
+        return f"{self.label(a)}–{self.label(b, end=True)}"
+
+
+def default_day_start(scenario: Scenario) -> str:
+    """:data:`DEFAULT_DAY_START`, or ``00:00`` when the horizon is a day or longer."""
+    hours = scenario.horizon * seconds_per_unit(scenario.time_unit) / 3600.0
+    return "00:00" if hours >= 24 - 1e-9 else DEFAULT_DAY_START
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -138,7 +284,7 @@ def scenario_files(folder: str | Path | None = None) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class StaffField:
-    """One staff input of the first station: constant servers, or one shift.
+    """One staff input of a station: constant servers, or one shift.
 
     Attributes
     ----------
@@ -152,24 +298,32 @@ class StaffField:
     end: float | None
     servers: int
 
-    def label(self, unit: str) -> str:
-        """Human label, e.g. ``0-180 min`` or ``servers``."""
+    def label(self, clock: Clock | None = None) -> str:
+        """Human label: ``09:00–12:00`` with a clock, else ``0-180``; ``all day`` when constant."""
         if self.start is None or self.end is None:
-            return "servers"
-        return f"{self.start:g}-{self.end:g} {units.short_label(unit)}"
+            return "all day"
+        if clock is not None:
+            return clock.span(self.start, self.end)
+        return f"{self.start:g}-{self.end:g}"
 
 
-def staff_fields(scenario: Scenario) -> list[StaffField]:
-    """The staff inputs of the scenario's first station (one per shift, or one)."""
-    station = scenario.stations[0]
-    if station.shifts is None:
-        assert station.servers is not None
-        return [StaffField(None, None, station.servers)]
-    return [StaffField(s.start, s.end, s.servers) for s in station.shifts]
+def staff_fields(scenario: Scenario, station: str | None = None) -> list[StaffField]:
+    """The staff inputs of one station (default the first): one per shift, or one."""
+    st = scenario.station(station) if station is not None else scenario.stations[0]
+    if st.shifts is None:
+        assert st.servers is not None
+        return [StaffField(None, None, st.servers)]
+    return [StaffField(s.start, s.end, s.servers) for s in st.shifts]
 
 
-def with_staff(data: dict[str, Any], fields: Sequence[StaffField]) -> None:
-    """Set the first station's servers (one constant field) or shifts, in place.
+def station_staff(scenario: Scenario) -> dict[str, list[StaffField]]:
+    """The staff inputs of every station, by station name (scenario order)."""
+    return {st.name: staff_fields(scenario, st.name) for st in scenario.stations}
+
+
+def with_staff(data: dict[str, Any], fields: Sequence[StaffField],
+               station: str | None = None) -> None:
+    """Set one station's servers (one constant field) or shifts, in place.
 
     Parameters
     ----------
@@ -177,20 +331,35 @@ def with_staff(data: dict[str, Any], fields: Sequence[StaffField]) -> None:
         A scenario dict; edited in place (validated later, when it is loaded).
     fields : sequence of StaffField
         One field without a time span (constant servers) or one per shift.
+    station : str, optional
+        The station's name; default the first station.
     """
+    stations = data["stations"]
+    st = stations[0] if station is None else next(s for s in stations if s["name"] == station)
     if len(fields) == 1 and fields[0].start is None:
-        set_staffing(data["stations"][0], fields[0].servers)
+        set_staffing(st, fields[0].servers)
     else:
-        set_staffing(data["stations"][0], [{"start": f.start, "end": f.end, "servers": f.servers}
-                                           for f in fields])
+        set_staffing(st, [{"start": f.start, "end": f.end, "servers": f.servers} for f in fields])
+
+
+def parse_staff(text: Any, where: str) -> int:
+    """A staff count typed into the page: a whole number >= 0, or a one-line ``ValueError``.
+
+    ``"14.5"`` is refused (an integer field would silently read it as 145),
+    ``"14"`` and ``" 14 "`` give 14.
+    """
+    value = str(text).strip() if text is not None else ""
+    if not re.fullmatch(r"\d+", value):
+        raise ValueError(f"{where}: give a whole number of agents (0, 1, 2, ...), got {value!r}")
+    return int(value)
 
 
 def build_scenario(
     base: Scenario,
     *,
     demand_scale: float = 1.0,
-    staff: Sequence[StaffField] | None = None,
-    service_level: Mapping[str, float] | None = None,
+    staff: Mapping[str, Sequence[StaffField]] | Sequence[StaffField] | None = None,
+    service_level: ServiceLevelTarget | Mapping[str, float] | None = None,
     measures: Sequence[str | tuple[str, Mapping[str, Any]]] = (),
 ) -> tuple[Scenario, list[str]]:
     """The scenario a dashboard run simulates, validated, and notes on it.
@@ -204,13 +373,15 @@ def build_scenario(
         The scenario as loaded from its file.
     demand_scale : float
         Multiplier of every arrival rate (see :func:`scale_demand`).
-    staff : sequence of StaffField, optional
-        Servers of the first station (see :func:`with_staff`); default as in ``base``.
-    service_level : mapping, optional
-        ``{"threshold": t, "target": x}``: the service-level target the
-        ``service_level`` KPI is measured against; default the scenario's.
+    staff : mapping or sequence of StaffField, optional
+        Staff by station name (see :func:`with_staff`), or the first
+        station's fields; stations not given keep the staff of ``base``.
+    service_level : ServiceLevelTarget or mapping, optional
+        The target the ``service_level`` KPI is measured against (threshold
+        in the scenario's time unit); default the scenario's.
     measures : sequence
-        Improvement measures: names or ``(name, params)`` (:func:`simlib.planning.measures.apply_measures`).
+        Improvement measures: names or ``(name, params)``
+        (:func:`simlib.planning.measures.apply_measures`).
 
     Returns
     -------
@@ -230,9 +401,12 @@ def build_scenario(
     data = base.to_dict()
     notes = scale_demand(data, demand_scale)
     if staff is not None:
-        with_staff(data, staff)
+        by_station = staff if isinstance(staff, Mapping) else {base.stations[0].name: staff}
+        for name, fields in by_station.items():
+            with_staff(data, fields, name)
     if service_level is not None:
-        set_service_level(data, service_level)
+        set_service_level(data, service_level if isinstance(service_level, Mapping) else
+                          {"threshold": service_level.threshold, "target": service_level.target})
     scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name)
     if measures:
         scenario, changes, measure_notes = apply_measures(scenario, list(measures))
@@ -277,19 +451,31 @@ def day_interval(scenario: Scenario) -> float | None:
     return float(period)
 
 
-def planned_staff(scenario: Scenario, method: str, service_level: Mapping[str, float],
-                  seed: int = 0) -> list[StaffField]:
-    """Staff fields from :func:`simlib.planning.staffing.staffing_plan` for the first station.
+def grid_interval(scenario: Scenario) -> float:
+    """Interval of the grid: :func:`day_interval`, else one hour (at most ``_MAX_INTERVALS``)."""
+    period = day_interval(scenario)
+    if period is None:
+        period = 3600.0 / seconds_per_unit(scenario.time_unit)
+        if scenario.horizon / period > _MAX_INTERVALS:
+            period = scenario.horizon / _MAX_INTERVALS
+        period = min(period, scenario.horizon)
+    return float(period)
+
+
+def planned_staff(scenario: Scenario, method: str, target: ServiceLevelTarget,
+                  station: str | None = None, seed: int = 0) -> list[StaffField]:
+    """Staff fields from :func:`simlib.planning.staffing.staffing_plan` for one station.
 
     Parameters
     ----------
     scenario : Scenario
         The scenario to plan for (demand already scaled).
     method : {"sipp", "lagged-sipp", "mol", "isa"}
-    service_level : mapping
-        ``{"threshold": t, "target": x}``. The analytic methods plan for this
-        service level in every interval; ``isa`` plans for a delay
-        probability and is given ``P(wait > 0) <= 1 - x``, which is stricter.
+    target : ServiceLevelTarget
+        The target the page shows (threshold in the scenario's time unit);
+        every method, ``isa`` included, plans for it in every interval.
+    station : str, optional
+        Default the first station.
     seed : int
         Root seed of ``isa``'s simulations.
 
@@ -299,15 +485,33 @@ def planned_staff(scenario: Scenario, method: str, service_level: Mapping[str, f
         One constant field when the plan has one interval, else one per
         planned shift (equal neighbouring intervals merged).
     """
-    if method == "isa":
-        plan = staffing_plan(scenario, method="isa", target=1.0 - float(service_level["target"]),
-                             replications=_ISA_REPLICATIONS, seed=seed)
-    else:
-        plan = staffing_plan(scenario, method=method, target=dict(service_level))
-    fields = staff_fields(plan.scenario)
+    plan = staffing_plan(scenario, method=method, target=target, station=station,
+                         replications=_ISA_REPLICATIONS, seed=seed)
+    fields = staff_fields(plan.scenario, plan.station)
     if len(fields) == 1:  # one interval over the whole horizon: a constant staff
         return [StaffField(None, None, fields[0].servers)]
     return fields
+
+
+def _required(scenario: Scenario, station: str, method: str, target: ServiceLevelTarget,
+              period: float) -> tuple[np.ndarray | None, str]:
+    """Agents a staffing method requires per grid interval, and a note on how (or why not)."""
+    analytic = method if method != "isa" else "mol"
+    try:
+        plan = staffing_plan(scenario, method=analytic, target=target, station=station,
+                             interval=period)
+    except ValueError as exc:
+        return None, f"required agents not available: {_one_line(exc)}"
+    how = f"required agents: {analytic.upper()} (Erlang C/A) for {_target_text(target, scenario)}"
+    if method == "isa":
+        how += "; ISA's requirement is the staff filled in by Plan"
+    return plan.table["servers"].to_numpy(dtype=float), how
+
+
+def _target_text(target: ServiceLevelTarget, scenario: Scenario) -> str:
+    """``80% within 20 s`` (threshold in seconds, as entered)."""
+    seconds = target.threshold * seconds_per_unit(scenario.time_unit)
+    return f"{100 * target.target:g}% within {seconds:.6g} s"
 
 
 # --------------------------------------------------------------------------- running
@@ -320,6 +524,7 @@ def simulate_with_progress(
     *,
     interval: float | None = None,
     on_replication: Callable[[int, int], None] | None = None,
+    max_seconds: float | None = None,
 ) -> Results:
     """Run replications one by one in this process, reporting each.
 
@@ -339,6 +544,9 @@ def simulate_with_progress(
         Also record per-interval metrics of this length.
     on_replication : callable, optional
         ``f(done, total)`` called after each replication.
+    max_seconds : float, optional
+        Stop starting replications after this much wall-clock time; the
+        results then hold fewer replications than asked for (at least one).
 
     Returns
     -------
@@ -347,25 +555,41 @@ def simulate_with_progress(
     for name, value, low in (("replications", replications, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    began = time.monotonic()
     records = []
     for r in range(int(replications)):
         records.append(simulate(scenario, int(seed), r, interval=interval))
         if on_replication is not None:
             on_replication(r + 1, int(replications))
+        if max_seconds is not None and time.monotonic() - began > max_seconds:
+            break
     return Results(scenario, int(seed), records)
 
 
 # --------------------------------------------------------------------------- rendering
 
 
-def _fmt(value: float, kind: str) -> str:
+def _fmt(value: float, kind: str, unit_seconds: float = 60.0) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     if kind == "share":
         return f"{100 * value:.1f}%"
-    if kind == "time":
-        return f"{value:.2f}"
+    if kind == "wait":
+        return _mmss(value * unit_seconds)
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+
+
+def staff_summary_html(scenario: Scenario, clock: Clock) -> str:
+    """The staff a run simulated, per station: ``tellers: 09:00–12:00 6 · 12:00–14:30 10``."""
+    rows = []
+    for st in scenario.stations:
+        if st.shifts is None:
+            text = f"{st.servers} all day"
+        else:
+            text = " · ".join(f"{clock.span(s.start, s.end)} <b>{s.servers}</b>" for s in st.shifts)
+        rows.append(f'<li data-station="{html.escape(st.name)}">{html.escape(st.name)}: {text}</li>')
+    return ('<div class="simlib-staff-summary"><small><b>Staff simulated</b> (on duty):'
+            f'<ul style="margin:2px 0">{"".join(rows)}</ul></small></div>')
 
 
 def kpi_table_html(
@@ -373,11 +597,14 @@ def kpi_table_html(
     *,
     previous: pd.DataFrame | None = None,
     run_id: int = 0,
+    cost: float | None = None,
 ) -> str:
     """The system KPIs as an HTML table ``<table class="simlib-kpis">``.
 
     Each value cell carries ``data-metric`` and ``data-value`` (full
-    precision), so tests and scripts read numbers rather than formatted text.
+    precision, scenario units), so tests and scripts read numbers rather
+    than formatted text. Waits are shown as m:ss. The intervals are those of
+    :meth:`Results.summary`.
 
     Parameters
     ----------
@@ -386,8 +613,12 @@ def kpi_table_html(
         The summary of the previous run, shown as a column for comparison.
     run_id : int
         Written as ``data-run`` on the table: it changes with every run.
+    cost : float, optional
+        Cost of the observed period at the page's rates (grid total), shown
+        as its own row.
     """
-    unit = results.scenario.time_unit
+    scn = results.scenario
+    unit_s = seconds_per_unit(scn.time_unit)
     summary = results.summary()
     system = summary[summary["scope"] == "system"].set_index("metric")
     prev = None
@@ -399,117 +630,232 @@ def kpi_table_html(
         if metric not in system.index:
             continue
         row = system.loc[metric]
-        name = f"{label} ({unit})" if kind == "time" else label
         cells = [
-            f"<td>{html.escape(name)}</td>",
+            f"<td>{html.escape(label)}</td>",
             f'<td class="simlib-value" data-metric="{metric}" data-value="{float(row["mean"])!r}">'
-            f"{_fmt(row['mean'], kind)}</td>",
-            f"<td>{_fmt(row['ci_low'], kind)} – {_fmt(row['ci_high'], kind)}</td>",
+            f"{_fmt(row['mean'], kind, unit_s)}</td>",
+            f"<td>{_fmt(row['ci_low'], kind, unit_s)} – {_fmt(row['ci_high'], kind, unit_s)}</td>",
         ]
         if prev is not None:
             old = prev["mean"].get(metric, math.nan)
-            cells.append(f'<td class="simlib-previous" data-metric="{metric}">{_fmt(old, kind)}</td>')
+            cells.append(f'<td class="simlib-previous" data-metric="{metric}">'
+                         f"{_fmt(old, kind, unit_s)}</td>")
         rows.append(f'<tr data-metric="{metric}">{"".join(cells)}</tr>')
+    if cost is not None:
+        blank = "<td></td>" * (len(head) - 2)
+        rows.append(f'<tr data-metric="grid_cost"><td>Cost at the page\'s rates</td>'
+                    f'<td class="simlib-value" data-metric="grid_cost" data-value="{cost!r}">'
+                    f"{cost:,.0f}</td>{blank}</tr>")
     n = results.n_replications
-    caption = (f"{html.escape(results.scenario.name)}: whole observed period "
-               f"({results.scenario.horizon:g} {html.escape(unit)}s), {n} replication"
-               f"{'s' if n != 1 else ''}, seed {results.seed}")
+    target = ""
+    if scn.service_level is not None:
+        target = f"; target {_target_text(scn.service_level, scn)}"
+    caption = (f"{html.escape(scn.name)}: whole observed period "
+               f"({scn.horizon:g} {html.escape(scn.time_unit)}s), {n} replication"
+               f"{'s' if n != 1 else ''}, seed {results.seed}{html.escape(target)}")
     return (
-        f'{_TABLE_STYLE}<table class="simlib-kpis simlib-table" data-run="{run_id}" '
-        f'data-replications="{n}"><caption style="text-align:left">{caption}</caption>'
+        f'{_TABLE_STYLE}<p style="margin:4px 0"><small>{caption}</small></p>'
+        f'<div class="simlib-grid-scroll"><table class="simlib-kpis simlib-table" '
+        f'data-run="{run_id}" data-replications="{n}">'
         f"<thead><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
-def _interval_frame(results: Results) -> pd.DataFrame:
-    """Per-interval means: one row per interval, staff and the INTERVAL_METRICS as columns.
+def interval_grid(
+    results: Results,
+    *,
+    station: str | None = None,
+    clock: Clock | None = None,
+    required: Sequence[float] | np.ndarray | None = None,
+    shrinkage: float = 0.0,
+    costs: Costs = DEFAULT_COSTS,
+) -> pd.DataFrame:
+    """The planner's interval grid of one station: one row per recorded interval.
 
-    Waiting, service level and abandonment are the system's; utilisation and
-    staff are the first (staffed) station's.
+    Columns :data:`GRID_COLUMNS`: ``interval`` (clock span), ``start, end``
+    (observed time, scenario units), ``volume`` (mean arrivals),
+    ``aht_s`` (mean handling time, s), ``required`` (agents a staffing
+    method needs; NaN when not given), ``scheduled`` (mean agents on duty
+    over the interval), ``over_under`` (scheduled - required),
+    ``service_level``, ``asa_s`` (mean wait of those served, s),
+    ``abandonment``, ``occupancy`` (utilisation), ``shrinkage``,
+    ``paid_agents`` (``scheduled / (1 - shrinkage)``), ``cost`` (paid agent
+    hours and abandonments at ``costs``; waiting at ``costs.waiting_per_hour``)
+    and ``target_met`` (service level at or above the scenario's target).
+    Shares are fractions (0-1).
+
+    Raises
+    ------
+    ValueError
+        If the run recorded no intervals, or ``shrinkage`` is not in [0, 1).
     """
+    if not (0 <= shrinkage < 1):
+        raise ValueError(f"shrinkage must be in [0, 100) %, got {100 * shrinkage:g} %")
+    scn = results.scenario
+    st = scn.station(station) if station is not None else scn.stations[0]
+    clock = clock or Clock(0.0, seconds_per_unit(scn.time_unit))
     iv = results.intervals()
-    station = results.scenario.stations[0]
-    pick = ((iv["scope"] == "system") & iv["metric"].isin(["service_level", "mean_wait", "p_abandon"])) | (
-        (iv["scope"] == station.name) & (iv["metric"] == "utilization"))
+    iv = iv[iv["scope"] == st.name]
     # pivot, not pivot_table: NaN means (an interval without arrivals) must stay rows.
-    table = iv[pick].pivot(index=["start", "end"], columns="metric", values="mean")
-    table = table.sort_index().reset_index()
-    table["staff"] = [station.servers_at(s) for s in table["start"]]
-    return table[["start", "end", "staff", *[m for m in INTERVAL_METRICS if m in table.columns]]]
+    wide = iv.pivot(index=["start", "end"], columns="metric", values="mean").sort_index()
+    wide = wide.reset_index()
+    start, end = wide["start"].to_numpy(float), wide["end"].to_numpy(float)
+    width = end - start
+    unit_s = clock.unit_seconds
+    hours = width * unit_s / 3600.0
+    scheduled = np.array([scheduled_server_time(st, a, b) for a, b in zip(start, end, strict=True)])
+    scheduled = scheduled / width
+    req = (np.full(start.size, math.nan) if required is None
+           else np.asarray(required, dtype=float)[: start.size])
+    volume = wide["arrivals"].to_numpy(float)
+    abandon = wide["p_abandon"].to_numpy(float)
+    paid = scheduled / (1.0 - shrinkage)
+    waiting_hours = volume * wide["mean_wait"].to_numpy(float) * unit_s / 3600.0
+    cost = (paid * hours * costs.staff_per_hour
+            + np.nan_to_num(volume * abandon) * costs.per_abandonment
+            + np.nan_to_num(waiting_hours) * costs.waiting_per_hour)
+    sl = wide["service_level"].to_numpy(float) if "service_level" in wide else np.full(start.size,
+                                                                                       math.nan)
+    target = scn.service_level.target if scn.service_level is not None else math.nan
+    grid = pd.DataFrame({
+        "interval": [clock.span(a, b) for a, b in zip(start, end, strict=True)],
+        "start": start,
+        "end": end,
+        "volume": volume,
+        "aht_s": wide["mean_service"].to_numpy(float) * unit_s,
+        "required": req,
+        "scheduled": scheduled,
+        "over_under": scheduled - req,
+        "service_level": sl,
+        "asa_s": wide["asa"].to_numpy(float) * unit_s,
+        "abandonment": abandon,
+        "occupancy": wide["utilization"].to_numpy(float),
+        "shrinkage": np.full(start.size, float(shrinkage)),
+        "paid_agents": paid,
+        "cost": cost,
+        # An interval nobody arrived in has no service level to miss.
+        "target_met": [bool(not math.isfinite(x) or x >= target - 1e-12) for x in sl],
+    })
+    return grid[list(GRID_COLUMNS)]
 
 
-def interval_table_html(results: Results) -> str:
-    """Per-interval KPIs as ``<table class="simlib-intervals">`` (cells carry ``data-metric``)."""
-    table = _interval_frame(results)
-    metrics = [m for m in INTERVAL_METRICS if m in table.columns]
-    unit = results.scenario.time_unit
-    head = "".join(
-        f"<th>{html.escape(KPI_METRICS[m][0])}</th>" for m in metrics
-    )
+def _cell(col: str, value: Any) -> str:
+    """One grid value as the page shows it."""
+    if col == "target_met":
+        return "yes" if value else '<span class="simlib-miss">NO</span>'
+    if col == "interval":
+        return html.escape(str(value))
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if col in ("service_level", "abandonment", "occupancy", "shrinkage"):
+        return f"{100 * value:.1f}%"
+    if col in ("aht_s", "asa_s"):
+        return f"{value:.0f}"
+    if col == "over_under":
+        return f"{value:+.1f}"
+    if col in ("scheduled", "paid_agents", "required", "volume"):
+        return f"{value:.1f}" if not float(value).is_integer() else f"{value:.0f}"
+    if col == "cost":
+        return f"{value:,.0f}"
+    return html.escape(str(value))
+
+
+def grid_html(grid: pd.DataFrame, caption: str = "") -> str:
+    """The grid as ``<table class="simlib-grid">`` inside a horizontally scrolling box.
+
+    Every cell carries ``data-col`` and, for numbers, ``data-value``.
+    """
+    cols = [c for c in GRID_COLUMNS if c not in ("start", "end")]
+    head = "".join(f'<th data-col="{c}">{html.escape(_GRID_LABELS[c])}</th>' for c in cols)
     rows = []
-    for _, r in table.iterrows():
-        cells = "".join(
-            f'<td data-metric="{m}" data-value="{float(r[m])!r}">{_fmt(r[m], KPI_METRICS[m][1])}</td>'
-            for m in metrics
-        )
-        rows.append(f'<tr data-start="{r["start"]:g}"><td>{r["start"]:g}–{r["end"]:g}</td>'
-                    f'<td data-metric="staff">{int(r["staff"])}</td>{cells}</tr>')
+    for rec in grid.to_dict("records"):
+        cells = []
+        for c in cols:
+            v = rec[c]
+            data = (f' data-value="{float(v)!r}"'
+                    if isinstance(v, int | float | np.floating) and not isinstance(v, bool) else "")
+            miss = ' class="simlib-row-miss"' if c == "target_met" and not v else ""
+            cells.append(f'<td data-col="{c}"{data}{miss}>{_cell(c, v)}</td>')
+        rows.append(f'<tr data-start="{rec["start"]:g}">{"".join(cells)}</tr>')
     return (
-        f'{_TABLE_STYLE}<table class="simlib-intervals simlib-table">'
-        f'<caption style="text-align:left">Per interval (observed time in {html.escape(unit)}s; '
-        f"staff and utilisation of {html.escape(results.scenario.stations[0].name)})</caption>"
-        f"<thead><tr><th>interval</th><th>staff</th>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'{_TABLE_STYLE}<p style="margin:4px 0"><small>{html.escape(caption)}</small></p>'
+        f'<div class="simlib-grid-scroll"><table class="simlib-grid simlib-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
-def interval_figure(results: Results) -> Figure:
-    """KPIs over the day: wait, service level and abandonment, utilisation with staff.
+def grid_csv(grid: pd.DataFrame) -> str:
+    """The grid as CSV text (shares as fractions, times in seconds, agents as decimals)."""
+    return grid.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+
+def download_link_html(text: str, filename: str, label: str) -> str:
+    """An ``<a download>`` link carrying ``text`` as a CSV data URL (works in Voilà without a server)."""
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (f'<a class="simlib-download-csv" download="{html.escape(filename)}" '
+            f'href="data:text/csv;charset=utf-8;base64,{data}" '
+            'style="display:inline-block;padding:4px 10px;border:1px solid #888;'
+            f'border-radius:3px;text-decoration:none">⬇ {html.escape(label)}</a>')
+
+
+def interval_figure(results: Results, *, station: str | None = None,
+                    clock: Clock | None = None) -> Figure:
+    """KPIs over the day in clock time: ASA (s), service level and abandonment, occupancy and staff.
 
     Points are interval means over replications with their 95% intervals
-    (system scope, except utilisation, which is the first station's and is
-    drawn with its scheduled staff).
+    (:meth:`Results.intervals`) for one station (default the first).
     """
     scn = results.scenario
     iv = results.intervals()
-    station = scn.stations[0]
+    st = scn.station(station) if station is not None else scn.stations[0]
+    clock = clock or Clock(0.0, seconds_per_unit(scn.time_unit))
+    unit_s = clock.unit_seconds
     fig = Figure(figsize=(9, 6.5), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
 
-    def series(scope: str, metric: str) -> pd.DataFrame:
-        return iv[(iv["scope"] == scope) & (iv["metric"] == metric)].sort_values("start")
+    def series(metric: str) -> pd.DataFrame:
+        return iv[(iv["scope"] == st.name) & (iv["metric"] == metric)].sort_values("start")
 
-    def draw(ax: Any, scope: str, metric: str, label: str, color: str, scale: float = 1.0) -> None:
-        s = series(scope, metric)
+    def draw(ax: Any, metric: str, label: str, color: str, scale: float = 1.0) -> None:
+        s = series(metric)
         mid = (s["start"] + s["end"]).to_numpy(float) / 2
         ax.plot(mid, s["mean"] * scale, "o-", color=color, label=label, ms=3)
         ax.fill_between(mid, s["ci_low"] * scale, s["ci_high"] * scale, color=color, alpha=0.2,
                         lw=0)
 
-    draw(axes[0], "system", "mean_wait", "mean wait", "C0")
-    axes[0].set_ylabel(f"mean wait ({scn.time_unit})")
-    draw(axes[1], "system", "service_level", "service level", "C2", 100)
-    draw(axes[1], "system", "p_abandon", "abandonment", "C3", 100)
+    draw(axes[0], "asa", "ASA", "C0", unit_s)
+    axes[0].set_ylabel("ASA (s)")
+    draw(axes[1], "service_level", "service level", "C2", 100)
+    draw(axes[1], "p_abandon", "abandonment", "C3", 100)
     if scn.service_level is not None:
         axes[1].axhline(100 * scn.service_level.target, color="black", ls="--", lw=1,
-                        label=f"target (within {scn.service_level.threshold:g})")
+                        label=f"target ({_target_text(scn.service_level, scn)})")
     axes[1].set_ylabel("% of arrivals")
     axes[1].legend(fontsize="small", loc="best")
-    draw(axes[2], station.name, "utilization", f"utilisation of {station.name}", "C1", 100)
-    axes[2].set_ylabel("utilisation (%)")
+    draw(axes[2], "utilization", f"occupancy of {st.name}", "C1", 100)
+    axes[2].set_ylabel("occupancy (%)")
     staff_ax = axes[2].twinx()
     grid = np.linspace(0.0, scn.horizon, 500)
-    staff_ax.step(grid, [station.servers_at(t) for t in grid], where="post", color="C7",
-                  label="staff")
+    staff_ax.step(grid, [st.servers_at(t) for t in grid], where="post", color="C7",
+                  label="staff on duty")
     staff_ax.set_ylabel("staff on duty")
-    staff_ax.set_ylim(bottom=0)
+    staff_ax.set_ylim(0, 1.2 * max(st.max_servers, 1))  # headroom: the line is not the frame
+    staff_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     lines = axes[2].get_lines() + staff_ax.get_lines()
     axes[2].legend(lines, [ln.get_label() for ln in lines], fontsize="small", loc="best")
-    axes[2].set_xlabel(f"observed time ({scn.time_unit})")
+    axes[2].xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: clock.label(x, end=x > 0)))
+    # Ticks on whole clock hours: the first step of 1, 2, 3, 4, 6, 12, 24 h giving <= 9 ticks.
+    hours = scn.horizon * unit_s / 3600.0
+    step = next((h for h in (1, 2, 3, 4, 6, 12, 24) if hours / h <= 9), math.ceil(hours / 9))
+    unit_hour = 3600.0 / unit_s
+    first = (-clock.start / 60.0) % step * unit_hour  # observed time of the first whole step
+    axes[2].set_xticks(np.arange(first, scn.horizon + 1e-9, step * unit_hour))
+    axes[2].set_xlim(0, scn.horizon)
+    axes[2].set_xlabel("clock time")
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{scn.name}: KPIs per interval (mean and 95% interval over "
+    fig.suptitle(f"{scn.name}, {st.name}: KPIs per interval (mean and 95% interval over "
                  f"{results.n_replications} replications)", fontsize="medium")
     return fig
 
@@ -529,7 +875,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 class PlannerDashboard:
-    """The planner page: inputs on top, KPIs, per-interval figure and table below.
+    """The planner page: inputs on top; KPIs, the interval grid and a figure below.
 
     Parameters
     ----------
@@ -538,90 +884,134 @@ class PlannerDashboard:
     scenario : str, optional
         Scenario (file stem) selected at start; default ``call_centre`` when
         present, else the first file.
+    max_replications : int
+        Most replications a run may ask for (:data:`MAX_REPLICATIONS`).
+    max_seconds : float
+        A run stops after this many seconds with the replications done
+        (:data:`MAX_RUN_SECONDS`).
 
     Attributes
     ----------
     widget : ipywidgets.VBox
         The whole page; :meth:`show` displays it.
-    scenario, demand, replications, seed, run_button, plan_button, method,
-    target, threshold, progress, status, error, notes, kpis, intervals, plot
-        The individual widgets (tests drive them directly).
+    scenario, demand, day_start, plan_station, method, target, threshold,
+    plan_button, replications, seed, shrinkage, staff_cost, abandon_cost,
+    run_button, progress, status, error, notes, staff_summary, kpis, grid,
+    download, plot
+        The individual widgets (tests drive them directly). ``target`` is in
+        percent, ``threshold`` in seconds, ``shrinkage`` in percent.
     error_text : str
         The one-line message in :attr:`error`, as plain text ("" when none).
-    staff_inputs : list of ipywidgets.IntText
-        One per shift of the first station, or one for constant servers;
-        rebuilt when the scenario changes or a staffing plan is applied.
+    station_inputs : dict of str to list of ipywidgets.Text
+        Staff inputs by station name: one per shift, or one for constant
+        servers; rebuilt when the scenario changes or a plan is applied.
     measure_boxes : dict of str to ipywidgets.Checkbox
         One per registered improvement measure (default parameters);
         measures that cannot apply to the scenario are disabled.
+    grid_frame : pandas.DataFrame or None
+        The interval grid of the last run (:func:`interval_grid`).
     """
 
-    def __init__(self, scenario_dir: str | Path | None = None, scenario: str | None = None) -> None:
+    def __init__(self, scenario_dir: str | Path | None = None, scenario: str | None = None,
+                 *, max_replications: int = MAX_REPLICATIONS,
+                 max_seconds: float = MAX_RUN_SECONDS) -> None:
         self.files = scenario_files(scenario_dir)
         if not self.files:
             raise ValueError(f"no scenario files (*.yaml) in {scenario_dir or data_path('scenarios')}")
         start = scenario or ("call_centre" if "call_centre" in self.files else next(iter(self.files)))
         if start not in self.files:
             raise ValueError(f"no scenario {start!r} (have {', '.join(self.files)})")
+        self.max_replications = int(max_replications)
+        self.max_seconds = float(max_seconds)
         self.base: Scenario | None = None
         self.results: Results | None = None
-        self._fields: list[StaffField] = []
+        self.grid_frame: pd.DataFrame | None = None
+        self._fields: dict[str, list[StaffField]] = {}
+        self.station_inputs: dict[str, list[widgets.Text]] = {}
         self._previous: pd.DataFrame | None = None
         self._runs = 0
         #: The message shown in the error area, as plain text ("" when none).
         self.error_text = ""
 
         wide = {"description_width": "initial"}
+        label = {"description_width": "150px"}
+        box = widgets.Layout(width="260px")
         self.scenario = widgets.Dropdown(options=list(self.files), value=None,
                                          description="Scenario", style=wide)
         self.scenario_info = widgets.HTML()
         self.demand = widgets.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05,
                                           description="Demand ×", readout_format=".2f",
-                                          continuous_update=False, style=wide)
+                                          continuous_update=False, style=wide,
+                                          layout=widgets.Layout(width="100%", max_width="330px"))
         self.demand_note = widgets.HTML()
+        self.day_start = widgets.Text(value=DEFAULT_DAY_START, description="Day starts at",
+                                      placeholder="HH:MM", continuous_update=False, style=label,
+                                      layout=box)
         self.staff_box = widgets.VBox()
-        self.staff_inputs: list[widgets.IntText] = []
+        self.plan_station = widgets.Dropdown(description="Plan / report", style=label, layout=box)
         self.method = widgets.Dropdown(options=list(PLAN_METHODS), value="mol",
-                                       description="Plan method", style=wide)
-        self.target = widgets.FloatText(value=0.8, step=0.05, description="Service level ≥",
-                                        style=wide, layout=widgets.Layout(width="180px"))
-        self.threshold = widgets.FloatText(value=1.0, description="within", style=wide,
-                                           layout=widgets.Layout(width="260px"))
+                                       description="Plan method", style=label, layout=box)
+        self.target = widgets.FloatText(value=80.0, description="Service level (%) ≥",
+                                        style=label, layout=box)
+        self.threshold = widgets.FloatText(value=20.0, description="answered within (s)",
+                                           style=label, layout=box)
         self.plan_button = widgets.Button(description="Plan staff for target", icon="calendar",
-                                          tooltip="Fill the staff fields from a staffing plan "
-                                                  "(sipp, lagged-sipp, mol: analytic; isa: simulated)")
+                                          tooltip="Fill the station's staff fields from a staffing "
+                                                  "plan (sipp, lagged-sipp, mol: analytic; isa: "
+                                                  "simulated) for the target above")
         self.measure_boxes: dict[str, widgets.Checkbox] = {}
         for row in describe_measures().itertuples():
-            box = widgets.Checkbox(value=False, description=row.title, indent=False,
-                                   tooltip=row.mechanism, layout=widgets.Layout(width="auto"))
-            box.add_class(f"simlib-measure-{row.measure}")
-            self.measure_boxes[row.measure] = box
-        self.replications = widgets.IntText(value=10, description="Replications", style=wide,
-                                            layout=widgets.Layout(width="170px"))
-        self.seed = widgets.IntText(value=1, description="Seed", style=wide,
-                                    layout=widgets.Layout(width="130px"))
+            check = widgets.Checkbox(value=False, description=row.title, indent=False,
+                                     tooltip=row.mechanism, layout=widgets.Layout(width="auto"))
+            check.add_class(f"simlib-measure-{row.measure}")
+            self.measure_boxes[row.measure] = check
+        self.replications = widgets.Text(value="10", continuous_update=False,
+                                         description=f"Replications (≤ {self.max_replications})",
+                                         style=label, layout=box)
+        self.seed = widgets.Text(value="1", description="Seed", continuous_update=False,
+                                 style=label, layout=box)
+        self.shrinkage = widgets.FloatText(value=30.0, description="Shrinkage (%)", style=label,
+                                           layout=box)
+        self.staff_cost = widgets.FloatText(value=DEFAULT_COSTS.staff_per_hour,
+                                            description="Cost per paid hour", style=label,
+                                            layout=box)
+        self.abandon_cost = widgets.FloatText(value=DEFAULT_COSTS.per_abandonment,
+                                              description="Cost per abandon", style=label,
+                                              layout=box)
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress",
-                                            style=wide)
+                                            style=wide, layout=widgets.Layout(width="260px"))
         self.status = widgets.HTML()
         self.error = widgets.HTML()
         self.notes = widgets.HTML()
+        self.staff_summary = widgets.HTML()
         self.kpis = widgets.HTML()
-        self.intervals = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
+        full = widgets.Layout(width="100%")
+        self.grid = widgets.HTML(layout=full)
+        self.download = widgets.HTML()
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="100%",
+                                                                      max_width="900px"))
 
         for w, css in [(self.scenario, "simlib-scenario"), (self.demand, "simlib-demand"),
-                       (self.staff_box, "simlib-staff"), (self.method, "simlib-method"),
+                       (self.day_start, "simlib-day-start"), (self.staff_box, "simlib-staff"),
+                       (self.plan_station, "simlib-plan-station"), (self.method, "simlib-method"),
                        (self.target, "simlib-target"), (self.threshold, "simlib-threshold"),
                        (self.plan_button, "simlib-plan"), (self.replications, "simlib-replications"),
-                       (self.seed, "simlib-seed"), (self.run_button, "simlib-run"),
+                       (self.seed, "simlib-seed"), (self.shrinkage, "simlib-shrinkage"),
+                       (self.staff_cost, "simlib-staff-cost"),
+                       (self.abandon_cost, "simlib-abandon-cost"), (self.run_button, "simlib-run"),
                        (self.progress, "simlib-progress"), (self.status, "simlib-status"),
                        (self.error, "simlib-error"), (self.notes, "simlib-notes"),
-                       (self.kpis, "simlib-kpis-box"), (self.intervals, "simlib-intervals-box"),
-                       (self.plot, "simlib-plot")]:
+                       (self.staff_summary, "simlib-staff-summary-box"),
+                       (self.kpis, "simlib-kpis-box"), (self.grid, "simlib-grid-box"),
+                       (self.download, "simlib-download"), (self.plot, "simlib-plot")]:
             w.add_class(css)
 
         self.scenario.observe(self._on_scenario, names="value")
+        for w in (self.day_start, self.replications, self.seed, self.target, self.threshold,
+                  self.shrinkage, self.staff_cost, self.abandon_cost):
+            w.observe(lambda _c: self._show_input_problems(), names="value")
+        self.day_start.observe(lambda _c: self._relabel_staff(), names="value")
         self.run_button.on_click(lambda _b: self.run())
         self.plan_button.on_click(lambda _b: self.plan())
         self.widget = self._layout()
@@ -633,33 +1023,38 @@ class PlannerDashboard:
         def section(title: str, *children: widgets.Widget) -> widgets.VBox:
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children],
                                 layout=widgets.Layout(padding="4px 12px 4px 0",
-                                                      min_width="300px", flex="1 1 300px"))
+                                                      min_width="280px", flex="1 1 300px"))
 
         inputs = widgets.HBox(
             [
                 section("1 · Scenario and demand", self.scenario, self.scenario_info,
-                        self.demand, self.demand_note),
-                section("2 · Staff of the first station", self.staff_box,
-                        widgets.HTML("<i>or plan it for a service-level target:</i>"),
-                        widgets.HBox([self.target, self.threshold]), self.method,
-                        self.plan_button),
-                section("3 · Improvement measures", *self.measure_boxes.values()),
-                section("4 · Run", self.replications, self.seed, self.run_button,
-                        self.progress, self.status),
+                        self.demand, self.demand_note, self.day_start),
+                section("2 · Staff on duty per station", self.staff_box),
+                section("3 · Target and plan", self.target, self.threshold, self.plan_station,
+                        self.method, self.plan_button),
+                section("4 · Improvement measures", *self.measure_boxes.values()),
+                section("5 · Cost and run", self.shrinkage, self.staff_cost, self.abandon_cost,
+                        self.replications, self.seed, self.run_button, self.progress,
+                        self.status),
             ],
-            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
+            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
         )
-        page = widgets.VBox([inputs, self.error, self.notes, self.kpis, self.plot, self.intervals])
+        page = widgets.VBox([widgets.HTML(_TABLE_STYLE), inputs, self.error, self.notes,
+                             self.staff_summary, self.kpis, self.download, self.grid, self.plot],
+                            layout=widgets.Layout(width="100%", max_width="100%"))
         page.add_class("simlib-dashboard")
         return page
 
     def show(self) -> None:
         """Display the page (in a notebook or in Voilà)."""
-        from IPython.display import display
-
         display(self.widget)
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def staff_inputs(self) -> list[widgets.Text]:
+        """Every staff input, station by station (scenario order)."""
+        return [w for ws in self.station_inputs.values() for w in ws]
 
     def _set_error(self, message: str) -> None:
         self.error_text = message
@@ -674,19 +1069,44 @@ class PlannerDashboard:
         self.plot.value = _png(fig) if fig is not None else b""
         self.plot.layout.display = None if fig is not None else "none"
 
-    def _set_staff(self, fields: Sequence[StaffField]) -> None:
-        """Rebuild the staff inputs for these fields (one per shift, or one)."""
-        self._fields = list(fields)
-        unit = self.base.time_unit if self.base is not None else ""
-        self.staff_inputs = []
-        for i, f in enumerate(self._fields):
-            box = widgets.IntText(value=f.servers, description=f.label(unit),
-                                  style={"description_width": "110px"},
-                                  layout=widgets.Layout(width="220px"))
-            box.add_class("simlib-staff-input")
-            box.add_class(f"simlib-staff-{i}")
-            self.staff_inputs.append(box)
-        self.staff_box.children = tuple(self.staff_inputs)
+    def _clock(self) -> Clock:
+        unit = self.base.time_unit if self.base is not None else "minute"
+        return Clock.parse(self.day_start.value, unit)
+
+    def _label_clock(self) -> Clock | None:
+        try:
+            return self._clock()
+        except ValueError:
+            return None
+
+    def _set_staff(self, fields: Mapping[str, Sequence[StaffField]]) -> None:
+        """Rebuild the staff inputs: one group per station, one field per shift (or one)."""
+        self._fields = {name: list(fs) for name, fs in fields.items()}
+        self.station_inputs = {}
+        groups = []
+        clock = self._label_clock()
+        for k, (name, fs) in enumerate(self._fields.items()):
+            inputs = []
+            for i, f in enumerate(fs):
+                w = widgets.Text(value=str(f.servers), description=f.label(clock),
+                                 continuous_update=False, style={"description_width": "110px"},
+                                 layout=widgets.Layout(width="190px"))
+                w.add_class("simlib-staff-input")
+                w.add_class(f"simlib-staff-{k}-{i}")
+                w.observe(lambda _c: self._show_input_problems(), names="value")
+                inputs.append(w)
+            self.station_inputs[name] = inputs
+            group = widgets.VBox([widgets.HTML(f"<i>{html.escape(name)}</i>"), *inputs])
+            group.add_class("simlib-station")
+            group.add_class(f"simlib-station-{k}")
+            groups.append(group)
+        self.staff_box.children = tuple(groups)
+
+    def _relabel_staff(self) -> None:
+        clock = self._label_clock()
+        for name, ws in self.station_inputs.items():
+            for f, w in zip(self._fields[name], ws, strict=True):
+                w.description = f.label(clock)
 
     def _on_scenario(self, change: Mapping[str, Any]) -> None:
         self.select(change["new"])
@@ -701,72 +1121,147 @@ class PlannerDashboard:
             return
         self._set_error("")
         self.results = None
+        self.grid_frame = None
         self._previous = None
-        self.kpis.value = self.intervals.value = self.notes.value = ""
+        self.kpis.value = self.grid.value = self.notes.value = self.download.value = ""
+        self.staff_summary.value = ""
         self._set_plot(None)
         try:
             self.base = load_scenario(self.files[name])
         except (ScenarioError, ValueError, OSError) as exc:
             self.base = None
-            self._set_staff([])
+            self._set_staff({})
             self.scenario_info.value = ""
             self._set_error(f"{name}: {_one_line(exc)}")
             return
         scn = self.base
-        station = scn.stations[0]
         classes = ", ".join(c.name for c in scn.classes)
+        stations = ", ".join(st.name for st in scn.stations)
         varies = "varies over the day" if day_interval(scn) else "is constant over the horizon"
         self.scenario_info.value = (
             f"<small>{html.escape(scn.description or scn.name)}<br>"
             f"Horizon {scn.horizon:g} {html.escape(scn.time_unit)}s; classes: {html.escape(classes)}; "
-            f"staffed station: <b>{html.escape(station.name)}</b>; demand or staff {varies}.</small>"
+            f"stations: <b>{html.escape(stations)}</b>; demand or staff {varies}.</small>"
         )
         traces = [c.name for c in scn.classes if c.arrivals.trace is not None]
         self.demand_note.value = (
             f"<small>Recorded arrivals ({html.escape(', '.join(traces))}) are replayed as they "
             "are: the demand scale does not change them.</small>" if traces else ""
         )
-        self._set_staff(staff_fields(scn))
+        self.day_start.value = default_day_start(scn)
+        self._set_staff(station_staff(scn))
+        self.plan_station.options = [st.name for st in scn.stations]
+        self.plan_station.value = scn.stations[0].name
         self.demand.value = 1.0
         if scn.service_level is not None:
-            self.target.value = scn.service_level.target
-            # Rounded for reading (0.3333333333 min is 20 s); 6 digits keep the target.
-            self.threshold.value = round(scn.service_level.threshold, 6)
-        self.threshold.description = f"within ({scn.time_unit}s)"
-        for name_, box in self.measure_boxes.items():
-            box.value = False
+            self.target.value = round(100 * scn.service_level.target, 6)
+            # Rounded for reading (0.3333333333 min is 20 s); the file's value is kept on use.
+            self.threshold.value = round(scn.service_level.threshold
+                                         * seconds_per_unit(scn.time_unit), 3)
+        for name_, check in self.measure_boxes.items():
+            check.value = False
             try:
                 apply_measures(scn, [name_])
             except (ScenarioError, ValueError) as exc:
-                box.disabled = True
-                box.tooltip = f"Not applicable here: {_one_line(exc)}"
+                check.disabled = True
+                check.tooltip = f"Not applicable here: {_one_line(exc)}"
             else:
-                box.disabled = False
-                box.tooltip = MEASURES[name_].mechanism
+                check.disabled = False
+                check.tooltip = MEASURES[name_].mechanism
         self.progress.value = 0
         self.status.value = ""
+        self._show_input_problems()
 
-    def staff(self) -> list[StaffField]:
-        """The staff fields with the values typed into the page."""
-        unit = self.base.time_unit if self.base is not None else ""
-        fields = []
-        for f, box in zip(self._fields, self.staff_inputs, strict=True):
-            if not isinstance(box.value, int):  # an emptied field reaches the kernel as None
-                raise ValueError(f"staff {f.label(unit)}: give a whole number, got {box.value!r}")
-            fields.append(StaffField(f.start, f.end, int(box.value)))
-        return fields
+    # ------------------------------------------------------------------ inputs
 
-    def service_level(self) -> dict[str, float]:
-        """The service-level target typed into the page."""
-        threshold = float(self.threshold.value)
-        sl = self.base.service_level if self.base is not None else None
-        if sl is not None and round(sl.threshold, 6) == threshold:
+    def staff(self) -> dict[str, list[StaffField]]:
+        """The staff typed into the page, by station; a one-line ``ValueError`` if any is invalid."""
+        clock = self._label_clock()
+        out: dict[str, list[StaffField]] = {}
+        for name, ws in self.station_inputs.items():
+            fields = []
+            for f, w in zip(self._fields[name], ws, strict=True):
+                n = parse_staff(w.value, f"staff of {name} {f.label(clock)}")
+                fields.append(StaffField(f.start, f.end, n))
+            out[name] = fields
+        return out
+
+    def service_level(self) -> ServiceLevelTarget:
+        """The target typed into the page (percent and seconds), in the scenario's time unit."""
+        if self.base is None:
+            raise ValueError("no valid scenario is selected")
+        pct, seconds = self.target.value, self.threshold.value
+        if not (isinstance(pct, int | float) and 0 < pct < 100):
+            raise ValueError(f"service-level target: give a percentage above 0 and below 100, "
+                             f"got {pct!r}")
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"answered within: give seconds >= 0, got {seconds!r}")
+        unit_s = seconds_per_unit(self.base.time_unit)
+        threshold = seconds / unit_s
+        sl = self.base.service_level
+        if sl is not None and abs(sl.threshold * unit_s - seconds) < 5e-4:
             threshold = sl.threshold  # the field shows it rounded; keep the file's value
-        return {"threshold": threshold, "target": float(self.target.value)}
+        return ServiceLevelTarget(threshold, pct / 100.0)
+
+    def costs(self) -> tuple[Costs, float]:
+        """The prices and the shrinkage (a fraction) typed into the page."""
+        shrink = self.shrinkage.value
+        if not (isinstance(shrink, int | float) and 0 <= shrink < 100):
+            raise ValueError(f"shrinkage: give a percentage from 0 to below 100, got {shrink!r}")
+        for what, v in (("cost per paid hour", self.staff_cost.value),
+                        ("cost per abandon", self.abandon_cost.value)):
+            if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"{what}: give an amount >= 0, got {v!r}")
+        return (Costs(staff_per_hour=float(self.staff_cost.value),
+                      waiting_per_hour=DEFAULT_COSTS.waiting_per_hour,
+                      per_abandonment=float(self.abandon_cost.value)), shrink / 100.0)
+
+    def run_settings(self) -> tuple[int, int]:
+        """Replications (1..max_replications) and seed typed into the page."""
+        text = str(self.replications.value).strip()
+        if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= self.max_replications:
+            raise ValueError(f"replications: give a whole number from 1 to "
+                             f"{self.max_replications}, got {text!r}")
+        seed = str(self.seed.value).strip()
+        if not re.fullmatch(r"\d+", seed):
+            raise ValueError(f"seed: give a whole number >= 0, got {seed!r}")
+        return int(text), int(seed)
+
+    def input_problems(self) -> list[str]:
+        """One line per invalid input on the page (empty when every input is valid)."""
+        problems = []
+        clock = self._label_clock()
+        if clock is None:
+            try:
+                self._clock()
+            except ValueError as exc:
+                problems.append(_one_line(exc))
+        for name, ws in self.station_inputs.items():
+            for f, w in zip(self._fields[name], ws, strict=True):
+                try:
+                    parse_staff(w.value, f"staff of {name} {f.label(clock)}")
+                except ValueError as exc:
+                    problems.append(_one_line(exc))
+                    w.add_class("simlib-invalid")
+                else:
+                    w.remove_class("simlib-invalid")
+        for check in (self.service_level, self.costs, self.run_settings):
+            try:
+                check()
+            except ValueError as exc:
+                problems.append(_one_line(exc))
+        return problems
+
+    def _show_input_problems(self) -> None:
+        """Show the first invalid input at once (as the user types), or clear the message."""
+        if self.base is None:
+            return
+        problems = self.input_problems()
+        self._set_error(problems[0] if problems else "")
 
     def selected_measures(self) -> list[str]:
         """Names of the measures switched on, in registry order."""
-        return [n for n, box in self.measure_boxes.items() if box.value and not box.disabled]
+        return [n for n, check in self.measure_boxes.items() if check.value and not check.disabled]
 
     def build(self) -> tuple[Scenario, list[str]]:
         """The scenario the inputs describe (see :func:`build_scenario`)."""
@@ -779,21 +1274,25 @@ class PlannerDashboard:
     # ------------------------------------------------------------------ actions
 
     def plan(self) -> None:
-        """Fill the staff inputs from a staffing plan for the service-level target."""
+        """Fill the chosen station's staff inputs from a staffing plan for the page's target."""
         self._set_error("")
         self.plan_button.disabled = True
-        self.status.value = f"Planning staff with {html.escape(self.method.value)}…"
+        method, station = self.method.value, self.plan_station.value
+        self.status.value = f"Planning {html.escape(station)} with {html.escape(method)}…"
         try:
             if self.base is None:
                 raise ValueError("no valid scenario is selected")
-            # Plan for the scaled demand; measures are applied on top of the plan.
+            target = self.service_level()
+            _, seed = self.run_settings()
+            # Plan for the scaled demand and the other stations as typed; measures come on top.
             scaled, _ = build_scenario(self.base, demand_scale=float(self.demand.value),
-                                       service_level=self.service_level())
-            fields = planned_staff(scaled, self.method.value, self.service_level(),
-                                   seed=int(self.seed.value))
-            self._set_staff(fields)
-            self.status.value = (f"Staff planned with {html.escape(self.method.value)} "
-                                 f"({len(fields)} field{'s' if len(fields) != 1 else ''}).")
+                                       staff=self.staff(), service_level=target)
+            fields = planned_staff(scaled, method, target, station=station, seed=seed)
+            self._set_staff({**self._fields, station: fields})
+            self.status.value = (
+                f"Staff of {html.escape(station)} planned with {html.escape(method)} for "
+                f"{html.escape(_target_text(target, scaled))} "
+                f"({len(fields)} field{'s' if len(fields) != 1 else ''}).")
         except (ScenarioError, ValueError) as exc:
             self.status.value = ""
             self._set_error(_one_line(exc))
@@ -805,17 +1304,23 @@ class PlannerDashboard:
             self.plan_button.disabled = False
 
     def run(self) -> Results | None:
-        """Simulate the scenario the inputs describe and show the KPIs.
+        """Simulate the scenario the inputs describe and show the KPIs and the grid.
 
         Returns the results, or None when the input was invalid (the message
-        is then in :attr:`error`).
+        is then in :attr:`error` and the last good results stay on the page).
         """
         self._set_error("")
         self.run_button.disabled = True
         try:
+            problems = self.input_problems()
+            if problems:
+                raise ValueError(problems[0])
             scn, notes = self.build()
-            reps, seed = int(self.replications.value), int(self.seed.value)
-            period = day_interval(scn)
+            target = self.service_level()  # the scenario's targets.service_level, as built
+            reps, seed = self.run_settings()
+            costs, shrinkage = self.costs()
+            clock = self._clock()
+            period = grid_interval(scn)
             self.progress.max = max(1, reps)
             self.progress.value = 0
             self.status.value = f"Running {reps} replications…"
@@ -824,7 +1329,12 @@ class PlannerDashboard:
                 self.progress.value = done
                 self.status.value = f"Replication {done} of {total}"
 
-            results = simulate_with_progress(scn, reps, seed, interval=period, on_replication=tick)
+            results = simulate_with_progress(scn, reps, seed, interval=period, on_replication=tick,
+                                             max_seconds=self.max_seconds)
+            station = self.plan_station.value
+            required, how = _required(scn, station, self.method.value, target, period)
+            grid = interval_grid(results, station=station, clock=clock, required=required,
+                                 shrinkage=shrinkage, costs=costs)
         except (ScenarioError, ValueError) as exc:
             self.status.value = ""
             self._set_error(_one_line(exc))
@@ -837,16 +1347,26 @@ class PlannerDashboard:
         finally:
             self.run_button.disabled = False
         self._runs += 1
-        self.results = results
-        table = kpi_table_html(results, previous=self._previous, run_id=self._runs)
+        self.results, self.grid_frame = results, grid
+        done = results.n_replications
+        if done < reps:
+            notes = [f"run stopped after {self.max_seconds:g} s: {done} of {reps} replications "
+                     "(the page's time limit)", *notes]
+        table = kpi_table_html(results, previous=self._previous, run_id=self._runs,
+                               cost=float(grid["cost"].sum()))
         self._previous = results.summary()
-        if period is not None:
-            self.intervals.value = interval_table_html(results)
-            self._set_plot(interval_figure(results))
-        else:
-            self.intervals.value = ("<small>Demand and staff are constant over the horizon: "
-                                    "no per-interval view.</small>")
-            self._set_plot(None)
+        missed = int((~grid["target_met"]).sum())
+        caption = (f"{station}, per {grid_interval(scn) * clock.unit_seconds / 60:g} minutes "
+                   f"(means over {done} replications): target {_target_text(target, scn)}"
+                   f" missed in {missed} of {len(grid)} intervals; {how}; paid agents = scheduled "
+                   f"/ (1 - {100 * shrinkage:g}% shrinkage); cost = paid hours × "
+                   f"{costs.staff_per_hour:g} + abandons × {costs.per_abandonment:g}.")
+        self.grid.value = grid_html(grid, caption)
+        self.download.value = download_link_html(
+            grid_csv(grid), f"{self.scenario.value}_{station}_intervals.csv",
+            "Download the grid (CSV)")
+        self._set_plot(interval_figure(results, station=station, clock=clock))
+        self.staff_summary.value = staff_summary_html(scn, clock)
         shown = notes[:_MAX_NOTES] + (
             [f"… and {len(notes) - _MAX_NOTES} more"] if len(notes) > _MAX_NOTES else [])
         self.notes.value = (
@@ -857,5 +1377,5 @@ class PlannerDashboard:
         # The KPI table goes last: its new data-run tells a watcher (the browser
         # test, a script) that every output of this run is on the page.
         self.kpis.value = table
-        self.status.value = f"Done: run {self._runs}, {reps} replications."
+        self.status.value = f"Done: run {self._runs}, {done} replications."
         return results

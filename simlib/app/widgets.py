@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from simlib.planning import staffing
 from simlib.planning.costs import Costs, analytic_cost_curve
+from simlib.plots.queueing import figure_png
 from simlib.plots.staffing import analytic_staffing_figure
 from simlib.spec.units import SECONDS_PER_UNIT
 
@@ -100,10 +101,11 @@ def staffing_panel(settings: PanelSettings | None = None) -> Any:
     Returns
     -------
     ipywidgets.VBox
-        Sliders, a one-line summary and the figure.
+        Sliders, a one-line summary and the figure (rendered as a PNG into an
+        ``ipywidgets.Output``, so it shows whatever matplotlib backend is active).
     """
-    import ipywidgets as w
-    from IPython.display import display
+    import ipywidgets as w  # the widget stack loads only when a panel is built
+    from IPython.display import Image, display  # (with ipywidgets): only a built panel is shown
 
     s = settings or PanelSettings()
     style = {"description_width": "170px"}
@@ -135,9 +137,12 @@ def staffing_panel(settings: PanelSettings | None = None) -> Any:
         summary.value = (f"<b>{required}</b> servers meet the target; "
                          f"cost-optimal: <b>{best}</b> (offered load "
                          f"{current.arrival_rate * current.handle_time:.1f} Erlangs)")
+        fig = analytic_staffing_figure(table, target=current.target)
         with out:
             out.clear_output(wait=True)
-            display(analytic_staffing_figure(table, target=current.target))
+            # A PNG, not the Figure: a bare Figure needs the inline backend's
+            # formatter, without which the panel printed "<Figure size ...>".
+            display(Image(data=figure_png(fig)))
 
     for slider in sliders.values():
         slider.observe(redraw, names="value")

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simlib import datasets
 from simlib.calibrate.dates import (
     DateFormatError,
     check_timezone,
@@ -638,13 +639,7 @@ def load_bank(path: str | Path | None = None) -> pd.DataFrame:
         33,344 rows, one per call, columns as documented in
         ``data/callcentre/README.md`` (times of day as ``h:mm:ss`` strings).
     """
-    p = Path(path) if path is not None else BANK_CSV
-    if not p.exists():
-        raise FileNotFoundError(f"bank data not found at {p}; pass path= to the CSV")
-    return pd.read_csv(
-        p,
-        dtype={"customer_id": "float64", "type": "string", "outcome": "string", "server": "string"},
-    )
+    return datasets.load_bank(path if path is not None else BANK_CSV)
 
 
 def ingest_bank(

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -50,10 +50,8 @@ from simlib.calibrate.patience import ErlangACheck, PatienceFit, erlang_a_check,
 from simlib.calibrate.service import DISTS, ServiceFit, fit_service
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
 from simlib.spec.edits import add_servers, set_service_level
+from simlib.spec.scenario import Scenario, from_dict, load_scenario
 from simlib.spec.units import DAY, SECONDS_PER_UNIT
-
-if TYPE_CHECKING:
-    from simlib.spec.scenario import Scenario
 
 __all__ = ["Calibration", "add_agents", "calibrate", "fit_from_events", "to_scenario", "TIME_UNITS"]
 
@@ -144,7 +142,8 @@ class Calibration:
         return pd.DataFrame(rows)
 
 
-def _as_calls(log: IngestResult | pd.DataFrame) -> pd.DataFrame:
+def as_calls(log: IngestResult | pd.DataFrame) -> pd.DataFrame:
+    """The call table of an ingested log, an event table or a call table (checked)."""
     if isinstance(log, IngestResult):
         return log.calls
     if isinstance(log, pd.DataFrame):
@@ -213,12 +212,12 @@ def calibrate(
     -------
     Calibration
     """
-    calls = _as_calls(log)
+    calls = as_calls(log)
     if len(calls) == 0:
         raise ValueError("log: no calls")
     all_calls = calls
     if day_type is not None:
-        labels = day_types(_dates(calls), scheme)
+        labels = day_types(call_dates(calls), scheme)
         if day_type not in set(labels):
             raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
         calls = calls.loc[labels == day_type]
@@ -313,7 +312,8 @@ def fit_from_events(
     return calibrate(calls_from_events(events, station=station), **kwargs)  # type: ignore[arg-type]
 
 
-def _dates(calls: pd.DataFrame) -> np.ndarray:
+def call_dates(calls: pd.DataFrame) -> np.ndarray:
+    """Each call's calendar date; a log without dates counts its days from 2001-01-01."""
     if calls["date"].notna().all():
         return calls["date"].to_numpy()
     return (
@@ -514,8 +514,6 @@ def add_agents(
         ``extra`` not an integer, an empty or out-of-range window, an unknown
         or ambiguous station, or a shift that would get fewer than 0 servers.
     """
-    from simlib.spec.scenario import Scenario, from_dict, load_scenario  # noqa: F811 (runtime import)
-
     if isinstance(extra, bool) or not isinstance(extra, (int, np.integer)):
         raise ValueError(f"extra: must be an integer number of servers, got {extra!r}")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -48,9 +48,10 @@ intervals should have their observation inside the band; the
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,14 +59,13 @@ from scipy import stats
 
 from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
-from simlib.calibrate.scenario import TIME_UNITS, Calibration, _as_calls, _dates, to_scenario
+from simlib.calibrate.scenario import TIME_UNITS, Calibration, as_calls, call_dates, to_scenario
+from simlib.experiments.results import Results
+from simlib.experiments.runner import run
 from simlib.spec.edits import set_service_level
+from simlib.spec.scenario import Scenario, from_dict, load_scenario
 from simlib.spec.units import DAY
 from simlib.spec.validation import count, fraction
-
-if TYPE_CHECKING:
-    from simlib.experiments.results import Results
-    from simlib.spec.scenario import Scenario
 
 __all__ = [
     "VALIDATION_METRICS",
@@ -134,7 +134,7 @@ def _select_days(
     scheme: Mapping[int, str] | str,
 ) -> pd.DataFrame:
     if day_type is not None:
-        labels = day_types(_dates(calls), scheme)
+        labels = day_types(call_dates(calls), scheme)
         if day_type not in set(labels):
             raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
         calls = calls.loc[labels == day_type]
@@ -204,7 +204,7 @@ def observed_intervals(
         if days is None and day_type is None:
             days = calls_or_ingest.days
     else:
-        calls = _as_calls(calls_or_ingest)
+        calls = as_calls(calls_or_ingest)
     calls = _select_days(calls, days, day_type, scheme)
     chosen = tuple(int(d) for d in np.unique(calls["day"].to_numpy()))
 
@@ -349,8 +349,6 @@ class Validation:
 
 def _with_threshold(scn: Scenario, threshold: float) -> Scenario:
     """A copy of ``scn`` whose service-level threshold is ``threshold`` (scenario units)."""
-    from simlib.spec.scenario import from_dict
-
     data = scn.to_dict()
     target = scn.service_level.target if scn.service_level is not None else 0.8
     set_service_level(data, {"threshold": threshold, "target": target})
@@ -362,8 +360,6 @@ def _as_scenario(
     observed: Observed,
     time_unit: Literal["second", "minute"],
 ) -> Scenario:
-    from simlib.spec.scenario import load_scenario
-
     if isinstance(model, Calibration):
         scale = TIME_UNITS[time_unit]
         return load_scenario(
@@ -392,9 +388,7 @@ def _simulate(
     scn: Scenario, replications: int, seed: int, interval: float, jobs: int | None
 ) -> Results:
     """Replications with per-interval metrics (``simlib.run`` forwards ``interval``)."""
-    import simlib
-
-    return simlib.run(
+    return run(
         scn, replications=replications, seed=seed, jobs=jobs, progress=False, interval=interval
     )
 
@@ -586,8 +580,6 @@ class _quiet:
     """Silence numpy's "all-NaN slice" warnings (empty night intervals are expected)."""
 
     def __enter__(self) -> None:
-        import warnings
-
         self._cm = warnings.catch_warnings()
         self._cm.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -638,8 +630,6 @@ def interval_difference(
         ``start, end`` (seconds from the start of the observed window),
         ``metric, base, variant, diff, ci_low, ci_high, n``; durations in seconds.
     """
-    from simlib.spec.scenario import load_scenario
-
     a, b = load_scenario(base), load_scenario(variant)
     if a.time_unit != b.time_unit or a.time_unit not in TIME_UNITS:
         raise ValueError(

@@ -65,6 +65,9 @@ class ReplicationRecord:
     #: Experience rows of the observed customers (``simlib.engine.quality.CUSTOMER_COLUMNS``)
     #: when the scenario has a quality block.
     customers: tuple[tuple, ...] | None = field(default=None, compare=False)
+    #: Customers still present at the drain limit, whose waits were censored there
+    #: (not kept in result stores: a record loaded from one reports 0).
+    censored: int = field(default=0, compare=False)
 
     def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
         """Flat rows ``(replication, start, end, scope, metric, value)``.
@@ -635,7 +638,8 @@ class ServiceNetwork:
         arrived in the warm-up and is still in a long service is busy time of
         the window). Counted customers are present only when the drain limit
         was hit: they are *censored* — admitted, waited at least until now and
-        missed the service level — and a warning says how many.
+        missed the service level — and :func:`simulate` warns how many
+        (an experiment's runner says it once for all its replications).
         """
         for c in self.present.values():
             st = c.station
@@ -660,13 +664,6 @@ class ServiceNetwork:
                 st.n_censored += 1
                 st.sum_wait += now - c.t_in
                 st.n_waited += 1
-        if self.censored:
-            _log.warning(
-                "%s: %d customers were still present at the drain limit (%g time units after "
-                "the window) and are censored: their waits count up to that time. The system "
-                "is probably overloaded or closes with customers waiting.",
-                self.scenario.name, self.censored, self.drain_until - self.window_end,
-            )
 
     def run(self) -> dict[str, dict[str, float]]:
         """Simulate the replication and return ``{scope: {metric: value}}``."""
@@ -786,6 +783,7 @@ def simulate(
     replication: int = 0,
     interval: float | None = None,
     trace: bool = False,
+    warn: bool = True,
 ) -> ReplicationRecord:
     """Run replication ``replication`` of an experiment with root ``seed``.
 
@@ -796,11 +794,22 @@ def simulate(
         (time units) of the observed window.
     trace
         Also return the event log (one row per customer event, docs/traces.md#event-log-layout).
+    warn
+        Log a warning (logger ``simlib``) when customers were still present at
+        the drain limit; ``record.censored`` counts them either way, so that
+        :func:`simlib.run` can warn once for all its replications.
     """
     if interval is not None and not (interval > 0 and math.isfinite(interval)):
         raise ValueError(f"interval must be a positive number of time units, got {interval!r}")
     network = ServiceNetwork(scenario, seed, replication, record=interval is not None or trace)
     metrics = network.run()
+    if warn and network.censored:
+        _log.warning(
+            "%s: %d customers were still present at the drain limit (%g time units after "
+            "the window) and are censored: their waits count up to that time. The system "
+            "is probably overloaded or closes with customers waiting.",
+            scenario.name, network.censored, network.drain_until - network.window_end,
+        )
     layer = network.layer
     customers = tuple(layer.rows) if layer is not None and layer.quality is not None else None
     intervals: tuple = ()
@@ -812,4 +821,5 @@ def simulate(
             intervals = interval_metrics(network, interval)
         if trace:
             events = event_log(network)
-    return ReplicationRecord(replication, metrics, intervals, events, customers)
+    return ReplicationRecord(replication, metrics, intervals, events, customers,
+                             network.censored)

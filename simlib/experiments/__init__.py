@@ -4,18 +4,32 @@
 (sequentially, in processes or on Dask; the numbers do not depend on which),
 :mod:`~simlib.experiments.results` holds what they return,
 :mod:`~simlib.experiments.statistics` the summary statistics over
-replications, :mod:`~simlib.experiments.store` the resumable result store and
+replications (intervals that respect each metric's range),
+:mod:`~simlib.experiments.capacity` the offered load of each station, :mod:`~simlib.experiments.store` the resumable result store and
 :mod:`~simlib.experiments.warmup` the warm-up analysis.
 """
+
+from types import ModuleType
 
 from simlib.experiments.results import Results
 from simlib.experiments.runner import (
     COMPARE_COLUMNS,
+    CapacityWarning,
+    CensoringWarning,
     PrecisionWarning,
     compare,
     run,
     sweep,
     variant_seed,
 )
+from simlib.lazy import submodule, submodule_names
 
-__all__ = ["COMPARE_COLUMNS", "PrecisionWarning", "Results", "compare", "run", "sweep", "variant_seed"]
+__all__ = ["COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "PrecisionWarning", "Results", "compare", "run", "sweep", "variant_seed"]
+
+
+def __getattr__(name: str) -> ModuleType:  # PEP 562: the modules load on first use
+    return submodule(__name__, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *submodule_names(__path__)})

@@ -1,26 +1,31 @@
 """Results of an experiment: per-replication metrics and their summaries.
 
 The engine returns plain dictionaries; this module turns them into tidy
-pandas tables (docs/metrics.md): one row per replication × scope ×
-metric, and a summary with the mean, standard deviation, t-interval and
-number of replications per (scope, metric).
+pandas tables (docs/metrics.md): one row per replication × scope × metric, and a summary with
+the mean, standard deviation, confidence interval, number of replications and
+the interval's method per (scope, metric). Intervals respect each metric's
+range (shares inside [0, 1], waits and counts >= 0) by the methods of
+:func:`simlib.experiments.statistics.metric_interval`, named in the
+``method`` column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from simlib.engine import ReplicationRecord
-from simlib.experiments.statistics import t_interval
+from simlib.engine.quality import CUSTOMER_COLUMNS
+from simlib.experiments.statistics import Interval, metric_interval, t_interval
 from simlib.spec.scenario import Scenario
 
 __all__ = ["Results", "SUMMARY_COLUMNS"]
 
 #: Columns of :meth:`Results.summary`.
-SUMMARY_COLUMNS = ["scope", "metric", "mean", "std", "ci_low", "ci_high", "n"]
+SUMMARY_COLUMNS = ["scope", "metric", "mean", "std", "ci_low", "ci_high", "n", "method"]
 
 Metrics = dict[str, dict[str, float]]
 
@@ -56,13 +61,21 @@ class Results:
         return pd.DataFrame(rows, columns=["replication", "scope", "metric", "value"])
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean, std, ``level`` t-interval and n for every (scope, metric)."""
+        """Mean, std, ``level`` interval, n and method for every (scope, metric).
+
+        ``method`` says how the interval was computed: ``wilson`` (shares,
+        inside [0, 1]), ``exact`` (a share that is 0 or 1 in every
+        replication: Clopper–Pearson over the scope's customers), ``log-t``
+        (non-negative quantities, >= 0), ``t`` (the rest) or ``constant``;
+        see :mod:`simlib.experiments.statistics`.
+        """
         return summarise(self.runs, level)
 
     def intervals(self, period: float | None = None, level: float = 0.95) -> pd.DataFrame:
         """Metrics per time interval of the observed window, over replications.
 
-        Columns ``start, end, scope, metric, mean, std, ci_low, ci_high, n``.
+        Columns ``start, end, scope, metric, mean, std, ci_low, ci_high, n,
+        method``, with intervals as in :meth:`summary`.
         Intervals are recorded during the run (``simlib.run(..., interval=P)``);
         ``period`` may be omitted, or must equal the recorded one.
         """
@@ -82,9 +95,10 @@ class Results:
         rows = []
         for i, (start, end, block) in enumerate(recorded[0].intervals):
             for scope, metrics in block.items():
+                blocks = [r.intervals[i][2][scope] for r in recorded]
                 for metric in metrics:
-                    iv = t_interval([r.intervals[i][2][scope][metric] for r in recorded], level)
-                    rows.append((start, end, scope, metric, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
+                    iv = _interval(blocks, metric, level)
+                    rows.append((start, end, scope, metric, *_row(iv)))
         return pd.DataFrame(rows, columns=["start", "end", *SUMMARY_COLUMNS])
 
     def trace(self, observed: bool = False) -> pd.DataFrame:
@@ -117,8 +131,6 @@ class Results:
         failed, recovered, complained, returns, wait); see
         :mod:`simlib.spec.quality`.
         """
-        from simlib.engine.quality import CUSTOMER_COLUMNS
-
         with_rows = [r for r in self.records if r.customers is not None]
         if self.scenario.quality is None:
             raise ValueError("no customer experience was recorded: the scenario needs a quality block")
@@ -128,7 +140,8 @@ class Results:
             raise ValueError(
                 f"customer rows are missing for replications {missing[:5]}"
                 f"{'...' if len(missing) > 5 else ''} (loaded from a result store, which keeps "
-                "metrics only); run them again without out= to get customers() and gaps()"
+                "metrics only); run them again without out= to get customers() and "
+                "simlib.analysis.gaps()"
             )
         frames = [
             pd.DataFrame(list(r.customers), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
@@ -136,12 +149,6 @@ class Results:
         ]
         table = pd.concat(frames, ignore_index=True)
         return table[["replication", *CUSTOMER_COLUMNS]]
-
-    def gaps(self) -> pd.DataFrame:
-        """The five gaps of the gap model for this run (see :mod:`simlib.analysis.gaps`)."""
-        from simlib.analysis.gaps import gaps
-
-        return gaps(self)
 
     def value(self, scope: str, metric: str) -> float:
         """Mean over replications of one metric (a shortcut for notebooks)."""
@@ -154,7 +161,22 @@ def summarise(runs: Sequence[Metrics], level: float = 0.95) -> pd.DataFrame:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     rows = []
     for scope, metrics in runs[0].items():
+        blocks = [run[scope] for run in runs]
         for metric in metrics:
-            iv = t_interval([run[scope][metric] for run in runs], level)
-            rows.append((scope, metric, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
+            rows.append((scope, metric, *_row(_interval(blocks, metric, level))))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _interval(blocks: Sequence[Mapping[str, float]], metric: str, level: float) -> Interval:
+    """The interval of ``metric`` over one scope's per-replication metrics.
+
+    The scope's arrivals in the replications where the metric is defined are
+    the customers a share is counted over, should it be 0 or 1 in all of them.
+    """
+    values = [b[metric] for b in blocks]
+    trials = sum(b.get("arrivals", 0.0) for b in blocks if not math.isnan(b[metric]))
+    return metric_interval(values, metric, level, trials=trials or None)
+
+
+def _row(iv: Interval) -> tuple[float, float, float, float, int, str]:
+    return iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n, iv.method

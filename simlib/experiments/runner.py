@@ -23,6 +23,13 @@ metric over replications has a Student-t confidence interval. With
 ``replications="auto"`` replications are added until the interval's
 half-width is within a relative ``precision`` of the mean (the sequential
 procedure of Law 2015, §9.4.1), up to a maximum.
+
+Two problems are reported once per experiment rather than once per
+replication: a station whose offered load reaches its capacity
+(:class:`CapacityWarning`, checked before anything runs, see
+:mod:`simlib.experiments.capacity`), and customers still present at the
+drain limit, whose waits are censored there (:class:`CensoringWarning`,
+with the number of replications and customers concerned).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine import ReplicationRecord, simulate
+from simlib.experiments.capacity import offered_loads
 from simlib.experiments.results import Results, summarise
 from simlib.experiments.statistics import METRICS, t_interval
 from simlib.experiments.store import ResultStore, point_key
@@ -55,6 +63,8 @@ __all__ = [
     "compare",
     "variant_seed",
     "PrecisionWarning",
+    "CapacityWarning",
+    "CensoringWarning",
     "COMPARE_COLUMNS",
 ]
 
@@ -78,6 +88,14 @@ _PROGRESS_DELAY = 1.0
 
 class PrecisionWarning(UserWarning):
     """``replications="auto"`` stopped at the maximum before reaching the precision."""
+
+
+class CapacityWarning(UserWarning):
+    """A station's offered load reaches or exceeds its (time-averaged) servers."""
+
+
+class CensoringWarning(UserWarning):
+    """Customers were still present at the drain limit: their waits are censored."""
 
 
 # --------------------------------------------------------------------------- tasks
@@ -104,8 +122,12 @@ class _Task(NamedTuple):
 def _simulate_task(
     scenario: Scenario, seed: int, replication: int, engine_options: Mapping[str, Any]
 ) -> ReplicationRecord:
-    """One replication; module-level so that worker processes can unpickle it."""
-    return simulate(scenario, seed, replication, **engine_options)
+    """One replication; module-level so that worker processes can unpickle it.
+
+    The engine's own censoring warning is off: :func:`_collect` gives one for
+    all replications.
+    """
+    return simulate(scenario, seed, replication, warn=False, **engine_options)
 
 
 # --------------------------------------------------------------------------- executors
@@ -238,7 +260,7 @@ class _Executor:
     def _dask_client(self) -> Any:
         if self._client is not None:
             return self._client
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # heavy, and only the Dask backend needs it
 
         if self.address is None:
             self._cluster = LocalCluster(
@@ -259,7 +281,7 @@ class _Executor:
     def _run_dask(
         self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
     ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        from distributed import as_completed
+        from distributed import as_completed  # heavy, and only the Dask backend needs it
 
         client = self._dask_client()
         # One copy of each scenario on the cluster instead of one per task.
@@ -327,7 +349,7 @@ class _Progress:
     def __init__(self, enabled: bool, total: int, desc: str) -> None:
         self.bar = None
         if enabled:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # tqdm.auto loads ipywidgets in notebooks: only for a bar
 
             self.bar = tqdm(total=total, desc=desc, unit="rep", delay=_PROGRESS_DELAY,
                             dynamic_ncols=True)
@@ -404,6 +426,7 @@ def _collect(
     finally:
         bar.close()
     out = [[found[i][r] for r in range(counts[i])] for i in range(len(points))]
+    _warn_censored(points, out)
     if precision is not None:
         for p, records in zip(points, out, strict=True):
             label = ", ".join(f"{k}={v}" for k, v in p.overrides.items()) or "base"
@@ -416,6 +439,47 @@ def _collect(
                     f"±{precision.precision:g} relative precision on "
                     f"{precision.scope}.{precision.metric}", PrecisionWarning, stacklevel=3)
     return out
+
+
+def _label(point: _Point) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.overrides.items()) or point.scenario.name
+
+
+def _warn_censored(points: Sequence[_Point], records: Sequence[Sequence[ReplicationRecord]]) -> None:
+    """One :class:`CensoringWarning` for all replications (and points) that censored customers."""
+    hit = [(p, [r.censored for r in recs if r.censored]) for p, recs in zip(points, records,
+                                                                              strict=True)]
+    hit = [(p, counts) for p, counts in hit if counts]
+    if not hit:
+        return
+    total = sum(len(recs) for recs in records)
+    reps = sum(len(counts) for _, counts in hit)
+    customers = sum(sum(counts) for _, counts in hit)
+    where = f" ({'; '.join(_label(p) for p, _ in hit)})" if len(points) > 1 else ""
+    warnings.warn(
+        f"{points[0].scenario.name}: in {reps} of {total} replications{where} customers were "
+        f"still present at the drain limit ({customers} in all, "
+        f"{customers / reps:.3g} per such replication) and are censored: their waits count up "
+        "to that time. The system is probably overloaded or closes with customers waiting.",
+        CensoringWarning, stacklevel=4)
+
+
+def _warn_overloaded(scn: Scenario) -> None:
+    """One :class:`CapacityWarning` naming every station whose offered load reaches capacity."""
+    over = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9]
+    if not over:
+        return
+    relief = any(c.patience is not None for c in scn.classes) or any(
+        scn.station(s.station).queue_capacity is not None for s in over)
+    stations = "; ".join(
+        f"station {s.station!r} is offered {s.offered_load:.3g} Erlangs on {s.servers:.3g} "
+        f"servers{' (time-averaged over its shifts)' if scn.station(s.station).shifts else ''}, "
+        f"a load of {s.utilisation:.0%}" for s in over)
+    consequence = ("customers abandon or are blocked instead of being served"
+                   if relief else "the queue grows for as long as the run lasts, so waits "
+                   "depend on the horizon rather than settling")
+    warnings.warn(f"{scn.name}: {stations} of capacity: {consequence}.", CapacityWarning,
+                  stacklevel=3)
 
 
 def _precision_rule(
@@ -522,11 +586,23 @@ def run(
     -------
     Results
         ``.summary()`` and ``.replications()`` give tidy tables.
+
+    Warns
+    -----
+    CapacityWarning
+        Once, before anything runs, when a station's offered load reaches or
+        exceeds its servers (:func:`simlib.experiments.capacity.offered_loads`).
+    CensoringWarning
+        Once, with counts, when customers were still present at the drain
+        limit in some replications.
+    PrecisionWarning
+        When ``replications="auto"`` stops at the maximum.
     """
     scn = load_scenario(scenario)
     count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
+    _warn_overloaded(scn)
     store = _open_store(out, "run", scn, seed, engine_options, replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
     point = _Point({}, scn, int(seed))

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.experiments.runner import run
-from simlib.experiments.statistics import t_interval
+from simlib.experiments.statistics import metric_interval
 from simlib.spec.scenario import Scenario, load_scenario
 from simlib.spec.validation import count
 
@@ -99,9 +99,11 @@ def warmup_study(
     Returns
     -------
     pandas.DataFrame
-        One row per interval: ``start, end, mean, ci_low, ci_high, n,
-        smoothed`` (``smoothed`` is Welch's moving average, NaN for the last
-        ``window`` intervals).
+        One row per interval: ``start, end, mean, ci_low, ci_high, n, method,
+        smoothed``; the interval respects the metric's range, by the ``method``
+        of :func:`simlib.experiments.statistics.metric_interval`, and
+        ``smoothed`` is Welch's moving average, NaN for the last ``window``
+        intervals.
     """
     scn = load_scenario(scenario).with_overrides({"warmup": 0})
     results = run(scn, replications, seed, jobs=jobs, progress=progress, interval=bin_width)
@@ -111,9 +113,9 @@ def warmup_study(
             bins.setdefault((start, end), []).append(block[scope][metric])
     rows = []
     for (start, end), values in sorted(bins.items()):
-        iv = t_interval(values, level)
-        rows.append((start, end, iv.mean, iv.ci_low, iv.ci_high, iv.n))
-    table = pd.DataFrame(rows, columns=["start", "end", "mean", "ci_low", "ci_high", "n"])
+        iv = metric_interval(values, metric, level)
+        rows.append((start, end, iv.mean, iv.ci_low, iv.ci_high, iv.n, iv.method))
+    table = pd.DataFrame(rows, columns=["start", "end", "mean", "ci_low", "ci_high", "n", "method"])
     smoothed = np.full(len(table), np.nan)
     if len(table) > window:
         smoothed[: len(table) - window] = welch_moving_average(table["mean"].to_numpy(), window)

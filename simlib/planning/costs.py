@@ -51,8 +51,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simlib.experiments.statistics import t_interval
+from simlib.experiments.results import Results
+from simlib.experiments.runner import ScenarioLike, run
+from simlib.experiments.statistics import metric_interval, positive_interval
 from simlib.spec import units
+from simlib.spec.scenario import Scenario, load_scenario
 from simlib.spec.validation import count, non_negative, positive
 from simlib.theory import queueing
 
@@ -75,7 +78,7 @@ HOURS_PER_UNIT: dict[str, float] = {
 #: Cost components, in the order tables and plots show them.
 COST_COMPONENTS = ("staff", "waiting", "abandonment", "blocked", "lost", "total")
 
-LostModel = Callable[[Any, Mapping[str, Mapping[str, float]]], float]
+LostModel = Callable[[Scenario, Mapping[str, Mapping[str, float]]], float]
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ class Costs:
         return cls(**dict(values))
 
 
-def _scheduled_server_time(scenario: Any) -> float:
+def _scheduled_server_time(scenario: Scenario) -> float:
     return sum(st.server_time(0.0, scenario.horizon) for st in scenario.stations)
 
 
@@ -152,7 +155,7 @@ def _zero_if_nan(x: float) -> float:
 
 
 def replication_costs(
-    results: Any, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None
+    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None
 ) -> pd.DataFrame:
     """Cost components of every replication over the observed horizon.
 
@@ -205,14 +208,19 @@ def replication_costs(
 
 
 def cost_summary(
-    results: Any, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
+    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Mean and t-interval of each cost component: ``component, mean, std, ci_low, ci_high, n``."""
+    """Mean and interval of each cost component: ``component, mean, std, ci_low, ci_high, n``.
+
+    Costs are non-negative, so the interval is the log-scale t interval of
+    :func:`~simlib.experiments.statistics.positive_interval` (>= 0; the plain t
+    interval should a component be negative).
+    """
     per_rep = replication_costs(results, costs, lost_customers)
     rows = []
     for comp in COST_COMPONENTS:
-        iv = t_interval(per_rep[comp].to_numpy(), level)
+        iv = positive_interval(per_rep[comp].to_numpy(), level)
         rows.append((comp, iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n))
     return pd.DataFrame(rows, columns=["component", "mean", "std", "ci_low", "ci_high", "n"])
 
@@ -227,7 +235,8 @@ class CostCurve:
         ``servers, quantity, mean, ci_low, ci_high, n``; quantities are the
         cost components (money per horizon) and the system metrics
         ``service_level`` (when the scenario has a target), ``p_wait``,
-        ``p_abandon`` and ``mean_wait``.
+        ``p_abandon`` and ``mean_wait``, with intervals that respect their
+        ranges (:func:`~simlib.experiments.statistics.metric_interval`).
     cost_optimal : int
         Staffing level with the smallest mean total cost.
     service_level_optimal : int or None
@@ -248,7 +257,7 @@ class CostCurve:
 
 
 def cost_curve(
-    scenario: Any,
+    scenario: ScenarioLike,
     servers: Sequence[int],
     costs: Costs | Mapping[str, Any],
     replications: int = 20,
@@ -285,9 +294,6 @@ def cost_curve(
     -------
     CostCurve
     """
-    from simlib.experiments.runner import run
-    from simlib.spec.scenario import load_scenario
-
     scn = load_scenario(scenario)
     c = Costs.from_mapping(costs)
     levels = [count("cost_curve", "servers", n, minimum=1, whole_floats=True) for n in servers]
@@ -303,13 +309,13 @@ def cost_curve(
         res = run(variant, replications, seed, jobs=jobs, progress=False)
         per_rep = replication_costs(res, c, lost_customers)
         for comp in COST_COMPONENTS:
-            iv = t_interval(per_rep[comp].to_numpy(), level)
+            iv = positive_interval(per_rep[comp].to_numpy(), level)
             rows.append((n, comp, iv.mean, iv.ci_low, iv.ci_high, iv.n))
         for metric in metrics:
             values = [r["system"].get(metric) for r in res.runs]
             if any(v is None for v in values):
                 continue
-            iv = t_interval(np.asarray(values, dtype=float), level)
+            iv = metric_interval(np.asarray(values, dtype=float), metric, level)
             rows.append((n, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
     table = pd.DataFrame(rows, columns=["servers", "quantity", "mean", "ci_low", "ci_high", "n"])
     total = table[table["quantity"] == "total"].set_index("servers")["mean"]

@@ -66,9 +66,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlib.experiments.runner import ScenarioLike, run
 from simlib.experiments.statistics import t_interval
+from simlib.planning.costs import COST_COMPONENTS, Costs, replication_costs
 from simlib.spec.distributions import parse_distribution
 from simlib.spec.edits import get_path, scale_arrivals, sum_shifts
+from simlib.spec.quality import STAFF_REFERENCE
+from simlib.spec.scenario import Scenario, from_dict, load_scenario
 from simlib.spec.validation import count, fraction, non_negative, positive
 
 __all__ = [
@@ -531,8 +535,6 @@ def _training_quality(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[
     name = st["name"]
     staff = data.setdefault("staff", {})
     entry = staff.setdefault(name, {})
-    from simlib.spec.quality import STAFF_REFERENCE
-
     old = entry.get("training", STAFF_REFERENCE)
     new = min(1.0, old + gain)
     if new == old:
@@ -609,7 +611,9 @@ def _parse_step(step: Step) -> tuple[Measure, dict[str, Any]]:
     return measure, measure.params(params)
 
 
-def apply_measures(scenario: Any, steps: Step | Sequence[Step]) -> tuple[Any, list[Change], list[str]]:
+def apply_measures(
+    scenario: ScenarioLike, steps: Step | Sequence[Step]
+) -> tuple[Scenario, list[Change], list[str]]:
     """Apply measures in order and validate the result.
 
     Parameters
@@ -628,8 +632,6 @@ def apply_measures(scenario: Any, steps: Step | Sequence[Step]) -> tuple[Any, li
     notes : list of str
         What was not applied and why (e.g. no quality block).
     """
-    from simlib.spec.scenario import from_dict, load_scenario
-
     scn = load_scenario(scenario)
     if isinstance(steps, str | tuple) or (isinstance(steps, Mapping)):
         steps = [steps]  # type: ignore[list-item]
@@ -651,10 +653,8 @@ def apply_measures(scenario: Any, steps: Step | Sequence[Step]) -> tuple[Any, li
     return new, changes, notes
 
 
-def measure_overrides(scenario: Any, steps: Step | Sequence[Step]) -> dict[str, Any]:
+def measure_overrides(scenario: ScenarioLike, steps: Step | Sequence[Step]) -> dict[str, Any]:
     """Top-level ``{key: value}`` overrides equivalent to the measures (for :func:`simlib.compare`)."""
-    from simlib.spec.scenario import load_scenario
-
     scn = load_scenario(scenario)
     new, _, _ = apply_measures(scn, steps)
     before, after = scn.to_dict(), new.to_dict()
@@ -672,9 +672,9 @@ def describe_measures(names: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def cost_benefit(
-    scenario: Any,
+    scenario: ScenarioLike,
     variants: Mapping[str, Step | Sequence[Step]],
-    costs: Any,
+    costs: Costs | Mapping[str, Any],
     replications: int = 20,
     seed: int = 0,
     *,
@@ -712,10 +712,6 @@ def cost_benefit(
         ``saving_high`` (base total - variant total, paired), ``investment``
         and ``net_benefit`` (saving - investment).
     """
-    from simlib.experiments.runner import run
-    from simlib.planning.costs import COST_COMPONENTS, Costs, replication_costs
-    from simlib.spec.scenario import load_scenario
-
     base = load_scenario(scenario)
     c = Costs.from_mapping(costs)
     investment = dict(investment or {})
@@ -752,7 +748,7 @@ def cost_benefit(
     return pd.DataFrame(rows)
 
 
-def _factor_scenario(base: Any, spec: Mapping[str, Any], value: Any) -> Any:
+def _factor_scenario(base: Scenario, spec: Mapping[str, Any], value: Any) -> Scenario:
     if "measure" in spec:
         return apply_measures(base, (spec["measure"], {**spec.get("params", {}),
                                                         spec["parameter"]: value}))[0]
@@ -764,11 +760,11 @@ def _factor_scenario(base: Any, spec: Mapping[str, Any], value: Any) -> Any:
 
 
 def tornado(
-    scenario: Any,
+    scenario: ScenarioLike,
     factors: Mapping[str, Mapping[str, Any]],
     quantity: str = "total",
     *,
-    costs: Any = None,
+    costs: Costs | Mapping[str, Any] | None = None,
     replications: int = 20,
     seed: int = 0,
     jobs: int | None = 1,
@@ -797,10 +793,6 @@ def tornado(
         ``factor, low, high, base, at_low, at_high, swing`` sorted by
         ``swing = |at_high - at_low|``, largest first.
     """
-    from simlib.experiments.runner import run
-    from simlib.planning.costs import COST_COMPONENTS, Costs, replication_costs
-    from simlib.spec.scenario import load_scenario
-
     base = load_scenario(scenario)
     is_cost = quantity in COST_COMPONENTS
     if is_cost and costs is None:
@@ -808,7 +800,7 @@ def tornado(
     c = Costs.from_mapping(costs) if costs is not None else None
     scope, metric = quantity.split(".", 1) if "." in quantity else ("system", quantity)
 
-    def value(scn: Any) -> float:
+    def value(scn: Scenario) -> float:
         res = run(scn, replications, seed, jobs=jobs, progress=False)
         if is_cost:
             return float(replication_costs(res, c)[quantity].mean())

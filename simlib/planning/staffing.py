@@ -34,7 +34,9 @@ References
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,15 +44,26 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from simlib.engine import ServiceNetwork
+from simlib.engine.records import interval_edges
+from simlib.experiments.capacity import visits_per_arrival
+from simlib.experiments.runner import ScenarioLike, run
 from simlib.spec.distributions import Distribution
 from simlib.spec.edits import merge_shifts, set_service_level, set_staffing
-from simlib.spec.scenario import Intensity, RateProfile
+from simlib.spec.scenario import Intensity, RateProfile, Scenario, from_dict, load_scenario
+from simlib.spec.targets import (
+    AbandonmentTarget,
+    AsaTarget,
+    DelayTarget,
+    ServiceLevelTarget,
+    Target,
+    as_target,
+)
 from simlib.spec.validation import count, fraction, non_negative, positive
 from simlib.theory import queueing
 
 __all__ = [
     "PLAN_METHODS",
-    "PlanTarget",
     "ShiftSchedule",
     "StaffingPlan",
     "plan_target",
@@ -203,6 +216,12 @@ def _erlang_a_servers(
         if hi - 1 <= lo or not ok(hi - 1):
             return hi
         hi -= 1
+    return _bisect(ok, lo, hi)
+
+
+def _bisect(ok: Any, lo: int, hi: int) -> int:
+    """Smallest ``n`` in ``(lo, hi]`` with ``ok(n)``, for ``ok`` monotone, false at ``lo``
+    and true at ``hi``."""
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
@@ -541,93 +560,41 @@ PLAN_METHODS = ("sipp", "lagged-sipp", "mol", "isa")
 _MOL_POINTS = 1024
 
 
-@dataclass(frozen=True)
-class PlanTarget:
-    """What a staffing plan must achieve in every planning interval.
-
-    Attributes
-    ----------
-    kind : {"p_wait", "service_level"}
-        ``"p_wait"``: the probability that an arrival waits (``P(W > 0)``,
-        the metric ``p_wait`` of docs/metrics.md) must be at most
-        ``value`` (the delay-probability target ``alpha`` of Jennings et al.
-        1996 and Feldman et al. 2008). ``"service_level"``: the share of
-        arrivals whose service starts within ``threshold`` (abandoned ones
-        count as failures) must be at least ``value``.
-    value : float
-        ``alpha`` in (0, 1), or the service-level share in (0, 1).
-    threshold : float or None
-        Acceptable wait, time units (service-level targets only).
-    """
-
-    kind: str
-    value: float
-    threshold: float | None = None
-
-    @property
-    def metric(self) -> str:
-        """Name of the simulated metric (docs/metrics.md) the target constrains."""
-        return self.kind
-
-    def describe(self) -> str:
-        """One line, e.g. ``P(wait > 0) <= 0.2``."""
-        if self.kind == "p_wait":
-            return f"P(wait > 0) <= {self.value:g}"
-        return f"service level >= {self.value:g} within {self.threshold:g}"
-
-
-def plan_target(target: Any, scenario: Any = None) -> PlanTarget:
-    """Interpret the ``target`` argument of :func:`staffing_plan`.
+def plan_target(target: Any, scenario: Scenario | None = None) -> Target:
+    """The target a staffing plan must meet in every planning interval.
 
     Parameters
     ----------
-    target : float, mapping, PlanTarget, ServiceLevelTarget or None
-        A number ``alpha`` in (0, 1) or ``{"p_wait": alpha}``: delay-probability
-        target ``P(W > 0) <= alpha``. ``{"threshold": t, "target": x}`` (or a
-        :class:`simlib.spec.scenario.ServiceLevelTarget`): at least ``x`` served
-        within ``t`` time units. ``None``: the scenario's
-        ``targets.service_level``.
+    target : ServiceLevelTarget, AsaTarget, AbandonmentTarget, DelayTarget or None
+        A target object of :mod:`simlib.spec.targets`; None: the scenario's
+        ``targets.service_level``. A bare number is refused: ``0.8`` could be
+        a service level or a delay probability.
     scenario : Scenario, optional
         Supplies the default when ``target`` is None.
 
     Returns
     -------
-    PlanTarget
+    Target
 
     Raises
     ------
     ValueError
-        If the target is malformed or missing.
+        If the target is not a target object, is missing, or cannot be
+        planned for (a service level of 100%).
     """
-    from simlib.spec.scenario import ServiceLevelTarget
-
     func = "staffing_plan"
-    if isinstance(target, PlanTarget):
-        return target
     if target is None:
-        sl = getattr(scenario, "service_level", None)
-        if sl is None:
+        target = getattr(scenario, "service_level", None)
+        if target is None:
             raise ValueError(
-                f"{func}: give target= (alpha for P(wait > 0), or {{threshold, target}}); "
-                "the scenario has no targets.service_level"
+                f"{func}: give target= (e.g. ServiceLevelTarget(threshold, target) or "
+                "DelayTarget(max_share)); the scenario has no targets.service_level"
             )
-        target = sl
-    if isinstance(target, ServiceLevelTarget):
-        target = {"threshold": target.threshold, "target": target.target}
-    if isinstance(target, Mapping):
-        keys = set(target)
-        if keys == {"p_wait"}:
-            alpha = fraction(func, "target.p_wait", target["p_wait"], low_open=True, high_open=True)
-            return PlanTarget("p_wait", alpha)
-        if keys == {"threshold", "target"}:
-            share = fraction(func, "target.target", target["target"], low_open=True, high_open=True)
-            t = non_negative(func, "target.threshold", target["threshold"])
-            return PlanTarget("service_level", share, t)
-        raise ValueError(
-            f"{func}: target must be {{p_wait: alpha}} or {{threshold, target}}, got keys {sorted(keys)}"
-        )
-    alpha = fraction(func, "target", target, low_open=True, high_open=True)
-    return PlanTarget("p_wait", alpha)
+    tgt = as_target(target, func)
+    if isinstance(tgt, ServiceLevelTarget) and tgt.target >= 1:
+        raise ValueError(f"{func}: no finite staffing guarantees a service level of 100%; "
+                         "give a target below 1")
+    return tgt
 
 
 def _service_points(dist: Distribution) -> np.ndarray:
@@ -654,7 +621,7 @@ class _ClassDemand:
     mean_rate: float
 
 
-def _visits(scenario: Any, station: str) -> dict[str, float]:
+def _visits(scenario: Scenario, station: str) -> dict[str, float]:
     """Expected visits to ``station`` per external arrival of each class.
 
     A class with a fixed route visits the station as often as the route lists
@@ -663,27 +630,16 @@ def _visits(scenario: Any, station: str) -> dict[str, float]:
     (Jackson 1957). Failure blocks are not counted: they add rework visits
     whose rate depends on the load.
     """
-    names = [s.name for s in scenario.stations]
-    index = {n: i for i, n in enumerate(names)}
-    routing = np.zeros((len(names), len(names)))
-    for origin, table in scenario.routing.items():
-        for to, p in table.items():
-            if to in index:
-                routing[index[origin], index[to]] = p
     try:
-        visits = np.linalg.solve(np.eye(len(names)) - routing.T, np.eye(len(names))[:, 0])
-    except np.linalg.LinAlgError:
+        visits = visits_per_arrival(scenario)
+    except ValueError:
         raise ValueError(
             "staffing_plan: the routing table has a closed loop that customers never leave"
         ) from None
-    from_routing = float(visits[index[station]])
-    return {
-        c.name: float(c.route.count(station)) if c.route is not None else from_routing
-        for c in scenario.classes
-    }
+    return {name: v[station] for name, v in visits.items()}
 
 
-def _demand(scenario: Any, station: str, analytic: bool) -> list[_ClassDemand]:
+def _demand(scenario: Scenario, station: str, analytic: bool) -> list[_ClassDemand]:
     """The classes whose customers arrive at ``station``, with their arrival intensities.
 
     Analytic methods take the classes that enter ``station`` from outside and
@@ -745,11 +701,9 @@ def _shifts(servers: Sequence[int], edges: np.ndarray) -> list[dict[str, Any]]:
                         [int(n) for n in servers])
 
 
-def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, edges: np.ndarray,
-                   target: PlanTarget | None = None) -> Any:
+def _with_staffing(scenario: Scenario, station: str, servers: Sequence[int] | int,
+                   edges: np.ndarray, target: Target | None = None) -> Scenario:
     """The scenario with the station's servers replaced (a constant or per-interval shifts)."""
-    from simlib.spec.scenario import from_dict
-
     data = scenario.to_dict()
     for st in data["stations"]:
         if st["name"] == station:
@@ -761,8 +715,8 @@ def _with_staffing(scenario: Any, station: str, servers: Sequence[int] | int, ed
                         "staffing_plan: the plan staffs no interval (every requirement is 0)"
                     )
                 set_staffing(st, _shifts(servers, edges))
-    if target is not None and target.kind == "service_level":
-        set_service_level(data, {"threshold": target.threshold, "target": target.value})
+    if isinstance(target, ServiceLevelTarget):
+        set_service_level(data, {"threshold": target.threshold, "target": target.target})
     return from_dict(data, base_dir=scenario.base_dir, default_name=scenario.name)
 
 
@@ -803,15 +757,25 @@ def _erlang_a_p_wait(lam: float, mu: float, theta: float, n: int, b: float) -> f
     return 1.0 / (1.0 + math.exp(min(700.0, math.log1p(-b) - math.log(b) - log_t)))
 
 
+def _smallest(ok: Any, lo: int) -> int:
+    """Smallest ``n > lo`` with ``ok(n)``, for ``ok`` false at ``lo`` and monotone above it."""
+    hi = max(lo + 1, 1)
+    while not ok(hi):
+        lo, hi = hi, 2 * hi
+        if hi > _MAX_SERVERS:
+            raise ValueError("staffing_plan: no staffing below 10 million servers meets the target")
+    return _bisect(ok, lo, hi)
+
+
 def _interval_servers(
-    load: float, mean_service: float, target: PlanTarget, mean_patience: float | None
+    load: float, mean_service: float, target: Target, mean_patience: float | None
 ) -> tuple[int, float]:
     """Stationary staffing of one interval with offered load ``load``: (servers, predicted metric)."""
     if load <= 0:
-        return 0, (0.0 if target.kind == "p_wait" else 1.0)
+        return 0, (1.0 if isinstance(target, ServiceLevelTarget) else 0.0)
     lam = load / mean_service
-    if target.kind == "p_wait":
-        n_c, pw_c, bs = _erlang_c_p_wait_servers(load, target.value)
+    if isinstance(target, DelayTarget):
+        n_c, pw_c, bs = _erlang_c_p_wait_servers(load, target.max_share)
         if mean_patience is None:
             return n_c, pw_c
         mu, theta = 1.0 / mean_service, 1.0 / mean_patience
@@ -822,18 +786,31 @@ def _interval_servers(
         while hi - lo > 1:
             mid = (lo + hi) // 2
             pw = _erlang_a_p_wait(lam, mu, theta, mid, bs[mid])
-            if pw <= target.value + 1e-12:
+            if pw <= target.max_share + 1e-12:
                 hi, pw_hi = mid, pw
             else:
                 lo = mid
         return hi, pw_hi
-    assert target.threshold is not None
-    t = target.threshold
-    if mean_patience is None:
-        n = _erlang_c_servers(lam, mean_service, target.value, t, None)
-        return n, float(queueing.erlang_c(lam, mean_service, n, threshold=t)["service_level"])
-    n = _erlang_a_servers(lam, mean_service, target.value, t, mean_patience, None)
-    return n, float(queueing.erlang_a(lam, mean_service, n, mean_patience, threshold=t)["service_level"])
+    if isinstance(target, ServiceLevelTarget):
+        t = target.threshold
+        if mean_patience is None:
+            n = _erlang_c_servers(lam, mean_service, target.target, t, None)
+            return n, float(queueing.erlang_c(lam, mean_service, n, threshold=t)["service_level"])
+        n = _erlang_a_servers(lam, mean_service, target.target, t, mean_patience, None)
+        return n, float(
+            queueing.erlang_a(lam, mean_service, n, mean_patience, threshold=t)["service_level"]
+        )
+
+    # ASA and abandonment: the metric falls as servers are added (Erlang C needs more
+    # servers than the load; Erlang A is stable with any number).
+    def metric(n: int) -> float:
+        if mean_patience is None:
+            return float(queueing.erlang_c(lam, mean_service, n)[target.metric])
+        return float(queueing.erlang_a(lam, mean_service, n, mean_patience)[target.metric])
+
+    lo = math.floor(load + _CEIL_SLACK) if mean_patience is None else 0
+    n = _smallest(lambda k: target.met(metric(k)), lo)
+    return n, metric(n)
 
 
 @dataclass(frozen=True)
@@ -844,8 +821,8 @@ class StaffingPlan:
     ----------
     method : str
         One of :data:`PLAN_METHODS`.
-    target : PlanTarget
-        What every interval must achieve.
+    target : ServiceLevelTarget, AsaTarget, AbandonmentTarget or DelayTarget
+        What every interval must achieve (:mod:`simlib.spec.targets`).
     station : str
         The planned station.
     interval : float
@@ -880,11 +857,11 @@ class StaffingPlan:
     """
 
     method: str
-    target: PlanTarget
+    target: Target
     station: str
     interval: float
     table: pd.DataFrame = field(repr=False)
-    scenario: Any = field(repr=False)
+    scenario: Scenario = field(repr=False)
     iterations: int = 0
     converged: bool = True
     history: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
@@ -943,14 +920,12 @@ class StaffingPlan:
             predicted`` for the planned station; ``target`` and ``predicted``
             are filled on the rows of the target metric only.
         """
-        from simlib.experiments.runner import run
-
         res = run(self.scenario, replications, seed, jobs=jobs, progress=False,
                   interval=self.interval)
         iv = res.intervals(self.interval, level=level)
         iv = iv[(iv["scope"] == self.station) & iv["metric"].isin(list(metrics))]
-        plan = self.table[["start", "servers", f"predicted_{self.target.kind}"]].rename(
-            columns={f"predicted_{self.target.kind}": "predicted"}
+        plan = self.table[["start", "servers", f"predicted_{self.target.metric}"]].rename(
+            columns={f"predicted_{self.target.metric}": "predicted"}
         )
         out = iv.merge(plan, on="start", how="left")
         is_target = out["metric"] == self.target.metric
@@ -962,7 +937,7 @@ class StaffingPlan:
 
 
 def staffing_plan(
-    scenario: Any,
+    scenario: ScenarioLike,
     method: str = "mol",
     target: Any = None,
     *,
@@ -1000,6 +975,10 @@ def staffing_plan(
         by arrivals, staff ``s = min{s : P(N >= s) <= alpha}``, simulate
         again with that staffing (finite servers, abandonment, shifts as the
         scenario specifies), and repeat until the staffing stops changing.
+        For the other targets ``s`` is the smallest staffing whose metric,
+        estimated from the same numbers ``N`` (see Notes), meets the target;
+        the plan's prediction is the metric simulated with the returned
+        staffing (e.g. the simulated service level).
 
     Parameters
     ----------
@@ -1007,11 +986,14 @@ def staffing_plan(
         The service system; the arrival rates come from the classes that
         enter ``station`` (rate or profile).
     method : {"sipp", "lagged-sipp", "mol", "isa"}, default "mol"
-    target : float, mapping or None
-        ``alpha``: ``P(W > 0) <= alpha`` in every interval;
-        ``{"threshold": t, "target": x}``: at least share ``x`` served within
-        ``t`` time units (Erlang C/A service level; analytic methods only);
-        None: the scenario's ``targets.service_level``. See :func:`plan_target`.
+    target : ServiceLevelTarget, AsaTarget, AbandonmentTarget, DelayTarget or None
+        What every interval must achieve (:mod:`simlib.spec.targets`), for
+        every method: ``ServiceLevelTarget(threshold, target)`` (share served
+        within ``threshold``), ``AsaTarget(max_wait)`` (mean wait of the
+        served), ``AbandonmentTarget(max_share)`` (needs patience),
+        ``DelayTarget(max_share)`` (``P(W > 0)``). None: the scenario's
+        ``targets.service_level``. A bare number is refused (see
+        :func:`plan_target`).
     station : str, optional
         The station to staff (default: the first). Analytic methods need it
         to receive external arrivals only; ``isa`` also plans stations fed
@@ -1057,29 +1039,28 @@ def staffing_plan(
     the cycle (``cycled=True``, ``converged=False``); whenever the returned
     staffing is not the one simulated last (a cycle, a step within
     ``tolerance``, ``max_iterations``), it is simulated once more for
-    ``predicted_p_wait``; the ample first pass doubles its servers until
+    the prediction. For a target other than the delay probability, an
+    arrival that finds ``N >= s`` present at ``s`` servers is taken to wait
+    for ``N - s + 1`` exponential service completions at rate ``s / E[S]``
+    (the interval's mean service time) and, when the classes have patience,
+    to abandon at the rate-weighted mean patience (exponential); customers
+    ahead are assumed not to abandon, which errs towards more staff. The
+    smallest ``s`` whose estimated metric over the interval's arrivals meets
+    the target is the next staffing; the ample first pass doubles its servers until
     no arrival finds them all busy; customers still present when
     the engine gives up draining (long after the horizon) are not counted.
 
     Raises
     ------
     ValueError
-        On an unknown method, an invalid target, a trace-driven class, or a
-        service-level target with ``isa``.
+        On an unknown method, a target that is not a target object, an
+        abandonment target without patience, or a trace-driven class.
     """
-    from simlib.engine.records import interval_edges
-    from simlib.spec.scenario import load_scenario
-
     func = "staffing_plan"
     scn = load_scenario(scenario)
     if method not in PLAN_METHODS:
         raise ValueError(f"{func}: method must be one of {', '.join(PLAN_METHODS)}, got {method!r}")
     tgt = plan_target(target, scn)
-    if method == "isa" and tgt.kind != "p_wait":
-        raise ValueError(
-            f"{func}: method 'isa' staffs for a delay-probability target; give target=alpha "
-            "(e.g. 0.2), not a service level"
-        )
     name = station if station is not None else scn.stations[0].name
     demand = _demand(scn, name, analytic=method != "isa")
     if interval is None:
@@ -1113,12 +1094,18 @@ def staffing_plan(
                             overall_service)
     patience = None
     if all(d.mean_patience is not None for d in demand):
-        patience = sum(d.mean_rate * d.mean_patience for d in demand) / total_rate  # type: ignore[operator]
+        # every class has patience here, so "or 0.0" only tells the type checker so
+        patience = sum(d.mean_rate * (d.mean_patience or 0.0) for d in demand) / total_rate
+    if isinstance(tgt, AbandonmentTarget) and patience is None:
+        raise ValueError(f"{func}: an abandonment target needs patience in every class that "
+                         f"reaches station {name!r}; without it nobody abandons")
 
-    iterations, converged, cycled, history = 0, True, False, ()
+    iterations, converged, cycled = 0, True, False
+    history: tuple[tuple[int, ...], ...] = ()
     if method == "isa":
         servers, predicted, iterations, converged, cycled, history = _isa(
-            scn, name, tgt.value, edges, loads, seed, replications, max_iterations, tolerance, jobs
+            scn, name, _IsaRule(tgt, mean_service, patience), edges, loads, seed, replications,
+            max_iterations, tolerance, jobs,
         )
     else:
         cache: dict[tuple[float, float], tuple[int, float]] = {}
@@ -1137,7 +1124,7 @@ def staffing_plan(
             "arrival_rate": rates,
             "offered_load": loads,
             "servers": np.asarray(servers, dtype=int),
-            f"predicted_{tgt.kind}": np.asarray(predicted, dtype=float),
+            f"predicted_{tgt.metric}": np.asarray(predicted, dtype=float),
         }
     )
     planned = _with_staffing(scn, name, list(table["servers"]), edges, tgt)
@@ -1149,17 +1136,17 @@ def staffing_plan(
 
 
 def _isa_counts(
-    scenario: Any, seed: int, replications: Sequence[int], station: str, edges: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval index and number present found by every arrival at ``station``.
+    scenario: Scenario, seed: int, replications: Sequence[int], station: str, edges: np.ndarray
+) -> np.ndarray:
+    """Per arrival at ``station``: interval index, number present found, wait and outcome.
 
     Module-level so that worker processes can run it. Uses the engine's
     per-visit records: a visit occupies the station from ``t_in`` to
-    ``t_end`` (blocked visits never occupy it).
+    ``t_end`` (blocked visits never occupy it). Returns an array of shape
+    ``(4, arrivals)``; the wait is NaN for a customer who abandoned, the
+    outcome 0 (served) or 1 (abandoned).
     """
-    from simlib.engine import ServiceNetwork
-
-    out_idx, out_n = [], []
+    parts = []
     for r in replications:
         net = ServiceNetwork(scenario, seed, r, record=True)
         net.run()
@@ -1169,33 +1156,31 @@ def _isa_counts(
         t_in = v[:, 3] - net.window_start
         t_end = v[:, 5] - net.window_start
         starts, ends = np.sort(t_in), np.sort(t_end)
-        arrivals = t_in[(t_in >= edges[0]) & (t_in < edges[-1])]
+        inside = (t_in >= edges[0]) & (t_in < edges[-1])
+        arrivals = t_in[inside]
         found = np.searchsorted(starts, arrivals, "left") - np.searchsorted(ends, arrivals, "right")
-        out_idx.append(np.searchsorted(edges, arrivals, "right") - 1)
-        out_n.append(found)
-    return np.concatenate(out_idx).astype(np.int64), np.concatenate(out_n).astype(np.int64)
+        parts.append(np.vstack([np.searchsorted(edges, arrivals, "right") - 1, found,
+                                (v[:, 4] - v[:, 3])[inside], v[inside, 6]]))
+    return np.hstack(parts) if parts else np.zeros((4, 0))
 
 
 def _counts(
-    scenario: Any, seed: int, replications: int, station: str, edges: np.ndarray,
-    pool: Any, jobs: int,
-) -> tuple[np.ndarray, np.ndarray]:
+    scenario: Scenario, seed: int, replications: int, station: str, edges: np.ndarray,
+    pool: ProcessPoolExecutor | None, jobs: int,
+) -> np.ndarray:
     reps = list(range(replications))
     if pool is None:
         return _isa_counts(scenario, seed, reps, station, edges)
     chunks = [reps[i::jobs] for i in range(jobs)]
     parts = list(pool.map(_isa_counts, [scenario] * jobs, [seed] * jobs, chunks,
                           [station] * jobs, [edges] * jobs))
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return np.hstack(parts)
 
 
-def _pool(jobs: int) -> Any:
+def _pool(jobs: int) -> ProcessPoolExecutor | None:
     """A process pool for ISA's replications (None: run in this process)."""
     if jobs <= 1:
         return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # A forkserver that has imported simlib forks clean, cheap workers (fork is
     # unsafe once threads exist, e.g. in Jupyter; spawn re-imports everything).
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -1206,25 +1191,83 @@ def _pool(jobs: int) -> Any:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
-def _isa_staffing(idx: np.ndarray, found: np.ndarray, n_intervals: int,
-                  alpha: float) -> tuple[list[int], list[np.ndarray]]:
-    """Per interval the smallest s with (share of arrivals finding >= s present) <= alpha."""
+@dataclass(frozen=True)
+class _IsaRule:
+    """How ISA turns the arrivals of one interval into that interval's next staffing.
+
+    ``mean_service`` holds the interval mean service times; ``patience`` is
+    the mean (exponential) patience, or None when customers never abandon.
+    """
+
+    target: Target
+    mean_service: np.ndarray
+    patience: float | None
+
+    def estimate(self, i: int, found: np.ndarray, s: int) -> float:
+        """The target metric at ``s`` servers for arrivals that found ``found`` present.
+
+        An arrival finding ``N >= s`` waits for ``k = N - s + 1`` completions
+        at rate ``r = s / E[S]`` (a gamma wait); with patience rate ``theta``
+        it is served when its patience outlasts the wait, with probability
+        ``E[exp(-theta W)] = (r / (r + theta))^k``.
+        """
+        tgt = self.target
+        k = np.maximum(found - s + 1, 0).astype(float)
+        r = s / float(self.mean_service[i])
+        theta = 0.0 if self.patience is None else 1.0 / self.patience
+        keep = (r / (r + theta)) ** k  # probability the patience outlasts the wait
+        if isinstance(tgt, ServiceLevelTarget):
+            within = np.where(k > 0, special.gammainc(np.maximum(k, 1.0), (r + theta) * tgt.threshold),
+                              1.0)
+            return float(np.mean(keep * within))
+        if isinstance(tgt, AsaTarget):
+            served = float(keep.sum())
+            return float((keep * k / (r + theta)).sum() / served) if served > 0 else math.inf
+        return float(np.mean(1.0 - keep))  # AbandonmentTarget
+
+    def servers(self, i: int, found: np.ndarray) -> int:
+        """The smallest staffing of interval ``i`` that meets the target for these arrivals."""
+        m = found.size
+        if isinstance(self.target, DelayTarget):
+            k = int(math.floor(self.target.max_share * m + 1e-9))  # at most k may find >= s
+            if m == 0 or k >= m:
+                return 0
+            return int(np.partition(found, m - 1 - k)[m - 1 - k]) + 1  # above the (k+1)-th largest
+        if m == 0:
+            return 0
+        # At max(found) + 1 servers nobody waits, so the target is met; 0 servers serve nobody.
+        return _bisect(lambda n: self.target.met(self.estimate(i, found, n)), 0,
+                       int(found.max()) + 1)
+
+    def simulated(self, group: np.ndarray, s: int) -> float:
+        """The target metric simulated at staffing ``s``: rows found, wait, outcome."""
+        found, wait, outcome = group
+        if found.size == 0:
+            return 1.0 if isinstance(self.target, ServiceLevelTarget) else 0.0
+        tgt = self.target
+        if isinstance(tgt, DelayTarget):
+            return float(np.mean(found >= s))
+        served = outcome == 0
+        if isinstance(tgt, ServiceLevelTarget):
+            return float(np.mean(served & (wait <= tgt.threshold + 1e-12)))
+        if isinstance(tgt, AsaTarget):
+            return float(np.mean(wait[served])) if served.any() else 0.0
+        return float(np.mean(outcome == 1))
+
+
+def _isa_staffing(data: np.ndarray, n_intervals: int,
+                  rule: _IsaRule) -> tuple[list[int], list[np.ndarray]]:
+    """Per interval the smallest staffing meeting the rule, and the interval's arrivals."""
+    idx = data[0].astype(np.int64)
     order = np.argsort(idx, kind="stable")
-    groups = np.split(found[order], np.searchsorted(idx[order], np.arange(1, n_intervals)))
-    servers = []
-    for g in groups:
-        m = g.size
-        k = int(math.floor(alpha * m + 1e-9))  # at most k arrivals may find >= s present
-        if m == 0 or k >= m:
-            servers.append(0)
-            continue
-        # the (k+1)-th largest count must be below s
-        servers.append(int(np.partition(g, m - 1 - k)[m - 1 - k]) + 1)
+    cut = np.searchsorted(idx[order], np.arange(1, n_intervals))
+    groups = np.split(data[1:, order], cut, axis=1)
+    servers = [rule.servers(i, g[0].astype(np.int64)) for i, g in enumerate(groups)]
     return servers, groups
 
 
 def _isa(
-    scn: Any, station: str, alpha: float, edges: np.ndarray, loads: np.ndarray, seed: int,
+    scn: Scenario, station: str, rule: _IsaRule, edges: np.ndarray, loads: np.ndarray, seed: int,
     replications: int, max_iterations: int, tolerance: int, jobs: int,
 ) -> tuple[list[int], list[float], int, bool, bool, tuple[tuple[int, ...], ...]]:
     func = "staffing_plan"
@@ -1241,22 +1284,23 @@ def _isa(
     pool = _pool(jobs)
     try:
         servers, groups, history, converged, cycled = _isa_loop(
-            scn, station, alpha, edges, ample, seed, replications, max_iterations, tolerance,
+            scn, station, rule, edges, ample, seed, replications, max_iterations, tolerance,
             pool, jobs,
         )
     finally:
         if pool is not None:
             pool.shutdown()
-    predicted = [float(np.mean(g >= s)) if g.size else 0.0 for g, s in zip(groups, servers, strict=True)]
+    predicted = [rule.simulated(g, s) for g, s in zip(groups, servers, strict=True)]
     return servers, predicted, len(history) - 1, converged, cycled, tuple(history)
 
 
 def _isa_loop(
-    scn: Any, station: str, alpha: float, edges: np.ndarray, ample: int, seed: int,
-    replications: int, max_iterations: int, tolerance: int, pool: Any, jobs: int,
+    scn: Scenario, station: str, rule: _IsaRule, edges: np.ndarray, ample: int, seed: int,
+    replications: int, max_iterations: int, tolerance: int,
+    pool: ProcessPoolExecutor | None, jobs: int,
 ) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool, bool]:
-    """ISA iterations; returns the staffing and, per interval, the numbers found by
-    arrivals in a simulation *of that staffing* (for the predicted delay probability)."""
+    """ISA iterations; returns the staffing and, per interval, the arrivals (number found,
+    wait, outcome) in a simulation *of that staffing* (for the prediction)."""
     n = len(edges) - 1
     history: list[tuple[int, ...]] = []
     previous: list[int] | None = None
@@ -1266,14 +1310,14 @@ def _isa_loop(
     simulated: list[int] | None = None  # staffing of the last simulation (None: ample)
     model = _with_staffing(scn, station, ample, edges)
     for _ in range(max_iterations + 1):
-        idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
-        while simulated is None and found.size and int(found.max()) >= ample:
+        data = _counts(model, seed, replications, station, edges, pool, jobs)
+        while simulated is None and data.shape[1] and int(data[1].max()) >= ample:
             if ample >= _MAX_SERVERS:
                 raise ValueError("staffing_plan: no ample staffing below 10 million servers")
             ample = min(2 * ample, _MAX_SERVERS)  # some arrival waited: not ample yet
             model = _with_staffing(scn, station, ample, edges)
-            idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
-        servers, groups = _isa_staffing(idx, found, n, alpha)
+            data = _counts(model, seed, replications, station, edges, pool, jobs)
+        servers, groups = _isa_staffing(data, n, rule)
         if previous is not None and max(abs(x - y) for x, y in zip(servers, previous, strict=True)) <= tolerance:
             history.append(tuple(servers))
             converged = True
@@ -1295,6 +1339,6 @@ def _isa_loop(
         # the tolerance, the last of max_iterations): simulate the plan once more so
         # that the prediction describes the staffing returned.
         model = _with_staffing(scn, station, servers, edges)
-        idx, found = _counts(model, seed, replications, station, edges, pool, jobs)
-        groups = _isa_staffing(idx, found, n, alpha)[1]
+        data = _counts(model, seed, replications, station, edges, pool, jobs)
+        groups = _isa_staffing(data, n, rule)[1]
     return servers, groups, history, converged, cycled

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simlib.experiments.results import Results
-from simlib.experiments.statistics import t_interval
+from simlib.experiments.results import SUMMARY_COLUMNS, Results
+from simlib.experiments.statistics import metric_interval
 
 __all__ = ["plot_staffing_curve", "plot_warmup", "plot_comparison", "plot_running_interval"]
 
-_SUMMARY = {"scope", "metric", "mean", "std", "ci_low", "ci_high", "n"}
+_SUMMARY = set(SUMMARY_COLUMNS)
 
 
 def plot_staffing_curve(
@@ -141,14 +141,17 @@ def plot_running_interval(
     """The mean and its confidence interval as replications accumulate.
 
     Shows the interval narrowing like ``1/sqrt(n)``: four times the
-    replications for half the width.
+    replications for half the width. The band is the interval of
+    :func:`~simlib.experiments.statistics.metric_interval` (inside [0, 1] for
+    shares, >= 0 for waits and counts); the legend names its method.
     """
     values = [run[scope][metric] for run in results.runs]
     ns = np.arange(2, len(values) + 1)
-    ivs = [t_interval(values[:n], level) for n in ns]
+    ivs = [metric_interval(values[:n], metric, level) for n in ns]
+    methods = ", ".join(dict.fromkeys(iv.method for iv in ivs))
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.fill_between(ns, [iv.ci_low for iv in ivs], [iv.ci_high for iv in ivs], alpha=0.3,
-                    label=f"{level:.0%} t-interval")
+                    label=f"{level:.0%} interval ({methods})")
     ax.plot(ns, [iv.mean for iv in ivs], marker=".", label="mean of the first n")
     ax.scatter(np.arange(1, len(values) + 1), values, s=10, color="grey", label="one replication")
     ax.set_xlabel("replications n")

@@ -1,7 +1,7 @@
 """Figures of the quality model: the value chain, the hierarchy, recovery and the gaps.
 
 Every function takes a tidy table from :mod:`simlib.studies.quality` (or
-:meth:`simlib.Results.gaps`) and returns a :class:`matplotlib.figure.Figure`
+:func:`simlib.analysis.gaps`) and returns a :class:`matplotlib.figure.Figure`
 built without pyplot, so nothing is shown and no global figure state is
 touched; a notebook displays it or writes it with
 :func:`simlib.plots.queueing.save_figure`. Simulated values are means over
@@ -272,7 +272,7 @@ def plot_gaps(gaps: pd.DataFrame, title: str | None = None) -> Figure:
     Parameters
     ----------
     gaps
-        :meth:`simlib.Results.gaps` (``gap, measure, value, ci_low, ci_high, unit``).
+        :func:`simlib.analysis.gaps` (``gap, measure, value, ci_low, ci_high, unit``).
     title
         Figure title.
 

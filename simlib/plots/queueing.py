@@ -15,6 +15,7 @@ figure; :func:`save_figure` writes it to ``figures/`` under a stable name.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -312,6 +313,19 @@ def summary_bars(
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, e.g. for ``IPython.display.Image(data=...)``.
+
+    Rendering to bytes does not depend on matplotlib's backend, so a figure
+    shown this way appears as an image in a notebook, an ipywidgets
+    ``Output`` or Voilà even where the inline backend was never activated
+    (where a bare ``Figure`` would print as ``<Figure size ...>``).
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def save_figure(fig: Figure, name: str, folder: str | Path = "figures", dpi: int = 120) -> Path:

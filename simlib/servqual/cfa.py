@@ -5,7 +5,7 @@ structure reproduces the observed covariances. The model here is the
 congeneric measurement model: each item loads on the factors it is assigned
 to, residuals are uncorrelated, and factors are free to correlate. It is
 estimated by normal-theory maximum likelihood in our own numpy/scipy engine
-(:mod:`simlib.servqual._ml`); semopy is not used for estimation because its
+(:mod:`simlib.servqual.estimation`); semopy is not used for estimation because its
 log-likelihood, AIC and BIC differ from lavaan's and it has neither SRMR nor
 cross-group equality constraints.
 
@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _ml
+from . import estimation
 from .checks import MissingPolicy, check_items, check_not_degenerate
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
@@ -168,7 +168,7 @@ def build_patterns(
     meanstructure: bool = False,
     equal: Sequence[str] = (),
     fix_single_indicator: bool = False,
-) -> tuple[list[_ml.GroupPattern], list[tuple]]:
+) -> tuple[list[estimation.GroupPattern], list[tuple]]:
     """Build one parameter pattern per group with lavaan's identification.
 
     ``equal`` may hold ``"loadings"``, ``"intercepts"``, ``"residuals"``; with
@@ -237,12 +237,12 @@ def build_patterns(
                                       for j, f in enumerate(facs)])
             else:
                 alpha_idx = -np.ones(m, dtype=int)
-        pats.append(_ml.GroupPattern(lam_idx, lam_fixed, phi_idx, phi_fixed, theta_idx,
-                                     theta_fixed, nu_idx, nu_fixed, alpha_idx, alpha_fixed))
+        pats.append(estimation.GroupPattern(lam_idx, lam_fixed, phi_idx, phi_fixed, theta_idx,
+                                            theta_fixed, nu_idx, nu_fixed, alpha_idx, alpha_fixed))
     return pats, b.labels
 
 
-def _start_values(model: CFAModel, pats, moments, n_free: int, std_lv: bool) -> np.ndarray:
+def start_values(model: CFAModel, pats, moments, n_free: int, std_lv: bool) -> np.ndarray:
     """Starting values from a one-factor eigen-decomposition per factor block."""
     items = model.items
     start = np.zeros(n_free)
@@ -289,7 +289,7 @@ def srmr_bentler(pats, moments, theta) -> float:
     n_total = sum(m.n for m in moments)
     total = 0.0
     for pat, mom in zip(pats, moments, strict=True):
-        sigma, mu = _ml.implied(pat, theta)
+        sigma, mu = estimation.implied(pat, theta)
         sd = np.sqrt(np.diag(mom.cov))
         res = (mom.cov - sigma) / np.outer(sd, sd)
         low = res[np.tril_indices_from(res)]
@@ -303,12 +303,12 @@ def srmr_bentler(pats, moments, theta) -> float:
     return float(total)
 
 
-def fit_indices(fit: _ml.MLFit, pats, moments) -> dict[str, float]:
+def fit_indices(fit: estimation.MLFit, pats, moments) -> dict[str, float]:
     """The fit measures listed in :data:`FIT_KEYS` (plus baseline and npar)."""
     n = sum(m.n for m in moments)
     g = len(moments)
     chi2, df = fit.chi2, fit.df
-    chi2_b, df_b = _ml.independence_chi2(moments)
+    chi2_b, df_b = estimation.independence_chi2(moments)
     if df < 0:  # fit_ml refuses these; guard against misuse of this helper
         raise ValueError(f"the model is not identified: df = {df}")
     pvalue = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
@@ -316,7 +316,7 @@ def fit_indices(fit: _ml.MLFit, pats, moments) -> dict[str, float]:
     d_b = max(chi2_b - df_b, d_m, 0.0)
     cfi = 1.0 if d_b == 0 else 1.0 - d_m / d_b
     tli = ((chi2_b / df_b - chi2 / df) / (chi2_b / df_b - 1.0)) if df > 0 else 1.0
-    rmsea, lo, hi = _ml.rmsea_ci(chi2, df, n, g)
+    rmsea, lo, hi = estimation.rmsea_ci(chi2, df, n, g)
     q = fit.n_free
     return {
         "chi2": chi2, "df": df, "pvalue": pvalue, "cfi": cfi, "tli": tli,
@@ -497,16 +497,17 @@ class CFAResult:
         return tab
 
 
-def _moments(x: np.ndarray) -> _ml.GroupMoments:
+def group_moments(x: np.ndarray) -> estimation.GroupMoments:
+    """Sample moments of one group's item matrix (covariance with divisor n, as lavaan)."""
     mean = x.mean(axis=0)
     xc = x - mean
-    return _ml.GroupMoments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
+    return estimation.GroupMoments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
 
 
 def _standardized(pat, theta, model: CFAModel):
-    lam = _ml._fill(pat.lam_idx, pat.lam_fixed, theta)
-    phi = _ml._fill(pat.phi_idx, pat.phi_fixed, theta)
-    sigma, _ = _ml.implied(pat, theta)
+    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
+    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
+    sigma, _ = estimation.implied(pat, theta)
     sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
     sd_x = np.sqrt(np.diag(sigma))
     return lam * sd_f[None, :] / sd_x[:, None]
@@ -582,9 +583,9 @@ def cfa(
                                   fix_single_indicator=fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
     check_not_degenerate(x)
-    mom = _moments(x.to_numpy())
-    start = _start_values(spec, pats, [mom], len(labels), std_lv)
-    fit = _ml.fit_ml(pats, [mom], start)
+    mom = group_moments(x.to_numpy())
+    start = start_values(spec, pats, [mom], len(labels), std_lv)
+    fit = estimation.fit_ml(pats, [mom], start)
     idx = fit_indices(fit, pats, [mom])
     return _make_result(spec, pats[0], fit, idx, x, mom, labels)
 
@@ -593,10 +594,10 @@ def _make_result(spec, pat, fit, idx, x, mom, labels, group=0) -> CFAResult:
     items, facs = spec.items, spec.factor_names
     theta = fit.theta
     se_all = np.sqrt(np.clip(np.diag(fit.vcov), 0, None))
-    lam = _ml._fill(pat.lam_idx, pat.lam_fixed, theta)
-    phi = _ml._fill(pat.phi_idx, pat.phi_fixed, theta)
-    th = _ml._fill(pat.theta_idx, pat.theta_fixed, theta)
-    sigma, _ = _ml.implied(pat, theta)
+    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
+    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
+    th = estimation.fill_matrix(pat.theta_idx, pat.theta_fixed, theta)
+    sigma, _ = estimation.implied(pat, theta)
     std = _standardized(pat, theta, spec)
     std_se = _delta_se(lambda t: _standardized(pat, t, spec), theta, fit.vcov)
     lam_se = np.zeros_like(lam)

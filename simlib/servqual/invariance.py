@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _ml
-from .cfa import CFAModel, _moments, _start_values, build_patterns, fit_indices, parse_model
+from . import estimation
+from .cfa import CFAModel, build_patterns, fit_indices, group_moments, parse_model, start_values
 from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
 
 __all__ = ["invariance", "STEPS"]
@@ -53,8 +53,8 @@ STEPS: dict[str, tuple[str, ...]] = {
 def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False):
     pats, labels = build_patterns(spec, len(moments), meanstructure=True, equal=equal,
                                   fix_single_indicator=fix_single_indicator)
-    start = _start_values(spec, pats, moments, len(labels), std_lv=False)
-    fit = _ml.fit_ml(pats, moments, start)
+    start = start_values(spec, pats, moments, len(labels), std_lv=False)
+    fit = estimation.fit_ml(pats, moments, start)
     return fit, fit_indices(fit, pats, moments)
 
 
@@ -146,7 +146,7 @@ def invariance(
             )
         check_not_degenerate(pd.DataFrame(sub, columns=spec.items),
                              where=f"in group {lab!r} of column {group!r}")
-        moments.append(_moments(sub))
+        moments.append(group_moments(sub))
         sizes[lab] = sub.shape[0]
     if len(moments) < 2:
         raise SurveyDataError(f"group column {group!r} has fewer than two groups")

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import (
+    MissingItemsError,
     MissingPolicy,
     MissingValuesWarning,
     NonNumericError,
@@ -106,8 +107,6 @@ def kano(
         features = {s: (s + functional_suffix, s + dysfunctional_suffix) for s in features}
     absent = [c for pair in features.values() for c in pair if c not in data.columns]
     if absent:
-        from .checks import MissingItemsError
-
         raise MissingItemsError(f"Kano columns missing from the data: {', '.join(absent)}")
     rows = {}
     dropped: dict[str, int] = {}

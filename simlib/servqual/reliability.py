@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .cfa import cfa
 from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_total", "omega_total",
@@ -125,8 +126,6 @@ def omega_total(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> f
     for an over-identified model (two items give a just-identified fit
     with equal loadings assumed).
     """
-    from .cfa import cfa  # local: cfa imports this package's checks only
-
     x = check_items(data, list(data.columns), missing=missing)
     if x.shape[1] < 2:
         raise ValueError("omega_total needs at least 2 items")
@@ -212,8 +211,6 @@ def reliability_table(
             UserWarning, stacklevel=user_stacklevel(),
         )
     if joint_cfa:
-        from .cfa import cfa
-
         multi = {d: list(v) for d, v in model.items() if len(v) >= 2}
         single = [d for d, v in model.items() if len(v) < 2]
         if single:

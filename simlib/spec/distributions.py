@@ -61,8 +61,7 @@ _CV_RANGE = (1e-3, 100.0)
 
 
 def _stats() -> Any:
-    # scipy.stats takes about a second to import; only quantiles need it.
-    from scipy import stats
+    from scipy import stats  # about a second to import; only quantiles need it
 
     return stats
 

@@ -37,6 +37,7 @@ from simlib.spec.quality import (
     StaffSpec,
     parse_blocks,
 )
+from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.validation import Node as _Node
 from simlib.spec.validation import ScenarioError, is_integer, is_number, read_column, show
 from simlib.spec.yaml_loader import load_yaml
@@ -242,14 +243,6 @@ class Station:
             assert self.servers is not None
             return self.servers
         return max(s.servers for s in self.shifts)
-
-
-@dataclass(frozen=True)
-class ServiceLevelTarget:
-    """Share ``target`` of customers to be served within ``threshold`` time units."""
-
-    threshold: float
-    target: float
 
 
 @dataclass(frozen=True)
@@ -648,6 +641,8 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     if isinstance(source, Mapping):
         return from_dict(source, base_dir=os.getcwd())
     path = Path(source)
+    if path.is_dir():
+        raise ScenarioError("", f"{path} is a directory, not a scenario file (give a .yaml file)")
     if not path.is_file():
         raise ScenarioError("", f"scenario file not found: {path}")
     try:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.analysis.congruence import matched_congruence
+from simlib.analysis.gaps import gaps
 from simlib.analysis.survey import Survey, survey
 from simlib.experiments.results import Results
 from simlib.experiments.runner import ScenarioLike, compare, run, sweep
@@ -79,7 +80,7 @@ VALUE_CHAIN: tuple[tuple[str, str, str], ...] = (
 #: What can happen to a customer, in the order tables and figures show it.
 OUTCOMES: tuple[str, ...] = ("served", "recovered", "unrecovered", "abandoned", "blocked")
 
-#: One measure per gap for summaries: ``{gap: measure}`` of :meth:`Results.gaps`.
+#: One measure per gap for summaries: ``{gap: measure}`` of :func:`simlib.analysis.gaps`.
 HEADLINE_GAPS: dict[int, str] = {
     1: "expected_wait",
     2: "standard_wait",
@@ -371,7 +372,7 @@ def servqual_structure_check(
 
 
 def headline_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
-    """One measure per gap (:data:`HEADLINE_GAPS`) from a :meth:`Results.gaps` table."""
+    """One measure per gap (:data:`HEADLINE_GAPS`) from a :func:`simlib.analysis.gaps` table."""
     keep = [(g, m) for g, m in HEADLINE_GAPS.items()]
     index = pd.MultiIndex.from_frame(gaps[["gap", "measure"]])
     out = gaps[index.isin(keep)]
@@ -540,7 +541,7 @@ def gap_closing_study(
     base_servers = staff_to_standard(staffing, q.standard_wait)
     base = scn.with_overrides({path: base_servers})
     base_res = run(base, replications=replications, seed=seed, jobs=jobs, progress=False)
-    # Means of replication means, as Results.gaps() measures them, so that a
+    # Means of replication means, as gaps() measures them, so that a
     # closed gap reads zero.
     per_rep = _per_replication(base_res.customers(), ["expected_wait", "wait"]).mean()
     expected = float(per_rep["expected_wait"])
@@ -571,7 +572,7 @@ def gap_closing_study(
     for name, overrides in variants.items():
         results[name] = run(base.with_overrides(overrides), replications=replications, seed=seed,
                             jobs=jobs, progress=False)
-    gap_rows = [headline_gaps(res.gaps()).drop(columns="definition").assign(variant=name)
+    gap_rows = [headline_gaps(gaps(res)).drop(columns="definition").assign(variant=name)
                 for name, res in results.items()]
     gaps_table = pd.concat(gap_rows, ignore_index=True)
     gaps_table = gaps_table[["variant", *[c for c in gaps_table.columns if c != "variant"]]]

@@ -4,3 +4,7 @@
 state, so simulation can be checked against it and staffing rules can use it.
 It imports nothing else from simlib.
 """
+
+from simlib.theory import queueing
+
+__all__ = ["queueing"]

@@ -88,6 +88,7 @@ __all__ = [
     "mmck",
     "offered_load",
     "priority_mg1",
+    "traffic_rates",
 ]
 
 # Stationary probabilities below exp(-_LOG_NEGLIGIBLE) relative to the largest
@@ -797,6 +798,70 @@ def priority_mg1(
     return out
 
 
+def traffic_rates(external_rates: Sequence[float], routing: ArrayLike) -> np.ndarray:
+    """Total arrival rates of an open network: the solution of ``lambda = gamma + P^T lambda``.
+
+    Customers arrive from outside at station ``j`` at rate ``gamma_j`` and go
+    from ``i`` to ``j`` with probability ``P[i, j]`` (the rest of row ``i``
+    leaves). The traffic equations hold for any service times and any number
+    of servers; with ``gamma`` a unit vector the answer is the expected number
+    of visits to each station per customer entering there.
+
+    Parameters
+    ----------
+    external_rates : sequence of float
+        ``gamma_j`` >= 0, one per station.
+    routing : array_like, shape (n, n)
+        Routing probabilities, rows = from, columns = to; row sums <= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``lambda_j``, the total arrival rate at each station.
+
+    Raises
+    ------
+    ValueError
+        If shapes or values are invalid or customers can never leave (the
+        traffic equations have no solution).
+    """
+    func = "traffic_rates"
+    gamma = np.array([_non_negative(func, f"external_rates[{j}]", x)
+                      for j, x in enumerate(external_rates)])
+    if gamma.size == 0:
+        raise ValueError(f"{func}: external_rates must hold at least one station")
+    return _solve_traffic(func, gamma, routing)
+
+
+def _solve_traffic(func: str, gamma: np.ndarray, routing: ArrayLike) -> np.ndarray:
+    n = gamma.size
+    try:
+        p = np.asarray(routing, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{func}: routing must be a numeric matrix") from None
+    if p.shape != (n, n):
+        raise ValueError(f"{func}: routing must have shape ({n}, {n}), got {p.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
+        raise ValueError(f"{func}: routing entries must be probabilities in [0, 1]")
+    row_sums = p.sum(axis=1)
+    bad = np.flatnonzero(row_sums > 1.0 + 1e-9)
+    if bad.size:
+        raise ValueError(f"{func}: routing row {int(bad[0])} sums to {row_sums[bad[0]]:.6g} > 1")
+
+    system_matrix = np.eye(n) - p.T
+    # A closed loop (a set of stations customers can never leave) makes I - P^T singular.
+    if np.linalg.cond(system_matrix) > 1e12:
+        raise ValueError(
+            f"{func}: routing traps customers in a loop they never leave; "
+            "the traffic equations have no solution"
+        )
+    lam = np.linalg.solve(system_matrix, gamma)
+    lam = np.where(lam < 1e-14 * gamma.sum(), 0.0, lam)  # round-off from unreachable stations
+    if np.any(lam < 0):
+        raise ValueError(f"{func}: routing gives negative flows; check the matrix")
+    return lam
+
+
 # --------------------------------------------------------------------------
 # open Jackson network of M/M/c stations
 # --------------------------------------------------------------------------
@@ -866,30 +931,7 @@ def jackson(
     c = [_count(func, f"servers[{j}]", x) for j, x in enumerate(servers)]
     if gamma.sum() <= 0:
         raise ValueError(f"{func}: external_rates must have a positive total")
-    try:
-        p = np.asarray(routing, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{func}: routing must be a numeric matrix") from None
-    if p.shape != (n, n):
-        raise ValueError(f"{func}: routing must have shape ({n}, {n}), got {p.shape}")
-    if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
-        raise ValueError(f"{func}: routing entries must be probabilities in [0, 1]")
-    row_sums = p.sum(axis=1)
-    bad = np.flatnonzero(row_sums > 1.0 + 1e-9)
-    if bad.size:
-        raise ValueError(f"{func}: routing row {int(bad[0])} sums to {row_sums[bad[0]]:.6g} > 1")
-
-    system_matrix = np.eye(n) - p.T
-    # A closed loop (a set of stations customers can never leave) makes I - P^T singular.
-    if np.linalg.cond(system_matrix) > 1e12:
-        raise ValueError(
-            f"{func}: routing traps customers in a loop they never leave; "
-            "the traffic equations have no solution"
-        )
-    lam = np.linalg.solve(system_matrix, gamma)
-    lam = np.where(lam < 1e-14 * gamma.sum(), 0.0, lam)  # round-off from unreachable stations
-    if np.any(lam < 0):
-        raise ValueError(f"{func}: routing gives negative flows; check the matrix")
+    lam = _solve_traffic(func, gamma, routing)
 
     stations: list[dict[str, float]] = []
     for j in range(n):

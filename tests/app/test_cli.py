@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
-from support import SCENARIOS
+from support import ROOT, SCENARIOS, single_station
 
 import simlib
 from simlib.app.cli import main
@@ -96,15 +99,57 @@ def test_compare_reads_variants_from_yaml(capsys, scenario, tmp_path):
         (["compare", "{s}", "missing.yaml"], ["variants file not found"]),
         (["compare", "{s}", "{v}"], ["give a mapping"]),
         (["sweep", "nowhere.yaml", "--set", f"{SERVERS}=13"], ["scenario file not found"]),
+        (["run", "{d}"], ["is a directory, not a scenario file"]),
+        (["compare", "{s}", "{d}"], ["is a directory, not a variants file"]),
     ],
 )
 def test_errors_are_one_line_with_exit_status_2(capsys, scenario, tmp_path, argv, needles):
     bad_variants = tmp_path / "bad.yaml"
     bad_variants.write_text("- just a list\n")
-    argv = [a.format(s=scenario, v=bad_variants) for a in argv]
+    argv = [a.format(s=scenario, v=bad_variants, d=tmp_path) for a in argv]
     try:
         status = main([*argv, "--quiet"])
     except SystemExit as exc:  # argparse errors
         status = exc.code
     assert status == 2
     one_line_error(capsys, *needles)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"simlib {simlib.__version__}"
+
+
+def test_an_overloaded_station_is_one_warning_line_and_the_run_still_reports(capsys, tmp_path):
+    # 10 Erlangs on 9 agents: unstable without patience.
+    path = tmp_path / "over.yaml"
+    spec = single_station(rate=10 / 3, service={"dist": "exponential", "mean": 3.0}, servers=9,
+                          horizon=60, warmup=0)
+    path.write_text(simlib.load_scenario(spec).to_yaml())
+    assert main(["run", str(path), "-r", "2", "-j", "1", "-q"]) == 0
+    captured = capsys.readouterr()
+    warned = [ln for ln in captured.err.splitlines() if "capacity" in ln]
+    assert len(warned) == 1 and warned[0].startswith("simlib: warning: ")
+    assert "station 's'" in warned[0] and "10 Erlangs on 9 servers" in warned[0]
+    assert "Traceback" not in captured.err and "mean_wait" in captured.out
+
+
+def test_censoring_in_a_bundled_scenario_is_said_once(capsys):
+    argv = ["run", str(SCENARIOS / "shared_service_centre.yaml"), "-r", "4", "-j", "1", "-q"]
+    assert main(argv) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "drain limit" in ln]
+    assert len(lines) == 1 and "of 4 replications" in lines[0]
+
+
+def test_a_closed_pipe_ends_quietly():
+    command = [sys.executable, "-m", "simlib.app.cli", "run", str(SCENARIOS / "call_centre.yaml"),
+               "-r", "2", "-j", "1", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=ROOT)
+    proc.stdout.close()  # the reader is gone before anything is printed, as with `| head -0`
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 141, err
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err

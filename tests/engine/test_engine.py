@@ -166,7 +166,7 @@ def test_replication_table_is_tidy():
     assert list(table.columns) == ["replication", "scope", "metric", "value"]
     assert set(table.replication) == {0, 1, 2}
     summary = res.summary()
-    assert list(summary.columns) == ["scope", "metric", "mean", "std", "ci_low", "ci_high", "n"]
+    assert list(summary.columns) == ["scope", "metric", "mean", "std", "ci_low", "ci_high", "n", "method"]
     row = summary[(summary.scope == "agents") & (summary.metric == "mean_wait")].iloc[0]
     values = table[(table.scope == "agents") & (table.metric == "mean_wait")].value
     assert row["mean"] == pytest.approx(values.mean())

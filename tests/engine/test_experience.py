@@ -105,7 +105,7 @@ def test_money_adds_up():
 
 
 def test_gap_table_has_the_five_gaps():
-    gaps = run(bank(), replications=2).gaps()
+    gaps = simlib.analysis.gaps(run(bank(), replications=2))
     assert set(gaps.gap) == {1, 2, 3, 4, 5}
     assert list(gaps.columns[:4]) == ["gap", "name", "measure", "value"]
     g = gaps.set_index("measure")["value"]
@@ -173,7 +173,7 @@ def test_share_waiting_longer_than_promised_counts_only_promised_classes():
         "walk_in": {"expected_wait": 6},
     }
     res = run(simlib.load_scenario(data), replications=2)
-    gaps = res.gaps().set_index("measure")["value"]
+    gaps = simlib.analysis.gaps(res).set_index("measure")["value"]
     c = res.customers()
     promised = c[(c["class"] == "customer") & ~c.blocked]
     assert gaps["share_waiting_longer_than_promised"] == pytest.approx(

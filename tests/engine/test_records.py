@@ -30,7 +30,7 @@ def test_intervals_add_up_to_the_window():
     scn = simlib.load_scenario(SCENARIOS / "value_chain.yaml")
     res = results_with(scn, period=60)
     table = res.intervals(60)
-    assert list(table.columns) == ["start", "end", "scope", "metric", "mean", "std", "ci_low", "ci_high", "n"]
+    assert list(table.columns) == ["start", "end", "scope", "metric", "mean", "std", "ci_low", "ci_high", "n", "method"]
     assert table.start.nunique() == 16 and table.end.max() == scn.horizon
     for scope in ("contact", "service", "customer", "system"):
         rows = table[table.scope == scope].set_index(["metric", "start"])["mean"]

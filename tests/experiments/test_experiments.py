@@ -147,7 +147,7 @@ def test_sweep_table_has_a_column_per_path_and_matches_single_runs():
     grid = {SERVERS: [12, 14], RATE: [3.0, 3.5]}
     table = simlib.sweep(short(), grid, replications=4, seed=2, jobs=1, progress=False)
     assert list(table.columns) == [SERVERS, RATE, "scope", "metric", "mean", "std",
-                                   "ci_low", "ci_high", "n"]
+                                   "ci_low", "ci_high", "n", "method"]
     points = table[[SERVERS, RATE]].drop_duplicates().values.tolist()
     assert points == [[12, 3.0], [12, 3.5], [14, 3.0], [14, 3.5]]
     one = simlib.run(short(12).with_overrides({RATE: 3.5}), replications=4, seed=2, jobs=1,

@@ -11,6 +11,12 @@ from support import SCENARIOS
 
 import simlib
 from simlib.planning import staffing as st
+from simlib.spec.targets import (
+    AbandonmentTarget,
+    AsaTarget,
+    DelayTarget,
+    ServiceLevelTarget,
+)
 from simlib.theory import queueing as q
 
 
@@ -46,7 +52,7 @@ def test_constant_rate_plans_equal_the_stationary_erlang_c_staffing() -> None:
         assert plan.table["offered_load"].iloc[0] == pytest.approx(10.0, rel=1e-9)
         assert plan.table["predicted_service_level"].iloc[0] == pytest.approx(0.8884, abs=1e-4)
     # delay-probability target: smallest n with Erlang C P(wait) <= 0.2
-    plan = st.staffing_plan(scn, "sipp", 0.2)
+    plan = st.staffing_plan(scn, "sipp", DelayTarget(0.2))
     n = plan.requirements[0]
     assert q.erlang_c(10 / 3, 3.0, n)["p_wait"] <= 0.2 < q.erlang_c(10 / 3, 3.0, n - 1)["p_wait"]
 
@@ -54,13 +60,13 @@ def test_constant_rate_plans_equal_the_stationary_erlang_c_staffing() -> None:
 def test_erlang_a_delay_probability_staffing_matches_the_oracle() -> None:
     spec = simlib.load_scenario(SCENARIOS / "call_centre.yaml").to_dict()
     spec["classes"][0]["patience"] = {"dist": "exponential", "mean": 1.5}
-    plan = st.staffing_plan(spec, "sipp", {"p_wait": 0.3})
+    plan = st.staffing_plan(spec, "sipp", DelayTarget(0.3))
     n = plan.requirements[0]
     pw = [q.erlang_a(10 / 3, 3.0, k, 1.5)["p_wait"] for k in (n - 1, n)]
     assert pw[1] <= 0.3 < pw[0]
     assert plan.table["predicted_p_wait"].iloc[0] == pytest.approx(pw[1], rel=1e-9)
     # the service-level path goes through required_servers (Erlang A)
-    sl = st.staffing_plan(spec, "sipp", {"threshold": 1 / 3, "target": 0.8})
+    sl = st.staffing_plan(spec, "sipp", ServiceLevelTarget(1 / 3, 0.8))
     assert sl.requirements == [st.required_servers(10 / 3, 3.0, 0.8, 1 / 3, mean_patience=1.5)]
 
 
@@ -72,14 +78,14 @@ def test_mol_and_lagged_loads_after_a_rate_step_are_exact() -> None:
         "classes": [{"name": "c", "arrivals": {"profile": {"period": 10, "rates": [1.0, 5.0]}}}],
         "stations": [{"name": "s", "servers": 1, "service": {"dist": "exponential", "mean": 2.0}}],
     }
-    mol = st.staffing_plan(spec, "mol", 0.2).table["offered_load"].to_numpy()
+    mol = st.staffing_plan(spec, "mol", DelayTarget(0.2)).table["offered_load"].to_numpy()
     m10 = 2 + 8 * math.exp(-5)
     assert mol[0] == pytest.approx(2 + 8 * 0.2 * (1 - math.exp(-5)), rel=1e-3)
     assert mol[1] == pytest.approx(10 + (m10 - 10) * 0.2 * (1 - math.exp(-5)), rel=1e-3)
-    lagged = st.staffing_plan(spec, "lagged-sipp", 0.2).table["offered_load"].to_numpy()
+    lagged = st.staffing_plan(spec, "lagged-sipp", DelayTarget(0.2)).table["offered_load"].to_numpy()
     # lambda(t - 2) averaged: [0, 10) sees 2 units at rate 5 then 8 at rate 1
     assert lagged[0] == pytest.approx(2 * (2 * 5 + 8 * 1) / 10)
-    sipp = st.staffing_plan(spec, "sipp", 0.2).table["offered_load"].to_numpy()
+    sipp = st.staffing_plan(spec, "sipp", DelayTarget(0.2)).table["offered_load"].to_numpy()
     assert list(sipp) == [2.0, 10.0]
 
 
@@ -87,7 +93,7 @@ def test_mol_and_lagged_loads_after_a_rate_step_are_exact() -> None:
 def test_mol_load_is_the_simulated_infinite_server_mean_per_interval() -> None:
     spec = sinusoidal_day(mean_rate=10, intervals=12, day=12.0, warmup=3.0,
                           service={"dist": "lognormal", "mean": 1.5, "cv": 1.5})
-    plan = st.staffing_plan(spec, "mol", 0.2)
+    plan = st.staffing_plan(spec, "mol", DelayTarget(0.2))
     ample = simlib.load_scenario(spec).with_overrides({"stations.s.servers": 200})
     res = simlib.run(ample, 60, 5, jobs=1, progress=False, interval=1.0)
     iv = res.intervals(1.0, level=1 - 0.01 / 12)  # Bonferroni over 12 intervals
@@ -99,7 +105,7 @@ def test_mol_load_is_the_simulated_infinite_server_mean_per_interval() -> None:
 
 
 def test_plan_scenario_carries_the_plan_as_shifts() -> None:
-    plan = st.staffing_plan(sinusoidal_day(), "mol", 0.2)
+    plan = st.staffing_plan(sinusoidal_day(), "mol", DelayTarget(0.2))
     assert list(plan.table.columns[:5]) == ["start", "end", "arrival_rate", "offered_load", "servers"]
     assert len(plan.table) == 24 and plan.interval == 1.0
     station = plan.scenario.station("s")
@@ -120,8 +126,8 @@ def test_sipp_fails_on_a_long_service_day_and_isa_holds_the_target() -> None:
     understaffs after the peak; ISA (Feldman et al. 2008) keeps P(wait) near alpha."""
     alpha = 0.2
     spec = sinusoidal_day()
-    sipp = st.staffing_plan(spec, "sipp", alpha)
-    isa = st.staffing_plan(spec, "isa", alpha, replications=150, seed=3, jobs=2)
+    sipp = st.staffing_plan(spec, "sipp", DelayTarget(alpha))
+    isa = st.staffing_plan(spec, "isa", DelayTarget(alpha), replications=150, seed=3, jobs=2)
     assert (isa.converged or isa.cycled) and 1 <= isa.iterations <= 10
     # the ISA's own estimate of each interval's delay probability is at or below alpha
     assert (isa.table["predicted_p_wait"] <= alpha + 1e-12).all()
@@ -148,8 +154,8 @@ def test_sipp_fails_on_a_long_service_day_and_isa_holds_the_target() -> None:
 
 def test_isa_is_reproducible_and_records_its_iterations() -> None:
     spec = sinusoidal_day(mean_rate=8, intervals=6, day=6.0, mean_service=0.5, warmup=2.0)
-    a = st.staffing_plan(spec, "isa", 0.3, replications=20, seed=1)
-    b = st.staffing_plan(spec, "isa", 0.3, replications=20, seed=1)
+    a = st.staffing_plan(spec, "isa", DelayTarget(0.3), replications=20, seed=1)
+    b = st.staffing_plan(spec, "isa", DelayTarget(0.3), replications=20, seed=1)
     assert a.requirements == b.requirements and a.history == b.history
     assert a.history[-1] == tuple(a.requirements)
     assert len(a.history) == a.iterations + 1
@@ -158,20 +164,28 @@ def test_isa_is_reproducible_and_records_its_iterations() -> None:
 def test_invalid_requests_are_refused_with_one_line() -> None:
     spec = sinusoidal_day()
     with pytest.raises(ValueError, match="method must be one of"):
-        st.staffing_plan(spec, "erlang", 0.2)
-    with pytest.raises(ValueError, match="'isa' staffs for a delay-probability target"):
-        st.staffing_plan(spec, "isa", {"threshold": 0.1, "target": 0.8})
+        st.staffing_plan(spec, "erlang", DelayTarget(0.2))
+    with pytest.raises(ValueError, match=r"target must be one of ServiceLevelTarget\(threshold, "
+                       r"target\), AsaTarget\(max_wait\), AbandonmentTarget\(max_share\) or "
+                       r"DelayTarget\(max_share\)"):
+        st.staffing_plan(spec, "isa", 0.8)
+    with pytest.raises(ValueError, match="target must be one of"):
+        st.staffing_plan(spec, "mol", {"threshold": 0.1, "target": 0.8})
     with pytest.raises(ValueError, match="no targets.service_level"):
         st.staffing_plan(spec, "mol")
-    with pytest.raises(ValueError, match=r"target must be in \(0, 1\)"):
-        st.staffing_plan(spec, "mol", 1.5)
+    with pytest.raises(ValueError, match=r"max_share must be in \(0, 1\)"):
+        st.staffing_plan(spec, "mol", DelayTarget(1.5))
+    with pytest.raises(ValueError, match="service level of 100%"):
+        st.staffing_plan(spec, "mol", ServiceLevelTarget(0.1, 1.0))
+    with pytest.raises(ValueError, match="abandonment target needs patience"):
+        st.staffing_plan(spec, "sipp", AbandonmentTarget(0.05))
     with pytest.raises(ValueError, match="no station 'x'"):
-        st.staffing_plan(spec, "mol", 0.2, station="x")
+        st.staffing_plan(spec, "mol", DelayTarget(0.2), station="x")
     chain = simlib.load_scenario(SCENARIOS / "value_chain.yaml")
     with pytest.raises(ValueError, match="receives routed customers|also receives routed"):
-        st.staffing_plan(chain, "mol", 0.2, station="service")
+        st.staffing_plan(chain, "mol", DelayTarget(0.2), station="service")
     # the entry station of the chain can be planned
-    assert st.staffing_plan(chain, "sipp", 0.2).requirements[0] >= 2
+    assert st.staffing_plan(chain, "sipp", DelayTarget(0.2)).requirements[0] >= 2
 
 
 def test_isa_plans_a_station_fed_only_by_routing() -> None:
@@ -179,9 +193,9 @@ def test_isa_plans_a_station_fed_only_by_routing() -> None:
     # see external arrivals only and point to ISA, which simulates the routing
     chain = simlib.load_scenario(SCENARIOS / "value_chain.yaml")
     with pytest.raises(ValueError, match="receives routed customers.*use method='isa'"):
-        st.staffing_plan(chain, "mol", 0.2, station="service")
+        st.staffing_plan(chain, "mol", DelayTarget(0.2), station="service")
     alpha = 0.2
-    plan = st.staffing_plan(chain, "isa", alpha, station="service", interval=240,
+    plan = st.staffing_plan(chain, "isa", DelayTarget(alpha), station="service", interval=240,
                             replications=30, seed=1)
     # reference rate from the traffic equations: 1.5 / (1 - 0.1 x 0.7) visits per minute
     assert plan.table["arrival_rate"].to_numpy() == pytest.approx(1.5 / 0.93)
@@ -204,14 +218,61 @@ def test_isa_on_a_cycle_is_flagged_and_predicts_for_the_staffing_it_returns(monk
         spec = model.station(station)
         key = "ample" if spec.servers is not None else spec.shifts[0].servers
         simulated.append(key)
-        found = np.array(found_by_staffing[key])
-        return np.zeros(found.size, dtype=np.int64), found
+        found = np.array(found_by_staffing[key], dtype=float)
+        zeros = np.zeros(found.size)
+        return np.vstack([zeros, found, zeros, zeros])  # interval, found, wait, outcome
 
     monkeypatch.setattr(st, "_counts", fake_counts)
     spec = sinusoidal_day(intervals=1, day=1.0)
-    plan = st.staffing_plan(spec, "isa", 0.2, replications=2)
+    plan = st.staffing_plan(spec, "isa", DelayTarget(0.2), replications=2)
     assert plan.history == ((4,), (3,), (4,)) and plan.requirements == [4]
     assert plan.cycled and not plan.converged
     # the prediction comes from a simulation of the returned staffing, 4 servers
     assert simulated == ["ample", 4, 3, 4]
     assert plan.table["predicted_p_wait"].iloc[0] == 0.0
+
+
+def test_asa_and_abandonment_targets_match_the_oracles() -> None:
+    scn = simlib.load_scenario(SCENARIOS / "call_centre.yaml")  # 10 Erlangs, 3-minute calls
+    n = st.staffing_plan(scn, "sipp", AsaTarget(0.25)).requirements[0]
+    asa = [q.erlang_c(10 / 3, 3.0, k)["asa"] for k in (n - 1, n)]
+    assert asa[1] <= 0.25 < asa[0]
+    spec = scn.to_dict()
+    spec["classes"][0]["patience"] = {"dist": "exponential", "mean": 1.5}
+    plan = st.staffing_plan(spec, "mol", AbandonmentTarget(0.05))
+    n = plan.requirements[0]
+    ab = [q.erlang_a(10 / 3, 3.0, k, 1.5)["p_abandon"] for k in (n - 1, n)]
+    assert ab[1] <= 0.05 < ab[0]
+    assert plan.table["predicted_p_abandon"].iloc[0] == pytest.approx(ab[1])
+    n = st.staffing_plan(spec, "sipp", AsaTarget(0.25)).requirements[0]
+    asa = [q.erlang_a(10 / 3, 3.0, k, 1.5)["asa"] for k in (n - 1, n)]
+    assert asa[1] <= 0.25 < asa[0]
+
+
+def test_isa_plans_for_a_service_level_and_predicts_the_simulated_one() -> None:
+    # A short-service day (6-minute calls, hourly intervals): the stationary answer is close
+    # to right, so ISA for "80% within 20 s" must land near SIPP, not at the far stricter
+    # staffing a delay-probability reading of 0.8 would give.
+    spec = sinusoidal_day(mean_rate=60, intervals=6, day=6.0, mean_service=0.1, warmup=1.0)
+    target = ServiceLevelTarget(1 / 180, 0.8)
+    sipp = st.staffing_plan(spec, "sipp", target)
+    isa = st.staffing_plan(spec, "isa", target, replications=30, seed=2)
+    assert "predicted_service_level" in isa.table.columns
+    assert (isa.table["predicted_service_level"] >= 0.8 - 0.05).all()
+    assert np.abs(np.array(isa.requirements) - np.array(sipp.requirements)).max() <= 2
+    assert isa.scenario.service_level == target
+    chk = isa.check(20, seed=9)
+    sl = chk[chk["metric"] == "service_level"]
+    assert (sl["target"] == 0.8).all() and sl["mean"].mean() >= 0.75
+
+
+def test_targets_are_validated_where_they_are_written() -> None:
+    with pytest.raises(ValueError, match=r"ServiceLevelTarget: target must be in \(0, 1\]"):
+        ServiceLevelTarget(1 / 3, 80)
+    with pytest.raises(ValueError, match="threshold must be >= 0"):
+        ServiceLevelTarget(-1, 0.8)
+    with pytest.raises(ValueError, match="max_wait must be > 0"):
+        AsaTarget(0)
+    with pytest.raises(ValueError, match="finite number"):
+        AbandonmentTarget(float("nan"))
+    assert ServiceLevelTarget(20 / 60, 0.8).met(0.8) and not DelayTarget(0.2).met(0.21)

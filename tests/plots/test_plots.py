@@ -10,7 +10,11 @@ import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
+import simlib
 from simlib import plots
+from simlib.engine import ReplicationRecord
+from simlib.experiments import Results
+from simlib.plots.experiments import plot_running_interval
 from simlib.studies import teaching
 
 
@@ -160,3 +164,24 @@ def test_module_does_not_import_pyplot() -> None:
     code = "import simlib.plots.queueing, sys; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_figure_png_is_a_png_whatever_the_backend() -> None:
+    fig = Figure(figsize=(2, 2))
+    fig.subplots().plot([0, 1], [0, 1])
+    assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_running_interval_band_of_a_rare_share_stays_inside_0_1() -> None:
+    scn = simlib.load_scenario({
+        "name": "rare", "horizon": 10,
+        "classes": [{"name": "c", "arrivals": {"rate": 1.0}}],
+        "stations": [{"name": "s", "servers": 1, "service": {"dist": "exponential", "mean": 0.5}}],
+    })
+    shares = [0.0, 0.0, 0.0, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    records = [ReplicationRecord(r, {"system": {"p_abandon": v, "arrivals": 50.0}})
+               for r, v in enumerate(shares)]
+    fig = plot_running_interval(Results(scn, 0, records), metric="p_abandon")
+    band = fig.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() >= 0 and band.max() <= 1
+    assert "wilson" in fig.axes[0].get_legend().get_texts()[0].get_text()

@@ -16,8 +16,8 @@ from simlib.servqual import (
     ConvergenceWarning,
     IdentificationWarning,
     MissingValuesWarning,
-    _ml,
     cfa,
+    estimation,
     parse_model,
 )
 from simlib.servqual.cfa import FIT_KEYS, ModelSyntaxError
@@ -176,22 +176,22 @@ def test_single_indicator_with_fixed_residual(hs):
 
 def test_singular_information_warns_before_inverting():
     with pytest.warns(IdentificationWarning, match="singular"):
-        v = _ml._invert_information(np.diag([1.0, 0.0]))
+        v = estimation._invert_information(np.diag([1.0, 0.0]))
     assert np.isnan(v).all()
     with pytest.warns(IdentificationWarning, match="near-singular"):
-        v = _ml._invert_information(np.diag([1.0, 1e-10]))
+        v = estimation._invert_information(np.diag([1.0, 1e-10]))
     assert np.isfinite(v).all()
 
 
 def test_non_convergence_warns(hs):
-    from simlib.servqual.cfa import _moments, _start_values, build_patterns
+    from simlib.servqual.cfa import build_patterns, group_moments, start_values
 
     spec = parse_model(HS_MODEL)
-    mom = _moments(hs[spec.items].to_numpy())
+    mom = group_moments(hs[spec.items].to_numpy())
     pats, labels = build_patterns(spec, 1)
-    start = _start_values(spec, pats, [mom], len(labels), False)
+    start = start_values(spec, pats, [mom], len(labels), False)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = _ml.fit_ml(pats, [mom], start, maxiter=1, polish=0)
+        res = estimation.fit_ml(pats, [mom], start, maxiter=1, polish=0)
     assert not res.converged
 
 

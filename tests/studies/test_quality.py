@@ -108,7 +108,7 @@ def test_servqual_structure_check_recovers_five_dimensions(bank_run: simlib.Resu
 
 
 def test_headline_gaps_one_row_per_gap(bank_run: simlib.Results) -> None:
-    head = studies.headline_gaps(bank_run.gaps())
+    head = studies.headline_gaps(simlib.analysis.gaps(bank_run))
     assert list(head["gap"]) == [1, 2, 3, 4, 5]
     assert list(head["measure"]) == list(studies.HEADLINE_GAPS.values())
     # Gap 2 is the bank's standard (8) minus management's perceived expected wait (10).

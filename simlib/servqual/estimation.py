@@ -64,7 +64,8 @@ class GroupPattern:
     alpha_fixed: np.ndarray | None = None
 
 
-def _fill(idx: np.ndarray, fixed: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def fill_matrix(idx: np.ndarray, fixed: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """A model matrix: its fixed values, with free elements taken from ``theta``."""
     out = np.array(fixed, dtype=float, copy=True)
     mask = idx >= 0
     out[mask] = theta[idx[mask]]
@@ -78,25 +79,25 @@ def _accumulate(grad: np.ndarray, idx: np.ndarray, d: np.ndarray) -> None:
 
 def implied(pattern: GroupPattern, theta: np.ndarray):
     """Model-implied covariance and mean (mean is None without mean structure)."""
-    lam = _fill(pattern.lam_idx, pattern.lam_fixed, theta)
-    phi = _fill(pattern.phi_idx, pattern.phi_fixed, theta)
-    th = _fill(pattern.theta_idx, pattern.theta_fixed, theta)
+    lam = fill_matrix(pattern.lam_idx, pattern.lam_fixed, theta)
+    phi = fill_matrix(pattern.phi_idx, pattern.phi_fixed, theta)
+    th = fill_matrix(pattern.theta_idx, pattern.theta_fixed, theta)
     sigma = lam @ phi @ lam.T + np.diag(th)
     mu = None
     if pattern.nu_idx is not None:
         # a mean structure has all four patterns (they are built together)
         assert pattern.nu_fixed is not None and pattern.alpha_idx is not None
         assert pattern.alpha_fixed is not None
-        nu = _fill(pattern.nu_idx, pattern.nu_fixed, theta)
-        al = _fill(pattern.alpha_idx, pattern.alpha_fixed, theta)
+        nu = fill_matrix(pattern.nu_idx, pattern.nu_fixed, theta)
+        al = fill_matrix(pattern.alpha_idx, pattern.alpha_fixed, theta)
         mu = nu + lam @ al
     return sigma, mu
 
 
 def _group_objective(pattern, mom: GroupMoments, theta, want_grad: bool):
-    lam = _fill(pattern.lam_idx, pattern.lam_fixed, theta)
-    phi = _fill(pattern.phi_idx, pattern.phi_fixed, theta)
-    th = _fill(pattern.theta_idx, pattern.theta_fixed, theta)
+    lam = fill_matrix(pattern.lam_idx, pattern.lam_fixed, theta)
+    phi = fill_matrix(pattern.phi_idx, pattern.phi_fixed, theta)
+    th = fill_matrix(pattern.theta_idx, pattern.theta_fixed, theta)
     sigma = lam @ phi @ lam.T + np.diag(th)
     p = sigma.shape[0]
     try:
@@ -108,8 +109,8 @@ def _group_objective(pattern, mom: GroupMoments, theta, want_grad: bool):
     w = mom.cov
     has_mean = pattern.nu_idx is not None
     if has_mean:
-        nu = _fill(pattern.nu_idx, pattern.nu_fixed, theta)
-        al = _fill(pattern.alpha_idx, pattern.alpha_fixed, theta)
+        nu = fill_matrix(pattern.nu_idx, pattern.nu_fixed, theta)
+        al = fill_matrix(pattern.alpha_idx, pattern.alpha_fixed, theta)
         d = mom.mean - (nu + lam @ al)
         w = w + np.outer(d, d)
     sign, logdet_s = np.linalg.slogdet(mom.cov)
