@@ -63,7 +63,7 @@ def gaps(results: Results) -> pd.DataFrame:
         iv = t_interval(values)
         rows.append((gap, GAP_NAMES[gap], measure, iv.mean, iv.ci_low, iv.ci_high, iv.n, unit_, definition))
 
-    def each(fn) -> list[float]:  # type: ignore[no-untyped-def]
+    def each(fn) -> list[float]:  # fn: a per-replication customer table -> one number
         return [float(fn(df)) for df in per_rep.values()]
 
     nan_reason = "NaN: the scenario gives no quality.management.{}"

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -411,7 +411,7 @@ def to_scenario(
                     "rates": [_round(r) for r in rates],
                 }
             }
-            spec = cal.service[c].best_scenario.spec()
+            spec: dict[str, Any] = dict(cal.service[c].best_scenario.spec())
             service[c] = {
                 k: (_round(v / scale) if k == "mean" else _round(v) if k == "cv" else v)
                 for k, v in spec.items()

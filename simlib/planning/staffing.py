@@ -680,7 +680,11 @@ def _demand(scenario: Scenario, station: str, analytic: bool) -> list[_ClassDema
                 f"{func}: class {c.name!r} replays an arrival trace; plans need a rate or a "
                 "profile (fit one with simlib.calibrate)"
             )
-        profile = arr.profile or RateProfile(scenario.horizon, (arr.rate,))
+        if arr.profile is not None:
+            profile = arr.profile
+        else:
+            assert arr.rate is not None  # validated: without a trace or a profile, a rate
+            profile = RateProfile(scenario.horizon, (arr.rate,))
         out.append(
             _ClassDemand(
                 c.name,

@@ -365,7 +365,7 @@ def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arri
 def _parse_shifts(value: Any, path: str, horizon: float) -> tuple[Shift, ...]:
     if not isinstance(value, list) or not value:
         raise ScenarioError(path, f"must be a non-empty list of shifts, got {show(value)}")
-    shifts = []
+    shifts: list[Shift] = []
     for i, raw in enumerate(value):
         node = _Node(raw, f"{path}[{i}]")
         node.check_keys(("start", "end", "servers"), required=("start", "end", "servers"))

@@ -92,7 +92,7 @@ class Node:
         return key in self.value and self.value[key] is not None
 
     def number(self, key: str, *, positive: bool = False, minimum: float | None = None) -> float:
-        x = self.value.get(key)
+        x: Any = self.value.get(key)
         if not is_number(x):
             raise ScenarioError(self.sub(key), f"must be a number, got {show(x)}")
         if positive and x <= 0:
@@ -102,7 +102,7 @@ class Node:
         return float(x)
 
     def integer(self, key: str, *, minimum: int) -> int:
-        x = self.value.get(key)
+        x: Any = self.value.get(key)
         if not is_integer(x) or x < minimum:
             kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise ScenarioError(self.sub(key), f"must be {kind}, got {show(x)}")
