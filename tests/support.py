@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,29 +46,146 @@ def replication_values(results: Any, scope: str, metric: str) -> np.ndarray:
     return np.array([run[scope][metric] for run in results.runs], dtype=float)
 
 
-def interval(values: np.ndarray, level: float = 0.99) -> tuple[float, float]:
-    n = len(values)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
-    return values.mean() - half, values.mean() + half
+#: Every oracle test states and asserts its power: a relative bias of ``BIAS`` in any one
+#: checked metric (the engine's expected value off by 3% from the theory) puts the theory value
+#: outside that metric's interval with probability at least ``POWER``.
+BIAS = 0.03
+POWER = 0.9
+
+#: The joint confidence level of one test's checks: a correct engine fails a test by chance
+#: with probability at most 1%.
+LEVEL = 0.99
 
 
-def assert_covers(results: Any, scope: str, metric: str, expected: float, level: float = 0.99) -> None:
-    """The analytic value lies inside the simulated ``level`` t-interval."""
-    lo, hi = interval(replication_values(results, scope, metric), level)
-    assert lo <= expected <= hi, f"{scope}.{metric}: theory {expected:.5g} outside [{lo:.5g}, {hi:.5g}]"
+@dataclass(frozen=True)
+class OracleCheck:
+    """One metric's simulated interval against its analytic value."""
+
+    label: str
+    theory: float
+    mean: float
+    half: float
+    bound: float  # the largest half-width that gives the stated power
+    df: int
+
+    @property
+    def covered(self) -> bool:
+        return abs(self.mean - self.theory) <= self.half
+
+    @property
+    def powered(self) -> bool:
+        return self.half <= self.bound
+
+    def __str__(self) -> str:
+        rel, need = self.half / abs(self.theory), self.bound / abs(self.theory)
+        return (f"{self.label}: theory {self.theory:.5g}, simulated {self.mean:.5g} +- {self.half:.3g}"
+                f" (+-{rel:.2%}; power needs <= +-{need:.2%}; df {self.df})")
 
 
-def assert_all_covered(
-    results: Any, scope: str, theory: dict[str, float], metrics: tuple[str, ...], level: float = 0.99
-) -> None:
-    """Every listed metric's analytic value lies inside its simulated interval.
+def known_controls(results: Any, expected: Mapping[tuple[str, str], float]) -> np.ndarray:
+    """Control variates: per replication, each ``(scope, metric)``'s relative deviation from its
+    known expectation (arrival counts, mean service times), one column per control."""
+    columns = [replication_values(results, scope, metric) / mean - 1
+               for (scope, metric), mean in expected.items()]
+    return np.column_stack(columns) if columns else np.empty((results.n_replications, 0))
 
-    The family of checks holds at ``level`` jointly (Bonferroni), so checking
-    many metrics of one run does not make a correct engine fail by chance.
+
+def controlled_interval(values: np.ndarray, controls: np.ndarray, level: float) -> tuple[float, float, int]:
+    """Control-variate estimate of E[values], its ``level`` t half-width and degrees of freedom.
+
+    The regression (Lavenberg & Welch 1981) of the replication values on controls with known
+    zero mean: the intercept is the estimate, unbiased whatever the coefficients, and under
+    joint normality its t-interval has ``n - 1 - q`` degrees of freedom. Without controls it
+    is the plain t-interval over replications.
     """
-    per_check = 1 - (1 - level) / len(metrics)
-    for metric in metrics:
-        assert_covers(results, scope, metric, theory[metric], per_check)
+    design = np.column_stack([np.ones(len(values)), controls])
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    resid = values - design @ coef
+    df = len(values) - design.shape[1]
+    se = math.sqrt(resid @ resid / df * np.linalg.inv(design.T @ design)[0, 0])
+    return float(coef[0]), float(stats.t.ppf(0.5 + level / 2, df)) * se, df
+
+
+def oracle_checks(
+    samples: Mapping[str, tuple[np.ndarray, float]],
+    controls: np.ndarray | None = None,
+    level: float = LEVEL,
+) -> list[OracleCheck]:
+    """Each sample's (label -> (replication values, theory)) interval, Bonferroni over all."""
+    if controls is None:
+        controls = np.empty((len(next(iter(samples.values()))[0]), 0))
+    per_check = 1 - (1 - level) / len(samples)
+    checks = []
+    for label, (values, theory) in samples.items():
+        mean, half, df = controlled_interval(np.asarray(values, dtype=float), controls, per_check)
+        checks.append(_with_bound(label, theory, mean, half, df, per_check))
+    return checks
+
+
+def summary_checks(rows: Mapping[str, tuple[float, float, int, float]],
+                   level: float = LEVEL) -> list[OracleCheck]:
+    """The same checks from summaries: label -> (mean, std over replications, n, theory)."""
+    per_check = 1 - (1 - level) / len(rows)
+    checks = []
+    for label, (mean, std, n, theory) in rows.items():
+        half = float(stats.t.ppf(0.5 + per_check / 2, n - 1)) * std / math.sqrt(n)
+        checks.append(_with_bound(label, theory, mean, half, n - 1, per_check))
+    return checks
+
+
+def _with_bound(label: str, theory: float, mean: float, half: float, df: int,
+                per_check: float) -> OracleCheck:
+    """The check with its power bound.
+
+    When the engine's expected value is ``theory * (1 +- BIAS)`` the estimate is (nearly)
+    normal about it with standard error ``half / t_a``, so the theory value falls outside the
+    interval with probability >= ``POWER`` when ``BIAS * |theory| - half >= t_p * half / t_a``,
+    i.e. ``half <= BIAS * |theory| * t_a / (t_a + t_p)`` (``t_a``, ``t_p``: the t quantiles of
+    the interval's level and of the power).
+    """
+    t_a, t_p = stats.t.ppf(0.5 + per_check / 2, df), stats.t.ppf(POWER, df)
+    return OracleCheck(label, theory, mean, half, BIAS * abs(theory) * t_a / (t_a + t_p), df)
+
+
+def assert_powered(checks_with: Callable[[Mapping[str, float]], list[OracleCheck]]) -> list[OracleCheck]:
+    """The experiment has the stated power and every theory value lies in its interval.
+
+    ``checks_with(scale)`` computes the checks with the simulated values of the labels in
+    ``scale`` multiplied by their factor. The same check must then reject each metric
+    multiplied by ``1 +- BIAS`` (a biased engine): the meta-test that shows it can fail.
+    """
+    checks = checks_with({})
+    print(*checks, sep="\n")
+    weak = [str(c) for c in checks if not c.powered]
+    assert not weak, "too few replications for the stated power:\n" + "\n".join(weak)
+    missed = [str(c) for c in checks if not c.covered]
+    assert not missed, "theory outside the simulated interval:\n" + "\n".join(missed)
+    for check in checks:
+        for factor in (1 + BIAS, 1 - BIAS):
+            biased = next(c for c in checks_with({check.label: factor}) if c.label == check.label)
+            assert not biased.covered, f"a {factor - 1:+.0%} bias passes: {biased}"
+    return checks
+
+
+def oracle_samples(results: Any, scope: str, theory: Mapping[str, float],
+                   metrics: tuple[str, ...]) -> dict[str, tuple[np.ndarray, float]]:
+    """``{"scope.metric": (replication values, theory value)}`` for :func:`assert_oracle`."""
+    return {f"{scope}.{m}": (replication_values(results, scope, m), theory[m]) for m in metrics}
+
+
+def assert_oracle(
+    samples: Mapping[str, tuple[np.ndarray, float]], controls: np.ndarray | None = None
+) -> list[OracleCheck]:
+    """:func:`assert_powered` for replication values (label -> (values, theory))."""
+    return assert_powered(lambda scale: oracle_checks(
+        {k: (np.asarray(v) * scale.get(k, 1.0), th) for k, (v, th) in samples.items()}, controls))
+
+
+def assert_summary_oracle(rows: Mapping[str, tuple[float, float, int, float]]) -> list[OracleCheck]:
+    """:func:`assert_powered` for summaries (label -> (mean, std, n, theory))."""
+    return assert_powered(lambda scale: summary_checks(
+        {k: (m * scale.get(k, 1.0), sd * scale.get(k, 1.0), n, th)
+         for k, (m, sd, n, th) in rows.items()}))
 
 
 def figures_shown_as_text(outputs: Any) -> list[str]:
