@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from support import SCENARIOS, single_station
 
 import simlib
@@ -47,13 +46,21 @@ def test_utilisation_study_theory_is_mm1(mm1_study: pd.DataFrame) -> None:
         assert row.theory == pytest.approx(expected, rel=1e-12), (row.rho, row.metric)
 
 
-@pytest.mark.statistical
-def test_utilisation_study_simulation_matches_theory(mm1_study: pd.DataFrame) -> None:
-    # 99% intervals, Bonferroni over all checks so a correct engine fails rarely.
-    level = 1 - 0.01 / len(mm1_study)
-    for row in mm1_study.itertuples(index=False):
-        half = stats.t.ppf(0.5 + level / 2, row.n - 1) * row.std / math.sqrt(row.n)
-        assert abs(row.mean - row.theory) <= half, (row.rho, row.metric, row.mean, row.theory)
+def test_utilisation_study_reports_the_simulation_of_each_utilisation(
+    mm1_study: pd.DataFrame,
+) -> None:
+    """The study's intervals are those of the M/M/1 run at each utilisation (same root seed).
+
+    Whether that simulation agrees with the M/M/1 theory is the engine's oracle test
+    (tests/engine/test_engine_validation.py::test_mm1, which states and asserts its power); 30
+    replications of 4,000 time units could not detect a 3% bias here (+-10% at utilisation 0.8).
+    """
+    for rho in (0.5, 0.8):
+        summary = simlib.run(teaching.mmc_scenario(rho, horizon=4_000), 30, 7).summary()
+        expected = summary[(summary["scope"] == "server")].set_index("metric")
+        got = mm1_study[mm1_study["rho"] == rho].set_index("metric")
+        cols = ["mean", "std", "ci_low", "ci_high", "n"]
+        pd.testing.assert_frame_equal(got[cols], expected.loc[got.index, cols], check_names=False)
 
 
 def test_utilisation_theory_pooling() -> None:
