@@ -80,7 +80,9 @@ def test_cost_curve_finds_the_erlang_c_optimum_and_the_service_level_level() -> 
     # 14 agents reach 80% in 20 s, 13 do not (79.6%): simulated service levels agree
     wide = curve.wide()
     assert wide.loc[14, "service_level"] >= 0.8 and wide.loc[12, "service_level"] < 0.8
-    assert curve.service_level_optimal in (13, 14)
+    # Erlang C says 14; the simulation cannot resolve 13 (79.6%) from 80% in 10 short days, so
+    # check the rule instead: the smallest staffing whose simulated mean service level meets 80%
+    assert curve.service_level_optimal == min(wide.index[wide["service_level"] >= 0.8])
     # staff cost is deterministic and linear in servers
     assert wide.loc[15, "staff"] - wide.loc[14, "staff"] == pytest.approx(25.0 * 2000 / 60)
     t = curve.table
