@@ -91,6 +91,10 @@ def test_mol_and_lagged_loads_after_a_rate_step_are_exact() -> None:
 
 @pytest.mark.statistical
 def test_mol_load_is_the_simulated_infinite_server_mean_per_interval() -> None:
+    """Power: weak, and not asserted. 60 replications give +-10% per interval, so a 3% bias
+    passes; a powered check (about 2,000 replications) does not pass today: at 600-800
+    replications the simulated means lie 1-5% below the MOL loads, outside the interval in
+    one to four of the twelve hours (lognormal service, cv 1.5)."""
     spec = sinusoidal_day(mean_rate=10, intervals=12, day=12.0, warmup=3.0,
                           service={"dist": "lognormal", "mean": 1.5, "cv": 1.5})
     plan = st.staffing_plan(spec, "mol", DelayTarget(0.2))
@@ -128,7 +132,11 @@ def test_sipp_fails_on_a_long_service_day_and_isa_holds_the_target() -> None:
     spec = sinusoidal_day()
     sipp = st.staffing_plan(spec, "sipp", DelayTarget(alpha))
     isa = st.staffing_plan(spec, "isa", DelayTarget(alpha), replications=150, seed=3, jobs=2)
-    assert (isa.converged or isa.cycled) and 1 <= isa.iterations <= 10
+    # ISA stops on a two-cycle (one interval flips between 64 and 65 servers) well before its
+    # limit of 10 iterations, and returns the elementwise maximum of the cycle
+    assert isa.cycled and not isa.converged and isa.iterations == 7
+    assert isa.history[-1] == isa.history[-3] != isa.history[-2]
+    assert tuple(isa.requirements) == tuple(map(max, isa.history[-1], isa.history[-2]))
     # the ISA's own estimate of each interval's delay probability is at or below alpha
     assert (isa.table["predicted_p_wait"] <= alpha + 1e-12).all()
 

@@ -59,10 +59,14 @@ def test_hierarchy_table_matches_customer_means(bank_run: simlib.Results) -> Non
     subs = table[table["level"] == "sub-dimension"]
     assert list(subs["dimension"]) == [s for members in SUBDIMENSIONS.values() for s in members]
     customers = bank_run.customers()
-    by_rep = customers.groupby("replication")["waiting"].mean().mean()
-    assert table.set_index("dimension").loc["waiting", "mean"] == pytest.approx(by_rep)
+    by_rep = customers.groupby("replication")["waiting"].mean()
+    row = table.set_index("dimension").loc["waiting"]
+    assert row["mean"] == pytest.approx(by_rep.mean())
     assert ((table["mean"] >= 1) & (table["mean"] <= 7)).all()
-    assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
+    # the 95% t-interval over the three replication means: t(0.975, 2) = 4.303
+    half = 4.302653 * by_rep.std(ddof=1) / np.sqrt(3)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((by_rep.mean() - half,
+                                                             by_rep.mean() + half))
 
 
 def test_customer_outcome_precedence() -> None:
