@@ -103,7 +103,7 @@ def two_queues() -> dict:
 def test_pooling_two_mm2_queues_gives_the_mm4_wait() -> None:
     """Pooling two M/M/2 queues (utilisation 0.8) gives the M/M/4 queue. Power: a 3% bias in
     either simulated mean wait or delay probability is detected with probability >= 0.9 (the
-    mean waits are the widest, about +-1.8%; control variates: arrivals and service times)."""
+    mean waits are the widest, about +-1.6%; control variates: arrivals and service times)."""
     pooled, changes, _ = ms.apply_measures(two_queues(), ("pooling", {"stations": ["qa", "qb"]}))
     assert [s.name for s in pooled.stations] == ["qa+qb"] and pooled.station("qa+qb").servers == 4
     assert changes[0].path == "stations"
