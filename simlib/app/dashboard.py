@@ -8,7 +8,7 @@ switches improvement measures on and off, presses *Run* and reads the KPIs
 a quality and cost model, satisfaction, cost and profit) and an interval
 grid in clock time: volume, handling time, required and scheduled agents,
 over/under, service level, ASA, abandonment, occupancy, shrinkage, cost and
-whether the target was met, downloadable as CSV.
+whether the target was met, downloadable as CSV or an Excel workbook.
 
 Planners' units. Times of day are clock times (``09:00-10:00``) counted
 from the *day starts at* field (default :data:`DEFAULT_DAY_START`, or
@@ -105,6 +105,7 @@ __all__ = [
     "interval_grid",
     "grid_html",
     "grid_csv",
+    "grid_xlsx",
     "interval_figure",
     "planned_staff",
 ]
@@ -790,12 +791,29 @@ def grid_csv(grid: pd.DataFrame) -> str:
     return grid.to_csv(index=False, float_format="%.6g", lineterminator="\n")
 
 
-def download_link_html(text: str, filename: str, label: str) -> str:
-    """An ``<a download>`` link carrying ``text`` as a CSV data URL (works in Voilà without a server)."""
-    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (f'<a class="simlib-download-csv" download="{html.escape(filename)}" '
-            f'href="data:text/csv;charset=utf-8;base64,{data}" '
-            'style="display:inline-block;padding:4px 10px;border:1px solid #888;'
+def grid_xlsx(grid: pd.DataFrame) -> bytes:
+    """The grid as an Excel workbook (one sheet ``intervals``; the same columns and units as the CSV)."""
+    buffer = io.BytesIO()
+    grid.to_excel(buffer, sheet_name="intervals", index=False, engine="openpyxl")
+    return buffer.getvalue()
+
+
+_MIME = {"csv": "text/csv;charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def download_link_html(content: str | bytes, filename: str, label: str) -> str:
+    """An ``<a download>`` link carrying a file as a data URL (works in Voilà without a server).
+
+    The file's kind (``.csv`` or ``.xlsx``) comes from ``filename``; the link's
+    class is ``simlib-download-<kind>``.
+    """
+    kind = filename.rsplit(".", 1)[-1]
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    data = base64.b64encode(raw).decode("ascii")
+    return (f'<a class="simlib-download-{kind}" download="{html.escape(filename)}" '
+            f'href="data:{_MIME[kind]};base64,{data}" '
+            'style="display:inline-block;padding:4px 10px;margin-right:6px;border:1px solid #888;'
             f'border-radius:3px;text-decoration:none">⬇ {html.escape(label)}</a>')
 
 
@@ -1362,9 +1380,10 @@ class PlannerDashboard:
                    f"/ (1 - {100 * shrinkage:g}% shrinkage); cost = paid hours × "
                    f"{costs.staff_per_hour:g} + abandons × {costs.per_abandonment:g}.")
         self.grid.value = grid_html(grid, caption)
-        self.download.value = download_link_html(
-            grid_csv(grid), f"{self.scenario.value}_{station}_intervals.csv",
-            "Download the grid (CSV)")
+        stem = f"{self.scenario.value}_{station}_intervals"
+        self.download.value = (
+            download_link_html(grid_csv(grid), f"{stem}.csv", "Download the grid (CSV)")
+            + download_link_html(grid_xlsx(grid), f"{stem}.xlsx", "Excel"))
         self._set_plot(interval_figure(results, station=station, clock=clock))
         self.staff_summary.value = staff_summary_html(scn, clock)
         shown = notes[:_MAX_NOTES] + (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from support import ROOT, SCENARIOS
 
@@ -40,6 +42,7 @@ from simlib.app.dashboard import (
     day_interval,
     grid_csv,
     grid_interval,
+    grid_xlsx,
     kpi_table_html,
     parse_staff,
     scale_demand,
@@ -274,6 +277,10 @@ def test_interval_grid_speaks_clock_time_seconds_and_money() -> None:
     text = grid_csv(grid)
     assert text.splitlines()[0] == ",".join(GRID_COLUMNS)
     assert 'download="bank_branch_day_tellers_intervals.csv"' in board.download.value
+    assert 'download="bank_branch_day_tellers_intervals.xlsx"' in board.download.value
+    book = pd.read_excel(io.BytesIO(grid_xlsx(grid)), sheet_name="intervals")
+    assert tuple(book.columns) == GRID_COLUMNS and len(book) == len(grid)
+    assert book["cost"].to_numpy() == pytest.approx(grid["cost"].to_numpy())
     assert board.plot.value[:4] == b"\x89PNG"
     board.staff_cost.value = 50.0
     board.run()
@@ -449,6 +456,15 @@ def test_dashboard_in_a_browser(voila_url: str, tmp_path: Path) -> None:
             assert len(table) == 16 and table[0]["interval"] == "08:00–09:00"
             assert [float(r["scheduled"]) for r in table] == [2.0] * 16  # contact: 2 all day
             assert all(0 <= float(r["service_level"]) <= 1 for r in table)
+            # The same grid as an Excel workbook.
+            with page.expect_download() as info:
+                page.locator("a.simlib-download-xlsx").click()
+            book_path = tmp_path / info.value.suggested_filename
+            info.value.save_as(book_path)
+            book = pd.read_excel(book_path, sheet_name="intervals")
+            assert book_path.name == "value_chain_contact_intervals.xlsx"
+            assert tuple(book.columns) == GRID_COLUMNS and len(book) == 16
+            assert list(book["scheduled"]) == [2.0] * 16
             expect(page.locator("img.simlib-plot")).to_be_visible()
 
             _full_height_screenshot(page, 1400, SCREENSHOT)
