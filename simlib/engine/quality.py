@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simlib.engine.experience import evaluate
 from simlib.engine.network import _ABANDONED, _BLOCKED, _Step, scheduled_server_time
 from simlib.engine.rng import BlockSampler
-from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE, evaluate
+from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
 
 if TYPE_CHECKING:
     from simlib.engine.network import ServiceNetwork
