@@ -17,115 +17,46 @@ servers, number present) are exact integrals over the window: each stay in a
 queue or in service adds its overlap with the window when it ends, which
 avoids updating level accumulators at every event.
 
-Outcomes of a customer's visit to a station: served (service started, then
-completed), abandoned (patience ran out while waiting) or blocked (queue full
-on arrival). A customer leaves the system when a route ends, routing sends it
-to ``exit``, it abandons or it is blocked.
+Outcomes of a customer's visit to a station (:class:`~simlib.engine.events.Outcome`):
+completed (service started, then ended), abandoned (patience ran out while
+waiting) or blocked (queue full on arrival). A customer leaves the system
+when a route ends, routing sends it to ``exit``, it abandons or it is blocked.
+
+This module is the hot path only: the tallies it updates and the metrics made
+from them are in :mod:`simlib.engine.tallies`, the records it keeps on request
+in :mod:`simlib.engine.records`. Optional models (the quality layer) are
+handed in as a factory and called through the :class:`~simlib.engine.events.Hooks`
+protocol, so this module depends on no layer; :func:`simlib.engine.replication.build_network`
+builds a network with the layers its scenario needs.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import Event
 
+from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.rng import BlockSampler, StreamFactory
+from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
 
-__all__ = ["ServiceNetwork", "ReplicationRecord", "simulate"]
+__all__ = ["ServiceNetwork", "needs_layer"]
 
-Metrics = dict[str, dict[str, float]]
-
-
-@dataclass(frozen=True)
-class ReplicationRecord:
-    """Everything one replication produced, in plain Python types.
-
-    This is the unit that executors move between processes and that result
-    stores write to disk, so it converts losslessly to and from flat rows.
-    """
-
-    #: Replication number ``r`` (with the experiment's seed it fixes the random streams).
-    replication: int
-    #: ``{scope: {metric: value}}`` over the whole observed window.
-    metrics: Metrics
-    #: Per-interval metrics: ``(start, end, {scope: {metric: value}})`` in observed time.
-    intervals: tuple[tuple[float, float, Metrics], ...] = ()
-    #: Event log rows ``(customer, class, station, event, time)`` when a trace was asked for.
-    events: tuple[tuple[int, str, str, str, float], ...] | None = field(default=None, compare=False)
-    #: Experience rows of the observed customers (``simlib.engine.quality.CUSTOMER_COLUMNS``)
-    #: when the scenario has a quality block.
-    customers: tuple[tuple, ...] | None = field(default=None, compare=False)
-    #: Customers still present at the drain limit, whose waits were censored there
-    #: (not kept in result stores: a record loaded from one reports 0).
-    censored: int = field(default=0, compare=False)
-
-    def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
-        """Flat rows ``(replication, start, end, scope, metric, value)``.
-
-        Whole-window metrics have ``start = end = NaN``. The event log is not
-        part of the rows (traces are for inspection, not for result stores).
-        """
-        nan = math.nan
-        rows = [
-            (self.replication, nan, nan, scope, metric, value)
-            for scope, metrics in self.metrics.items()
-            for metric, value in metrics.items()
-        ]
-        for start, end, block in self.intervals:
-            rows.extend(
-                (self.replication, start, end, scope, metric, value)
-                for scope, metrics in block.items()
-                for metric, value in metrics.items()
-            )
-        return rows
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ReplicationRecord:
-        """Rebuild a record from :meth:`to_rows` output (order preserved)."""
-        replication = None
-        metrics: Metrics = {}
-        blocks: dict[tuple[float, float], Metrics] = {}
-        for rep, start, end, scope, metric, value in rows:
-            replication = int(rep)
-            if isinstance(start, float) and math.isnan(start):
-                metrics.setdefault(scope, {})[metric] = float(value)
-            else:
-                block = blocks.setdefault((float(start), float(end)), {})
-                block.setdefault(scope, {})[metric] = float(value)
-        if replication is None:
-            raise ValueError("no rows to rebuild a replication record from")
-        intervals = tuple((a, b, m) for (a, b), m in blocks.items())
-        return cls(replication, metrics, intervals)
-
-_log = logging.getLogger("simlib")
-
-# Why a customer left the system.
-_COMPLETED, _ABANDONED, _BLOCKED = 0, 1, 2
+# Module-level names so that the hot path finds them with one global lookup.
+_COMPLETED, _ABANDONED, _BLOCKED = Outcome.COMPLETED, Outcome.ABANDONED, Outcome.BLOCKED
 
 
-class _Step(Event):
-    """An event that fires ``callback(event)`` after ``delay``; ``event._value`` is its payload.
-
-    Equivalent to ``Timeout(env, delay, value)`` plus ``callbacks.append(...)``
-    in one constructor call: this runs for every event of the simulation.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float, callback: Callable, value: Any) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
+def needs_layer(scenario: Scenario) -> bool:
+    """True when the scenario has a quality, failures, retention or economics block."""
+    return bool(scenario.quality or scenario.failures or scenario.retention or scenario.economics)
 
 
 class _Customer:
@@ -167,31 +98,7 @@ class _Customer:
         self.q: Any = None
 
 
-class _Counts:
-    """Tallies shared by classes (per customer) and stations (per visit).
-
-    They count customers or visits that arrive in the observed window;
-    ``n_done_in_window`` counts completions inside it and the areas are
-    window integrals.
-    """
-
-    def __init__(self) -> None:
-        self.n_arrivals = 0
-        self.n_blocked = 0
-        self.n_waited = 0
-        self.n_sl_ok = 0
-        self.n_abandoned = 0
-        self.n_completed = 0
-        self.sum_wait = 0.0
-        self.sum_wait_served = 0.0
-        self.sum_sojourn = 0.0
-        self.sum_service = 0.0
-        self.n_done_in_window = 0
-        self.queue_area = 0.0
-        self.n_censored = 0
-
-
-class _ClassState(_Counts):
+class _ClassState(Counts):
     """A customer class at run time, with its customer-level tallies."""
 
     def __init__(self, spec: CustomerClass, index: int) -> None:
@@ -206,7 +113,7 @@ class _ClassState(_Counts):
         self.system_area = 0.0
 
 
-class _StationState(_Counts):
+class _StationState(Counts):
     """A station at run time: servers, queue, samplers and visit-level tallies."""
 
     def __init__(self, spec: Station, index: int) -> None:
@@ -256,6 +163,12 @@ class ServiceNetwork:
         Keep one record per visit and per customer (needed for per-interval
         metrics and event traces); off by default so long runs stay in
         bounded memory.
+    layer
+        Builds the layer that rides on this network (called with the network
+        once it is set up; it must implement :class:`~simlib.engine.events.Hooks`).
+        Required when the scenario has a quality, failures, retention or
+        economics block (:func:`needs_layer`);
+        :func:`simlib.engine.replication.build_network` passes the quality layer.
     """
 
     def __init__(
@@ -265,7 +178,13 @@ class ServiceNetwork:
         replication: int = 0,
         drain_limit: float = 1.0,
         record: bool = False,
+        layer: Callable[[Host], Hooks] | None = None,
     ) -> None:
+        if layer is None and needs_layer(scenario):
+            raise ValueError(
+                f"scenario {scenario.name!r} has a quality, failures, retention or economics "
+                "block: build the network with simlib.engine.build_network (or pass layer=)"
+            )
         self.scenario = scenario
         #: The SimPy clock; attach extra processes here before :meth:`run`.
         self.env = simpy.Environment()
@@ -280,11 +199,10 @@ class ServiceNetwork:
         by_name = {s.name: s for s in self.stations}
         self._sequence = count()
         self._idents = count()
-        #: Per-visit records ``(customer, class, station, t_in, t_start, t_end, outcome)``
-        #: in simulation time (t_start is NaN for abandoned and blocked visits).
+        #: Per-visit rows in the field order of :class:`simlib.engine.records.Visit`,
+        #: in simulation time, when records are kept.
         self.visits: list[tuple] | None = [] if record else None
-        #: Per-customer records ``(customer, class, t_arrive, t_leave, outcome,
-        #: wait_total, service_total, waited, late)``.
+        #: Per-customer rows in the field order of :class:`simlib.engine.records.Departure`.
         self.departures: list[tuple] | None = [] if record else None
         #: Customers who came back (retention), for the event log's ``return`` events.
         self.returning: set[int] = set()
@@ -329,12 +247,8 @@ class ServiceNetwork:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
-        #: The quality layer (experience, failures, retention, economics), None when off.
-        self.layer: Any = None
-        if (scenario.quality or scenario.failures or scenario.retention or scenario.economics):
-            from simlib.engine.quality import QualityLayer
-
-            self.layer = QualityLayer(self, by_name)
+        #: The layer riding on the network (the quality model), None when there is none.
+        self.layer: Hooks | None = layer(self) if layer is not None else None
 
     # ------------------------------------------------------------------ set-up
 
@@ -346,11 +260,11 @@ class ServiceNetwork:
             gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
 
             def poisson(event: Event) -> None:
-                self._new_customer(k)
+                self.new_customer(k)
                 values = gaps.values
-                _Step(env, values.pop() if values else gaps.next(), poisson, None)
+                Step(env, values.pop() if values else gaps.next(), poisson, None)
 
-            _Step(env, gaps.next(), poisson, None)
+            Step(env, gaps.next(), poisson, None)
         elif arrivals.profile is not None:
             profile = arrivals.profile
             unit = self.streams.sampler("arrivals", k.name, Exponential(1.0))
@@ -384,24 +298,24 @@ class ServiceNetwork:
                     rate, seg_end = rates[idx % n], (idx + 1) * period
 
             def profiled(event: Event) -> None:
-                self._new_customer(k)
+                self.new_customer(k)
                 t = event._value
                 nxt = next_time(t)
-                _Step(env, nxt - t, profiled, nxt)
+                Step(env, nxt - t, profiled, nxt)
 
             first = next_time(-w)
-            _Step(env, first + w, profiled, first)
+            Step(env, first + w, profiled, first)
         else:
             times = arrivals.trace
             assert times is not None
 
             def replay(event: Event) -> None:
                 i = event._value
-                self._new_customer(k)
+                self.new_customer(k)
                 if i + 1 < len(times):
-                    _Step(env, times[i + 1] - times[i], replay, i + 1)
+                    Step(env, times[i + 1] - times[i], replay, i + 1)
 
-            _Step(env, times[0] + w, replay, 0)
+            Step(env, times[0] + w, replay, 0)
 
     def _start_shifts(self, st: _StationState) -> None:
         spec = st.spec
@@ -410,7 +324,7 @@ class ServiceNetwork:
             return
         for shift in spec.shifts:
             if shift.start > 0:
-                _Step(self.env, self.window_start + shift.start, self._change_servers, (st, shift.servers))
+                Step(self.env, self.window_start + shift.start, self._change_servers, (st, shift.servers))
 
     def _change_servers(self, event: Event) -> None:
         st, servers = event._value
@@ -422,7 +336,8 @@ class ServiceNetwork:
 
     # ------------------------------------------------------------------ hot path
 
-    def _new_customer(self, k: _ClassState, returning: Any = None) -> None:
+    def new_customer(self, k: _ClassState, returning: Any = None) -> None:
+        """Bring a customer of class ``k`` into the system now (``returning``: see the layer)."""
         now = self.env._now
         counted = self.window_start <= now < self.window_end
         c = _Customer(next(self._idents), k, now, counted)
@@ -468,7 +383,7 @@ class ServiceNetwork:
             else:
                 st.queue.append(c)
             if limit is not None:
-                c.patience_event = _Step(self.env, limit, self._abandon, c)
+                c.patience_event = Step(self.env, limit, self._abandon, c)
 
     def _start(self, c: _Customer, st: _StationState, now: float) -> None:
         st.busy += 1
@@ -488,7 +403,7 @@ class ServiceNetwork:
                 st.n_sl_ok += 1
         if self.layer is not None:
             self.layer.on_start(c, st)
-        _Step(self.env, c.service, self._end_service, c)
+        Step(self.env, c.service, self._end_service, c)
 
     def _serve_next(self, st: _StationState, now: float) -> None:
         queue = st.queue
@@ -638,8 +553,8 @@ class ServiceNetwork:
         arrived in the warm-up and is still in a long service is busy time of
         the window). Counted customers are present only when the drain limit
         was hit: they are *censored* — admitted, waited at least until now and
-        missed the service level — and :func:`simulate` warns how many
-        (an experiment's runner says it once for all its replications).
+        missed the service level — and :func:`~simlib.engine.replication.simulate`
+        warns how many (an experiment's runner says it once for all its replications).
         """
         for c in self.present.values():
             st = c.station
@@ -665,161 +580,24 @@ class ServiceNetwork:
                 st.sum_wait += now - c.t_in
                 st.n_waited += 1
 
-    def run(self) -> dict[str, dict[str, float]]:
+
+    def run(self) -> Metrics:
         """Simulate the replication and return ``{scope: {metric: value}}``."""
         for st in self.stations:
             self._start_shifts(st)
         for k in self.classes:
             self._start_arrivals(k)
-        _Step(self.env, self.window_end, self._close_window, None)
-        _Step(self.env, self.drain_until, self._give_up, None)
+        Step(self.env, self.window_end, self._close_window, None)
+        Step(self.env, self.drain_until, self._give_up, None)
         self.env.run(until=self.finished)
         self._flush_present(self.env._now)
         return self.metrics()
 
     # ------------------------------------------------------------------ metrics
 
-    def metrics(self) -> dict[str, dict[str, float]]:
-        """The metrics of docs/metrics.md for every station, class and the system."""
-        h = self.scenario.horizon
-        with_sl = self.scenario.service_level is not None
-        out: dict[str, dict[str, float]] = {}
-        busy = scheduled = 0.0
-        for st in self.stations:
-            server_time = scheduled_server_time(st.spec, 0.0, h)
-            busy += st.busy_area
-            scheduled += server_time
-            out[st.name] = scope_metrics(
-                st, h, with_sl, admitted=st.n_started + st.n_abandoned + st.n_censored,
-                in_system_area=st.queue_area + st.busy_area, scheduled=server_time,
-            )
-        totals = Tallies()
-        for k in self.classes:
-            out[k.name] = scope_metrics(
-                k, h, with_sl, admitted=k.n_admitted, in_system_area=k.system_area
-            )
-            totals.add(k)
-        out["system"] = scope_metrics(
-            totals, h, with_sl, admitted=totals.n_admitted, in_system_area=totals.system_area,
-            scheduled=scheduled, busy_area=busy,
-        )
+    def metrics(self) -> Metrics:
+        """The metrics of every station, class and the system, with the layer's."""
+        out = network_metrics(self.scenario, self.stations, self.classes)
         if self.layer is not None:
             self.layer.add_metrics(out)
         return out
-
-
-def scheduled_server_time(spec: Station, start: float, end: float) -> float:
-    """Server-time scheduled at a station over ``[start, end)`` of observed time."""
-    if spec.shifts is None:
-        assert spec.servers is not None
-        return spec.servers * (end - start)
-    return sum(
-        s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in spec.shifts
-    )
-
-
-class Tallies:
-    """Customer tallies summed over classes (the system scope), or for one interval."""
-
-    FIELDS = (
-        "n_arrivals n_blocked n_admitted n_waited n_sl_ok n_abandoned n_completed sum_wait "
-        "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area"
-    ).split()
-
-    def __init__(self, **values: float) -> None:
-        for f in self.FIELDS:
-            setattr(self, f, values.get(f, 0))
-
-    def add(self, k: Any) -> None:
-        """Add the tallies of ``k`` (anything with the same attributes)."""
-        for f in self.FIELDS:
-            setattr(self, f, getattr(self, f) + getattr(k, f))
-
-
-def scope_metrics(
-    t: Any,
-    duration: float,
-    with_sl: bool,
-    *,
-    admitted: float,
-    in_system_area: float,
-    scheduled: float | None = None,
-    busy_area: float | None = None,
-) -> dict[str, float]:
-    """The metrics of one scope from its tallies over an observation of ``duration``.
-
-    Station tallies count visits; class and system tallies count customers,
-    whose waits and services are summed over the stations they visited.
-    Utilization is reported where server time is known (stations, system).
-    """
-    m = {
-        "arrivals": float(t.n_arrivals),
-        "throughput": t.n_done_in_window / duration,
-        "p_wait": _ratio(t.n_waited, admitted),
-        "mean_wait": _ratio(t.sum_wait, admitted),
-        "asa": _ratio(t.sum_wait_served, t.n_completed),
-    }
-    if with_sl:
-        m["service_level"] = _ratio(t.n_sl_ok, admitted)
-    m["p_abandon"] = _ratio(t.n_abandoned, admitted)
-    m["p_blocked"] = _ratio(t.n_blocked, t.n_arrivals)
-    if scheduled is not None:
-        busy = t.busy_area if busy_area is None else busy_area
-        m["utilization"] = _ratio(busy, scheduled)
-    m["mean_queue"] = t.queue_area / duration
-    m["mean_in_system"] = in_system_area / duration
-    m["mean_sojourn"] = _ratio(t.sum_sojourn, t.n_completed)
-    m["mean_service"] = _ratio(t.sum_service, t.n_completed)
-    return m
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b else math.nan
-
-
-def simulate(
-    scenario: Scenario,
-    seed: int,
-    replication: int = 0,
-    interval: float | None = None,
-    trace: bool = False,
-    warn: bool = True,
-) -> ReplicationRecord:
-    """Run replication ``replication`` of an experiment with root ``seed``.
-
-    Parameters
-    ----------
-    interval
-        When given, also compute the metrics per interval of this length
-        (time units) of the observed window.
-    trace
-        Also return the event log (one row per customer event, docs/traces.md#event-log-layout).
-    warn
-        Log a warning (logger ``simlib``) when customers were still present at
-        the drain limit; ``record.censored`` counts them either way, so that
-        :func:`simlib.run` can warn once for all its replications.
-    """
-    if interval is not None and not (interval > 0 and math.isfinite(interval)):
-        raise ValueError(f"interval must be a positive number of time units, got {interval!r}")
-    network = ServiceNetwork(scenario, seed, replication, record=interval is not None or trace)
-    metrics = network.run()
-    if warn and network.censored:
-        _log.warning(
-            "%s: %d customers were still present at the drain limit (%g time units after "
-            "the window) and are censored: their waits count up to that time. The system "
-            "is probably overloaded or closes with customers waiting.",
-            scenario.name, network.censored, network.drain_until - network.window_end,
-        )
-    layer = network.layer
-    customers = tuple(layer.rows) if layer is not None and layer.quality is not None else None
-    intervals: tuple = ()
-    events = None
-    if interval is not None or trace:
-        from simlib.engine.records import event_log, interval_metrics
-
-        if interval is not None:
-            intervals = interval_metrics(network, interval)
-        if trace:
-            events = event_log(network)
-    return ReplicationRecord(replication, metrics, intervals, events, customers,
-                             network.censored)

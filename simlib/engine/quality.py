@@ -17,7 +17,7 @@ network hands its customers to this layer at five points:
   recovery station (or is repeated); after the recovery the journey continues
   from the station that failed, and whether the recovery succeeded is drawn;
 * a customer leaves (``on_leave``): the experience model
-  (:func:`simlib.spec.quality.evaluate`) turns what happened into perceptions and
+  (:func:`simlib.engine.experience.evaluate`) turns what happened into perceptions and
   satisfaction, the customer may complain and may decide to return, in which
   case a new arrival is scheduled with updated expectations (the retention
   loop of the service-profit chain).
@@ -29,17 +29,16 @@ patience and routing unchanged (common random numbers).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from simpy.events import Event
 
+from simlib.engine.events import Host, Metrics, Outcome, Step
 from simlib.engine.experience import evaluate
-from simlib.engine.network import _ABANDONED, _BLOCKED, _Step, scheduled_server_time
 from simlib.engine.rng import BlockSampler
+from simlib.engine.tallies import scheduled_server_time
 from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
-
-if TYPE_CHECKING:
-    from simlib.engine.network import ServiceNetwork
 
 __all__ = ["QualityLayer", "CUSTOMER_COLUMNS"]
 
@@ -101,10 +100,15 @@ class _Tally:
 
 
 class QualityLayer:
-    """Experience, failures, retention and economics for one :class:`ServiceNetwork`."""
+    """Experience, failures, retention and economics for one service network.
 
-    def __init__(self, network: ServiceNetwork, by_name: dict[str, Any]) -> None:
+    It implements the :class:`~simlib.engine.events.Hooks` a network calls and
+    sees the network through :class:`~simlib.engine.events.Host`.
+    """
+
+    def __init__(self, network: Host) -> None:
         scn = network.scenario
+        by_name = {st.name: st for st in network.stations}
         self.network = network
         self.quality = scn.quality
         self.retention = scn.retention
@@ -214,7 +218,7 @@ class QualityLayer:
             return self.detour[st.index], st
         return None, st
 
-    def on_leave(self, c: Any, now: float, outcome: int) -> None:
+    def on_leave(self, c: Any, now: float, outcome: Outcome) -> None:
         q = c.q
         counted = c.counted
         k = c.kind
@@ -224,9 +228,9 @@ class QualityLayer:
             return
         if not counted and self.retention is None:
             return  # nobody will see this customer's experience
-        if outcome == _ABANDONED:
+        if outcome == Outcome.ABANDONED:
             name = "abandoned"
-        elif outcome == _BLOCKED:
+        elif outcome == Outcome.BLOCKED:
             name = "blocked"
         elif q.failed:
             name = "recovered" if q.recovered else "unrecovered"
@@ -262,7 +266,7 @@ class QualityLayer:
                     c.ident, k.name, *(exp.servqual[d] for d in DIMENSIONS), *q.levels,
                     *(exp.sub[s] for s in _SUB), exp.primary["interaction"],
                     exp.primary["environment"], exp.primary["outcome"], exp.perceived_quality,
-                    exp.satisfaction, outcome == _ABANDONED, outcome == _BLOCKED, q.failed,
+                    exp.satisfaction, outcome == Outcome.ABANDONED, outcome == Outcome.BLOCKED, q.failed,
                     bool(q.recovered), complained, returns, q.returning, c.wait_total,
                     q.expected_wait, c.t_arrive - self.network.window_start,
                 )
@@ -271,11 +275,11 @@ class QualityLayer:
     def _schedule_return(self, k: Any, state: tuple[float, tuple[float, ...]]) -> None:
         network = self.network
         delay_sampler = self.return_delay[k.index]
-        _Step(network.env, delay_sampler.next(), self._return, (k, state))
+        Step(network.env, delay_sampler.next(), self._return, (k, state))
 
-    def _return(self, event: Any) -> None:
-        k, state = event._value
-        self.network._new_customer(k, returning=state)
+    def _return(self, event: Event) -> None:
+        k, state = event.value
+        self.network.new_customer(k, returning=state)
 
     def _tally(self, c: Any, exp: Any, complained: bool, returns: bool) -> None:
         q = c.q
@@ -300,7 +304,7 @@ class QualityLayer:
 
     # ------------------------------------------------------------------ metrics
 
-    def add_metrics(self, out: dict[str, dict[str, float]]) -> None:
+    def add_metrics(self, out: Metrics) -> None:
         """Add the quality, failure, retention and money metrics to every scope."""
         network = self.network
         econ = self.economics

@@ -1,46 +1,197 @@
-"""Per-visit records: metrics per time interval and event logs.
+"""Records of a replication: named per-visit and per-customer rows, and what is made of them.
 
-When a replication keeps records (``ServiceNetwork(record=True)``), every
-visit to a station and every departure from the system is logged as a tuple.
+A replication that keeps records (``ServiceNetwork(record=True)``) logs one
+:class:`Visit` per visit to a station and one :class:`Departure` per customer
+leaving the system, in simulation time. The network appends them as plain
+tuples in the field order of these named tuples (building a named tuple costs
+a Python call per visit on the hot path); :func:`visit_array` and
+:func:`departure_array` turn the lists into numpy structured arrays whose
+fields carry the same names, and ``Visit(*row)`` names a single row.
+
 Two views are computed from them after the run, with numpy:
 
-* :func:`interval_metrics`: the metrics of docs/metrics.md per interval of the
-  observed window. Customer-based metrics belong to the interval in which the
-  customer (or visit) arrived; time-averages integrate over the part of each
-  stay that falls inside the interval; throughput counts completions in it.
-  Planners need this to check a staffing plan interval by interval, and
-  calibration to compare a model with what was observed.
-* :func:`event_log`: one row per customer event (``arrival, queue, start,
-  end, abandon, block, route``) in the layout of docs/traces.md#event-log-layout,
-  the same layout that :mod:`simlib.calibrate` reads for real logs.
+* :func:`interval_metrics`: the metrics of docs/metrics.md for every scope
+  per interval of the observed window (:class:`Interval`). Customer-based
+  metrics belong to the interval in which the customer (or visit) arrived;
+  time-averages integrate over the part of each stay that falls inside the
+  interval; throughput counts completions in it. Planners need this to check a
+  staffing plan interval by interval, and calibration to compare a model with
+  what was observed.
+* :func:`event_log`: one :class:`TraceEvent` per customer event (``arrival,
+  queue, start, end, abandon, block, route``, ``return`` for a returning
+  customer's arrival) in the layout of docs/traces.md#event-log-layout, the
+  same layout that :mod:`simlib.calibrate` reads for real logs.
 
-Times are reported in observed time (0 = end of the warm-up).
+Everything a replication produced travels as one :class:`ReplicationRecord`:
+its whole-window metrics, the intervals, the event log and the experience
+rows of the quality model. Times in these outputs are observed time
+(0 = end of the warm-up).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from simlib.engine.network import (
-    _ABANDONED,
-    _BLOCKED,
-    _COMPLETED,
-    Tallies,
-    scheduled_server_time,
-    scope_metrics,
+from simlib.engine.events import Metrics, Outcome
+from simlib.engine.tallies import Tallies, scheduled_server_time, scope_metrics
+from simlib.spec.scenario import Scenario
+
+__all__ = [
+    "Visit",
+    "Departure",
+    "Interval",
+    "TraceEvent",
+    "ReplicationRecord",
+    "VISIT_DTYPE",
+    "DEPARTURE_DTYPE",
+    "visit_array",
+    "departure_array",
+    "interval_metrics",
+    "event_log",
+    "interval_edges",
+]
+
+
+class Visit(NamedTuple):
+    """One visit to a station, in simulation time."""
+
+    #: The customer's ident (unique within the replication).
+    customer: int
+    #: Index of the customer's class and of the station, in scenario order.
+    class_index: int
+    station_index: int
+    #: When the customer arrived at the station, started service (NaN when the
+    #: visit was abandoned or blocked) and left it.
+    t_in: float
+    t_start: float
+    t_end: float
+    outcome: Outcome
+
+
+class Departure(NamedTuple):
+    """One customer leaving the system, in simulation time."""
+
+    customer: int
+    class_index: int
+    #: When the customer entered and left the system.
+    t_arrive: float
+    t_leave: float
+    #: Outcome of the last visit: why the customer left.
+    outcome: Outcome
+    #: Time spent in queues and in service, summed over the visits.
+    wait: float
+    service: float
+    #: Whether the customer waited at all, and missed the service level (waited
+    #: longer than its threshold at some station, or abandoned).
+    waited: bool
+    late: bool
+
+
+class Interval(NamedTuple):
+    """The metrics of one interval ``[start, end)`` of the observed window."""
+
+    start: float
+    end: float
+    metrics: Metrics
+
+
+class TraceEvent(NamedTuple):
+    """One row of the event log, in observed time."""
+
+    customer: int
+    customer_class: str
+    station: str
+    event: str
+    time: float
+
+
+#: numpy layouts of the records (fields named as in :class:`Visit` and :class:`Departure`).
+VISIT_DTYPE = np.dtype(
+    [("customer", np.int64), ("class_index", np.int64), ("station_index", np.int64),
+     ("t_in", float), ("t_start", float), ("t_end", float), ("outcome", np.int8)]
+)
+DEPARTURE_DTYPE = np.dtype(
+    [("customer", np.int64), ("class_index", np.int64), ("t_arrive", float),
+     ("t_leave", float), ("outcome", np.int8), ("wait", float), ("service", float),
+     ("waited", bool), ("late", bool)]
 )
 
-if TYPE_CHECKING:
-    from simlib.engine.network import Metrics, ServiceNetwork
 
-__all__ = ["interval_metrics", "event_log", "interval_edges"]
+def visit_array(visits: Iterable[Sequence[Any]]) -> np.ndarray:
+    """Visit rows as a structured array with the fields of :class:`Visit`."""
+    return np.array(list(visits), dtype=VISIT_DTYPE)
 
-# Columns of the visit and departure records (see ServiceNetwork).
-_V_CUSTOMER, _V_CLASS, _V_STATION, _V_IN, _V_START, _V_END, _V_OUTCOME = range(7)
-_D_CUSTOMER, _D_CLASS, _D_ARRIVE, _D_LEAVE, _D_OUTCOME, _D_WAIT, _D_SERVICE, _D_WAITED, _D_LATE = range(9)
+
+def departure_array(departures: Iterable[Sequence[Any]]) -> np.ndarray:
+    """Departure rows as a structured array with the fields of :class:`Departure`."""
+    return np.array(list(departures), dtype=DEPARTURE_DTYPE)
+
+
+@dataclass(frozen=True)
+class ReplicationRecord:
+    """Everything one replication produced, in plain Python types.
+
+    This is the unit that executors move between processes and that result
+    stores write to disk, so it converts losslessly to and from flat rows.
+    """
+
+    #: Replication number ``r`` (with the experiment's seed it fixes the random streams).
+    replication: int
+    #: ``{scope: {metric: value}}`` over the whole observed window.
+    metrics: Metrics
+    #: Per-interval metrics in observed time, when intervals were asked for.
+    intervals: tuple[Interval, ...] = ()
+    #: Event log when a trace was asked for.
+    events: tuple[TraceEvent, ...] | None = field(default=None, compare=False)
+    #: Experience rows of the observed customers (``simlib.engine.quality.CUSTOMER_COLUMNS``)
+    #: when the scenario has a quality block.
+    customers: tuple[tuple, ...] | None = field(default=None, compare=False)
+    #: Customers still present at the drain limit, whose waits were censored there
+    #: (not kept in result stores: a record loaded from one reports 0).
+    censored: int = field(default=0, compare=False)
+
+    def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
+        """Flat rows ``(replication, start, end, scope, metric, value)``.
+
+        Whole-window metrics have ``start = end = NaN``. The event log is not
+        part of the rows (traces are for inspection, not for result stores).
+        """
+        nan = math.nan
+        rows = [
+            (self.replication, nan, nan, scope, metric, value)
+            for scope, metrics in self.metrics.items()
+            for metric, value in metrics.items()
+        ]
+        for start, end, block in self.intervals:
+            rows.extend(
+                (self.replication, start, end, scope, metric, value)
+                for scope, metrics in block.items()
+                for metric, value in metrics.items()
+            )
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ReplicationRecord:
+        """Rebuild a record from :meth:`to_rows` output (order preserved)."""
+        replication = None
+        metrics: Metrics = {}
+        blocks: dict[tuple[float, float], Metrics] = {}
+        for rep, start, end, scope, metric, value in rows:
+            replication = int(rep)
+            if isinstance(start, float) and math.isnan(start):
+                metrics.setdefault(scope, {})[metric] = float(value)
+            else:
+                block = blocks.setdefault((float(start), float(end)), {})
+                block.setdefault(scope, {})[metric] = float(value)
+        if replication is None:
+            raise ValueError("no rows to rebuild a replication record from")
+        intervals = tuple(Interval(a, b, m) for (a, b), m in blocks.items())
+        return cls(replication, metrics, intervals)
 
 
 def interval_edges(horizon: float, period: float) -> np.ndarray:
@@ -70,27 +221,32 @@ def _bin(times: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
 
 
 def interval_metrics(
-    network: ServiceNetwork, period: float
-) -> tuple[tuple[float, float, Metrics], ...]:
-    """Metrics per interval of length ``period`` of the observed window."""
-    scn = network.scenario
-    w = network.window_start
-    edges = interval_edges(scn.horizon, period)
+    scenario: Scenario,
+    visits: Iterable[Sequence[Any]],
+    departures: Iterable[Sequence[Any]],
+    period: float,
+) -> tuple[Interval, ...]:
+    """Metrics per interval of length ``period`` of the observed window.
+
+    ``visits`` and ``departures`` are a replication's :class:`Visit` and
+    :class:`Departure` rows, in simulation time.
+    """
+    w = scenario.warmup
+    edges = interval_edges(scenario.horizon, period)
     lengths = np.diff(edges)
     n = len(lengths)
-    with_sl = scn.service_level is not None
-    threshold = network.threshold
+    sl = scenario.service_level
+    with_sl = sl is not None
+    threshold = sl.threshold if sl is not None else math.inf
 
-    visits = np.array(network.visits, dtype=float).reshape(-1, 7)
-    visits[:, [_V_IN, _V_START, _V_END]] -= w
-    departures = np.array(network.departures, dtype=float).reshape(-1, 9)
-    departures[:, [_D_ARRIVE, _D_LEAVE]] -= w
+    vis = visit_array(visits)
+    dep = departure_array(departures)
 
-    completed = visits[:, _V_OUTCOME] == _COMPLETED
-    abandoned = visits[:, _V_OUTCOME] == _ABANDONED
-    blocked = visits[:, _V_OUTCOME] == _BLOCKED
-    t_in, t_end = visits[:, _V_IN], visits[:, _V_END]
-    t_start = np.where(completed, visits[:, _V_START], t_end)  # queue ends here
+    completed = vis["outcome"] == Outcome.COMPLETED
+    abandoned = vis["outcome"] == Outcome.ABANDONED
+    blocked = vis["outcome"] == Outcome.BLOCKED
+    t_in, t_end = vis["t_in"] - w, vis["t_end"] - w
+    t_start = np.where(completed, vis["t_start"] - w, t_end)  # queue ends here
     wait = t_start - t_in
 
     tallies: list[dict[str, Tallies]] = [{} for _ in range(n)]
@@ -102,20 +258,20 @@ def interval_metrics(
 
     busy_total = np.zeros(n)
     scheduled_total = np.zeros(n)
-    for st in network.stations:
-        mine = visits[:, _V_STATION] == st.index
+    for index, spec in enumerate(scenario.stations):
+        mine = vis["station_index"] == index
         arr = t_in[mine]
         done = mine & completed
         adm = mine & (completed | abandoned)
         queue_area = _overlaps(t_in[adm], t_start[adm], edges)
         busy_area = _overlaps(t_start[done], t_end[done], edges)
         scheduled = np.array(
-            [scheduled_server_time(st.spec, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+            [scheduled_server_time(spec, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
         )
         busy_total += busy_area
         scheduled_total += scheduled
         store(
-            st.name,
+            spec.name,
             n_arrivals=_bin(arr, edges),
             n_blocked=_bin(t_in[mine & blocked], edges),
             n_admitted=_bin(t_in[adm], edges),
@@ -132,34 +288,34 @@ def interval_metrics(
             system_area=queue_area + busy_area,
         )
         for i in range(n):
-            extra[i][st.name] = {"scheduled": scheduled[i], "busy": busy_area[i]}
+            extra[i][spec.name] = {"scheduled": scheduled[i], "busy": busy_area[i]}
 
-    d_arrive, d_leave = departures[:, _D_ARRIVE], departures[:, _D_LEAVE]
-    d_outcome = departures[:, _D_OUTCOME]
+    d_arrive, d_leave = dep["t_arrive"] - w, dep["t_leave"] - w
+    d_outcome = dep["outcome"]
     all_columns: dict[str, np.ndarray] = {}
-    for k in network.classes:
-        mine = departures[:, _D_CLASS] == k.index
+    for index, kind in enumerate(scenario.classes):
+        mine = dep["class_index"] == index
         arr = d_arrive[mine]
-        adm = mine & (d_outcome != _BLOCKED)
-        done = mine & (d_outcome == _COMPLETED)
-        vmine = (visits[:, _V_CLASS] == k.index) & (completed | abandoned)
+        adm = mine & (d_outcome != Outcome.BLOCKED)
+        done = mine & (d_outcome == Outcome.COMPLETED)
+        vmine = (vis["class_index"] == index) & (completed | abandoned)
         columns = dict(
             n_arrivals=_bin(arr, edges),
-            n_blocked=_bin(d_arrive[mine & (d_outcome == _BLOCKED)], edges),
+            n_blocked=_bin(d_arrive[mine & (d_outcome == Outcome.BLOCKED)], edges),
             n_admitted=_bin(d_arrive[adm], edges),
-            n_waited=_bin(d_arrive[adm & (departures[:, _D_WAITED] > 0)], edges),
-            n_sl_ok=_bin(d_arrive[adm & (departures[:, _D_LATE] == 0)], edges),
-            n_abandoned=_bin(d_arrive[mine & (d_outcome == _ABANDONED)], edges),
+            n_waited=_bin(d_arrive[adm & dep["waited"]], edges),
+            n_sl_ok=_bin(d_arrive[adm & ~dep["late"]], edges),
+            n_abandoned=_bin(d_arrive[mine & (d_outcome == Outcome.ABANDONED)], edges),
             n_completed=_bin(d_arrive[done], edges),
-            sum_wait=_bin(d_arrive[adm], edges, departures[adm, _D_WAIT]),
-            sum_wait_served=_bin(d_arrive[done], edges, departures[done, _D_WAIT]),
+            sum_wait=_bin(d_arrive[adm], edges, dep["wait"][adm]),
+            sum_wait_served=_bin(d_arrive[done], edges, dep["wait"][done]),
             sum_sojourn=_bin(d_arrive[done], edges, (d_leave - d_arrive)[done]),
-            sum_service=_bin(d_arrive[done], edges, departures[done, _D_SERVICE]),
+            sum_service=_bin(d_arrive[done], edges, dep["service"][done]),
             n_done_in_window=_bin(d_leave[done], edges),
             queue_area=_overlaps(t_in[vmine], t_start[vmine], edges),
             system_area=_overlaps(d_arrive[mine], d_leave[mine], edges),
         )
-        store(k.name, **columns)
+        store(kind.name, **columns)
         for key, value in columns.items():
             all_columns[key] = all_columns.get(key, 0) + value
     store("system", **all_columns)
@@ -180,44 +336,46 @@ def interval_metrics(
                     in_system_area=t.system_area, **kwargs,
                 ).items()
             }
-        out.append((float(edges[i]), float(edges[i + 1]), block))
+        out.append(Interval(float(edges[i]), float(edges[i + 1]), block))
     return tuple(out)
 
 
-def event_log(network: ServiceNetwork) -> tuple[tuple[int, str, str, str, float], ...]:
-    """Event rows ``(customer, class, station, event, time)`` sorted by time.
+def event_log(
+    scenario: Scenario, visits: Iterable[Sequence[Any]], returning: Collection[int] = ()
+) -> tuple[TraceEvent, ...]:
+    """Event rows sorted by time, from a replication's :class:`Visit` rows.
 
     A visit gives ``queue`` (only when the customer had to wait), ``start``
     and ``end`` for a service, ``abandon``, or ``block`` (without ``queue``); a
-    customer's first visit is preceded by ``arrival``, and every further visit
-    by ``route`` at the station the customer is sent to.
+    customer's first visit is preceded by ``arrival`` (``return`` for the
+    customers in ``returning``), and every further visit by ``route`` at the
+    station the customer is sent to.
     """
-    w = network.window_start
-    classes = [k.name for k in network.classes]
-    stations = [s.name for s in network.stations]
-    rows: list[tuple[int, str, str, str, float]] = []
+    w = scenario.warmup
+    classes = [k.name for k in scenario.classes]
+    stations = [s.name for s in scenario.stations]
+    rows: list[TraceEvent] = []
     seen: set[int] = set()
     # Visits are logged when they end; order them by when they began so that each
     # customer's first visit is found first.
-    for cust, kind, st, t_in, t_start, t_end, outcome in sorted(
-        network.visits or (), key=lambda v: (v[_V_IN], v[_V_CUSTOMER])
-    ):
+    for visit in sorted((Visit(*row) for row in visits), key=lambda v: (v.t_in, v.customer)):
+        cust, kind, st, t_in, t_start, t_end, outcome = visit
         c, k, s = int(cust), classes[int(kind)], stations[int(st)]
-        first = "return" if c in network.returning else "arrival"
-        rows.append((c, k, s, "route" if c in seen else first, t_in - w))
+        first = "return" if c in returning else "arrival"
+        rows.append(TraceEvent(c, k, s, "route" if c in seen else first, t_in - w))
         seen.add(c)
-        if outcome == _BLOCKED:
-            rows.append((c, k, s, "block", t_in - w))
+        if outcome == Outcome.BLOCKED:
+            rows.append(TraceEvent(c, k, s, "block", t_in - w))
             continue
-        if outcome == _ABANDONED:
-            rows.append((c, k, s, "queue", t_in - w))
-            rows.append((c, k, s, "abandon", t_end - w))
+        if outcome == Outcome.ABANDONED:
+            rows.append(TraceEvent(c, k, s, "queue", t_in - w))
+            rows.append(TraceEvent(c, k, s, "abandon", t_end - w))
             continue
         if t_start > t_in:
-            rows.append((c, k, s, "queue", t_in - w))
-        rows.append((c, k, s, "start", t_start - w))
-        rows.append((c, k, s, "end", t_end - w))
+            rows.append(TraceEvent(c, k, s, "queue", t_in - w))
+        rows.append(TraceEvent(c, k, s, "start", t_start - w))
+        rows.append(TraceEvent(c, k, s, "end", t_end - w))
     # Each customer's rows were generated in the order they happened; keep that
     # order among simultaneous events (an "end" precedes the "route" it causes).
-    ranked = sorted(range(len(rows)), key=lambda i: (rows[i][4], rows[i][0], i))
+    ranked = sorted(range(len(rows)), key=lambda i: (rows[i].time, rows[i].customer, i))
     return tuple(rows[i] for i in ranked)

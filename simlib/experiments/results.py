@@ -86,7 +86,7 @@ class Results:
                 "(e.g. simlib.run(scenario, ..., interval=30))"
             )
         first = recorded[0].intervals[0]
-        length = first[1] - first[0]
+        length = first.end - first.start
         if period is not None and abs(period - length) > 1e-9 * max(1.0, length):
             raise ValueError(
                 f"intervals of {period:g} were asked for, but this run recorded {length:g}; "
@@ -95,7 +95,7 @@ class Results:
         rows = []
         for i, (start, end, block) in enumerate(recorded[0].intervals):
             for scope, metrics in block.items():
-                blocks = [r.intervals[i][2][scope] for r in recorded]
+                blocks = [r.intervals[i].metrics[scope] for r in recorded]
                 for metric in metrics:
                     iv = _interval(blocks, metric, level)
                     rows.append((start, end, scope, metric, *_row(iv)))

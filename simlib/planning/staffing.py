@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from simlib.engine import ServiceNetwork
+from simlib.engine import Outcome, build_network, visit_array
 from simlib.engine.records import interval_edges
 from simlib.experiments.capacity import visits_per_arrival
 from simlib.experiments.runner import ScenarioLike, run
@@ -1152,19 +1152,19 @@ def _isa_counts(
     """
     parts = []
     for r in replications:
-        net = ServiceNetwork(scenario, seed, r, record=True)
+        net = build_network(scenario, seed, r, record=True)
         net.run()
         st = next(s.index for s in net.stations if s.name == station)
-        v = np.asarray(net.visits, dtype=float).reshape(-1, 7)
-        v = v[(v[:, 2] == st) & (v[:, 6] != 2)]  # this station, not blocked
-        t_in = v[:, 3] - net.window_start
-        t_end = v[:, 5] - net.window_start
+        v = visit_array(net.visits or ())
+        v = v[(v["station_index"] == st) & (v["outcome"] != Outcome.BLOCKED)]  # not blocked
+        t_in = v["t_in"] - net.window_start
+        t_end = v["t_end"] - net.window_start
         starts, ends = np.sort(t_in), np.sort(t_end)
         inside = (t_in >= edges[0]) & (t_in < edges[-1])
         arrivals = t_in[inside]
         found = np.searchsorted(starts, arrivals, "left") - np.searchsorted(ends, arrivals, "right")
         parts.append(np.vstack([np.searchsorted(edges, arrivals, "right") - 1, found,
-                                (v[:, 4] - v[:, 3])[inside], v[inside, 6]]))
+                                (v["t_start"] - v["t_in"])[inside], v["outcome"][inside]]))
     return np.hstack(parts) if parts else np.zeros((4, 0))
 
 
