@@ -643,8 +643,8 @@ def interval_difference(
     for i, (start, end, _) in enumerate(ra.records[0].intervals):
         for name in metrics:
             f = scale if name in _DURATIONS else 1.0
-            xa = np.array([r.intervals[i][2]["system"][name] for r in ra.records]) * f
-            xb = np.array([r.intervals[i][2]["system"][name] for r in rb.records]) * f
+            xa = np.array([r.intervals[i].metrics["system"][name] for r in ra.records]) * f
+            xb = np.array([r.intervals[i].metrics["system"][name] for r in rb.records]) * f
             ok = ~np.isnan(xa) & ~np.isnan(xb)
             dlt = xb[ok] - xa[ok]
             n = int(ok.sum())

@@ -12,6 +12,7 @@ import pytest
 from support import SCENARIOS, replication_values
 
 import simlib
+from simlib.engine import simulate
 from simlib.spec.scenario import ScenarioError
 
 BANK = SCENARIOS / "bank_value_chain.yaml"
@@ -116,11 +117,9 @@ def test_gap_table_has_the_five_gaps():
 
 
 def test_trace_marks_returning_customers():
-    from simlib.engine import simulate
-
     scn = bank(horizon=2_000)
     record = simulate(scn, 1, 0, trace=True)
-    events = {e[3] for e in record.events}
+    events = {e.event for e in record.events}
     assert {"arrival", "return", "queue", "start", "end", "route"} <= events
 
 
