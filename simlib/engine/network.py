@@ -81,6 +81,12 @@ class _Customer:
         "late",
         "q",
     )
+    # Set on arrival at each station (declared for type checkers; __slots__ holds them).
+    station: _StationState
+    t_in: float
+    t_start: float
+    service: float
+    visit_counted: bool
 
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
         self.ident = ident
@@ -500,7 +506,7 @@ class ServiceNetwork:
             self.visits.append((c.ident, c.kind.index, st.index, c.t_in, math.nan, now, _ABANDONED))
         self._leave(c, now, _ABANDONED)
 
-    def _leave(self, c: _Customer, now: float, outcome: int) -> None:
+    def _leave(self, c: _Customer, now: float, outcome: Outcome) -> None:
         del self.present[c.ident]
         k = c.kind
         if self.departures is not None:

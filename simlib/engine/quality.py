@@ -76,6 +76,20 @@ class _State:
         "served", "failed", "fail_here", "recovering", "recovery_p", "origin", "recovered",
         "returning",
     )
+    expected_wait: float
+    promised_wait: float | None
+    levels: tuple[float, ...]
+    present: int
+    encounters: list[tuple[float, float, float]]
+    stations: list[Any]
+    served: bool
+    failed: bool
+    fail_here: bool
+    recovering: bool
+    recovery_p: float
+    origin: Any
+    recovered: bool | None
+    returning: bool
 
 
 class _Tally:
@@ -278,7 +292,8 @@ class QualityLayer:
         Step(network.env, delay_sampler.next(), self._return, (k, state))
 
     def _return(self, event: Event) -> None:
-        k, state = event.value
+        payload: Any = event.value
+        k, state = payload
         self.network.new_customer(k, returning=state)
 
     def _tally(self, c: Any, exp: Any, complained: bool, returns: bool) -> None:

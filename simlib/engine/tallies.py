@@ -63,6 +63,20 @@ class Tallies:
         "n_arrivals n_blocked n_admitted n_waited n_sl_ok n_abandoned n_completed sum_wait "
         "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area"
     ).split()
+    n_arrivals: float
+    n_blocked: float
+    n_admitted: float
+    n_waited: float
+    n_sl_ok: float
+    n_abandoned: float
+    n_completed: float
+    sum_wait: float
+    sum_wait_served: float
+    sum_sojourn: float
+    sum_service: float
+    n_done_in_window: float
+    queue_area: float
+    system_area: float
 
     def __init__(self, **values: float) -> None:
         for f in self.FIELDS:
