@@ -33,9 +33,9 @@ Metrics = dict[str, dict[str, float]]
 class Outcome(IntEnum):
     """How a visit ended, and so why a customer left the system.
 
-    An :class:`~enum.IntEnum` so that records keep plain small integers (numpy
-    arrays of outcomes compare with the members directly) and comparisons on
-    the hot path cost what comparing integers costs.
+    An :class:`~enum.IntEnum`: the network and its records keep the plain
+    integer values (cheap on the hot path, and light on the garbage collector),
+    which compare equal to the members, in Python and in numpy arrays alike.
     """
 
     #: Service started and ended (the route may continue elsewhere).
@@ -90,8 +90,8 @@ class Hooks(Protocol):
         """
         ...
 
-    def on_leave(self, customer: Any, now: float, outcome: Outcome) -> None:
-        """The customer leaves the system at ``now`` because of ``outcome``."""
+    def on_leave(self, customer: Any, now: float, outcome: int) -> None:
+        """The customer leaves the system at ``now`` because of ``outcome`` (an :class:`Outcome` value)."""
 
     def add_metrics(self, metrics: Metrics) -> None:
         """Add the layer's metrics to every scope of the replication's metrics."""

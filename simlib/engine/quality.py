@@ -232,7 +232,7 @@ class QualityLayer:
             return self.detour[st.index], st
         return None, st
 
-    def on_leave(self, c: Any, now: float, outcome: Outcome) -> None:
+    def on_leave(self, c: Any, now: float, outcome: int) -> None:
         q = c.q
         counted = c.counted
         k = c.kind

@@ -70,7 +70,8 @@ class Visit(NamedTuple):
     t_in: float
     t_start: float
     t_end: float
-    outcome: Outcome
+    #: How the visit ended (an :class:`~simlib.engine.events.Outcome` value).
+    outcome: int
 
 
 class Departure(NamedTuple):
@@ -81,8 +82,8 @@ class Departure(NamedTuple):
     #: When the customer entered and left the system.
     t_arrive: float
     t_leave: float
-    #: Outcome of the last visit: why the customer left.
-    outcome: Outcome
+    #: Outcome of the last visit, why the customer left (an ``Outcome`` value).
+    outcome: int
     #: Time spent in queues and in service, summed over the visits.
     wait: float
     service: float
