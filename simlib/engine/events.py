@@ -24,6 +24,9 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import NORMAL, Event
 
+from simlib.engine.rng import StreamFactory
+from simlib.spec.scenario import Scenario
+
 __all__ = ["Step", "Outcome", "Hooks", "Host", "Metrics"]
 
 #: ``{scope: {metric: value}}``: the metrics of one replication or one interval.
@@ -102,10 +105,10 @@ class Host(Protocol):
 
     #: The clock; a layer schedules its own :class:`Step` events on it.
     env: simpy.Environment
-    #: The scenario being simulated (:class:`~simlib.spec.scenario.Scenario`).
-    scenario: Any
-    #: Random streams of the replication (:class:`~simlib.engine.rng.StreamFactory`).
-    streams: Any
+    #: The scenario being simulated.
+    scenario: Scenario
+    #: Random streams of the replication.
+    streams: StreamFactory
     #: Run-time state of the stations and the classes, in scenario order.
     stations: list[Any]
     classes: list[Any]

@@ -153,10 +153,12 @@ class QualityLayer:
         self.return_draw: dict[int, BlockSampler] = {}
         self.return_delay: dict[int, BlockSampler] = {}
         if self.retention is not None:
+            delay = self.retention.delay
+            assert delay is not None  # the scenario parser requires a retention delay
             for k in network.classes:
                 self.return_draw[k.index] = streams.sampler("retention", k.name, _Unit())  # type: ignore[arg-type]
                 self.return_delay[k.index] = streams.sampler(
-                    "retention", f"delay/{k.name}", self.retention.delay
+                    "retention", f"delay/{k.name}", delay
                 )
         self.class_tally = [_Tally() for _ in network.classes]
         self.station_tally = [_Tally() for _ in network.stations]
