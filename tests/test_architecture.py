@@ -440,22 +440,8 @@ def check(root: Path) -> list[Violation]:
 # --------------------------------------------------------------------------- temporary allowances
 # Each entry is (file, kind, a piece of the message); a violation matching one is tolerated.
 #
-# TEMPORARY - the engine helper is restructuring simlib/engine/ in parallel (an events module
-# with Step and the Outcome enum shared by network, quality and records, instead of private
-# names, and records imported at the top). These are what simlib/engine/ still violates on
-# this branch; the integrator removes them when that work is merged (the test below fails on
-# any entry that no longer matches, to say so).
-ENGINE_PENDING: tuple[tuple[str, str, str], ...] = (
-    ("simlib/engine/network.py", "late-import", "simlib.engine.quality (QualityLayer)"),
-    ("simlib/engine/network.py", "late-import", "simlib.engine.records (event_log"),
-    ("simlib/engine/quality.py", "private", "_ABANDONED from simlib.engine.network"),
-    ("simlib/engine/quality.py", "private", "_BLOCKED from simlib.engine.network"),
-    ("simlib/engine/quality.py", "private", "_Step from simlib.engine.network"),
-    ("simlib/engine/records.py", "private", "_ABANDONED from simlib.engine.network"),
-    ("simlib/engine/records.py", "private", "_BLOCKED from simlib.engine.network"),
-    ("simlib/engine/records.py", "private", "_COMPLETED from simlib.engine.network"),
-)
-TEMPORARY = ENGINE_PENDING
+# None are left: the engine's restructuring removed the last ones.
+TEMPORARY: tuple[tuple[str, str, str], ...] = ()
 
 
 def _allowed(violation: Violation) -> bool:
