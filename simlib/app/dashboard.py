@@ -72,7 +72,6 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simlib.datasets import data_path
 from simlib.engine import simulate
-from simlib.engine.network import scheduled_server_time
 from simlib.experiments.results import Results
 from simlib.planning.costs import Costs
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
@@ -705,7 +704,7 @@ def interval_grid(
     width = end - start
     unit_s = clock.unit_seconds
     hours = width * unit_s / 3600.0
-    scheduled = np.array([scheduled_server_time(st, a, b) for a, b in zip(start, end, strict=True)])
+    scheduled = np.array([st.server_time(a, b) for a, b in zip(start, end, strict=True)])
     scheduled = scheduled / width
     req = (np.full(start.size, math.nan) if required is None
            else np.asarray(required, dtype=float)[: start.size])

@@ -37,7 +37,6 @@ from simpy.events import Event
 from simlib.engine.events import Host, Metrics, Outcome, Step
 from simlib.engine.experience import evaluate
 from simlib.engine.rng import BlockSampler
-from simlib.engine.tallies import scheduled_server_time
 from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
 
 __all__ = ["QualityLayer", "CUSTOMER_COLUMNS"]
@@ -334,7 +333,7 @@ class QualityLayer:
             wages = 0.0
             if econ is not None:
                 wages = (econ.wage_per_server_hour * econ.hours_per_time_unit
-                         * scheduled_server_time(st.spec, 0.0, h))
+                         * st.spec.server_time(0.0, h))
                 wages_total += wages
             self._write(out[st.name], t, station=st, wages=wages)
         customer_costs = 0.0

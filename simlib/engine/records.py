@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from simlib.engine.events import Metrics, Outcome
-from simlib.engine.tallies import Tallies, scheduled_server_time, scope_metrics
+from simlib.engine.tallies import Tallies, scope_metrics
 from simlib.spec.scenario import Scenario
 
 __all__ = [
@@ -267,7 +267,7 @@ def interval_metrics(
         queue_area = _overlaps(t_in[adm], t_start[adm], edges)
         busy_area = _overlaps(t_start[done], t_end[done], edges)
         scheduled = np.array(
-            [scheduled_server_time(spec, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+            [spec.server_time(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
         )
         busy_total += busy_area
         scheduled_total += scheduled

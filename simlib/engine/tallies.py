@@ -6,7 +6,7 @@ abandonments, completions, and the window integrals of queue length and
 busy servers. Stations count visits, classes count customers. When the run
 ends, :func:`scope_metrics` turns one scope's sums into its metrics (means,
 probabilities, time-averages, utilization against the server-time the
-schedule offered, :func:`scheduled_server_time`), and :func:`network_metrics`
+schedule offered, :meth:`~simlib.spec.scenario.Station.server_time`), and :func:`network_metrics`
 does so for every station, every class and the system, whose tallies are the
 classes' summed (:class:`Tallies`).
 
@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from simlib.engine.events import Metrics
-from simlib.spec.scenario import Scenario, Station
+from simlib.spec.scenario import Scenario
 
 __all__ = [
     "Counts",
     "Tallies",
     "scope_metrics",
     "network_metrics",
-    "scheduled_server_time",
 ]
 
 
@@ -88,16 +87,6 @@ class Tallies:
             setattr(self, f, getattr(self, f) + getattr(k, f))
 
 
-def scheduled_server_time(spec: Station, start: float, end: float) -> float:
-    """Server-time scheduled at a station over ``[start, end)`` of observed time."""
-    if spec.shifts is None:
-        assert spec.servers is not None
-        return spec.servers * (end - start)
-    return sum(
-        s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in spec.shifts
-    )
-
-
 def _ratio(a: float, b: float) -> float:
     """``a / b``, NaN when nothing was counted (``b == 0``)."""
     return a / b if b else math.nan
@@ -152,7 +141,7 @@ def network_metrics(scenario: Scenario, stations: Sequence[Any], classes: Sequen
     out: Metrics = {}
     busy = scheduled = 0.0
     for st in stations:
-        server_time = scheduled_server_time(st.spec, 0.0, h)
+        server_time = st.spec.server_time(0.0, h)
         busy += st.busy_area
         scheduled += server_time
         out[st.name] = scope_metrics(
