@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -582,9 +582,9 @@ def to_html(animation: FuncAnimation, embed_limit: float | None = None, fps: flo
         The player still refers to an external URL (a matplotlib change this
         function does not know about).
     """
-    rc = {} if embed_limit is None else {"animation.embed_limit": embed_limit}
-    with mpl.rc_context(rc):
-        html = animation.to_jshtml(fps=fps)
+    with mpl.rc_context(None if embed_limit is None else {"animation.embed_limit": embed_limit}):
+        # matplotlib's stubs say int; the player computes 1000 / fps, so any positive number works
+        html = animation.to_jshtml(fps=fps)  # type: ignore[arg-type]
     html = _LINK.sub("", html)
     html = _ICON.sub(lambda m: _ICONS.get(m.group(1), "&#x25CF;"), html)
     found = _URL.search(html)
@@ -675,7 +675,7 @@ def swimlane(
             begin = sel["begin"].to_numpy(dtype=float)
             ax.barh(sel["customer"].map(lane).to_numpy(), finish - begin, left=begin,
                     height=height, color=colour[name], alpha=alpha, linewidth=0)
-    markers = {
+    markers: dict[str, dict[str, Any]] = {
         "arrival": dict(marker="|", color="0.2", s=60, label="arrival"),
         "return": dict(marker=">", color="C2", s=40, label="return (retention)"),
         "abandon": dict(marker="x", color="red", s=40, label="abandon"),
