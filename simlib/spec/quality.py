@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simlib.spec.distributions import Distribution
+from simlib.spec.economics import Economics
 from simlib.spec.units import HOURS_PER_UNIT
 from simlib.spec.validation import Node, ScenarioError
 
@@ -56,7 +57,6 @@ __all__ = [
     "StaffSpec",
     "FailureSpec",
     "RetentionSpec",
-    "Economics",
     "parse_blocks",
 ]
 
@@ -81,7 +81,6 @@ SERVQUAL_FROM_HIERARCHY: dict[str, tuple[str, ...]] = {
 
 #: Reference (default) level of every staff attribute on its 0–1 scale.
 STAFF_REFERENCE = 0.7
-
 
 
 # --------------------------------------------------------------------------- blocks
@@ -221,27 +220,6 @@ class RetentionSpec:
         return 1 / (1 + math.exp(-(math.log(b / (1 - b)) + self.slope * (satisfaction - 4))))
 
 
-@dataclass(frozen=True)
-class Economics:
-    """Money (``economics`` block), in one currency per scenario.
-
-    Totals are per replication (the observed window). Wages are charged to
-    stations; customer costs and revenue to classes; the system has both.
-    """
-
-    #: Revenue per customer whose service was completed (currency per customer).
-    revenue_per_service: float = 0.0
-    #: Wage per scheduled server-hour (currency per hour).
-    wage_per_server_hour: float = 0.0
-    #: Cost of each abandonment (currency per customer).
-    cost_per_abandonment: float = 0.0
-    #: Cost of handling each complaint (currency per complaint).
-    cost_per_complaint: float = 0.0
-    #: Margin lost with each lost customer (currency per customer): with a retention block a
-    #: customer who decides not to come back; without one, one who abandons or is blocked.
-    cost_per_lost_customer: float = 0.0
-    #: Hours per scenario time unit (from ``time_unit`` unless given).
-    hours_per_time_unit: float = 1 / 60
 
 
 # --------------------------------------------------------------------------- parsing

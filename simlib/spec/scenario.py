@@ -28,9 +28,9 @@ import numpy as np
 import yaml
 
 from simlib.spec.distributions import Distribution, parse_distribution
+from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
 from simlib.spec.quality import (
-    Economics,
     FailureSpec,
     QualitySpec,
     RetentionSpec,
