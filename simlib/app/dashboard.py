@@ -73,9 +73,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from simlib.datasets import data_path
 from simlib.engine import simulate
 from simlib.experiments.results import Results
-from simlib.planning.costs import Costs
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
+from simlib.spec.economics import Economics
 from simlib.spec.edits import scale_demand, set_service_level, set_staffing
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
 from simlib.spec.targets import ServiceLevelTarget
@@ -145,7 +145,7 @@ _GRID_LABELS: dict[str, str] = {
 
 #: Default prices (money units of your choice) when a scenario has no economics
 #: block: 25 per paid agent-hour, 3 per abandoned contact, waiting not priced.
-DEFAULT_COSTS = Costs(staff_per_hour=25.0, per_abandonment=3.0)
+DEFAULT_COSTS = Economics(wage_per_server_hour=25.0, cost_per_abandonment=3.0)
 
 #: Clock time at which the observed period starts when the horizon is shorter
 #: than a day (a day-long or longer horizon starts at midnight).
@@ -669,7 +669,7 @@ def interval_grid(
     clock: Clock | None = None,
     required: Sequence[float] | np.ndarray | None = None,
     shrinkage: float = 0.0,
-    costs: Costs = DEFAULT_COSTS,
+    costs: Economics = DEFAULT_COSTS,
 ) -> pd.DataFrame:
     """The planner's interval grid of one station: one row per recorded interval.
 
@@ -681,7 +681,7 @@ def interval_grid(
     ``service_level``, ``asa_s`` (mean wait of those served, s),
     ``abandonment``, ``occupancy`` (utilisation), ``shrinkage``,
     ``paid_agents`` (``scheduled / (1 - shrinkage)``), ``cost`` (paid agent
-    hours and abandonments at ``costs``; waiting at ``costs.waiting_per_hour``)
+    hours and abandonments at ``costs``; waiting at ``costs.cost_per_waiting_hour``)
     and ``target_met`` (service level at or above the scenario's target).
     Shares are fractions (0-1).
 
@@ -712,9 +712,9 @@ def interval_grid(
     abandon = wide["p_abandon"].to_numpy(float)
     paid = scheduled / (1.0 - shrinkage)
     waiting_hours = volume * wide["mean_wait"].to_numpy(float) * unit_s / 3600.0
-    cost = (paid * hours * costs.staff_per_hour
-            + np.nan_to_num(volume * abandon) * costs.per_abandonment
-            + np.nan_to_num(waiting_hours) * costs.waiting_per_hour)
+    cost = (paid * hours * costs.wage_per_server_hour
+            + np.nan_to_num(volume * abandon) * costs.cost_per_abandonment
+            + np.nan_to_num(waiting_hours) * costs.cost_per_waiting_hour)
     sl = wide["service_level"].to_numpy(float) if "service_level" in wide else np.full(start.size,
                                                                                        math.nan)
     target = scn.service_level.target if scn.service_level is not None else math.nan
@@ -989,10 +989,10 @@ class PlannerDashboard:
                                  style=label, layout=box)
         self.shrinkage = widgets.FloatText(value=30.0, description="Shrinkage (%)", style=label,
                                            layout=box)
-        self.staff_cost = widgets.FloatText(value=DEFAULT_COSTS.staff_per_hour,
+        self.staff_cost = widgets.FloatText(value=DEFAULT_COSTS.wage_per_server_hour,
                                             description="Cost per paid hour", style=label,
                                             layout=box)
-        self.abandon_cost = widgets.FloatText(value=DEFAULT_COSTS.per_abandonment,
+        self.abandon_cost = widgets.FloatText(value=DEFAULT_COSTS.cost_per_abandonment,
                                               description="Cost per abandon", style=label,
                                               layout=box)
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
@@ -1220,7 +1220,7 @@ class PlannerDashboard:
             threshold = sl.threshold  # the field shows it rounded; keep the file's value
         return ServiceLevelTarget(threshold, pct / 100.0)
 
-    def costs(self) -> tuple[Costs, float]:
+    def costs(self) -> tuple[Economics, float]:
         """The prices and the shrinkage (a fraction) typed into the page."""
         shrink = self.shrinkage.value
         if not (isinstance(shrink, int | float) and 0 <= shrink < 100):
@@ -1229,9 +1229,9 @@ class PlannerDashboard:
                         ("cost per abandon", self.abandon_cost.value)):
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"{what}: give an amount >= 0, got {v!r}")
-        return (Costs(staff_per_hour=float(self.staff_cost.value),
-                      waiting_per_hour=DEFAULT_COSTS.waiting_per_hour,
-                      per_abandonment=float(self.abandon_cost.value)), shrink / 100.0)
+        return (Economics(wage_per_server_hour=float(self.staff_cost.value),
+                          cost_per_waiting_hour=DEFAULT_COSTS.cost_per_waiting_hour,
+                          cost_per_abandonment=float(self.abandon_cost.value)), shrink / 100.0)
 
     def run_settings(self) -> tuple[int, int]:
         """Replications (1..max_replications) and seed typed into the page."""
@@ -1377,7 +1377,7 @@ class PlannerDashboard:
                    f"(means over {done} replications): target {_target_text(target, scn)}"
                    f" missed in {missed} of {len(grid)} intervals; {how}; paid agents = scheduled "
                    f"/ (1 - {100 * shrinkage:g}% shrinkage); cost = paid hours × "
-                   f"{costs.staff_per_hour:g} + abandons × {costs.per_abandonment:g}.")
+                   f"{costs.wage_per_server_hour:g} + abandons × {costs.cost_per_abandonment:g}.")
         self.grid.value = grid_html(grid, caption)
         stem = f"{self.scenario.value}_{station}_intervals"
         self.download.value = (

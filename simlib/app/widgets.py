@@ -21,9 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simlib.planning import staffing
-from simlib.planning.costs import Costs, analytic_cost_curve
+from simlib.planning.costs import analytic_cost_curve
 from simlib.plots.queueing import figure_png
 from simlib.plots.staffing import analytic_staffing_figure
+from simlib.spec.economics import Economics
 from simlib.spec.units import SECONDS_PER_UNIT
 
 __all__ = ["PanelSettings", "staffing_figure", "staffing_panel", "staffing_table"]
@@ -81,8 +82,9 @@ def staffing_table(settings: PanelSettings) -> tuple[pd.DataFrame, int]:
     load = s.arrival_rate * s.handle_time
     low = max(1, int(load * 0.8))
     high = max(required + 6, int(load * 1.5) + 2)
-    costs = Costs(staff_per_hour=s.cost_per_hour, waiting_per_hour=s.waiting_cost_per_hour,
-                  per_abandonment=s.abandonment_cost)
+    costs = Economics(wage_per_server_hour=s.cost_per_hour,
+                      cost_per_waiting_hour=s.waiting_cost_per_hour,
+                      cost_per_abandonment=s.abandonment_cost)
     table = analytic_cost_curve(s.arrival_rate, s.handle_time, range(low, high + 1), costs,
                                 mean_patience=patience, threshold=threshold, time_unit="minute")
     return table, required

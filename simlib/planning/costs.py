@@ -11,18 +11,25 @@ below the level the service-level target asks for (Gans, Koole and
 Mandelbaum 2003, §4; Borst, Mandelbaum and Reiman 2004 derive the
 square-root rule from exactly this trade-off).
 
-:class:`Costs` holds the prices; :func:`replication_costs` turns simulated
-replications into cost components; :func:`cost_curve` simulates a range of
-staffing levels with common random numbers and reports each component with
-a confidence interval, the cost-optimal level and the smallest level meeting
-the service-level target; :func:`analytic_cost_curve` does the same with the
-Erlang C/A formulas in microseconds (for widgets).
+:class:`Costs` is :class:`simlib.spec.economics.Economics`, the one money
+concept of simlib (the scenario's ``economics`` block parses into it), so a
+scenario's prices and the prices given here are the same object;
+:func:`replication_costs` turns simulated replications into cost components;
+:func:`cost_curve` prices the staffing levels of a :func:`simlib.sweep` (common
+random numbers) and reports each component with a confidence interval, the
+cost-optimal level and the smallest level meeting the service-level target;
+:func:`analytic_cost_curve` does the same with the Erlang C/A formulas in
+microseconds (for widgets). Every function takes its prices as an
+``Economics``, a mapping with its keys, or None for the scenario's own
+``economics`` block.
 
-Units. Prices are per hour (staff, waiting) or per customer. The scenario's
-``time_unit`` label is converted with :data:`HOURS_PER_UNIT` (second, minute,
-hour, day = 24 hours); set ``Costs.hours_per_time_unit`` when the label is
-something else or a "day" means a working day. All costs are per observed
-horizon (one replication) unless a function says otherwise.
+Units. Prices are per hour (``wage_per_server_hour``, ``cost_per_waiting_hour``)
+or per customer; the scenario's ``time_unit`` label is converted with
+:data:`~simlib.spec.units.HOURS_PER_UNIT` unless ``hours_per_time_unit``
+is set. Planning prices staff, waiting, abandonment, blocking and lost
+customers; complaints and revenue are priced by the engine's money metrics
+only (see :mod:`simlib.spec.economics`). All costs are per observed horizon
+(one replication) unless a function says otherwise.
 
 Lost customers. With a retention model (the scenario's ``retention`` block,
 :mod:`simlib.spec.quality`) a customer is lost when they decide not to come back:
@@ -55,8 +62,9 @@ from simlib.experiments.results import Results
 from simlib.experiments.runner import ScenarioLike, run
 from simlib.experiments.statistics import metric_interval, positive_interval
 from simlib.spec import units
+from simlib.spec.economics import Economics
 from simlib.spec.scenario import Scenario, load_scenario
-from simlib.spec.validation import count, non_negative, positive
+from simlib.spec.validation import count
 from simlib.theory import queueing
 
 __all__ = [
@@ -64,9 +72,11 @@ __all__ = [
     "COST_COMPONENTS",
     "Costs",
     "CostCurve",
+    "Economics",
     "analytic_cost_curve",
     "cost_curve",
     "cost_summary",
+    "prices",
     "replication_costs",
 ]
 
@@ -81,69 +91,25 @@ COST_COMPONENTS = ("staff", "waiting", "abandonment", "blocked", "lost", "total"
 LostModel = Callable[[Scenario, Mapping[str, Mapping[str, float]]], float]
 
 
-@dataclass(frozen=True)
-class Costs:
-    """Prices of capacity and of poor service (money units of your choice).
+#: The prices: the same class as the scenario's ``economics`` block (no copy of its fields).
+Costs = Economics
 
-    Attributes
-    ----------
-    staff_per_hour : float
-        Cost of one scheduled server for one hour (wage plus overhead).
-    waiting_per_hour : float
-        Cost of one customer waiting one hour.
-    per_abandonment : float
-        Handling cost of one abandonment (callback, repeat contact).
-    per_blocked : float
-        Handling cost of one customer turned away because the queue was full.
-    per_lost_customer : float
-        Margin lost with each lost customer (see the module notes).
-    hours_per_time_unit : float, optional
-        Hours in one scenario time unit; default from the scenario's
-        ``time_unit`` via :data:`HOURS_PER_UNIT`.
+Prices = Economics | Mapping[str, Any] | None
+
+
+def prices(scenario: Scenario, costs: Prices) -> Economics:
+    """The prices to use: ``costs`` (an Economics or a mapping), or the scenario's ``economics`` block.
+
+    Raises
+    ------
+    ValueError
+        If ``costs`` is None and the scenario has no ``economics`` block.
     """
-
-    staff_per_hour: float = 0.0
-    waiting_per_hour: float = 0.0
-    per_abandonment: float = 0.0
-    per_blocked: float = 0.0
-    per_lost_customer: float = 0.0
-    hours_per_time_unit: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("staff_per_hour", "waiting_per_hour", "per_abandonment", "per_blocked",
-                     "per_lost_customer"):
-            non_negative("Costs", name, getattr(self, name))
-        if self.hours_per_time_unit is not None:
-            positive("Costs", "hours_per_time_unit", self.hours_per_time_unit)
-
-    def hours(self, time_unit: str) -> float:
-        """Hours in one time unit called ``time_unit``.
-
-        Raises
-        ------
-        ValueError
-            If the label is unknown and ``hours_per_time_unit`` is not set.
-        """
-        if self.hours_per_time_unit is not None:
-            return float(self.hours_per_time_unit)
-        key = time_unit.strip().lower()
-        if key not in HOURS_PER_UNIT:
-            raise ValueError(
-                f"Costs: unknown time unit {time_unit!r}; set hours_per_time_unit "
-                f"(known: {', '.join(sorted(HOURS_PER_UNIT))})"
-            )
-        return HOURS_PER_UNIT[key]
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | Costs) -> Costs:
-        """Build from a dict (unknown keys are refused)."""
-        if isinstance(values, Costs):
-            return values
-        allowed = set(cls.__dataclass_fields__)
-        unknown = set(values) - allowed
-        if unknown:
-            raise ValueError(f"Costs: unknown key(s) {sorted(unknown)}; allowed {sorted(allowed)}")
-        return cls(**dict(values))
+    if costs is not None:
+        return Economics.from_mapping(costs)
+    if scenario.economics is None:
+        raise ValueError("give the prices (costs=) or an economics block in the scenario")
+    return scenario.economics
 
 
 def _scheduled_server_time(scenario: Scenario) -> float:
@@ -155,7 +121,7 @@ def _zero_if_nan(x: float) -> float:
 
 
 def replication_costs(
-    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None
+    results: Results, costs: Prices = None, lost_customers: LostModel | None = None
 ) -> pd.DataFrame:
     """Cost components of every replication over the observed horizon.
 
@@ -163,8 +129,8 @@ def replication_costs(
     ----------
     results : simlib.Results
         Simulated replications.
-    costs : Costs or mapping
-        The prices.
+    costs : Economics, mapping or None
+        The prices; None: the scenario's ``economics`` block.
     lost_customers : callable, optional
         ``f(scenario, metrics) -> customers lost`` for one replication;
         default: abandoned plus blocked customers (system scope).
@@ -175,10 +141,10 @@ def replication_costs(
         ``replication`` and one column per :data:`COST_COMPONENTS` (money
         per horizon), plus ``customers`` (arrivals).
     """
-    c = Costs.from_mapping(costs)
     scn = results.scenario
+    c = prices(scn, costs)
     hours = c.hours(scn.time_unit)
-    staff = _scheduled_server_time(scn) * hours * c.staff_per_hour
+    staff = _scheduled_server_time(scn) * hours * c.wage_per_server_hour
     rows = []
     for record in results.records:
         m = record.metrics["system"]
@@ -197,10 +163,10 @@ def replication_costs(
             "replication": record.replication,
             "customers": arrivals,
             "staff": staff,
-            "waiting": wait_time * hours * c.waiting_per_hour,
-            "abandonment": abandoned * c.per_abandonment,
-            "blocked": blocked * c.per_blocked,
-            "lost": lost * c.per_lost_customer,
+            "waiting": wait_time * hours * c.cost_per_waiting_hour,
+            "abandonment": abandoned * c.cost_per_abandonment,
+            "blocked": blocked * c.cost_per_blocked,
+            "lost": lost * c.cost_per_lost_customer,
         }
         row["total"] = sum(row[k] for k in COST_COMPONENTS[:-1])
         rows.append(row)
@@ -208,7 +174,7 @@ def replication_costs(
 
 
 def cost_summary(
-    results: Results, costs: Costs | Mapping[str, Any], lost_customers: LostModel | None = None,
+    results: Results, costs: Prices = None, lost_customers: LostModel | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Mean and interval of each cost component: ``component, mean, std, ci_low, ci_high, n``.
@@ -259,7 +225,7 @@ class CostCurve:
 def cost_curve(
     scenario: ScenarioLike,
     servers: Sequence[int],
-    costs: Costs | Mapping[str, Any],
+    costs: Prices = None,
     replications: int = 20,
     seed: int = 0,
     *,
@@ -278,7 +244,8 @@ def cost_curve(
     scenario : Scenario, mapping or path
     servers : sequence of int
         Constant staffing levels for ``station`` (replacing its servers or shifts).
-    costs : Costs or mapping
+    costs : Economics, mapping or None
+        The prices; None: the scenario's ``economics`` block.
     replications, seed : int
         Per level.
     station : str, optional
@@ -295,7 +262,7 @@ def cost_curve(
     CostCurve
     """
     scn = load_scenario(scenario)
-    c = Costs.from_mapping(costs)
+    c = prices(scn, costs)
     levels = [count("cost_curve", "servers", n, minimum=1, whole_floats=True) for n in servers]
     if not levels:
         raise ValueError("cost_curve: give at least one staffing level")
@@ -332,7 +299,7 @@ def analytic_cost_curve(
     arrival_rate: float,
     mean_service: float,
     servers: Sequence[int],
-    costs: Costs | Mapping[str, Any],
+    costs: Economics | Mapping[str, Any],
     *,
     mean_patience: float | None = None,
     threshold: float | None = None,
@@ -349,7 +316,8 @@ def analytic_cost_curve(
     servers : sequence of int
         Staffing levels; Erlang C levels at or below the offered load are
         unstable and get NaN metrics and infinite costs.
-    costs : Costs or mapping
+    costs : Economics or mapping
+        The prices.
     mean_patience : float, optional
         Mean exponential patience, time units (selects Erlang A).
     threshold : float, optional
@@ -364,7 +332,7 @@ def analytic_cost_curve(
         hour) and ``p_wait, service_level, p_abandon, mean_wait,
         utilization``.
     """
-    c = Costs.from_mapping(costs)
+    c = Economics.from_mapping(costs)
     hours = c.hours(time_unit)
     per_hour = arrival_rate / hours  # customers per hour
     rows = []
@@ -375,7 +343,7 @@ def analytic_cost_curve(
             if n <= load:
                 m = {k: math.nan for k in ("p_wait", "service_level", "p_abandon", "mean_wait",
                                           "utilization")}
-                rows.append({"servers": n, "staff": n * c.staff_per_hour, "waiting": math.inf,
+                rows.append({"servers": n, "staff": n * c.wage_per_server_hour, "waiting": math.inf,
                              "abandonment": 0.0, "lost": 0.0, "total": math.inf, **m})
                 continue
             m = queueing.erlang_c(arrival_rate, mean_service, n, threshold=threshold)
@@ -383,10 +351,10 @@ def analytic_cost_curve(
             m = queueing.erlang_a(arrival_rate, mean_service, n, mean_patience, threshold=threshold)
         row = {
             "servers": n,
-            "staff": n * c.staff_per_hour,
-            "waiting": per_hour * m["mean_wait"] * hours * c.waiting_per_hour,
-            "abandonment": per_hour * m["p_abandon"] * c.per_abandonment,
-            "lost": per_hour * m["p_abandon"] * c.per_lost_customer,
+            "staff": n * c.wage_per_server_hour,
+            "waiting": per_hour * m["mean_wait"] * hours * c.cost_per_waiting_hour,
+            "abandonment": per_hour * m["p_abandon"] * c.cost_per_abandonment,
+            "lost": per_hour * m["p_abandon"] * c.cost_per_lost_customer,
         }
         row["total"] = row["staff"] + row["waiting"] + row["abandonment"] + row["lost"]
         for k in ("p_wait", "service_level", "p_abandon", "mean_wait", "utilization"):

@@ -68,7 +68,7 @@ import pandas as pd
 
 from simlib.experiments.runner import ScenarioLike, run
 from simlib.experiments.statistics import t_interval
-from simlib.planning.costs import COST_COMPONENTS, Costs, replication_costs
+from simlib.planning.costs import COST_COMPONENTS, Prices, prices, replication_costs
 from simlib.spec.distributions import parse_distribution
 from simlib.spec.edits import get_path, scale_arrivals, sum_shifts
 from simlib.spec.quality import STAFF_REFERENCE
@@ -674,7 +674,7 @@ def describe_measures(names: Sequence[str] | None = None) -> pd.DataFrame:
 def cost_benefit(
     scenario: ScenarioLike,
     variants: Mapping[str, Step | Sequence[Step]],
-    costs: Costs | Mapping[str, Any],
+    costs: Prices = None,
     replications: int = 20,
     seed: int = 0,
     *,
@@ -694,8 +694,9 @@ def cost_benefit(
         The base.
     variants : mapping
         ``{name: steps}`` (see :func:`apply_measures`).
-    costs : Costs or mapping
-        Prices (:class:`simlib.planning.costs.Costs`).
+    costs : Economics, mapping or None
+        Prices (:class:`simlib.spec.economics.Economics`); None: the base
+        scenario's ``economics`` block.
     replications, seed : int
     investment : mapping, optional
         ``{name: cost of the measures per observed horizon}`` (e.g. training
@@ -713,7 +714,7 @@ def cost_benefit(
         and ``net_benefit`` (saving - investment).
     """
     base = load_scenario(scenario)
-    c = Costs.from_mapping(costs)
+    c = prices(base, costs)
     investment = dict(investment or {})
     unknown = set(investment) - set(variants)
     if unknown:
@@ -764,7 +765,7 @@ def tornado(
     factors: Mapping[str, Mapping[str, Any]],
     quantity: str = "total",
     *,
-    costs: Costs | Mapping[str, Any] | None = None,
+    costs: Prices = None,
     replications: int = 20,
     seed: int = 0,
     jobs: int | None = 1,
@@ -783,7 +784,8 @@ def tornado(
     quantity : str, default "total"
         A cost component (needs ``costs``) or a metric, ``"metric"`` (system
         scope) or ``"scope.metric"``.
-    costs : Costs or mapping, optional
+    costs : Economics or mapping, optional
+        Prices of a cost quantity; default: the scenario's ``economics`` block.
     replications, seed, jobs
         As in :func:`simlib.run`; every run uses the same seed.
 
@@ -795,9 +797,9 @@ def tornado(
     """
     base = load_scenario(scenario)
     is_cost = quantity in COST_COMPONENTS
-    if is_cost and costs is None:
+    if is_cost and costs is None and base.economics is None:
         raise ValueError(f"tornado: quantity {quantity!r} is a cost; pass costs=")
-    c = Costs.from_mapping(costs) if costs is not None else None
+    c = prices(base, costs) if is_cost else None
     scope, metric = quantity.split(".", 1) if "." in quantity else ("system", quantity)
 
     def value(scn: Scenario) -> float:

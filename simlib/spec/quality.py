@@ -44,7 +44,6 @@ from typing import Any
 
 from simlib.spec.distributions import Distribution
 from simlib.spec.economics import Economics
-from simlib.spec.units import HOURS_PER_UNIT
 from simlib.spec.validation import Node, ScenarioError
 
 __all__ = [
@@ -433,19 +432,5 @@ def parse_blocks(
             learning=_unit(rn, "learning", 0.3),
         )
     if data.get("economics") is not None:
-        en = Node(data["economics"], "economics")
-        keys = ("revenue_per_service", "wage_per_server_hour", "cost_per_abandonment",
-                "cost_per_complaint", "cost_per_lost_customer", "hours_per_time_unit")
-        en.check_keys(keys)
-        values = {k: en.number(k, minimum=0) for k in keys[:-1] if k in en.value}
-        if "hours_per_time_unit" in en.value:
-            values["hours_per_time_unit"] = en.number("hours_per_time_unit", positive=True)
-        elif time_unit in HOURS_PER_UNIT:
-            values["hours_per_time_unit"] = HOURS_PER_UNIT[time_unit]
-        else:
-            raise ScenarioError(
-                "economics.hours_per_time_unit",
-                f"is required because time_unit {time_unit!r} is not one of {', '.join(HOURS_PER_UNIT)}",
-            )
-        out["economics"] = Economics(**values)
+        out["economics"] = Economics.from_mapping(data["economics"]).for_time_unit(time_unit)
     return out

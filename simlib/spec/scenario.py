@@ -276,6 +276,11 @@ class Scenario:
     #: Folder that relative file names in the scenario are resolved against.
     base_dir: str = field(default=".", repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.economics is not None and self.economics.hours_per_time_unit is None:
+            # The engine prices server time in hours: fix the conversion for this time unit.
+            object.__setattr__(self, "economics", self.economics.for_time_unit(self.time_unit))
+
     def station(self, name: str) -> Station:
         """The station called ``name``."""
         for s in self.stations:

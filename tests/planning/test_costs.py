@@ -10,10 +10,12 @@ from support import SCENARIOS
 
 import simlib
 from simlib.planning import costs as cs
+from simlib.spec.economics import Economics
+from simlib.spec.validation import ScenarioError
 from simlib.theory import queueing as q
 
-PRICES = {"staff_per_hour": 25.0, "waiting_per_hour": 60.0, "per_abandonment": 3.0,
-          "per_blocked": 1.0, "per_lost_customer": 10.0}
+PRICES = {"wage_per_server_hour": 25.0, "cost_per_waiting_hour": 60.0, "cost_per_abandonment": 3.0,
+          "cost_per_blocked": 1.0, "cost_per_lost_customer": 10.0}
 
 
 def test_replication_costs_follow_from_the_metrics() -> None:
@@ -42,16 +44,41 @@ def test_replication_costs_follow_from_the_metrics() -> None:
 
 
 def test_time_units_and_invalid_prices() -> None:
-    c = cs.Costs(staff_per_hour=10)
+    c = Economics(wage_per_server_hour=10)
     assert c.hours("minute") == pytest.approx(1 / 60)
     assert c.hours("Hour") == 1.0 and c.hours("day") == 24.0
-    assert cs.Costs(hours_per_time_unit=8).hours("day") == 8.0  # a working day
-    with pytest.raises(ValueError, match="unknown time unit 'fortnight'"):
+    assert Economics(hours_per_time_unit=8).hours("day") == 8.0  # a working day
+    with pytest.raises(ValueError, match="time_unit 'fortnight' is not a known unit"):
         c.hours("fortnight")
-    with pytest.raises(ValueError, match="staff_per_hour"):
-        cs.Costs(staff_per_hour=-1)
+    with pytest.raises(ValueError, match="wage_per_server_hour"):
+        Economics(wage_per_server_hour=-1)
     with pytest.raises(ValueError, match="unknown key"):
-        cs.Costs.from_mapping({"wage": 3})
+        Economics.from_mapping({"wage": 3})
+    with pytest.raises(ScenarioError, match="staff_per_hour: unknown key; the price is called "
+                                           "'wage_per_server_hour'"):
+        Economics.from_mapping({"staff_per_hour": 3})
+
+
+def test_planning_prices_are_the_scenario_economics_block() -> None:
+    assert cs.Costs is Economics
+    spec = simlib.load_scenario(SCENARIOS / "bank_value_chain.yaml")  # minutes, economics block
+    econ = spec.economics
+    assert econ is not None and econ.hours_per_time_unit == pytest.approx(1 / 60)
+    assert econ == Economics.from_mapping(spec.to_dict()["economics"]).for_time_unit("minute")
+    res = simlib.run(spec, 2, 1, jobs=1, progress=False)
+    # no prices given: the scenario's own block prices the run
+    assert cs.replication_costs(res).equals(cs.replication_costs(res, econ))
+    # the engine's wage cost and planning's staff cost price the same server-hours
+    for row, run in zip(cs.replication_costs(res).itertuples(), res.runs, strict=True):
+        wages = sum(run[st.name]["cost"] for st in spec.stations)
+        assert row.staff == pytest.approx(wages)
+    # a Scenario built in Python gets the hours of its own time unit
+    hourly = Economics(wage_per_server_hour=10)
+    assert spec.__class__(**{**spec.__dict__, "time_unit": "hour", "economics": hourly}
+                          ).economics.hours_per_time_unit == 1.0
+    plain = simlib.load_scenario(SCENARIOS / "call_centre.yaml")
+    with pytest.raises(ValueError, match="economics block"):
+        cs.replication_costs(simlib.run(plain, 2, 1, jobs=1, progress=False))
 
 
 def test_analytic_cost_curve_matches_erlang_c_and_marks_unstable_levels() -> None:
@@ -71,7 +98,7 @@ def test_analytic_cost_curve_matches_erlang_c_and_marks_unstable_levels() -> Non
 @pytest.mark.statistical
 def test_cost_curve_finds_the_erlang_c_optimum_and_the_service_level_level() -> None:
     scn = simlib.load_scenario(SCENARIOS / "call_centre.yaml")
-    prices = {"staff_per_hour": 25.0, "waiting_per_hour": 150.0}
+    prices = {"wage_per_server_hour": 25.0, "cost_per_waiting_hour": 150.0}
     theory = cs.analytic_cost_curve(10 / 3, 3.0, range(12, 18), prices)
     best = int(theory.loc[theory["total"].idxmin(), "servers"])
     curve = cs.cost_curve(scn.with_overrides({"horizon": 2000}), range(12, 18), prices,
@@ -91,7 +118,7 @@ def test_cost_curve_finds_the_erlang_c_optimum_and_the_service_level_level() -> 
 
 def test_lost_customers_come_from_the_retention_model_when_there_is_one():
     res = simlib.run(SCENARIOS / "bank_value_chain.yaml", replications=2, seed=1, progress=False)
-    table = cs.replication_costs(res, cs.Costs(per_lost_customer=1.0))
+    table = cs.replication_costs(res, Economics(cost_per_lost_customer=1.0))
     for row, run in zip(table.itertuples(), res.runs, strict=True):
         expected = run["system"]["arrivals"] * (1 - run["system"]["p_return"])
         assert row.lost == pytest.approx(expected)

@@ -136,7 +136,7 @@ def test_measures_compose_and_feed_simlib_compare_with_common_random_numbers() -
 
 def test_cost_benefit_pairs_the_variants_with_the_base() -> None:
     chain = simlib.load_scenario(SCENARIOS / "value_chain.yaml").with_overrides({"horizon": 480})
-    prices = {"staff_per_hour": 30.0, "waiting_per_hour": 40.0}
+    prices = {"wage_per_server_hour": 30.0, "cost_per_waiting_hour": 40.0}
     table = ms.cost_benefit(chain, {"staff": ("add_staff", {"station": "service"}),
                                     "recovery": "better_recovery"},
                             prices, replications=6, seed=2, investment={"recovery": 10.0})
