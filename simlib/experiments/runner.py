@@ -37,23 +37,27 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
 import os
-import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from simlib.engine import ReplicationRecord, simulate
+from simlib.engine import ReplicationRecord
 from simlib.experiments.capacity import offered_loads
+from simlib.experiments.execution import (
+    Executor,
+    ExecutorName,
+    Point,
+    Progress,
+    Task,
+)
 from simlib.experiments.results import Results, summarise
 from simlib.experiments.statistics import METRICS, t_interval
-from simlib.experiments.store import ResultStore, point_key
+from simlib.experiments.store import ResultStore
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
 from simlib.spec.validation import count
 
@@ -72,18 +76,9 @@ log = logging.getLogger(__name__)
 
 ScenarioLike = Scenario | Mapping[str, Any] | str | os.PathLike[str]
 Replications = int | Literal["auto"]
-ExecutorName = Literal["local", "dask"]
 
 #: Columns of :func:`compare`.
 COMPARE_COLUMNS = ["variant", "scope", "metric", "diff", "ci_low", "ci_high", "n"]
-
-#: With ``jobs=None``, worker processes are started only when the remaining
-#: sequential work is estimated to take at least this long (seconds): below
-#: it, starting processes costs more than it saves.
-_POOL_WORTH_SECONDS = 1.0
-
-#: Progress bars appear only for runs that last longer than this (seconds).
-_PROGRESS_DELAY = 1.0
 
 
 class PrecisionWarning(UserWarning):
@@ -96,214 +91,6 @@ class CapacityWarning(UserWarning):
 
 class CensoringWarning(UserWarning):
     """Customers were still present at the drain limit: their waits are censored."""
-
-
-# --------------------------------------------------------------------------- tasks
-
-
-@dataclass(frozen=True)
-class _Point:
-    """One scenario variant of an experiment and the root seed it runs with."""
-
-    overrides: Mapping[str, Any]
-    scenario: Scenario
-    seed: int
-
-    @property
-    def key(self) -> str:
-        return point_key(self.overrides, self.seed)
-
-
-class _Task(NamedTuple):
-    point: int
-    replication: int
-
-
-def _simulate_task(
-    scenario: Scenario, seed: int, replication: int, engine_options: Mapping[str, Any]
-) -> ReplicationRecord:
-    """One replication; module-level so that worker processes can unpickle it.
-
-    The engine's own censoring warning is off: :func:`_collect` gives one for
-    all replications.
-    """
-    return simulate(scenario, seed, replication, warn=False, **engine_options)
-
-
-# --------------------------------------------------------------------------- executors
-
-
-def _process_context() -> multiprocessing.context.BaseContext:
-    # The platform's default start method (fork on Linux up to Python 3.13):
-    # forked workers inherit the imported engine, start in milliseconds and,
-    # unlike spawn or forkserver, never re-import the user's __main__ module,
-    # so a plain script without an ``if __name__ == "__main__"`` guard works.
-    # Where the default is spawn (macOS, Windows) scripts need that guard, as
-    # for any use of multiprocessing.
-    return multiprocessing.get_context()
-
-
-class _Executor:
-    """Runs (point, replication) tasks here, in local processes or on Dask.
-
-    It is a context manager so that a pool or a cluster started for one
-    experiment is reused by every round of it (``replications="auto"``) and
-    closed at the end.
-    """
-
-    def __init__(self, jobs: int | None, executor: ExecutorName, address: Any) -> None:
-        if executor not in ("local", "dask"):
-            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
-        if jobs is not None:
-            count("", "jobs", jobs, 1)
-        if address is not None and executor != "dask":
-            raise ValueError("address is for executor='dask'; give executor='dask' as well")
-        self.jobs = jobs
-        self.kind = executor
-        self.address = address
-        self._pool: ProcessPoolExecutor | None = None
-        self._client: Any = None
-        self._cluster: Any = None
-        self._own_client = False
-        self._task_seconds: float | None = None
-
-    def __enter__(self) -> _Executor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        if self._own_client and self._client is not None:
-            self._client.close()
-        self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
-
-    # ------------------------------------------------------------------ dispatch
-
-    def run(
-        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
-    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        """Yield each task with its record as it finishes (in completion order)."""
-        if not tasks:
-            return
-        if self.kind == "dask":
-            yield from self._run_dask(tasks, points, options)
-            return
-        pending = list(tasks)
-        cores = os.cpu_count() or 1
-        if self.jobs is None and self._pool is None:
-            if len(pending) == 1 or cores == 1:
-                yield from self._run_here(pending, points, options)
-                return
-            if self._task_seconds is None:
-                # Time one task here to judge whether worker processes pay off.
-                first = pending.pop(0)
-                yield from self._run_here([first], points, options)
-            assert self._task_seconds is not None
-            if self._task_seconds * len(pending) < _POOL_WORTH_SECONDS:
-                yield from self._run_here(pending, points, options)
-                return
-        if self.jobs == 1:
-            yield from self._run_here(pending, points, options)
-            return
-        yield from self._run_pool(pending, points, options, self.jobs or cores)
-
-    def _run_here(
-        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
-    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        for task in tasks:
-            p = points[task.point]
-            start = time.perf_counter()
-            record = _simulate_task(p.scenario, p.seed, task.replication, options)
-            self._task_seconds = time.perf_counter() - start
-            yield task, record
-
-    def _run_pool(
-        self,
-        tasks: Sequence[_Task],
-        points: Sequence[_Point],
-        options: Mapping[str, Any],
-        workers: int,
-    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
-        pool = self._pool
-        # Keep a bounded number of tasks in flight: memory stays flat for huge
-        # experiments and an interrupted run leaves little queued work behind.
-        queue = iter(tasks)
-        running: dict[Future[ReplicationRecord], _Task] = {}
-
-        def submit(n: int) -> None:
-            for task in itertools.islice(queue, n):
-                p = points[task.point]
-                fut = pool.submit(_simulate_task, p.scenario, p.seed, task.replication, options)
-                running[fut] = task
-
-        submit(4 * workers)
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    task = running.pop(fut)
-                    yield task, fut.result()
-                submit(len(done))
-        finally:
-            for fut in running:
-                fut.cancel()
-
-    def _dask_client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        from distributed import Client, LocalCluster  # heavy, and only the Dask backend needs it
-
-        if self.address is None:
-            self._cluster = LocalCluster(
-                n_workers=self.jobs or os.cpu_count() or 1,
-                threads_per_worker=1,  # the engine is pure Python: threads would share the GIL
-                processes=True,
-                dashboard_address=":0",  # a free port: never clash with a running cluster
-            )
-            self._client = Client(self._cluster)
-            self._own_client = True
-        elif isinstance(self.address, str):
-            self._client = Client(self.address, timeout="20s")
-            self._own_client = True
-        else:  # an existing distributed.Client: used, not closed
-            self._client = self.address
-        return self._client
-
-    def _run_dask(
-        self, tasks: Sequence[_Task], points: Sequence[_Point], options: Mapping[str, Any]
-    ) -> Iterator[tuple[_Task, ReplicationRecord]]:
-        from distributed import as_completed  # heavy, and only the Dask backend needs it
-
-        client = self._dask_client()
-        # One copy of each scenario on the cluster instead of one per task.
-        scenarios = {i: client.scatter(points[i].scenario, broadcast=True)
-                     for i in sorted({t.point for t in tasks})}
-        futures = {}
-        for task in tasks:
-            p = points[task.point]
-            # pure=False: every replication is its own task even when arguments repeat.
-            fut = client.submit(_simulate_task, scenarios[task.point], p.seed, task.replication,
-                                dict(options), pure=False)
-            futures[fut] = task
-        try:
-            # A killed worker's tasks are rescheduled by Dask on the others; results
-            # already gathered here are safe in the store.
-            for fut, record in as_completed(futures, with_results=True):
-                task = futures.pop(fut)
-                fut.release()
-                yield task, record
-        finally:
-            if futures:
-                client.cancel(list(futures))
 
 
 # --------------------------------------------------------------------------- collecting
@@ -343,33 +130,8 @@ class _Precision:
         return min(self.maximum, max(n + 1, min(wanted, 4 * n)))
 
 
-class _Progress:
-    """A tqdm bar that appears only when a run lasts longer than a second."""
-
-    def __init__(self, enabled: bool, total: int, desc: str) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm.auto import tqdm  # tqdm.auto loads ipywidgets in notebooks: only for a bar
-
-            self.bar = tqdm(total=total, desc=desc, unit="rep", delay=_PROGRESS_DELAY,
-                            dynamic_ncols=True)
-
-    def add_total(self, n: int) -> None:
-        if self.bar is not None and n:
-            # No refresh(): it would draw the bar before the delay has passed.
-            self.bar.total += n
-
-    def update(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _collect(
-    points: Sequence[_Point],
+    points: Sequence[Point],
     replications: Replications,
     *,
     precision: _Precision | None,
@@ -396,11 +158,11 @@ def _collect(
     else:
         counts = [int(replications)] * len(points)
     active = set(range(len(points)))
-    bar = _Progress(progress, 0, desc)
+    bar = Progress(progress, 0, desc)
     try:
-        with _Executor(jobs, executor, address) as ex:
+        with Executor(jobs, executor, address) as ex:
             while active:
-                tasks: list[_Task] = []
+                tasks: list[Task] = []
                 for i in sorted(active):
                     have = found[i]
                     wanted = [r for r in range(counts[i]) if r not in have]
@@ -408,7 +170,7 @@ def _collect(
                         on_disk = store.stored(points[i].key)
                         for r in [r for r in wanted if r in on_disk]:
                             have[r] = store.load(points[i].key, r)
-                    tasks.extend(_Task(i, r) for r in range(counts[i]) if r not in have)
+                    tasks.extend(Task(i, r) for r in range(counts[i]) if r not in have)
                 bar.add_total(len(tasks))
                 for task, record in ex.run(tasks, points, engine_options):
                     if store is not None:
@@ -441,11 +203,11 @@ def _collect(
     return out
 
 
-def _label(point: _Point) -> str:
+def _label(point: Point) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.overrides.items()) or point.scenario.name
 
 
-def _warn_censored(points: Sequence[_Point], records: Sequence[Sequence[ReplicationRecord]]) -> None:
+def _warn_censored(points: Sequence[Point], records: Sequence[Sequence[ReplicationRecord]]) -> None:
     """One :class:`CensoringWarning` for all replications (and points) that censored customers."""
     hit = [(p, [r.censored for r in recs if r.censored]) for p, recs in zip(points, records,
                                                                               strict=True)]
@@ -605,7 +367,7 @@ def run(
     _warn_overloaded(scn)
     store = _open_store(out, "run", scn, seed, engine_options, replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
-    point = _Point({}, scn, int(seed))
+    point = Point({}, scn, int(seed))
     [records] = _collect([point], replications, precision=rule, jobs=jobs, executor=executor,
                          address=address, store=store, engine_options=engine_options,
                          progress=progress, desc=scn.name)
@@ -647,9 +409,9 @@ def _grid_points(scn: Scenario, grid: Any) -> tuple[list[str], list[dict[str, An
 
 
 def _build_points(scn: Scenario, overrides: Sequence[Mapping[str, Any]],
-                  seeds: Sequence[int]) -> list[_Point]:
+                  seeds: Sequence[int]) -> list[Point]:
     # Every point is validated like a scenario file before anything runs.
-    return [_Point(dict(o), scn.with_overrides(o) if o else scn, int(s))
+    return [Point(dict(o), scn.with_overrides(o) if o else scn, int(s))
             for o, s in zip(overrides, seeds, strict=True)]
 
 

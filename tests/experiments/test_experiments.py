@@ -19,7 +19,7 @@ import pytest
 from support import SCENARIOS
 
 import simlib
-from simlib.experiments import runner as experiments
+from simlib.experiments import execution
 from simlib.experiments.runner import PrecisionWarning, variant_seed
 from simlib.spec.scenario import ScenarioError
 
@@ -42,7 +42,7 @@ def no_simulation(monkeypatch):
     """Fail the test if any replication is simulated in this process."""
     def refuse(*args, **kwargs):
         raise AssertionError("a replication was simulated")
-    monkeypatch.setattr(experiments, "_simulate_task", refuse)
+    monkeypatch.setattr(execution, "simulate_task", refuse)
 
 
 def short(servers: int = 14, horizon: float = 240):
@@ -99,7 +99,7 @@ def test_default_jobs_runs_short_experiments_here(monkeypatch):
     # A few milliseconds of work must not pay for starting processes.
     def no_pool(*args, **kwargs):
         raise AssertionError("a process pool was started")
-    monkeypatch.setattr(experiments, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(execution, "ProcessPoolExecutor", no_pool)
     res = simlib.run(short(), replications=3, seed=1, progress=False)
     assert res.n_replications == 3
     with pytest.raises(AssertionError, match="process pool"):
@@ -225,13 +225,13 @@ def test_common_random_numbers_at_least_halve_the_interval_width():
 
 def test_independent_seeds_change_the_variants_but_not_the_base(monkeypatch):
     seen = []
-    real = experiments._simulate_task
+    real = execution.simulate_task
 
     def spy(scenario, seed, replication, options):
         seen.append((scenario.station("agents").servers, seed, replication))
         return real(scenario, seed, replication, options)
 
-    monkeypatch.setattr(experiments, "_simulate_task", spy)
+    monkeypatch.setattr(execution, "simulate_task", spy)
     simlib.compare(short(), {"a": {SERVERS: 13}, "b": {SERVERS: 15}}, replications=2, seed=7,
                    common_random_numbers=False, jobs=1, progress=False)
     seeds = {servers: seed for servers, seed, _ in seen}
@@ -295,7 +295,7 @@ def test_the_library_prints_nothing(capsys):
 
 
 def test_progress_bar_appears_for_long_runs_unless_disabled(monkeypatch, capsys):
-    monkeypatch.setattr(experiments, "_PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(execution, "_PROGRESS_DELAY", 0.0)
     simlib.run(short(), replications=3, seed=1, jobs=1)
     assert "3/3" in capsys.readouterr().err
     simlib.run(short(), replications=3, seed=1, jobs=1, progress=False)

@@ -21,7 +21,7 @@ from support import ROOT, SCENARIOS
 
 import simlib
 from simlib.engine import ReplicationRecord, simulate
-from simlib.experiments import runner as experiments
+from simlib.experiments import execution
 from simlib.experiments.store import MANIFEST, RESULTS, ResultStore, StoreError, point_key
 
 CALL_CENTRE = SCENARIOS / "call_centre.yaml"
@@ -36,13 +36,13 @@ def short(horizon: float = 240):
 def counted(monkeypatch):
     """Count the replications simulated in this process."""
     calls: list[tuple[int, int]] = []
-    real = experiments._simulate_task
+    real = execution.simulate_task
 
     def spy(scenario, seed, replication, options):
         calls.append((scenario.station("agents").servers, replication))
         return real(scenario, seed, replication, options)
 
-    monkeypatch.setattr(experiments, "_simulate_task", spy)
+    monkeypatch.setattr(execution, "simulate_task", spy)
     return calls
 
 

@@ -1,0 +1,270 @@
+"""Where the replications of an experiment run: here, in local processes or on Dask.
+
+A replication is a pure function of (scenario, seed, replication), so the
+(point, replication) tasks of an experiment can run in any order and on any
+executor: in this process, in local worker processes or on a Dask cluster,
+with the same numbers bit for bit. :class:`Executor` dispatches the tasks and
+yields each record as it finishes; :class:`Progress` is the progress bar of
+a run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from simlib.engine import ReplicationRecord, simulate
+from simlib.experiments.store import point_key
+from simlib.spec.scenario import Scenario
+from simlib.spec.validation import count
+
+__all__ = ["ExecutorName", "Point", "Task", "simulate_task", "Executor", "Progress"]
+
+ExecutorName = Literal["local", "dask"]
+
+#: With ``jobs=None``, worker processes are started only when the remaining
+#: sequential work is estimated to take at least this long (seconds): below
+#: it, starting processes costs more than it saves.
+_POOL_WORTH_SECONDS = 1.0
+
+#: Progress bars appear only for runs that last longer than this (seconds).
+_PROGRESS_DELAY = 1.0
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True)
+class Point:
+    """One scenario variant of an experiment and the root seed it runs with."""
+
+    overrides: Mapping[str, Any]
+    scenario: Scenario
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return point_key(self.overrides, self.seed)
+
+
+class Task(NamedTuple):
+    point: int
+    replication: int
+
+
+def simulate_task(
+    scenario: Scenario, seed: int, replication: int, engine_options: Mapping[str, Any]
+) -> ReplicationRecord:
+    """One replication; module-level so that worker processes can unpickle it.
+
+    The engine's own censoring warning is off: :func:`_collect` gives one for
+    all replications.
+    """
+    return simulate(scenario, seed, replication, warn=False, **engine_options)
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    # The platform's default start method (fork on Linux up to Python 3.13):
+    # forked workers inherit the imported engine, start in milliseconds and,
+    # unlike spawn or forkserver, never re-import the user's __main__ module,
+    # so a plain script without an ``if __name__ == "__main__"`` guard works.
+    # Where the default is spawn (macOS, Windows) scripts need that guard, as
+    # for any use of multiprocessing.
+    return multiprocessing.get_context()
+
+
+class Executor:
+    """Runs (point, replication) tasks here, in local processes or on Dask.
+
+    It is a context manager so that a pool or a cluster started for one
+    experiment is reused by every round of it (``replications="auto"``) and
+    closed at the end.
+    """
+
+    def __init__(self, jobs: int | None, executor: ExecutorName, address: Any) -> None:
+        if executor not in ("local", "dask"):
+            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
+        if jobs is not None:
+            count("", "jobs", jobs, 1)
+        if address is not None and executor != "dask":
+            raise ValueError("address is for executor='dask'; give executor='dask' as well")
+        self.jobs = jobs
+        self.kind = executor
+        self.address = address
+        self._pool: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+        self._own_client = False
+        self._task_seconds: float | None = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._own_client and self._client is not None:
+            self._client.close()
+        self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    # ------------------------------------------------------------------ dispatch
+
+    def run(
+        self, tasks: Sequence[Task], points: Sequence[Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[Task, ReplicationRecord]]:
+        """Yield each task with its record as it finishes (in completion order)."""
+        if not tasks:
+            return
+        if self.kind == "dask":
+            yield from self._run_dask(tasks, points, options)
+            return
+        pending = list(tasks)
+        cores = os.cpu_count() or 1
+        if self.jobs is None and self._pool is None:
+            if len(pending) == 1 or cores == 1:
+                yield from self._run_here(pending, points, options)
+                return
+            if self._task_seconds is None:
+                # Time one task here to judge whether worker processes pay off.
+                first = pending.pop(0)
+                yield from self._run_here([first], points, options)
+            assert self._task_seconds is not None
+            if self._task_seconds * len(pending) < _POOL_WORTH_SECONDS:
+                yield from self._run_here(pending, points, options)
+                return
+        if self.jobs == 1:
+            yield from self._run_here(pending, points, options)
+            return
+        yield from self._run_pool(pending, points, options, self.jobs or cores)
+
+    def _run_here(
+        self, tasks: Sequence[Task], points: Sequence[Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[Task, ReplicationRecord]]:
+        for task in tasks:
+            p = points[task.point]
+            start = time.perf_counter()
+            record = simulate_task(p.scenario, p.seed, task.replication, options)
+            self._task_seconds = time.perf_counter() - start
+            yield task, record
+
+    def _run_pool(
+        self,
+        tasks: Sequence[Task],
+        points: Sequence[Point],
+        options: Mapping[str, Any],
+        workers: int,
+    ) -> Iterator[tuple[Task, ReplicationRecord]]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+        pool = self._pool
+        # Keep a bounded number of tasks in flight: memory stays flat for huge
+        # experiments and an interrupted run leaves little queued work behind.
+        queue = iter(tasks)
+        running: dict[Future[ReplicationRecord], Task] = {}
+
+        def submit(n: int) -> None:
+            for task in itertools.islice(queue, n):
+                p = points[task.point]
+                fut = pool.submit(simulate_task, p.scenario, p.seed, task.replication, options)
+                running[fut] = task
+
+        submit(4 * workers)
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = running.pop(fut)
+                    yield task, fut.result()
+                submit(len(done))
+        finally:
+            for fut in running:
+                fut.cancel()
+
+    def _dask_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        from distributed import Client, LocalCluster  # heavy, and only the Dask backend needs it
+
+        if self.address is None:
+            self._cluster = LocalCluster(
+                n_workers=self.jobs or os.cpu_count() or 1,
+                threads_per_worker=1,  # the engine is pure Python: threads would share the GIL
+                processes=True,
+                dashboard_address=":0",  # a free port: never clash with a running cluster
+            )
+            self._client = Client(self._cluster)
+            self._own_client = True
+        elif isinstance(self.address, str):
+            self._client = Client(self.address, timeout="20s")
+            self._own_client = True
+        else:  # an existing distributed.Client: used, not closed
+            self._client = self.address
+        return self._client
+
+    def _run_dask(
+        self, tasks: Sequence[Task], points: Sequence[Point], options: Mapping[str, Any]
+    ) -> Iterator[tuple[Task, ReplicationRecord]]:
+        from distributed import as_completed  # heavy, and only the Dask backend needs it
+
+        client = self._dask_client()
+        # One copy of each scenario on the cluster instead of one per task.
+        scenarios = {i: client.scatter(points[i].scenario, broadcast=True)
+                     for i in sorted({t.point for t in tasks})}
+        futures = {}
+        for task in tasks:
+            p = points[task.point]
+            # pure=False: every replication is its own task even when arguments repeat.
+            fut = client.submit(simulate_task, scenarios[task.point], p.seed, task.replication,
+                                dict(options), pure=False)
+            futures[fut] = task
+        try:
+            # A killed worker's tasks are rescheduled by Dask on the others; results
+            # already gathered here are safe in the store.
+            for fut, record in as_completed(futures, with_results=True):
+                task = futures.pop(fut)
+                fut.release()
+                yield task, record
+        finally:
+            if futures:
+                client.cancel(list(futures))
+
+
+class Progress:
+    """A tqdm bar that appears only when a run lasts longer than a second."""
+
+    def __init__(self, enabled: bool, total: int, desc: str) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm  # tqdm.auto loads ipywidgets in notebooks: only for a bar
+
+            self.bar = tqdm(total=total, desc=desc, unit="rep", delay=_PROGRESS_DELAY,
+                            dynamic_ncols=True)
+
+    def add_total(self, n: int) -> None:
+        if self.bar is not None and n:
+            # No refresh(): it would draw the bar before the delay has passed.
+            self.bar.total += n
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
