@@ -2,6 +2,7 @@
 
 :mod:`~simlib.experiments.runner` runs replications of the engine
 (sequentially, in processes or on Dask; the numbers do not depend on which),
+:mod:`~simlib.experiments.execution` says where and how (an ``Execution``),
 :mod:`~simlib.experiments.results` holds what they return,
 :mod:`~simlib.experiments.statistics` the summary statistics over
 replications (intervals that respect each metric's range),
@@ -11,6 +12,7 @@ replications (intervals that respect each metric's range),
 
 from types import ModuleType
 
+from simlib.experiments.execution import Execution
 from simlib.experiments.results import Results
 from simlib.experiments.runner import (
     COMPARE_COLUMNS,
@@ -24,7 +26,10 @@ from simlib.experiments.runner import (
 )
 from simlib.lazy import submodule, submodule_names
 
-__all__ = ["COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "PrecisionWarning", "Results", "compare", "run", "sweep", "variant_seed"]
+__all__ = [
+    "COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "Execution", "PrecisionWarning",
+    "Results", "compare", "run", "sweep", "variant_seed",
+]
 
 
 def __getattr__(name: str) -> ModuleType:  # PEP 562: the modules load on first use

@@ -1,11 +1,22 @@
-"""Where the replications of an experiment run: here, in local processes or on Dask.
+"""Where the replications of an experiment run: one :class:`Execution` and one executor.
+
+An :class:`Execution` says how an experiment is carried out, apart from what
+it simulates: how many worker processes (``jobs``), on which executor (this
+machine or Dask), at which Dask ``address``, whether a progress bar is shown
+and in which result-store directory (``store``) finished replications are
+kept. :func:`simlib.run`, :func:`simlib.sweep` and :func:`simlib.compare` take
+one as ``execution=``; their keyword arguments ``jobs``, ``executor``,
+``address``, ``progress`` and ``out`` build the same object.
 
 A replication is a pure function of (scenario, seed, replication), so the
 (point, replication) tasks of an experiment can run in any order and on any
 executor: in this process, in local worker processes or on a Dask cluster,
-with the same numbers bit for bit. :class:`Executor` dispatches the tasks and
-yields each record as it finishes; :class:`Progress` is the progress bar of
-a run.
+with the same numbers bit for bit. :class:`Executor` is the one
+implementation: it dispatches the tasks, yields each record as it finishes,
+and maps any other module-level function over its workers (the ISA staffing
+plan's simulations). Local worker processes are started with one start
+method, the platform's default (see :func:`process_context`).
+:class:`Progress` is the progress bar of a run.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -24,7 +35,16 @@ from simlib.experiments.store import point_key
 from simlib.spec.scenario import Scenario
 from simlib.spec.validation import count
 
-__all__ = ["ExecutorName", "Point", "Task", "simulate_task", "Executor", "Progress"]
+__all__ = [
+    "Execution",
+    "ExecutorName",
+    "Point",
+    "Task",
+    "simulate_task",
+    "process_context",
+    "Executor",
+    "Progress",
+]
 
 ExecutorName = Literal["local", "dask"]
 
@@ -72,7 +92,8 @@ def simulate_task(
 # --------------------------------------------------------------------------- executors
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
+def process_context() -> multiprocessing.context.BaseContext:
+    """The start method of every local worker process simlib starts."""
     # The platform's default start method (fork on Linux up to Python 3.13):
     # forked workers inherit the imported engine, start in milliseconds and,
     # unlike spawn or forkserver, never re-import the user's __main__ module,
@@ -80,6 +101,85 @@ def _process_context() -> multiprocessing.context.BaseContext:
     # Where the default is spawn (macOS, Windows) scripts need that guard, as
     # for any use of multiprocessing.
     return multiprocessing.get_context()
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How an experiment is carried out: workers, executor, progress bar and result store.
+
+    Attributes
+    ----------
+    jobs
+        Worker processes (``executor="local"``) or workers of a started
+        ``LocalCluster`` (``executor="dask"``). ``1`` runs everything in this
+        process. ``None`` (default) uses every core when there is more than
+        one task and the work, timed on the first task, is long enough
+        (about a second) to repay starting processes.
+    executor
+        ``"local"`` (this machine) or ``"dask"`` (Dask distributed).
+    address
+        With ``executor="dask"``: ``None`` starts a ``LocalCluster`` and closes
+        it afterwards; ``"tcp://host:8786"`` uses a running scheduler; a
+        ``distributed.Client`` is used as it is.
+    progress
+        Show a progress bar (tqdm, notebook-aware) when a run lasts longer
+        than a second.
+    store
+        A result-store directory (:mod:`simlib.experiments.store`), or None.
+    """
+
+    jobs: int | None = None
+    executor: ExecutorName = "local"
+    address: Any = None
+    progress: bool = True
+    store: str | os.PathLike[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.executor not in ("local", "dask"):
+            raise ValueError(f"executor must be 'local' or 'dask', got {self.executor!r}")
+        if self.jobs is not None:
+            object.__setattr__(self, "jobs", count("", "jobs", self.jobs, 1))
+        if self.address is not None and self.executor != "dask":
+            raise ValueError("address is for executor='dask'; give executor='dask' as well")
+
+    @classmethod
+    def of(
+        cls,
+        execution: Execution | None = None,
+        *,
+        jobs: int | None = None,
+        executor: ExecutorName = "local",
+        address: Any = None,
+        progress: bool = True,
+        out: str | os.PathLike[str] | None = None,
+    ) -> Execution:
+        """``execution``, or the Execution the keyword arguments of ``run``/``sweep``/``compare`` describe.
+
+        Raises
+        ------
+        ValueError
+            If ``execution`` is given together with a keyword that differs from its default.
+        """
+        if execution is None:
+            return cls(jobs=jobs, executor=executor, address=address, progress=progress,
+                       store=out)
+        if not isinstance(execution, Execution):
+            raise ValueError(f"execution must be an Execution, got {execution!r}")
+        given = [name for name, value, default in (
+            ("jobs", jobs, None), ("executor", executor, "local"), ("address", address, None),
+            ("progress", progress, True), ("out", out, None)) if value is not default
+            and value != default]
+        if given:
+            raise ValueError(f"give execution= or {', '.join(given)}, not both")
+        return execution
+
+    def open(self) -> Executor:
+        """A new :class:`Executor` of this execution (use it as a context manager)."""
+        return Executor(self)
+
+    def progress_bar(self, total: int, desc: str) -> Progress:
+        """A progress bar, shown when ``progress`` is on and the run lasts over a second."""
+        return Progress(self.progress, total, desc)
 
 
 class Executor:
@@ -90,16 +190,10 @@ class Executor:
     closed at the end.
     """
 
-    def __init__(self, jobs: int | None, executor: ExecutorName, address: Any) -> None:
-        if executor not in ("local", "dask"):
-            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
-        if jobs is not None:
-            count("", "jobs", jobs, 1)
-        if address is not None and executor != "dask":
-            raise ValueError("address is for executor='dask'; give executor='dask' as well")
-        self.jobs = jobs
-        self.kind = executor
-        self.address = address
+    def __init__(self, execution: Execution) -> None:
+        self.jobs = execution.jobs
+        self.kind = execution.executor
+        self.address = execution.address
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
         self._cluster: Any = None
@@ -163,6 +257,26 @@ class Executor:
             self._task_seconds = time.perf_counter() - start
             yield task, record
 
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+        """``[fn(*args) for args in zip(*iterables)]``, computed on this executor, in order.
+
+        ``fn`` must be a module-level function so that workers can unpickle it.
+        With ``jobs=1`` or a single call everything runs in this process.
+        """
+        calls = list(zip(*iterables, strict=True))
+        if self.kind == "dask":
+            client = self._dask_client()
+            return list(client.gather(client.map(fn, *zip(*calls, strict=True), pure=False)))
+        if self.jobs == 1 or len(calls) <= 1:
+            return [fn(*args) for args in calls]
+        pool = self._local_pool(self.jobs or os.cpu_count() or 1)
+        return list(pool.map(fn, *zip(*calls, strict=True)))
+
+    def _local_pool(self, workers: int) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(workers, mp_context=process_context())
+        return self._pool
+
     def _run_pool(
         self,
         tasks: Sequence[Task],
@@ -170,9 +284,7 @@ class Executor:
         options: Mapping[str, Any],
         workers: int,
     ) -> Iterator[tuple[Task, ReplicationRecord]]:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
-        pool = self._pool
+        pool = self._local_pool(workers)
         # Keep a bounded number of tasks in flight: memory stays flat for huge
         # experiments and an interrupted run leaves little queued work behind.
         queue = iter(tasks)

@@ -48,13 +48,7 @@ import pandas as pd
 
 from simlib.engine import ReplicationRecord
 from simlib.experiments.capacity import offered_loads
-from simlib.experiments.execution import (
-    Executor,
-    ExecutorName,
-    Point,
-    Progress,
-    Task,
-)
+from simlib.experiments.execution import Execution, ExecutorName, Point, Task
 from simlib.experiments.results import Results, summarise
 from simlib.experiments.statistics import METRICS, t_interval
 from simlib.experiments.store import ResultStore
@@ -135,12 +129,9 @@ def _collect(
     replications: Replications,
     *,
     precision: _Precision | None,
-    jobs: int | None,
-    executor: ExecutorName,
-    address: Any,
+    execution: Execution,
     store: ResultStore | None,
     engine_options: Mapping[str, Any],
-    progress: bool,
     desc: str,
 ) -> list[list[ReplicationRecord]]:
     """Records of every point, each list in replication order.
@@ -158,9 +149,9 @@ def _collect(
     else:
         counts = [int(replications)] * len(points)
     active = set(range(len(points)))
-    bar = Progress(progress, 0, desc)
+    bar = execution.progress_bar(0, desc)
     try:
-        with Executor(jobs, executor, address) as ex:
+        with execution.open() as ex:
             while active:
                 tasks: list[Task] = []
                 for i in sorted(active):
@@ -274,8 +265,9 @@ def _precision_rule(
     return _Precision(scope, name, float(precision), minimum, maximum)
 
 
-def _open_store(out: Any, kind: str, scenario: Scenario, seed: int,
+def _open_store(execution: Execution, kind: str, scenario: Scenario, seed: int,
                 engine_options: Mapping[str, Any], **details: Any) -> ResultStore | None:
+    out = execution.store
     if out is None:
         return None
     if engine_options.get("trace"):
@@ -299,6 +291,7 @@ def run(
     address: Any = None,
     out: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    execution: Execution | None = None,
     precision: float = 0.05,
     metric: str = "mean_wait",
     min_replications: int = 10,
@@ -338,6 +331,10 @@ def run(
     progress
         Show a progress bar (tqdm, notebook-aware) when the run lasts longer
         than a second.
+    execution
+        An :class:`~simlib.experiments.execution.Execution` holding all of
+        ``jobs, executor, address, progress`` and ``out`` (its ``store``);
+        give either it or those keywords.
     precision, metric, min_replications, max_replications
         The stopping rule of ``replications="auto"``; ``metric`` is a metric
         name (system scope) or ``"scope.metric"``, e.g. ``"agents.mean_wait"``.
@@ -360,17 +357,18 @@ def run(
     PrecisionWarning
         When ``replications="auto"`` stops at the maximum.
     """
+    ex = Execution.of(execution, jobs=jobs, executor=executor, address=address,
+                      progress=progress, out=out)
     scn = load_scenario(scenario)
     count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
     _warn_overloaded(scn)
-    store = _open_store(out, "run", scn, seed, engine_options, replications=replications,
+    store = _open_store(ex, "run", scn, seed, engine_options, replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
     point = Point({}, scn, int(seed))
-    [records] = _collect([point], replications, precision=rule, jobs=jobs, executor=executor,
-                         address=address, store=store, engine_options=engine_options,
-                         progress=progress, desc=scn.name)
+    [records] = _collect([point], replications, precision=rule, execution=ex, store=store,
+                       engine_options=engine_options, desc=scn.name)
     results = Results(scn, int(seed), records)
     if store is not None:
         store.write_results(results.summary())
@@ -426,6 +424,7 @@ def sweep(
     address: Any = None,
     out: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    execution: Execution | None = None,
     precision: float = 0.05,
     metric: str = "mean_wait",
     min_replications: int = 10,
@@ -446,7 +445,7 @@ def sweep(
         Cartesian product, in the order given. Each point is validated before
         anything runs; a bad path or value raises
         :class:`~simlib.spec.scenario.ScenarioError` naming it.
-    replications, seed, jobs, executor, address, progress, precision, metric, min_replications, max_replications
+    replications, seed, jobs, executor, address, progress, execution, precision, metric, min_replications, max_replications
         As in :func:`run`. Every point uses the same root seed, so replication
         ``r`` of each point sees the same random numbers (common random
         numbers); with ``"auto"`` each point gets the replications it needs.
@@ -465,19 +464,20 @@ def sweep(
         ``scope, metric, mean, std, ci_low, ci_high, n``; one row per point ×
         scope × metric.
     """
+    ex = Execution.of(execution, jobs=jobs, executor=executor, address=address,
+                      progress=progress, out=out)
     scn = load_scenario(scenario)
     count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
     paths, overrides = _grid_points(scn, grid)
     points = _build_points(scn, overrides, [seed] * len(overrides))
-    store = _open_store(out, "sweep", scn, seed, engine_options,
+    store = _open_store(ex, "sweep", scn, seed, engine_options,
                         grid={p: list(dict.fromkeys(o[p] for o in overrides)) for p in paths},
                         replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
-    records = _collect(points, replications, precision=rule, jobs=jobs, executor=executor,
-                       address=address, store=store, engine_options=engine_options,
-                       progress=progress, desc=f"{scn.name} sweep")
+    records = _collect(points, replications, precision=rule, execution=ex, store=store,
+                       engine_options=engine_options, desc=f"{scn.name} sweep")
     frames = []
     for point, recs in zip(points, records, strict=True):
         table = summarise([r.metrics for r in recs], level)
@@ -518,6 +518,7 @@ def compare(
     address: Any = None,
     out: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    execution: Execution | None = None,
     **engine_options: Any,
 ) -> pd.DataFrame:
     """Paired comparison of scenario variants with a base scenario.
@@ -544,7 +545,7 @@ def compare(
         random numbers save; the base's replications are unchanged.
     level
         Confidence level of the intervals.
-    jobs, executor, address, out, progress, **engine_options
+    jobs, executor, address, out, progress, execution, **engine_options
         As in :func:`run`.
 
     Returns
@@ -554,6 +555,8 @@ def compare(
         variant and every (scope, metric) that both scenarios report; ``n``
         counts the replications where both values are defined.
     """
+    ex = Execution.of(execution, jobs=jobs, executor=executor, address=address,
+                      progress=progress, out=out)
     scn = load_scenario(base)
     count("", "seed", seed, 0)
     if replications == "auto":
@@ -576,13 +579,12 @@ def compare(
         # Name the variant: several may override the same path.
         bad = next(n for n in names if _fails(scn, variants[n]))
         raise ScenarioError(exc.path, f"{exc.problem} (variant {bad!r})") from None
-    store = _open_store(out, "compare", scn, seed, engine_options,
+    store = _open_store(ex, "compare", scn, seed, engine_options,
                         variants={n: dict(variants[n]) for n in names},
                         replications=replications,
                         common_random_numbers=bool(common_random_numbers))
-    records = _collect(points, replications, precision=None, jobs=jobs, executor=executor,
-                       address=address, store=store, engine_options=engine_options,
-                       progress=progress, desc=f"{scn.name} compare")
+    records = _collect(points, replications, precision=None, execution=ex, store=store,
+                       engine_options=engine_options, desc=f"{scn.name} compare")
     base_runs = [r.metrics for r in records[0]]
     rows = []
     for name, recs in zip(names, records[1:], strict=True):

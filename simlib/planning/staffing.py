@@ -34,9 +34,7 @@ References
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +45,7 @@ from scipy import optimize, special
 from simlib.engine import Outcome, build_network, visit_array
 from simlib.engine.records import interval_edges
 from simlib.experiments.capacity import visits_per_arrival
+from simlib.experiments.execution import Execution, Executor
 from simlib.experiments.runner import ScenarioLike, run
 from simlib.spec.distributions import Distribution
 from simlib.spec.edits import merge_shifts, set_service_level, set_staffing
@@ -1170,29 +1169,13 @@ def _isa_counts(
 
 def _counts(
     scenario: Scenario, seed: int, replications: int, station: str, edges: np.ndarray,
-    pool: ProcessPoolExecutor | None, jobs: int,
+    pool: Executor, jobs: int,
 ) -> np.ndarray:
     reps = list(range(replications))
-    if pool is None:
-        return _isa_counts(scenario, seed, reps, station, edges)
     chunks = [reps[i::jobs] for i in range(jobs)]
-    parts = list(pool.map(_isa_counts, [scenario] * jobs, [seed] * jobs, chunks,
-                          [station] * jobs, [edges] * jobs))
+    parts = pool.map(_isa_counts, [scenario] * jobs, [seed] * jobs, chunks,
+                     [station] * jobs, [edges] * jobs)
     return np.hstack(parts)
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor | None:
-    """A process pool for ISA's replications (None: run in this process)."""
-    if jobs <= 1:
-        return None
-    # A forkserver that has imported simlib forks clean, cheap workers (fork is
-    # unsafe once threads exist, e.g. in Jupyter; spawn re-imports everything).
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["simlib.planning.staffing", "simlib.engine"])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
 @dataclass(frozen=True)
@@ -1285,15 +1268,12 @@ def _isa(
     # arrivals), so _isa_loop doubles the ample staffing until no arrival finds it full.
     peak = float(loads.max()) if loads.size else 0.0
     ample = int(math.ceil(peak + 10.0 * math.sqrt(peak) + 10.0))
-    pool = _pool(jobs)
-    try:
+    # The experiments' executor: ISA's worker processes start as those of every run.
+    with Execution(jobs=jobs, progress=False).open() as pool:
         servers, groups, history, converged, cycled = _isa_loop(
             scn, station, rule, edges, ample, seed, replications, max_iterations, tolerance,
             pool, jobs,
         )
-    finally:
-        if pool is not None:
-            pool.shutdown()
     predicted = [rule.simulated(g, s) for g, s in zip(groups, servers, strict=True)]
     return servers, predicted, len(history) - 1, converged, cycled, tuple(history)
 
@@ -1301,7 +1281,7 @@ def _isa(
 def _isa_loop(
     scn: Scenario, station: str, rule: _IsaRule, edges: np.ndarray, ample: int, seed: int,
     replications: int, max_iterations: int, tolerance: int,
-    pool: ProcessPoolExecutor | None, jobs: int,
+    pool: Executor, jobs: int,
 ) -> tuple[list[int], list[np.ndarray], list[tuple[int, ...]], bool, bool]:
     """ISA iterations; returns the staffing and, per interval, the arrivals (number found,
     wait, outcome) in a simulation *of that staffing* (for the prediction)."""

@@ -95,6 +95,25 @@ def test_executor_arguments_are_checked():
         simlib.run(short(), replications=2, address="tcp://localhost:8786")
 
 
+def test_an_execution_object_is_the_keywords_in_one_place(cluster):
+    scn = short()
+    kw = dict(replications=4, seed=3)
+    one = simlib.run(scn, jobs=1, progress=False, **kw)
+    assert execution.Execution.of(jobs=2, progress=False) == execution.Execution(2, progress=False)
+    for ex in (execution.Execution(jobs=1, progress=False),
+               execution.Execution(jobs=2, progress=False),
+               execution.Execution(executor="dask", address=cluster.scheduler_address,
+                                   progress=False)):
+        assert simlib.run(scn, execution=ex, **kw).runs == one.runs
+    grid = {SERVERS: [13, 14]}
+    assert simlib.sweep(scn, grid, execution=execution.Execution(jobs=2, progress=False),
+                        **kw).equals(simlib.sweep(scn, grid, jobs=1, progress=False, **kw))
+    with pytest.raises(ValueError, match="give execution= or jobs, not both"):
+        simlib.run(scn, execution=execution.Execution(jobs=1), jobs=2, **kw)
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        execution.Execution(jobs=0)
+
+
 def test_default_jobs_runs_short_experiments_here(monkeypatch):
     # A few milliseconds of work must not pay for starting processes.
     def no_pool(*args, **kwargs):
