@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from simlib import __version__
+from simlib.experiments.execution import Execution
 from simlib.experiments.runner import compare, run, sweep
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
 
@@ -164,12 +165,12 @@ def _read_variants(path: str) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in data.items()}
 
 
-def _executor(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {"jobs": args.jobs, "out": args.out, "progress": not args.quiet}
-    if args.dask is not None:
-        options["executor"] = "dask"
-        options["address"] = None if args.dask == "local" else args.dask
-    return options
+def _execution(args: argparse.Namespace) -> Execution:
+    if args.dask is None:
+        return Execution(jobs=args.jobs, progress=not args.quiet, store=args.out)
+    return Execution(jobs=args.jobs, executor="dask",
+                     address=None if args.dask == "local" else args.dask,
+                     progress=not args.quiet, store=args.out)
 
 
 def _auto(args: argparse.Namespace) -> dict[str, Any]:
@@ -191,21 +192,21 @@ def _execute(args: argparse.Namespace, scenario: Scenario) -> tuple[pd.DataFrame
     what = f"seed {args.seed}, time unit {scenario.time_unit}"
     if args.command == "run":
         results = run(scenario, replications=args.replications, seed=args.seed,
-                      **_executor(args), **_auto(args))
+                      execution=_execution(args), **_auto(args))
         return results.summary(), (f"{scenario.name}: {results.n_replications} replications, "
                                    f"{what}")
     if args.command == "sweep":
         grid = dict(_parse_setting(text) for text in args.settings)
         if len(grid) != len(args.settings):
             raise _UsageError("--set: each path may be given once")
-        table = sweep(scenario, grid, replications=args.replications, seed=args.seed,
-                      **_executor(args), **_auto(args))
-        return table, f"{scenario.name}: sweep of {', '.join(grid)}, {what}"
+        swept = sweep(scenario, grid, replications=args.replications, seed=args.seed,
+                      execution=_execution(args), **_auto(args))
+        return swept.table, f"{scenario.name}: sweep of {', '.join(grid)}, {what}"
     variants = _read_variants(args.variants)
-    table = compare(scenario, variants, replications=args.replications, seed=args.seed,
-                    common_random_numbers=not args.independent, **_executor(args))
+    comparison = compare(scenario, variants, replications=args.replications, seed=args.seed,
+                         common_random_numbers=not args.independent, execution=_execution(args))
     crn = "independent seeds" if args.independent else "common random numbers"
-    return table, (f"{scenario.name}: variant - base, {args.replications} replications, "
+    return comparison.table, (f"{scenario.name}: variant - base, {args.replications} replications, "
                    f"{crn}, {what}")
 
 

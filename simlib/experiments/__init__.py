@@ -13,7 +13,7 @@ replications (intervals that respect each metric's range),
 from types import ModuleType
 
 from simlib.experiments.execution import Execution
-from simlib.experiments.results import Results
+from simlib.experiments.results import Comparison, Results, SweepResults
 from simlib.experiments.runner import (
     COMPARE_COLUMNS,
     CapacityWarning,
@@ -27,8 +27,8 @@ from simlib.experiments.runner import (
 from simlib.lazy import submodule, submodule_names
 
 __all__ = [
-    "COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "Execution", "PrecisionWarning",
-    "Results", "compare", "run", "sweep", "variant_seed",
+    "COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "Comparison", "Execution",
+    "PrecisionWarning", "Results", "SweepResults", "compare", "run", "sweep", "variant_seed",
 ]
 
 

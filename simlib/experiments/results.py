@@ -7,13 +7,24 @@ the interval's method per (scope, metric). Intervals respect each metric's
 range (shares inside [0, 1], waits and counts >= 0) by the methods of
 :func:`simlib.experiments.statistics.metric_interval`, named in the
 ``method`` column.
+
+Every result keeps its replication records, so whatever is computed
+downstream (costs, gaps, customers, other metrics or confidence levels) is
+computed from them and nothing is simulated twice: :class:`Results` is one
+scenario's run (:func:`simlib.run`), :class:`SweepResults` holds the
+``Results`` of every point of a sweep (:func:`simlib.sweep`) and
+:class:`Comparison` those of a base and its variants (:func:`simlib.compare`).
+The last two give the tables earlier versions returned as ``.table`` and
+render as that table in notebooks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import pandas as pd
 
@@ -22,10 +33,13 @@ from simlib.engine.quality import CUSTOMER_COLUMNS
 from simlib.experiments.statistics import Interval, metric_interval, t_interval
 from simlib.spec.scenario import Scenario
 
-__all__ = ["Results", "SUMMARY_COLUMNS"]
+__all__ = ["Results", "SweepResults", "Comparison", "SUMMARY_COLUMNS", "COMPARE_COLUMNS"]
 
 #: Columns of :meth:`Results.summary`.
 SUMMARY_COLUMNS = ["scope", "metric", "mean", "std", "ci_low", "ci_high", "n", "method"]
+
+#: Columns of :meth:`Comparison.differences`.
+COMPARE_COLUMNS = ["variant", "scope", "metric", "diff", "ci_low", "ci_high", "n"]
 
 Metrics = dict[str, dict[str, float]]
 
@@ -180,3 +194,132 @@ def _interval(blocks: Sequence[Mapping[str, float]], metric: str, level: float) 
 
 def _row(iv: Interval) -> tuple[float, float, float, float, int, str]:
     return iv.mean, iv.std, iv.ci_low, iv.ci_high, iv.n, iv.method
+
+
+class _Tabular:
+    """Shows an experiment's :attr:`table` where a notebook or a console shows the object."""
+
+    table: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return repr(self.table)
+
+    def _repr_html_(self) -> str | None:
+        return self.table._repr_html_()
+
+    def __getattr__(self, name: str) -> Any:
+        # Earlier versions returned the table itself: point code written for them to it.
+        if not name.startswith("_") and hasattr(pd.DataFrame, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}; "
+                                 f"the table is .table (.table.{name})")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getitem__(self, key: Any) -> Any:
+        raise TypeError(f"{type(self).__name__!r} object is not subscriptable; "
+                        "the table is .table (.table[...])")
+
+
+@dataclass(frozen=True, repr=False)
+class SweepResults(_Tabular):
+    """What :func:`simlib.sweep` returns: the :class:`Results` of every point of the grid.
+
+    ``table`` (also what the object shows in a notebook) is the summary of
+    every point: one column per swept path, then
+    ``scope, metric, mean, std, ci_low, ci_high, n``. :meth:`at` gives one
+    point's ``Results`` (records, customers, gaps, intervals) without
+    simulating again.
+    """
+
+    #: The swept dotted paths, in the order of the grid.
+    paths: tuple[str, ...]
+    #: Each point's ``{path: value}``, in the order of the grid's Cartesian product.
+    points: tuple[Mapping[str, Any], ...]
+    #: Each point's replications, in the same order.
+    results: tuple[Results, ...] = field(repr=False)
+    #: Confidence level of ``table``.
+    level: float = 0.95
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The summary of every point at ``level`` (see the class notes)."""
+        return self.summary(self.level)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """The summary of every point at another confidence level."""
+        frames = []
+        for point, res in zip(self.points, self.results, strict=True):
+            table = res.summary(level)
+            for j, path in enumerate(self.paths):
+                table.insert(j, path, [point[path]] * len(table))
+            frames.append(table)
+        return pd.concat(frames, ignore_index=True)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self) -> Iterator[tuple[Mapping[str, Any], Results]]:
+        """``({path: value}, Results)`` of each point."""
+        return iter(zip(self.points, self.results, strict=True))
+
+    def at(self, point: Mapping[str, Any] | Any) -> Results:
+        """The ``Results`` of one point: ``{path: value}``, or the value when one path is swept."""
+        wanted = point if isinstance(point, Mapping) else None
+        if wanted is None:
+            if len(self.paths) != 1:
+                raise ValueError(f"give {{path: value}} for the paths {list(self.paths)}")
+            wanted = {self.paths[0]: point}
+        for values, res in self:
+            if all(values.get(k) == v for k, v in wanted.items()) and set(wanted) == set(values):
+                return res
+        raise KeyError(f"no point {dict(wanted)!r} in the sweep")
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison(_Tabular):
+    """What :func:`simlib.compare` returns: the :class:`Results` of a base and its variants.
+
+    ``table`` (also what the object shows in a notebook) holds the paired
+    differences ``variant, scope, metric, diff, ci_low, ci_high, n``
+    (variant − base, replication ``r`` paired with replication ``r``);
+    :meth:`results` gives any scenario's ``Results`` without simulating again.
+    """
+
+    #: The base scenario's replications.
+    base: Results = field(repr=False)
+    #: Each variant's replications, by name, in the order given.
+    variants: Mapping[str, Results] = field(repr=False)
+    #: Confidence level of ``table``.
+    level: float = 0.95
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The paired differences at ``level`` (see the class notes)."""
+        return self.differences(self.level)
+
+    def differences(self, level: float = 0.95) -> pd.DataFrame:
+        """The paired differences at another confidence level.
+
+        Every (scope, metric) that both the base and the variant report is
+        compared; ``n`` counts the replications where both values are defined.
+        """
+        base_runs = self.base.runs
+        rows = []
+        for name, res in self.variants.items():
+            runs = res.runs
+            for scope, metrics in base_runs[0].items():
+                for metric in metrics:
+                    if metric not in runs[0].get(scope, {}):
+                        continue
+                    diffs = [v[scope][metric] - b[scope][metric]
+                             for v, b in zip(runs, base_runs, strict=True)]
+                    iv = t_interval(diffs, level)
+                    rows.append((name, scope, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
+        return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+    def results(self, name: str = "base") -> Results:
+        """The ``Results`` of ``"base"`` or of the variant called ``name``."""
+        if name == "base" and name not in self.variants:
+            return self.base
+        if name not in self.variants:
+            raise KeyError(f"no variant {name!r} (variants: {', '.join(self.variants)})")
+        return self.variants[name]

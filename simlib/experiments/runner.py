@@ -44,12 +44,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from simlib.engine import ReplicationRecord
 from simlib.experiments.capacity import offered_loads
 from simlib.experiments.execution import Execution, ExecutorName, Point, Task
-from simlib.experiments.results import Results, summarise
+from simlib.experiments.results import COMPARE_COLUMNS, Comparison, Results, SweepResults
 from simlib.experiments.statistics import METRICS, t_interval
 from simlib.experiments.store import ResultStore
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
@@ -71,8 +70,6 @@ log = logging.getLogger(__name__)
 ScenarioLike = Scenario | Mapping[str, Any] | str | os.PathLike[str]
 Replications = int | Literal["auto"]
 
-#: Columns of :func:`compare`.
-COMPARE_COLUMNS = ["variant", "scope", "metric", "diff", "ci_low", "ci_high", "n"]
 
 
 class PrecisionWarning(UserWarning):
@@ -133,16 +130,25 @@ def _collect(
     store: ResultStore | None,
     engine_options: Mapping[str, Any],
     desc: str,
+    known: Mapping[int, Sequence[ReplicationRecord]] | None = None,
 ) -> list[list[ReplicationRecord]]:
     """Records of every point, each list in replication order.
 
-    Stored replications are loaded; missing ones are run on the executor and
+    ``known`` records (by point index) are used as they are; stored
+    replications are loaded; missing ones are run on the executor and
     written to the store as each finishes.
     """
     found: list[dict[int, ReplicationRecord]] = [{} for _ in points]
     if store is not None:
         for p in points:
             store.register_point(p.key, p.overrides, p.seed)
+    for i, records in (known or {}).items():
+        found[i].update((r.replication, r) for r in records)
+        if store is not None:
+            on_disk = store.stored(points[i].key)
+            for rec in records:
+                if rec.replication not in on_disk:
+                    store.save(points[i].key, rec)
     if replications == "auto":
         assert precision is not None
         counts = [precision.minimum] * len(points)
@@ -431,7 +437,7 @@ def sweep(
     max_replications: int = 1000,
     level: float = 0.95,
     **engine_options: Any,
-) -> pd.DataFrame:
+) -> SweepResults:
     """Simulate every combination of parameter values with common random numbers.
 
     Parameters
@@ -459,10 +465,11 @@ def sweep(
 
     Returns
     -------
-    pandas.DataFrame
-        One column per swept path (named by the path) followed by
-        ``scope, metric, mean, std, ci_low, ci_high, n``; one row per point ×
-        scope × metric.
+    SweepResults
+        The ``Results`` of every point (``.at(value)``); its ``table`` (what
+        it shows in a notebook) has one column per swept path (named by the
+        path) followed by the columns of :meth:`Results.summary`; one row per
+        point × scope × metric.
     """
     ex = Execution.of(execution, jobs=jobs, executor=executor, address=address,
                       progress=progress, out=out)
@@ -478,15 +485,14 @@ def sweep(
                         **({"precision": precision, "metric": metric} if rule else {}))
     records = _collect(points, replications, precision=rule, execution=ex, store=store,
                        engine_options=engine_options, desc=f"{scn.name} sweep")
-    frames = []
-    for point, recs in zip(points, records, strict=True):
-        table = summarise([r.metrics for r in recs], level)
-        for j, path in enumerate(paths):
-            table.insert(j, path, [point.overrides[path]] * len(table))
-        frames.append(table)
-    result = pd.concat(frames, ignore_index=True)
+    result = SweepResults(
+        paths=tuple(paths), points=tuple(p.overrides for p in points),
+        results=tuple(Results(p.scenario, p.seed, recs) for p, recs in zip(points, records,
+                                                                             strict=True)),
+        level=level,
+    )
     if store is not None:
-        store.write_results(result)
+        store.write_results(result.table)
     return result
 
 
@@ -506,7 +512,7 @@ def variant_seed(seed: int, index: int) -> int:
 
 
 def compare(
-    base: ScenarioLike,
+    base: ScenarioLike | Results,
     variants: Mapping[str, Mapping[str, Any]],
     replications: int = 10,
     seed: int = 0,
@@ -520,7 +526,7 @@ def compare(
     progress: bool = True,
     execution: Execution | None = None,
     **engine_options: Any,
-) -> pd.DataFrame:
+) -> Comparison:
     """Paired comparison of scenario variants with a base scenario.
 
     For each variant, replication ``r`` is paired with replication ``r`` of
@@ -532,7 +538,9 @@ def compare(
     Parameters
     ----------
     base
-        The base scenario.
+        The base scenario, or a run of it (:class:`Results`, e.g. a point of a
+        sweep) whose replications are used instead of simulating them again:
+        it must have been run with ``seed`` and the same engine options.
     variants
         ``{name: {dotted.path: value, ...}}``: each variant is the base with
         these overrides, validated before anything runs.
@@ -550,15 +558,24 @@ def compare(
 
     Returns
     -------
-    pandas.DataFrame
+    Comparison
+        The ``Results`` of the base and of every variant; its ``table``
+        (what it shows in a notebook) is
         ``variant, scope, metric, diff, ci_low, ci_high, n`` for every
         variant and every (scope, metric) that both scenarios report; ``n``
         counts the replications where both values are defined.
     """
     ex = Execution.of(execution, jobs=jobs, executor=executor, address=address,
                       progress=progress, out=out)
-    scn = load_scenario(base)
+    known: Results | None = None
+    if isinstance(base, Results):
+        known, scn = base, base.scenario
+    else:
+        scn = load_scenario(base)
     count("", "seed", seed, 0)
+    if known is not None and known.seed != seed:
+        raise ValueError(f"compare: the base results were run with seed {known.seed}, "
+                         f"not {seed}; give seed={known.seed}")
     if replications == "auto":
         raise ValueError("compare: replications must be an integer (\"auto\" is for run and sweep)")
     count("", "replications", replications, 2)
@@ -584,22 +601,13 @@ def compare(
                         replications=replications,
                         common_random_numbers=bool(common_random_numbers))
     records = _collect(points, replications, precision=None, execution=ex, store=store,
-                       engine_options=engine_options, desc=f"{scn.name} compare")
-    base_runs = [r.metrics for r in records[0]]
-    rows = []
-    for name, recs in zip(names, records[1:], strict=True):
-        runs = [r.metrics for r in recs]
-        for scope, metrics in base_runs[0].items():
-            for metric in metrics:
-                if metric not in runs[0].get(scope, {}):
-                    continue
-                diffs = [v[scope][metric] - b[scope][metric]
-                         for v, b in zip(runs, base_runs, strict=True)]
-                iv = t_interval(diffs, level)
-                rows.append((name, scope, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
-    result = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+                       engine_options=engine_options, desc=f"{scn.name} compare",
+                       known={0: known.records} if known is not None else None)
+    results = [Results(p.scenario, p.seed, recs) for p, recs in zip(points, records, strict=True)]
+    result = Comparison(base=results[0], variants=dict(zip(names, results[1:], strict=True)),
+                        level=level)
     if store is not None:
-        store.write_results(result)
+        store.write_results(result.table)
     return result
 
 

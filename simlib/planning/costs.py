@@ -15,9 +15,10 @@ square-root rule from exactly this trade-off).
 concept of simlib (the scenario's ``economics`` block parses into it), so a
 scenario's prices and the prices given here are the same object;
 :func:`replication_costs` turns simulated replications into cost components;
-:func:`cost_curve` prices the staffing levels of a :func:`simlib.sweep` (common
-random numbers) and reports each component with a confidence interval, the
-cost-optimal level and the smallest level meeting the service-level target;
+:func:`cost_curve` simulates staffing levels in one :func:`simlib.sweep` (common
+random numbers) and :func:`price_sweep` prices a sweep, reporting each
+component with a confidence interval, the cost-optimal level and the smallest
+level meeting the service-level target;
 :func:`analytic_cost_curve` does the same with the Erlang C/A formulas in
 microseconds (for widgets). Every function takes its prices as an
 ``Economics``, a mapping with its keys, or None for the scenario's own
@@ -58,8 +59,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simlib.experiments.results import Results
-from simlib.experiments.runner import ScenarioLike, run
+from simlib.experiments.results import Results, SweepResults
+from simlib.experiments.runner import ScenarioLike, sweep
 from simlib.experiments.statistics import metric_interval, positive_interval
 from simlib.spec import units
 from simlib.spec.economics import Economics
@@ -76,6 +77,7 @@ __all__ = [
     "analytic_cost_curve",
     "cost_curve",
     "cost_summary",
+    "price_sweep",
     "prices",
     "replication_costs",
 ]
@@ -210,16 +212,79 @@ class CostCurve:
         scenario's target; None without a target or when none meets it.
     station : str
         The station whose servers were varied.
+    sweep : SweepResults
+        The simulated staffing levels with their replications: price them
+        again (:func:`price_sweep`) or read other metrics without simulating.
     """
 
     table: pd.DataFrame = field(repr=False)
     cost_optimal: int
     service_level_optimal: int | None
     station: str
+    sweep: SweepResults | None = field(default=None, repr=False)
 
     def wide(self) -> pd.DataFrame:
         """One row per staffing level, one column per quantity (means)."""
         return self.table.pivot(index="servers", columns="quantity", values="mean")
+
+
+def _swept_station(swept: SweepResults) -> str:
+    parts = swept.paths[0].split(".") if len(swept.paths) == 1 else []
+    if len(parts) != 3 or parts[0] != "stations" or parts[2] != "servers":
+        raise ValueError(f"price_sweep: give a sweep of one 'stations.NAME.servers' path, "
+                         f"got {list(swept.paths)}")
+    return parts[1]
+
+
+def price_sweep(
+    swept: SweepResults,
+    costs: Prices = None,
+    *,
+    lost_customers: LostModel | None = None,
+    level: float = 0.95,
+) -> CostCurve:
+    """The cost curve of a staffing sweep that has run already; nothing is simulated.
+
+    Parameters
+    ----------
+    swept : SweepResults
+        A :func:`simlib.sweep` of one path ``stations.NAME.servers``.
+    costs : Economics, mapping or None
+        The prices; None: the scenario's ``economics`` block.
+    lost_customers : callable, optional
+        See :func:`replication_costs`.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    CostCurve
+    """
+    name = _swept_station(swept)
+    metrics = ["service_level", "p_wait", "p_abandon", "mean_wait"]
+    rows = []
+    for point, res in swept:
+        n = point[swept.paths[0]]
+        per_rep = replication_costs(res, prices(res.scenario, costs), lost_customers)
+        for comp in COST_COMPONENTS:
+            iv = positive_interval(per_rep[comp].to_numpy(), level)
+            rows.append((n, comp, iv.mean, iv.ci_low, iv.ci_high, iv.n))
+        for metric in metrics:
+            values = [r["system"].get(metric) for r in res.runs]
+            if any(v is None for v in values):
+                continue
+            iv = metric_interval(np.asarray(values, dtype=float), metric, level)
+            rows.append((n, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
+    table = pd.DataFrame(rows, columns=["servers", "quantity", "mean", "ci_low", "ci_high", "n"])
+    total = table[table["quantity"] == "total"].set_index("servers")["mean"]
+    best = int(total.idxmin())
+    sl_best = None
+    target = swept.results[0].scenario.service_level
+    if target is not None:
+        sl = table[table["quantity"] == "service_level"].set_index("servers")["mean"]
+        ok = sl[sl >= target.target]
+        sl_best = int(ok.index.min()) if len(ok) else None
+    return CostCurve(table, best, sl_best, name, swept)
 
 
 def cost_curve(
@@ -236,14 +301,17 @@ def cost_curve(
 ) -> CostCurve:
     """Simulate a range of staffing levels and price each one.
 
-    Every level runs with the same seed, so level ``n`` and ``n + 1`` see
-    the same customers (common random numbers) and the curve is smooth.
+    The levels are the points of one :func:`simlib.sweep` with one seed, so
+    level ``n`` and ``n + 1`` see the same customers (common random numbers)
+    and the curve is smooth; :func:`price_sweep` prices them, and the curve
+    keeps the sweep.
 
     Parameters
     ----------
     scenario : Scenario, mapping or path
     servers : sequence of int
-        Constant staffing levels for ``station`` (replacing its servers or shifts).
+        Constant staffing levels for ``station`` (replacing its servers or
+        shifts); a level given twice is simulated once.
     costs : Economics, mapping or None
         The prices; None: the scenario's ``economics`` block.
     replications, seed : int
@@ -269,30 +337,9 @@ def cost_curve(
     name = station if station is not None else scn.stations[0].name
     if name not in [s.name for s in scn.stations]:
         raise ValueError(f"cost_curve: no station {name!r}")
-    metrics = ["service_level", "p_wait", "p_abandon", "mean_wait"]
-    rows = []
-    for n in levels:
-        variant = scn.with_overrides({f"stations.{name}.servers": n})
-        res = run(variant, replications, seed, jobs=jobs, progress=False)
-        per_rep = replication_costs(res, c, lost_customers)
-        for comp in COST_COMPONENTS:
-            iv = positive_interval(per_rep[comp].to_numpy(), level)
-            rows.append((n, comp, iv.mean, iv.ci_low, iv.ci_high, iv.n))
-        for metric in metrics:
-            values = [r["system"].get(metric) for r in res.runs]
-            if any(v is None for v in values):
-                continue
-            iv = metric_interval(np.asarray(values, dtype=float), metric, level)
-            rows.append((n, metric, iv.mean, iv.ci_low, iv.ci_high, iv.n))
-    table = pd.DataFrame(rows, columns=["servers", "quantity", "mean", "ci_low", "ci_high", "n"])
-    total = table[table["quantity"] == "total"].set_index("servers")["mean"]
-    best = int(total.idxmin())
-    sl_best = None
-    if scn.service_level is not None:
-        sl = table[table["quantity"] == "service_level"].set_index("servers")["mean"]
-        ok = sl[sl >= scn.service_level.target]
-        sl_best = int(ok.index.min()) if len(ok) else None
-    return CostCurve(table, best, sl_best, name)
+    swept = sweep(scn, {f"stations.{name}.servers": list(dict.fromkeys(levels))}, replications,
+                  seed, jobs=jobs, progress=False)
+    return price_sweep(swept, c, lost_customers=lost_customers, level=level)
 
 
 def analytic_cost_curve(

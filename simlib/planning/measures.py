@@ -66,7 +66,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simlib.experiments.runner import ScenarioLike, run
+from simlib.experiments.results import Comparison, Results
+from simlib.experiments.runner import ScenarioLike, compare, run
 from simlib.experiments.statistics import t_interval
 from simlib.planning.costs import COST_COMPONENTS, Prices, prices, replication_costs
 from simlib.spec.distributions import parse_distribution
@@ -84,6 +85,7 @@ __all__ = [
     "cost_benefit",
     "describe_measures",
     "measure_overrides",
+    "price_comparison",
     "register_measure",
     "tornado",
 ]
@@ -656,8 +658,12 @@ def apply_measures(
 def measure_overrides(scenario: ScenarioLike, steps: Step | Sequence[Step]) -> dict[str, Any]:
     """Top-level ``{key: value}`` overrides equivalent to the measures (for :func:`simlib.compare`)."""
     scn = load_scenario(scenario)
-    new, _, _ = apply_measures(scn, steps)
-    before, after = scn.to_dict(), new.to_dict()
+    return _overrides(scn, apply_measures(scn, steps)[0])
+
+
+def _overrides(base: Scenario, new: Scenario) -> dict[str, Any]:
+    """Top-level ``{key: value}`` overrides that turn ``base`` into ``new``."""
+    before, after = base.to_dict(), new.to_dict()
     return {k: v for k, v in after.items() if before.get(k) != v}
 
 
@@ -672,7 +678,7 @@ def describe_measures(names: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def cost_benefit(
-    scenario: ScenarioLike,
+    scenario: ScenarioLike | Results,
     variants: Mapping[str, Step | Sequence[Step]],
     costs: Prices = None,
     replications: int = 20,
@@ -684,14 +690,15 @@ def cost_benefit(
 ) -> pd.DataFrame:
     """Operating cost of each variant against the base, with paired intervals.
 
-    Base and variants run with the same seed (common random numbers: the same
-    arrivals and service requirements in replication ``r`` wherever the
-    streams' owners are unchanged), so the saving's interval is paired.
+    Base and variants run in one :func:`simlib.compare` with the same seed
+    (common random numbers: the same arrivals and service requirements in
+    replication ``r`` wherever the streams' owners are unchanged), so the
+    saving's interval is paired; :func:`price_comparison` prices it.
 
     Parameters
     ----------
-    scenario : Scenario, mapping or path
-        The base.
+    scenario : Scenario, mapping, path or Results
+        The base; a run of it (``Results`` with ``seed``) is used as it is.
     variants : mapping
         ``{name: steps}`` (see :func:`apply_measures`).
     costs : Economics, mapping or None
@@ -707,38 +714,69 @@ def cost_benefit(
     Returns
     -------
     pandas.DataFrame
+        As :func:`price_comparison`.
+    """
+    base = scenario.scenario if isinstance(scenario, Results) else load_scenario(scenario)
+    c = prices(base, costs)
+    _check_investment(investment, variants)
+    if "base" in variants:
+        raise ValueError("cost_benefit: 'base' is reserved for the base scenario")
+    overrides = {name: measure_overrides(base, steps) for name, steps in variants.items()}
+    comparison = compare(scenario if isinstance(scenario, Results) else base, overrides,
+                         replications, seed, jobs=jobs, progress=False)
+    return price_comparison(comparison, c, investment=investment, level=level)
+
+
+def _check_investment(investment: Mapping[str, float] | None, variants: Mapping[str, Any]) -> None:
+    unknown = set(investment or {}) - set(variants)
+    if unknown:
+        raise ValueError(f"cost_benefit: investment for unknown variant(s) {sorted(unknown)}")
+
+
+def price_comparison(
+    comparison: Comparison,
+    costs: Prices = None,
+    *,
+    investment: Mapping[str, float] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Operating cost of each variant of a comparison that has run already; nothing is simulated.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        A :func:`simlib.compare` (e.g. of :func:`measure_overrides` variants).
+    costs : Economics, mapping or None
+        Prices; None: the base scenario's ``economics`` block.
+    investment : mapping, optional
+        ``{variant: cost of the measures per observed horizon}``; subtracted
+        from the saving.
+    level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
         One row per scenario (``base`` first): ``variant``, mean cost
         components per horizon, ``service_level`` (if targeted),
         ``mean_wait``, ``p_abandon``, ``saving`` with ``saving_low``,
         ``saving_high`` (base total - variant total, paired), ``investment``
         and ``net_benefit`` (saving - investment).
     """
-    base = load_scenario(scenario)
-    c = prices(base, costs)
+    _check_investment(investment, comparison.variants)
+    c = prices(comparison.base.scenario, costs)
     investment = dict(investment or {})
-    unknown = set(investment) - set(variants)
-    if unknown:
-        raise ValueError(f"cost_benefit: investment for unknown variant(s) {sorted(unknown)}")
-    scenarios = {"base": base}
-    for name, steps in variants.items():
-        if name == "base":
-            raise ValueError("cost_benefit: 'base' is reserved for the base scenario")
-        scenarios[name] = apply_measures(base, steps)[0]
-    per_rep = {}
-    metrics = {}
-    for name, scn in scenarios.items():
-        res = run(scn, replications, seed, jobs=jobs, progress=False)
-        per_rep[name] = replication_costs(res, c)
-        metrics[name] = res.summary().query("scope == 'system'").set_index("metric")["mean"]
+    runs = {"base": comparison.base, **comparison.variants}
+    per_rep = {name: replication_costs(res, c) for name, res in runs.items()}
     base_total = per_rep["base"]["total"].to_numpy()
     rows = []
-    for name in scenarios:
+    for name, res in runs.items():
+        metrics = res.summary().query("scope == 'system'").set_index("metric")["mean"]
         row: dict[str, Any] = {"variant": name}
         for comp in COST_COMPONENTS:
             row[comp] = float(per_rep[name][comp].mean())
         for metric in ("service_level", "mean_wait", "p_abandon"):
-            if metric in metrics[name]:
-                row[metric] = float(metrics[name][metric])
+            if metric in metrics:
+                row[metric] = float(metrics[metric])
         iv = t_interval(base_total - per_rep[name]["total"].to_numpy(), level)
         row["saving"], row["saving_low"], row["saving_high"] = iv.mean, iv.ci_low, iv.ci_high
         if name == "base":
@@ -761,7 +799,7 @@ def _factor_scenario(base: Scenario, spec: Mapping[str, Any], value: Any) -> Sce
 
 
 def tornado(
-    scenario: ScenarioLike,
+    scenario: ScenarioLike | Results,
     factors: Mapping[str, Mapping[str, Any]],
     quantity: str = "total",
     *,
@@ -774,8 +812,8 @@ def tornado(
 
     Parameters
     ----------
-    scenario : Scenario, mapping or path
-        The base.
+    scenario : Scenario, mapping, path or Results
+        The base; a run of it (``Results`` with ``seed``) is used as it is.
     factors : mapping
         ``{label: spec}``; spec is ``{"path": dotted.path, "low": x, "high":
         y}`` (values; with ``"scale": True`` they multiply the current value,
@@ -787,7 +825,8 @@ def tornado(
     costs : Economics or mapping, optional
         Prices of a cost quantity; default: the scenario's ``economics`` block.
     replications, seed, jobs
-        As in :func:`simlib.run`; every run uses the same seed.
+        As in :func:`simlib.compare`; every scenario runs with the same seed,
+        and each distinct scenario is simulated once.
 
     Returns
     -------
@@ -795,27 +834,47 @@ def tornado(
         ``factor, low, high, base, at_low, at_high, swing`` sorted by
         ``swing = |at_high - at_low|``, largest first.
     """
-    base = load_scenario(scenario)
+    given = scenario if isinstance(scenario, Results) else None
+    base = given.scenario if given is not None else load_scenario(scenario)
     is_cost = quantity in COST_COMPONENTS
     if is_cost and costs is None and base.economics is None:
         raise ValueError(f"tornado: quantity {quantity!r} is a cost; pass costs=")
     c = prices(base, costs) if is_cost else None
     scope, metric = quantity.split(".", 1) if "." in quantity else ("system", quantity)
 
-    def value(scn: Scenario) -> float:
-        res = run(scn, replications, seed, jobs=jobs, progress=False)
+    # Every distinct scenario is simulated once, all in one comparison with the base:
+    # a low or high value equal to the base's, or two factors meeting, cost nothing.
+    names: dict[str, list[str]] = {}  # factor -> [name of its low, name of its high]
+    variants: dict[str, dict[str, Any]] = {}
+    for label, spec in factors.items():
+        if "low" not in spec or "high" not in spec:
+            raise ValueError(f"tornado: factor {label!r} needs low and high")
+        names[label] = []
+        for end in ("low", "high"):
+            o = _overrides(base, _factor_scenario(base, spec, spec[end]))
+            name = next((n for n, v in variants.items() if v == o), None)
+            if name is None and o:
+                name = f"{label}: {end}"
+                variants[name] = o
+            names[label].append(name or "base")
+    if variants:
+        comparison = compare(given if given is not None else base, variants, replications, seed,
+                             jobs=jobs, progress=False)
+        runs = {"base": comparison.base, **comparison.variants}
+    else:
+        runs = {"base": given if given is not None else run(base, replications, seed, jobs=jobs,
+                                                              progress=False)}
+
+    def value(res: Results) -> float:
         if is_cost:
             return float(replication_costs(res, c)[quantity].mean())
         values = [r[scope][metric] for r in res.runs]
         return float(np.nanmean(values))
 
-    at_base = value(base)
+    at = {name: value(res) for name, res in runs.items()}
     rows = []
     for label, spec in factors.items():
-        if "low" not in spec or "high" not in spec:
-            raise ValueError(f"tornado: factor {label!r} needs low and high")
-        lo = value(_factor_scenario(base, spec, spec["low"]))
-        hi = value(_factor_scenario(base, spec, spec["high"]))
-        rows.append((label, spec["low"], spec["high"], at_base, lo, hi, abs(hi - lo)))
+        lo, hi = (at[n] for n in names[label])
+        rows.append((label, spec["low"], spec["high"], at["base"], lo, hi, abs(hi - lo)))
     out = pd.DataFrame(rows, columns=["factor", "low", "high", "base", "at_low", "at_high", "swing"])
     return out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simlib.experiments.results import SUMMARY_COLUMNS, Results
+from simlib.experiments.results import SUMMARY_COLUMNS, Comparison, Results, SweepResults
 from simlib.experiments.statistics import metric_interval
 
 __all__ = ["plot_staffing_curve", "plot_warmup", "plot_comparison", "plot_running_interval"]
@@ -24,7 +24,7 @@ _SUMMARY = set(SUMMARY_COLUMNS)
 
 
 def plot_staffing_curve(
-    table: pd.DataFrame,
+    table: SweepResults | pd.DataFrame,
     parameter: str,
     metric: str = "mean_wait",
     scope: str = "system",
@@ -36,7 +36,7 @@ def plot_staffing_curve(
     Parameters
     ----------
     table
-        The output of :func:`simlib.sweep`.
+        The output of :func:`simlib.sweep` (or its ``table``).
     parameter
         The swept dotted path on the x axis (e.g. ``"stations.agents.servers"``);
         other swept paths give one line each.
@@ -47,6 +47,8 @@ def plot_staffing_curve(
     ylabel
         Label of the y axis (default: the metric's name).
     """
+    if isinstance(table, SweepResults):
+        table = table.table
     rows = table[(table["scope"] == scope) & (table["metric"] == metric)]
     others = [c for c in table.columns if c not in _SUMMARY and c != parameter]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -106,7 +108,7 @@ def plot_warmup(
 
 
 def plot_comparison(
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, Comparison | pd.DataFrame],
     metric: str = "mean_wait",
     scope: str = "system",
 ) -> Figure:
@@ -115,14 +117,16 @@ def plot_comparison(
     Parameters
     ----------
     tables
-        ``{label: simlib.compare(...) output}``, e.g. ``{"common random
-        numbers": crn, "independent seeds": ind}``.
+        ``{label: simlib.compare(...) output}`` (or its ``table``), e.g.
+        ``{"common random numbers": crn, "independent seeds": ind}``.
     metric, scope
         What to plot.
     """
     fig, ax = plt.subplots(figsize=(6, 4))
     n = len(tables)
     for j, (label, table) in enumerate(tables.items()):
+        if isinstance(table, Comparison):
+            table = table.table
         rows = table[(table["scope"] == scope) & (table["metric"] == metric)]
         y = np.arange(len(rows)) + (j - (n - 1) / 2) * 0.2
         err = np.vstack([rows["diff"] - rows["ci_low"], rows["ci_high"] - rows["diff"]])

@@ -33,7 +33,7 @@ import pandas as pd
 from simlib.analysis.congruence import matched_congruence
 from simlib.analysis.gaps import gaps
 from simlib.analysis.survey import Survey, survey
-from simlib.experiments.results import Results
+from simlib.experiments.results import Comparison, Results, SweepResults
 from simlib.experiments.runner import ScenarioLike, compare, run, sweep
 from simlib.experiments.statistics import t_interval
 from simlib.servqual import SERVQUAL22, CFAResult, EFAResult, cfa, efa
@@ -129,15 +129,25 @@ def value_chain_study(
         ci_low, ci_high, n`` (metrics in their own units: time units,
         shares, 1-7 points, customers, money per horizon).
     """
-    scn = load_scenario(scenario)
+    swept = _staffing_sweep(load_scenario(scenario), servers, replications, seed, station, jobs)
+    return _value_chain(swept, station)
+
+
+def _staffing_sweep(scn: Scenario, servers: Sequence[int], replications: int, seed: int,
+                    station: str, jobs: int | None) -> SweepResults:
     if station not in {st.name for st in scn.stations}:
         raise ValueError(f"station: {station!r} is not a station of {scn.name}")
     servers = [int(s) for s in servers]
     if not servers:
         raise ValueError("servers: give at least one number of servers")
+    return sweep(scn, {_SERVERS.format(station): servers}, replications=replications, seed=seed,
+                 jobs=jobs, progress=False)
+
+
+def _value_chain(swept: SweepResults, station: str) -> pd.DataFrame:
+    """The value-chain table of a staffing sweep of ``station`` (see :func:`value_chain_study`)."""
     path = _SERVERS.format(station)
-    table = sweep(scn, {path: servers}, replications=replications, seed=seed, jobs=jobs,
-                  progress=False)
+    table = swept.table
     chain = pd.DataFrame(
         [(stage, station if scope == "service" else scope, metric)
          for stage, scope, metric in VALUE_CHAIN],
@@ -441,6 +451,8 @@ class GapClosingStudy:
         Variant − base with paired 95 % intervals: ``variant, scope, metric,
         diff, ci_low, ci_high, n``, from :func:`simlib.compare` plus the
         ``gap5`` (SERVQUAL score) rows computed from the paired runs.
+    comparison : Comparison
+        The base and every variant with their replications (customers, gaps).
     """
 
     base: Scenario
@@ -452,6 +464,7 @@ class GapClosingStudy:
     staffing: pd.DataFrame = field(repr=False)
     gaps: pd.DataFrame = field(repr=False)
     effects: pd.DataFrame = field(repr=False)
+    comparison: Comparison | None = field(default=None, repr=False)
 
     def summary(self, metrics: Sequence[str] = ("gap5", "satisfaction", "responsiveness",
                                                  "reliability", "p_return", "profit")) -> pd.DataFrame:
@@ -537,10 +550,12 @@ def gap_closing_study(
     if any(e.promised_wait is None for e in q.expectations.values()):
         raise ValueError("every class needs quality.expectations.promised_wait (gap 4)")
     path = _SERVERS.format(station)
-    staffing = value_chain_study(scn, servers, replications, seed, station=station, jobs=jobs)
+    swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
+    staffing = _value_chain(swept, station)
     base_servers = staff_to_standard(staffing, q.standard_wait)
-    base = scn.with_overrides({path: base_servers})
-    base_res = run(base, replications=replications, seed=seed, jobs=jobs, progress=False)
+    # The base is a point of the sweep: its replications are used, not simulated again.
+    base_res = swept.at(base_servers)
+    base = base_res.scenario
     # Means of replication means, as gaps() measures them, so that a
     # closed gap reads zero.
     per_rep = _per_replication(base_res.customers(), ["expected_wait", "wait"]).mean()
@@ -566,12 +581,10 @@ def gap_closing_study(
         "quality.expectations.promised_wait":
             float(_per_replication(improved_res.customers(), ["wait"])["wait"].mean()),
     }
-    effects = compare(base, variants, replications=replications, seed=seed, jobs=jobs,
-                      progress=False)
-    results = {"base": base_res}
-    for name, overrides in variants.items():
-        results[name] = run(base.with_overrides(overrides), replications=replications, seed=seed,
-                            jobs=jobs, progress=False)
+    comparison = compare(base_res, variants, replications=replications, seed=seed, jobs=jobs,
+                         progress=False)
+    effects = comparison.table
+    results = {"base": base_res, **comparison.variants}
     gap_rows = [headline_gaps(gaps(res)).drop(columns="definition").assign(variant=name)
                 for name, res in results.items()]
     gaps_table = pd.concat(gap_rows, ignore_index=True)
@@ -586,6 +599,6 @@ def gap_closing_study(
     return GapClosingStudy(
         base=base, base_servers=base_servers, customer_servers=customer_servers,
         customer_expected_wait=expected, delivered_wait=delivered, variants=variants,
-        staffing=staffing, gaps=gaps_table, effects=effects,
+        staffing=staffing, gaps=gaps_table, effects=effects, comparison=comparison,
     )
 

@@ -59,7 +59,7 @@ def test_sweep_prints_the_sweep_table_and_writes_the_store(capsys, scenario, tmp
     assert main(argv) == 0
     printed = pd.read_csv(io.StringIO(capsys.readouterr().out))
     grid = {SERVERS: [13, 14], "classes.caller.arrivals.rate": [3.0, 3.5]}
-    expected = simlib.sweep(scenario, grid, replications=3, seed=2, jobs=1)
+    expected = simlib.sweep(scenario, grid, replications=3, seed=2, jobs=1).table
     assert list(printed.columns) == list(expected.columns)
     assert printed["mean"].tolist() == pytest.approx(expected["mean"].tolist(), rel=1e-12)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), expected,
@@ -78,7 +78,7 @@ def test_compare_reads_variants_from_yaml(capsys, scenario, tmp_path):
     table = pd.DataFrame(json.loads(capsys.readouterr().out))
     expected = simlib.compare(scenario, {"13 agents": {SERVERS: 13},
                                          "faster": {"stations.agents.service.mean": 2.5}},
-                              replications=4, jobs=1)
+                              replications=4, jobs=1).table
     assert list(table.columns) == list(expected.columns)
     assert table["diff"].tolist() == pytest.approx(expected["diff"].tolist(), rel=1e-12)
     assert main(["compare", str(scenario), str(variants), "-r", "4", "-j", "1",

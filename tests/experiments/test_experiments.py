@@ -73,8 +73,8 @@ def test_sweeps_are_identical_on_every_executor(cluster):
     local = simlib.sweep(short(), grid, jobs=1, **kw)
     pool = simlib.sweep(short(), grid, jobs=2, **kw)
     dask = simlib.sweep(short(), grid, executor="dask", address=cluster.scheduler_address, **kw)
-    pd.testing.assert_frame_equal(local, pool, check_exact=True)
-    pd.testing.assert_frame_equal(local, dask, check_exact=True)
+    pd.testing.assert_frame_equal(local.table, pool.table, check_exact=True)
+    pd.testing.assert_frame_equal(local.table, dask.table, check_exact=True)
 
 
 def test_dask_without_an_address_starts_and_closes_a_local_cluster():
@@ -107,7 +107,8 @@ def test_an_execution_object_is_the_keywords_in_one_place(cluster):
         assert simlib.run(scn, execution=ex, **kw).runs == one.runs
     grid = {SERVERS: [13, 14]}
     assert simlib.sweep(scn, grid, execution=execution.Execution(jobs=2, progress=False),
-                        **kw).equals(simlib.sweep(scn, grid, jobs=1, progress=False, **kw))
+                        **kw).table.equals(simlib.sweep(scn, grid, jobs=1, progress=False,
+                                                        **kw).table)
     with pytest.raises(ValueError, match="give execution= or jobs, not both"):
         simlib.run(scn, execution=execution.Execution(jobs=1), jobs=2, **kw)
     with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
@@ -138,7 +139,7 @@ def test_a_killed_dask_worker_loses_nothing(cluster, tmp_path):
     def target():
         try:
             tables.append(simlib.sweep(scn, grid, executor="dask",
-                                       address=cluster.scheduler_address, out=out, **kw))
+                                       address=cluster.scheduler_address, out=out, **kw).table)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -154,7 +155,7 @@ def test_a_killed_dask_worker_loses_nothing(cluster, tmp_path):
         thread.join(120)
     assert not errors, errors
     assert 0 < stored_at_kill < 96, "the worker was not killed in the middle of the run"
-    expected = simlib.sweep(scn, grid, jobs=1, **kw)
+    expected = simlib.sweep(scn, grid, jobs=1, **kw).table
     pd.testing.assert_frame_equal(tables[0], expected, check_exact=True)
     assert len(list(out.glob("points/*/r*.parquet"))) == 96
 
@@ -164,7 +165,8 @@ def test_a_killed_dask_worker_loses_nothing(cluster, tmp_path):
 
 def test_sweep_table_has_a_column_per_path_and_matches_single_runs():
     grid = {SERVERS: [12, 14], RATE: [3.0, 3.5]}
-    table = simlib.sweep(short(), grid, replications=4, seed=2, jobs=1, progress=False)
+    swept = simlib.sweep(short(), grid, replications=4, seed=2, jobs=1, progress=False)
+    table = swept.table
     assert list(table.columns) == [SERVERS, RATE, "scope", "metric", "mean", "std",
                                    "ci_low", "ci_high", "n", "method"]
     points = table[[SERVERS, RATE]].drop_duplicates().values.tolist()
@@ -173,13 +175,24 @@ def test_sweep_table_has_a_column_per_path_and_matches_single_runs():
                      progress=False).summary()
     got = table[(table[SERVERS] == 12) & (table[RATE] == 3.5)].drop(columns=[SERVERS, RATE])
     pd.testing.assert_frame_equal(got.reset_index(drop=True), one, check_exact=True)
+    # the sweep keeps every point's replications: nothing downstream simulates again
+    assert len(swept) == 4 and swept.paths == (SERVERS, RATE)
+    pd.testing.assert_frame_equal(swept.at({SERVERS: 12, RATE: 3.5}).summary(), one)
+    assert [dict(p) for p, _ in swept] == [{SERVERS: a, RATE: b} for a, b in points]
+    assert repr(swept) == repr(table) and swept._repr_html_() == table._repr_html_()
+    wider = swept.summary(0.99)
+    assert (wider["ci_high"] - wider["ci_low"] >= table["ci_high"] - table["ci_low"]).all()
+    with pytest.raises(ValueError, match="give"):
+        swept.at(12)
+    with pytest.raises(KeyError, match="no point"):
+        swept.at({SERVERS: 13, RATE: 3.5})
 
 
 def test_sweep_points_share_random_numbers():
     # Common random numbers: staffing does not change who arrives, so the
     # number of arrivals in each replication is the same at every point.
     table = simlib.sweep(short(), {SERVERS: [12, 13, 14]}, replications=3, seed=9, jobs=1,
-                         progress=False)
+                         progress=False).table
     arrivals = table[(table.scope == "system") & (table.metric == "arrivals")]
     assert arrivals["mean"].nunique() == 1 and arrivals["std"].nunique() == 1
     waits = table[(table.scope == "system") & (table.metric == "mean_wait")]["mean"]
@@ -214,7 +227,9 @@ def test_a_bad_value_is_a_scenario_error_naming_the_path():
 
 def test_compare_gives_paired_differences_to_the_base():
     variants = {"13 agents": {SERVERS: 13}, "16 agents": {SERVERS: 16}}
-    table = simlib.compare(short(), variants, replications=5, seed=4, jobs=1, progress=False)
+    comparison = simlib.compare(short(), variants, replications=5, seed=4, jobs=1,
+                                progress=False)
+    table = comparison.table
     assert list(table.columns) == ["variant", "scope", "metric", "diff", "ci_low", "ci_high", "n"]
     assert list(table["variant"].unique()) == list(variants)
     base = simlib.run(short(), 5, seed=4, jobs=1, progress=False).runs
@@ -227,6 +242,30 @@ def test_compare_gives_paired_differences_to_the_base():
     assert row["diff"] > 0  # fewer agents, longer waits
     more = table[(table.variant == "16 agents") & (table.metric == "mean_wait")]
     assert (more["diff"] < 0).all()
+    # the comparison keeps every scenario's replications
+    assert comparison.results().runs == base and comparison.results("13 agents").runs == fewer
+    assert repr(comparison) == repr(table)
+    with pytest.raises(KeyError, match="no variant"):
+        comparison.results("12 agents")
+
+
+def test_compare_reuses_the_replications_of_a_base_run(monkeypatch):
+    base = simlib.run(short(), 4, seed=4, jobs=1, progress=False)
+    variants = {"13 agents": {SERVERS: 13}}
+    expected = simlib.compare(short(), variants, replications=4, seed=4, jobs=1, progress=False)
+    seen = []
+    real = execution.simulate_task
+
+    def spy(scenario, seed, replication, options):
+        seen.append(scenario.station("agents").servers)
+        return real(scenario, seed, replication, options)
+
+    monkeypatch.setattr(execution, "simulate_task", spy)
+    again = simlib.compare(base, variants, replications=4, seed=4, jobs=1, progress=False)
+    assert seen == [13] * 4  # only the variant is simulated
+    pd.testing.assert_frame_equal(again.table, expected.table, check_exact=True)
+    with pytest.raises(ValueError, match="run with seed 4"):
+        simlib.compare(base, variants, replications=4, seed=5, jobs=1, progress=False)
 
 
 def test_common_random_numbers_at_least_halve_the_interval_width():
@@ -236,6 +275,7 @@ def test_common_random_numbers_at_least_halve_the_interval_width():
     independent = simlib.compare(CALL_CENTRE, variants, common_random_numbers=False, **kw)
 
     def width(table):
+        table = table.table
         row = table[(table.scope == "system") & (table.metric == "service_level")].iloc[0]
         return row["ci_high"] - row["ci_low"]
 
@@ -296,7 +336,7 @@ def test_auto_replications_warn_when_the_maximum_is_not_enough():
 
 def test_auto_replications_in_a_sweep_give_each_point_what_it_needs():
     table = simlib.sweep(short(), {SERVERS: [12, 16]}, replications="auto", precision=0.1,
-                         seed=1, jobs=1, progress=False)
+                         seed=1, jobs=1, progress=False).table
     n = table[(table.scope == "system") & (table.metric == "mean_wait")].set_index(SERVERS)["n"]
     assert n[12] != n[16]
 

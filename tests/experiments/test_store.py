@@ -64,18 +64,21 @@ def test_a_stored_record_reads_back_exactly(tmp_path):
 def test_a_rerun_loads_what_is_stored_and_computes_only_what_is_missing(tmp_path, counted):
     out = tmp_path / "sweep"
     grid = {SERVERS: [13, 14]}
-    first = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out, progress=False)
+    first = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out,
+                         progress=False).table
     assert len(counted) == 8 and len(files(out)) == 8
     pd.testing.assert_frame_equal(pd.read_parquet(out / RESULTS), first, check_exact=True)
     counted.clear()
-    again = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out, progress=False)
+    again = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out,
+                         progress=False).table
     assert counted == []
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     # Lose two replications: exactly those are recomputed.
     files(out)[0].unlink()
     files(out)[3].unlink()
     counted.clear()
-    third = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out, progress=False)
+    third = simlib.sweep(short(), grid, replications=4, seed=1, jobs=1, out=out,
+                         progress=False).table
     assert len(counted) == 2
     pd.testing.assert_frame_equal(third, first, check_exact=True)
     # More replications and a new grid value: only the new work runs.
@@ -119,7 +122,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_table(tmp_path, 
     assert len(counted) == 48 - survived
     resumed = pd.read_parquet(out / RESULTS)
     expected = simlib.sweep(scenario, {SERVERS: [12, 13, 14, 15]}, replications=12, seed=5,
-                            jobs=1, progress=False)
+                            jobs=1, progress=False).table
     pd.testing.assert_frame_equal(resumed, expected, check_exact=True)
 
 

@@ -9,6 +9,7 @@ import pytest
 from support import SCENARIOS
 
 import simlib
+from simlib.experiments import execution
 from simlib.planning import costs as cs
 from simlib.spec.economics import Economics
 from simlib.spec.validation import ScenarioError
@@ -114,6 +115,26 @@ def test_cost_curve_finds_the_erlang_c_optimum_and_the_service_level_level() -> 
     assert wide.loc[15, "staff"] - wide.loc[14, "staff"] == pytest.approx(25.0 * 2000 / 60)
     t = curve.table
     assert set(t.columns) == {"servers", "quantity", "mean", "ci_low", "ci_high", "n"}
+
+
+def test_a_cost_curve_keeps_its_sweep_and_prices_it_again_without_simulating(monkeypatch):
+    scn = simlib.load_scenario(SCENARIOS / "call_centre.yaml").with_overrides({"horizon": 200})
+    curve = cs.cost_curve(scn, [13, 14, 13], PRICES, replications=3, seed=2)
+    assert curve.sweep is not None and len(curve.sweep) == 2  # a level given twice runs once
+    for n in (13, 14):
+        per_level = simlib.run(scn.with_overrides({"stations.agents.servers": n}), 3, 2,
+                               jobs=1, progress=False)
+        assert curve.sweep.at(n).runs == per_level.runs
+        total = cs.replication_costs(per_level, PRICES)["total"].mean()
+        assert curve.wide().loc[n, "total"] == pytest.approx(total, rel=1e-12)
+    swept = simlib.sweep(scn, {"classes.caller.arrivals.rate": [3.0]}, 2, jobs=1,
+                         progress=False)
+    monkeypatch.setattr(execution, "simulate_task", None)  # nothing may be simulated below
+    dearer = cs.price_sweep(curve.sweep, {**PRICES, "wage_per_server_hour": 250.0})
+    assert dearer.cost_optimal <= curve.cost_optimal
+    assert dearer.wide()["staff"].tolist() == pytest.approx(10 * curve.wide()["staff"])
+    with pytest.raises(ValueError, match="stations.NAME.servers"):
+        cs.price_sweep(swept, PRICES)
 
 
 def test_lost_customers_come_from_the_retention_model_when_there_is_one():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from support import (
     SCENARIOS,
@@ -14,6 +15,7 @@ from support import (
 )
 
 import simlib
+from simlib.experiments import execution
 from simlib.planning import measures as ms
 from simlib.theory import queueing as q
 
@@ -129,7 +131,7 @@ def test_measures_compose_and_feed_simlib_compare_with_common_random_numbers() -
     assert set(overrides) == {"stations", "routing"}
     assert chain.with_overrides(overrides) == new
     table = simlib.compare(chain, {"both": overrides}, replications=10, seed=1, jobs=1,
-                           progress=False)
+                           progress=False).table
     wait = table.query("scope == 'system' and metric == 'mean_wait'").iloc[0]
     assert wait["ci_high"] < 0  # both measures cut the wait, significantly with 10 pairs
 
@@ -148,6 +150,12 @@ def test_cost_benefit_pairs_the_variants_with_the_base() -> None:
     assert staff["waiting"] < base["waiting"]
     assert rec["net_benefit"] == pytest.approx(rec["saving"] - 10.0)
     assert rec["saving_low"] <= rec["saving"] <= rec["saving_high"]
+    # the same table from a comparison that has run already: nothing is simulated again
+    overrides = {"staff": ms.measure_overrides(chain, ("add_staff", {"station": "service"})),
+                 "recovery": ms.measure_overrides(chain, "better_recovery")}
+    comparison = simlib.compare(chain, overrides, replications=6, seed=2, jobs=1, progress=False)
+    again = ms.price_comparison(comparison, prices, investment={"recovery": 10.0})
+    pd.testing.assert_frame_equal(again, table, check_exact=True)
     with pytest.raises(ValueError, match="unknown variant"):
         ms.cost_benefit(chain, {"a": "add_staff"}, prices, 2, investment={"b": 1.0})
 
@@ -172,6 +180,34 @@ def test_tornado_ranks_the_factors_by_swing() -> None:
     assert list(table["factor"]) == ["handle time", "arrivals", "self-service share"]
     with pytest.raises(ValueError, match="pass costs"):
         ms.tornado(scn, {}, "total")
+
+
+def test_tornado_simulates_each_distinct_scenario_once(monkeypatch) -> None:
+    scn = simlib.load_scenario(SCENARIOS / "call_centre.yaml").with_overrides({"horizon": 120})
+    factors = {
+        # the low end is the base itself; the high end equals the next factor's high end
+        "handle time": {"path": "stations.agents.service.mean", "low": 3.0, "high": 3.3},
+        "handle time again": {"path": "stations.agents.service.mean", "low": 2.7, "high": 3.3},
+    }
+    calls = []
+    real = execution.simulate_task
+
+    def spy(scenario, seed, replication, options):
+        calls.append(scenario.to_dict()["stations"][0]["service"]["mean"])
+        return real(scenario, seed, replication, options)
+
+    monkeypatch.setattr(execution, "simulate_task", spy)
+    table = ms.tornado(scn, factors, "mean_wait", replications=3, seed=1).set_index("factor")
+    assert sorted(calls) == [2.7] * 3 + [3.0] * 3 + [3.3] * 3  # 3 scenarios, not 5
+    assert table.loc["handle time", "at_low"] == table.loc["handle time", "base"]
+    assert table.loc["handle time", "at_high"] == table.loc["handle time again", "at_high"]
+    # a run of the base is used as it is
+    calls.clear()
+    base = simlib.run(scn, 3, 1, jobs=1, progress=False)
+    calls.clear()
+    again = ms.tornado(base, factors, "mean_wait", replications=3, seed=1).set_index("factor")
+    assert sorted(calls) == [2.7] * 3 + [3.3] * 3
+    pd.testing.assert_frame_equal(again, table, check_exact=True)
 
 
 def test_measures_act_on_the_quality_model():
@@ -199,6 +235,6 @@ def test_demand_smoothing_keeps_closed_intervals_closed_and_helps_the_invoice_de
     assert rates.sum() == pytest.approx(old.sum())
     assert rates.max() < old.max()  # the 09:00 batch is spread over the working day
     table = simlib.compare(scn, {"smooth": ms.measure_overrides(scn, "demand_smoothing")},
-                           replications=4, seed=1, jobs=1, progress=False)
+                           replications=4, seed=1, jobs=1, progress=False).table
     wait = table.query("scope == 'system' and metric == 'mean_wait'").iloc[0]
     assert wait["diff"] < 0 and wait["ci_high"] < 0

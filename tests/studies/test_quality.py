@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.experiments import execution
 from simlib.spec.quality import SUBDIMENSIONS
 from simlib.studies import quality as studies
 
@@ -128,8 +129,21 @@ def test_staff_to_standard_picks_fewest_servers_meeting_it() -> None:
         studies.staff_to_standard(curve, 1.0)
 
 
-def test_gap_closing_study(bank: simlib.Scenario) -> None:
+def test_gap_closing_study(bank: simlib.Scenario, monkeypatch) -> None:
+    calls = []
+    real = execution.simulate_task
+
+    def spy(scenario, seed, replication, options):
+        calls.append(replication)
+        return real(scenario, seed, replication, options)
+
+    monkeypatch.setattr(execution, "simulate_task", spy)
     study = studies.gap_closing_study(bank, range(4, 8), replications=3, seed=7, jobs=1)
+    # Each scenario is simulated once: the 4 staffing levels (the base is one of them),
+    # the fully improved branch (for its honest promise) and the 6 variants.
+    assert len(calls) == (4 + 1 + 6) * 3
+    assert study.comparison is not None and list(study.comparison.variants) == list(study.variants)
+    assert study.comparison.base.scenario == study.base
     assert study.base_servers <= study.customer_servers
     assert study.customer_expected_wait < bank.quality.management_expected_wait
     eff = study.effects.set_index(["variant", "scope", "metric"])["diff"]
