@@ -318,29 +318,22 @@ def run(
         took; a :class:`PrecisionWarning` says when the maximum was not enough.
     seed
         Root seed; the same seed gives identical results on every executor.
-    jobs
-        Worker processes (``executor="local"``) or workers of a started
-        ``LocalCluster`` (``executor="dask"``). ``1`` runs everything in this
-        process. ``None`` (default) uses every core when there is more than
-        one replication and the work, timed on the first replication, is long
-        enough (about a second) to repay starting processes.
-    executor
-        ``"local"`` (this machine) or ``"dask"`` (Dask distributed).
-    address
-        With ``executor="dask"``: ``None`` starts a ``LocalCluster`` and closes
-        it afterwards; ``"tcp://host:8786"`` uses a running scheduler; a
-        ``distributed.Client`` is used as it is.
+    jobs, executor, address, progress
+        Where and how the replications run, as the fields of
+        :class:`~simlib.experiments.execution.Execution`: ``jobs`` worker
+        processes (``None``, the default: every core once the work, timed on
+        the first replication, repays starting them; ``1``: this process),
+        ``executor`` ``"local"`` or ``"dask"``, the Dask ``address`` (``None``
+        starts a ``LocalCluster``; a scheduler address or a
+        ``distributed.Client``), and a progress bar for runs over a second.
     out
-        A result-store directory (:mod:`simlib.experiments.store`): each finished
-        replication is written as it completes, a rerun loads what is stored,
-        and the summary is written as ``results.parquet``.
-    progress
-        Show a progress bar (tqdm, notebook-aware) when the run lasts longer
-        than a second.
+        A result-store directory (:mod:`simlib.experiments.store`; the
+        ``store`` of the Execution): each finished replication is written as
+        it completes, a rerun loads what is stored, and the summary is
+        written as ``results.parquet``.
     execution
         An :class:`~simlib.experiments.execution.Execution` holding all of
-        ``jobs, executor, address, progress`` and ``out`` (its ``store``);
-        give either it or those keywords.
+        the above; give either it or those keywords.
     precision, metric, min_replications, max_replications
         The stopping rule of ``replications="auto"``; ``metric`` is a metric
         name (system scope) or ``"scope.metric"``, e.g. ``"agents.mean_wait"``.
