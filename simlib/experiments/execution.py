@@ -183,7 +183,8 @@ class Execution:
 
 
 class Executor:
-    """Runs (point, replication) tasks here, in local processes or on Dask.
+    """Runs (point, replication) tasks, or any module-level function (:meth:`map`), here,
+    in local processes or on Dask: the one executor of simlib.
 
     It is a context manager so that a pool or a cluster started for one
     experiment is reused by every round of it (``replications="auto"``) and
