@@ -158,7 +158,7 @@ def test_a_damaged_or_foreign_file_is_set_aside_and_recomputed(tmp_path, damage)
     grid = {SERVERS: [13, 14]}
     out = tmp_path / "s"
     expected = simlib.sweep(short(), grid, replications=3, seed=1, jobs=1, out=out,
-                            progress=False).reset_index(drop=True)
+                            progress=False).table.reset_index(drop=True)
     victim = files(out)[0]
     if damage == "truncated":
         victim.write_bytes(victim.read_bytes()[:100])
@@ -181,7 +181,7 @@ def test_a_damaged_or_foreign_file_is_set_aside_and_recomputed(tmp_path, damage)
         shutil.copy(donor, victim.parent / donor.name)
     with pytest.warns(StoreWarning, match="was set aside because"):
         again = simlib.sweep(short(), grid, replications=3, seed=1, jobs=1, out=out,
-                             progress=False).reset_index(drop=True)
+                             progress=False).table.reset_index(drop=True)
     pd.testing.assert_frame_equal(again, expected, check_exact=True)
     assert len(list((out / "quarantine").iterdir())) == 1
 
