@@ -834,8 +834,11 @@ def tornado(
         ``factor, low, high, base, at_low, at_high, swing`` sorted by
         ``swing = |at_high - at_low|``, largest first.
     """
-    given = scenario if isinstance(scenario, Results) else None
-    base = given.scenario if given is not None else load_scenario(scenario)
+    given: Results | None = None
+    if isinstance(scenario, Results):
+        given, base = scenario, scenario.scenario
+    else:
+        base = load_scenario(scenario)
     is_cost = quantity in COST_COMPONENTS
     if is_cost and costs is None and base.economics is None:
         raise ValueError(f"tornado: quantity {quantity!r} is a cost; pass costs=")
