@@ -219,8 +219,6 @@ class RetentionSpec:
         return 1 / (1 + math.exp(-(math.log(b / (1 - b)) + self.slope * (satisfaction - 4))))
 
 
-
-
 # --------------------------------------------------------------------------- parsing
 
 
