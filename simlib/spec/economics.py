@@ -41,6 +41,7 @@ scenario's block is resolved against its time unit when it is parsed.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,15 +86,16 @@ class Economics:
     cost_per_complaint: float = 0.0
     #: Margin lost with each lost customer (money per customer; see the module notes).
     cost_per_lost_customer: float = 0.0
-    #: Hours in one scenario time unit; None (default): from the scenario's
-    #: ``time_unit`` via :data:`simlib.spec.units.HOURS_PER_UNIT`.
-    hours_per_time_unit: float | None = None
+    #: Hours in one scenario time unit; NaN (default, "not given"): from the scenario's
+    #: ``time_unit`` via :data:`simlib.spec.units.HOURS_PER_UNIT` (a scenario's block is
+    #: always resolved, so the engine reads a number).
+    hours_per_time_unit: float = math.nan
 
     def __post_init__(self) -> None:
         node = Node(dataclasses.asdict(self), "economics")
         for name in _PRICES:
             object.__setattr__(self, name, node.number(name, minimum=0))
-        if self.hours_per_time_unit is not None:
+        if not _unset(self.hours_per_time_unit):
             object.__setattr__(self, "hours_per_time_unit",
                                node.number("hours_per_time_unit", positive=True))
 
@@ -105,7 +107,7 @@ class Economics:
         ScenarioError
             If the label is not a known unit and ``hours_per_time_unit`` is not set.
         """
-        if self.hours_per_time_unit is not None:
+        if not _unset(self.hours_per_time_unit):
             return self.hours_per_time_unit
         unit = unit_name(time_unit)
         if unit is None:
@@ -133,6 +135,11 @@ class Economics:
                                                    f"{_FORMER_NAMES[key]!r}")
         node.check_keys(_FIELDS)
         return cls(**dict(values))
+
+
+def _unset(hours: object) -> bool:
+    """Whether ``hours_per_time_unit`` was left at its default (NaN)."""
+    return isinstance(hours, float) and math.isnan(hours)
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Economics))

@@ -277,7 +277,8 @@ class Scenario:
     base_dir: str = field(default=".", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.economics is not None and self.economics.hours_per_time_unit is None:
+        if self.economics is not None and math.isnan(self.economics.hours_per_time_unit):
+            # NaN: the block gave no hours_per_time_unit.
             # The engine prices server time in hours: fix the conversion for this time unit.
             object.__setattr__(self, "economics", self.economics.for_time_unit(self.time_unit))
 
