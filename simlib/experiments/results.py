@@ -127,7 +127,7 @@ class Results:
         traced = [r for r in self.records if r.events is not None]
         if not traced:
             raise ValueError("no event trace was recorded: run with trace=True")
-        rows = [(r.replication, *event) for r in traced for event in r.events]
+        rows = [(r.replication, *event) for r in traced for event in (r.events or ())]
         table = pd.DataFrame(
             rows, columns=["replication", "customer", "class", "station", "event", "time"]
         )
@@ -158,7 +158,7 @@ class Results:
                 "simlib.analysis.gaps()"
             )
         frames = [
-            pd.DataFrame(list(r.customers), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
+            pd.DataFrame(list(r.customers or ()), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
             for r in with_rows
         ]
         table = pd.concat(frames, ignore_index=True)

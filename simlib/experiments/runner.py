@@ -580,11 +580,11 @@ def compare(
         if not isinstance(overrides, Mapping):
             raise ValueError(f"variants[{name!r}]: give {{dotted.path: value}}, got {overrides!r}")
     names = list(variants)
-    overrides = [{}] + [dict(variants[n]) for n in names]
+    points_overrides: list[Mapping[str, Any]] = [{}] + [dict(variants[n]) for n in names]
     seeds = [int(seed)] + [int(seed) if common_random_numbers else variant_seed(seed, i)
                            for i in range(1, len(names) + 1)]
     try:
-        points = _build_points(scn, overrides, seeds)
+        points = _build_points(scn, points_overrides, seeds)
     except ScenarioError as exc:
         # Name the variant: several may override the same path.
         bad = next(n for n in names if _fails(scn, variants[n]))

@@ -382,9 +382,9 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
         pooled["servers"] = a["servers"] + b["servers"]
     else:
         pooled["shifts"] = sum_shifts(a, b, horizon)
-    caps = [s.get("queue_capacity") for s in (a, b)]
-    if all(c is not None for c in caps):
-        pooled["queue_capacity"] = caps[0] + caps[1]
+    cap_a, cap_b = a.get("queue_capacity"), b.get("queue_capacity")
+    if cap_a is not None and cap_b is not None:
+        pooled["queue_capacity"] = cap_a + cap_b
     if "priority" in (a.get("discipline"), b.get("discipline")):
         pooled["discipline"] = "priority"
     data["stations"] = [s for s in data["stations"] if s is not b]
@@ -636,11 +636,11 @@ def apply_measures(
     """
     scn = load_scenario(scenario)
     if isinstance(steps, str | tuple) or (isinstance(steps, Mapping)):
-        steps = [steps]  # type: ignore[list-item]
+        steps = [steps]
     data = scn.to_dict()
     changes: list[Change] = []
     notes: list[str] = []
-    for step in steps:  # type: ignore[union-attr]
+    for step in steps:
         measure, params = _parse_step(step)
         c, n = measure.transform(data, params)
         changes += c
