@@ -38,6 +38,7 @@ import itertools
 import logging
 import math
 import os
+import reprlib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -200,8 +201,15 @@ def _collect(
     return out
 
 
+# Short labels for points in warnings: a swept profile's rates are a long list.
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 40, 40
+
+
 def _label(point: Point) -> str:
-    return ", ".join(f"{k}={v}" for k, v in point.overrides.items()) or point.scenario.name
+    return (", ".join(f"{k}={_SHORT.repr(v)}" for k, v in point.overrides.items())
+            or point.scenario.name)
 
 
 def _warn_censored(points: Sequence[Point], records: Sequence[Sequence[ReplicationRecord]]) -> None:
@@ -223,11 +231,11 @@ def _warn_censored(points: Sequence[Point], records: Sequence[Sequence[Replicati
         CensoringWarning, stacklevel=4)
 
 
-def _warn_overloaded(scn: Scenario) -> None:
-    """One :class:`CapacityWarning` naming every station whose offered load reaches capacity."""
+def _overload_text(scn: Scenario) -> str | None:
+    """Every station of ``scn`` whose offered load reaches capacity, and what follows; or None."""
     over = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9]
     if not over:
-        return
+        return None
     relief = any(c.patience is not None for c in scn.classes) or any(
         scn.station(s.station).queue_capacity is not None for s in over)
     stations = "; ".join(
@@ -237,8 +245,25 @@ def _warn_overloaded(scn: Scenario) -> None:
     consequence = ("customers abandon or are blocked instead of being served"
                    if relief else "the queue grows for as long as the run lasts, so waits "
                    "depend on the horizon rather than settling")
-    warnings.warn(f"{scn.name}: {stations} of capacity: {consequence}.", CapacityWarning,
-                  stacklevel=3)
+    return f"{stations} of capacity: {consequence}"
+
+
+def _warn_overloaded(points: Sequence[Point]) -> None:
+    """One :class:`CapacityWarning` per run, sweep or comparison, naming the overloaded stations.
+
+    For several points it names the points where it happens and describes the first.
+    """
+    found = [(p, text) for p in points if (text := _overload_text(p.scenario)) is not None]
+    if not found:
+        return
+    name = points[0].scenario.name
+    if len(points) == 1:
+        message = f"{name}: {found[0][1]}."
+    else:
+        where = "; ".join(_label(p) for p, _ in found[:5]) + ("; ..." if len(found) > 5 else "")
+        message = (f"{name}: at {len(found)} of {len(points)} points ({where}) a station's "
+                   f"offered load reaches capacity; at the first, {found[0][1]}.")
+    warnings.warn(message, CapacityWarning, stacklevel=4)
 
 
 def _precision_rule(
@@ -362,10 +387,10 @@ def run(
     count("", "seed", seed, 0)
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
-    _warn_overloaded(scn)
+    point = Point({}, scn, int(seed))
+    _warn_overloaded([point])
     store = _open_store(ex, "run", scn, seed, engine_options, replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
-    point = Point({}, scn, int(seed))
     [records] = _collect([point], replications, precision=rule, execution=ex, store=store,
                        engine_options=engine_options, desc=scn.name)
     results = Results(scn, int(seed), records)
@@ -472,6 +497,7 @@ def sweep(
                            max_replications)
     paths, overrides = _grid_points(scn, grid)
     points = _build_points(scn, overrides, [seed] * len(overrides))
+    _warn_overloaded(points)
     store = _open_store(ex, "sweep", scn, seed, engine_options,
                         grid={p: list(dict.fromkeys(o[p] for o in overrides)) for p in paths},
                         replications=replications,
@@ -589,6 +615,7 @@ def compare(
         # Name the variant: several may override the same path.
         bad = next(n for n in names if _fails(scn, variants[n]))
         raise ScenarioError(exc.path, f"{exc.problem} (variant {bad!r})") from None
+    _warn_overloaded(points)
     store = _open_store(ex, "compare", scn, seed, engine_options,
                         variants={n: dict(variants[n]) for n in names},
                         replications=replications,

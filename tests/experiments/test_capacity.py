@@ -72,3 +72,33 @@ def test_censoring_is_one_warning_per_run_with_counts(caplog):
     total = sum(r.censored for r in res.records)
     assert total > 0 and f"({total} in all" in censoring[0]
     assert "drain limit" not in caplog.text  # the engine's per-replication message is off
+
+
+def test_a_sweep_and_a_comparison_warn_once_naming_the_overloaded_points():
+    scn = two_stations(second_servers=1)  # b: 0.96 Erlangs on 1 server; 1.25 arrivals overload it
+    grid = {"classes.c.arrivals.rate": [1.0, 1.25, 1.5]}
+    with pytest.warns(CapacityWarning) as caught:
+        simlib.sweep(scn, grid, replications=2, seed=1, jobs=1, progress=False)
+    [message] = [str(w.message) for w in caught if w.category is CapacityWarning]
+    assert "at 2 of 3 points (classes.c.arrivals.rate=1.25; classes.c.arrivals.rate=1.5)" in message
+    assert "station 'b' is offered 1.2 Erlangs on 1 servers" in message
+    with pytest.warns(CapacityWarning) as caught:
+        simlib.compare(scn, {"busier": {"classes.c.arrivals.rate": 1.25}}, replications=2,
+                       seed=1, jobs=1, progress=False)
+    [message] = [str(w.message) for w in caught if w.category is CapacityWarning]
+    assert "at 1 of 2 points (classes.c.arrivals.rate=1.25)" in message
+
+
+def test_a_long_swept_value_is_shortened_in_warnings():
+    spec = single_station(rate=3.0, horizon=100, warmup=0)
+    del spec["stations"][0]["servers"]
+    spec["stations"][0]["shifts"] = [{"start": 0, "end": 50, "servers": 2},
+                                     {"start": 50, "end": 100, "servers": 0}]
+    rates = [[3.0] * 50, [2.0] * 50]
+    path = "classes.0.arrivals"
+    variants = {f"v{i}": {path: {"profile": {"period": 2, "rates": r}}}
+                for i, r in enumerate(rates)}
+    with pytest.warns(CensoringWarning) as caught:
+        simlib.compare(spec, variants, replications=2, seed=1, jobs=1, progress=False)
+    [message] = [str(w.message) for w in caught if w.category is CensoringWarning]
+    assert len(message) < 600 and "..." in message
