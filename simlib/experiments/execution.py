@@ -348,14 +348,35 @@ class Executor:
             futures[fut] = task
         try:
             # A killed worker's tasks are rescheduled by Dask on the others; results
-            # already gathered here are safe in the store.
-            for fut, record in as_completed(futures, with_results=True):
+            # already gathered here are safe in the store. A task whose scattered
+            # scenario died with the worker comes back cancelled (a FutureCancelledError
+            # as its result): it is submitted again with the scenario itself.
+            pending = as_completed(futures, with_results=True, raise_errors=False)
+            resubmitted: dict[Task, int] = {}
+            for fut, record in pending:
                 task = futures.pop(fut)
+                cancelled = fut.cancelled()
                 fut.release()
+                if not isinstance(record, ReplicationRecord):
+                    tries = resubmitted.get(task, 0)
+                    if not cancelled or tries >= _DASK_RETRIES:
+                        raise record if isinstance(record, BaseException) else RuntimeError(
+                            f"replication {task.replication} failed on the Dask cluster")
+                    resubmitted[task] = tries + 1
+                    p = points[task.point]
+                    again = client.submit(simulate_task, p.scenario, p.seed, task.replication,
+                                          dict(options), pure=False)
+                    futures[again] = task
+                    pending.add(again)
+                    continue
                 yield task, record
         finally:
             if futures:
                 client.cancel(list(futures))
+
+
+#: Times a replication cancelled by a lost worker is submitted again before the run fails.
+_DASK_RETRIES = 3
 
 
 class Progress:
