@@ -43,8 +43,10 @@ __all__ = [
 #: Smallest margin, in days, beyond the central 98% of a log's dates before a date is an outlier.
 OUTLIER_MARGIN_DAYS = 31
 
-_SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?!\d)")
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
+_SLASHED = re.compile(r"(?<![\d:])(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?![\d:])")
+# An offset follows a time of day (10:00+01:00, 10:00:00Z): a date such as 13-03-2024 has none.
+_OFFSET = re.compile(r"(?<=\d:\d\d)(?::\d\d(?:\.\d+)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)\s*$")
+_COMPACT = {6: "%y%m%d", 8: "%Y%m%d"}
 
 
 class DateFormatError(ValueError):
@@ -95,15 +97,28 @@ def parse_datetimes(values: pd.Series, column: str, *, date_format: str | None =
     if date_format is not None:
         parsed = pd.to_datetime(text.where(present), format=date_format, errors="coerce")
         return wall_clock(parsed, timezone)
-    offsets = text[present].str.contains(_OFFSET)
+    compact = text[present].str.fullmatch(r"\d{6}|\d{8}")
+    if compact.all() and compact.any():
+        # yymmdd / yyyymmdd: pandas' mixed parser would read 240312 as 2012-03-24
+        lengths = set(text[present].str.len())
+        if len(lengths) > 1:
+            raise DateFormatError(f"column {column!r}: compact dates of both 6 and 8 digits; "
+                                  "give ColumnMap(date_format=...)")
+        parsed = pd.to_datetime(text.where(present), format=_COMPACT[lengths.pop()],
+                                errors="coerce")
+        return wall_clock(parsed, timezone)
+    offsets = text[present].str.extract(_OFFSET)[0].notna()
     if offsets.any() and not offsets.all():
         raise DateFormatError(f"column {column!r}: some times carry a time zone and some do not "
                               f"(e.g. {text[present][offsets].iloc[0]!r} and "
                               f"{text[present][~offsets].iloc[0]!r})")
     day_first = _day_first(text[present], column)
     if offsets.any():
-        found = sorted(set(text[present].str.extract(f"({_OFFSET.pattern})")[0].str.strip()))
-        if len(found) > 1 and timezone is None:
+        written = sorted(set(text[present].str.extract(_OFFSET)[0].str.strip()))
+        # +0100 and +01:00 (or Z and +00:00) are one zone: compare the offsets, not the text
+        zones = {pd.Timestamp(f"2000-01-01T00:00{w}").utcoffset(): w for w in written}
+        found = sorted(zones.values())
+        if len(zones) > 1 and timezone is None:
             raise DateFormatError(
                 f"column {column!r}: mixes time zones ({', '.join(found[:4])}); give "
                 "ColumnMap(timezone=...) to read them as local times of one zone, e.g. 'UTC'")
@@ -111,8 +126,8 @@ def parse_datetimes(values: pd.Series, column: str, *, date_format: str | None =
                                 dayfirst=day_first, utc=True)
         if timezone is None:
             # one fixed offset everywhere: keep the wall-clock times of that zone
-            sample = pd.to_datetime(text[present].iloc[0], dayfirst=day_first)
-            return parsed.dt.tz_convert(sample.tz).dt.tz_localize(None)
+            zone = pd.Timestamp(f"2000-01-01T00:00{found[0]}").tz
+            return parsed.dt.tz_convert(zone).dt.tz_localize(None)
         return parsed.dt.tz_convert(ZoneInfo(timezone)).dt.tz_localize(None)
     parsed = pd.to_datetime(text.where(present), errors="coerce", format="mixed",
                             dayfirst=day_first)

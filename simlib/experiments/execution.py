@@ -355,13 +355,14 @@ class Executor:
             resubmitted: dict[Task, int] = {}
             for fut, record in pending:
                 task = futures.pop(fut)
-                cancelled = fut.cancelled()
-                fut.release()
                 if not isinstance(record, ReplicationRecord):
                     tries = resubmitted.get(task, 0)
-                    if not cancelled or tries >= _DASK_RETRIES:
-                        raise record if isinstance(record, BaseException) else RuntimeError(
-                            f"replication {task.replication} failed on the Dask cluster")
+                    if not fut.cancelled() or tries >= _DASK_RETRIES:
+                        fut.result()  # re-raises the task's own error, with its traceback
+                        raise RuntimeError(
+                            f"replication {task.replication} was cancelled on the Dask cluster "
+                            f"{tries + 1} times")
+                    fut.release()
                     resubmitted[task] = tries + 1
                     p = points[task.point]
                     again = client.submit(simulate_task, p.scenario, p.seed, task.replication,
@@ -369,6 +370,7 @@ class Executor:
                     futures[again] = task
                     pending.add(again)
                     continue
+                fut.release()
                 yield task, record
         finally:
             if futures:

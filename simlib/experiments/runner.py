@@ -189,7 +189,7 @@ def _collect(
     _warn_censored(points, out)
     if precision is not None:
         for p, records in zip(points, out, strict=True):
-            label = ", ".join(f"{k}={v}" for k, v in p.overrides.items()) or "base"
+            label = _label(p)
             if precision.reached(records):
                 log.info("%s: %d replications reach ±%g on %s.%s", label, len(records),
                          precision.precision, precision.scope, precision.metric)
@@ -263,7 +263,7 @@ def _warn_overloaded(points: Sequence[Point]) -> None:
         where = "; ".join(_label(p) for p, _ in found[:5]) + ("; ..." if len(found) > 5 else "")
         message = (f"{name}: at {len(found)} of {len(points)} points ({where}) a station's "
                    f"offered load reaches capacity; at the first, {found[0][1]}.")
-    warnings.warn(message, CapacityWarning, stacklevel=4)
+    warnings.warn(message, CapacityWarning, stacklevel=3)
 
 
 def _precision_rule(

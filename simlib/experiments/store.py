@@ -34,7 +34,10 @@ Bounded file count. Each finished replication is written at once as its own
 file (so a killed run loses nothing that finished); when a point holds
 :data:`BATCH_SIZE` single files they are compacted into one batch file, which
 is written (atomically) before the singles are removed. A run killed between
-the two leaves duplicates, which are identical and read once. A sweep of
+the two leaves duplicates: they are identical, read once, and the singles are
+removed the next time the point is read. A batch holds any set of
+replications (its name gives their range, its metadata lists them), so gaps
+and stragglers do not split batches. A sweep of
 100,000 replications therefore writes about ``100,000 / BATCH_SIZE`` files.
 
 Writes are atomic against process death: a file is written under a
@@ -125,6 +128,7 @@ _SINGLE = re.compile(r"^r(\d{6})-([0-9a-f]{16})\.parquet$")
 _BATCH = re.compile(r"^b(\d{6})-(\d{6})-([0-9a-f]{16})\.parquet$")
 _META_EXPERIMENT = b"simlib.experiment"
 _META_POINT = b"simlib.point"
+_META_REPLICATIONS = b"simlib.replications"
 
 _SCHEMA = pa.schema(
     [
@@ -482,29 +486,36 @@ class ResultStore:
             found: dict[int, tuple[Path, list[tuple[Any, ...]]]] = {}
             folder = self._point_dir(key)
             names = sorted(os.listdir(folder)) if folder.is_dir() else []
-            # batches first: a single that duplicates a batch (a compaction cut short) is left out
+            # Batches first: a single that a verified batch already holds is what a
+            # compaction cut short leaves behind; it is removed (this process holds the lock).
             for name in sorted(names, key=lambda n: not n.startswith("b")):
                 single, batch = _SINGLE.match(name), _BATCH.match(name)
                 if not (single or batch):
                     continue
                 if single:
-                    expected = {int(single.group(1))}
+                    bounds = (int(single.group(1)), int(single.group(1)))
+                    if bounds[0] in found:
+                        with contextlib.suppress(OSError):
+                            (folder / name).unlink()
+                        continue
                 else:
                     assert batch is not None
-                    expected = set(range(int(batch.group(1)), int(batch.group(2)) + 1))
-                if expected <= set(found):
+                    bounds = (int(batch.group(1)), int(batch.group(2)))
+                by_replication = self._read_checked(folder / name, key, bounds)
+                if by_replication is None:
                     continue
-                rows = self._read_checked(folder / name, key, expected)
-                if rows is None:
-                    continue
-                for r in expected:
-                    found.setdefault(r, (folder / name, [row for row in rows if row[0] == r]))
+                for r, rows in by_replication.items():
+                    found.setdefault(r, (folder / name, rows))
             self._known[key] = found
         return self._known[key]
 
     def _read_checked(self, path: Path, key: str,
-                      expected: set[int]) -> list[tuple[Any, ...]] | None:
-        """The file's rows, or None (and the file quarantined) when a check fails."""
+                      bounds: tuple[int, int]) -> dict[int, list[tuple[Any, ...]]] | None:
+        """The file's rows by replication, or None (and the file quarantined) when a check fails.
+
+        The file's metadata lists its replications; they must be those of its rows
+        and lie within the range its name gives (a single file: exactly one).
+        """
         match = _SINGLE.match(path.name) or _BATCH.match(path.name)
         assert match is not None
         problem = ""
@@ -515,6 +526,7 @@ class ResultStore:
             else:
                 table = pq.read_table(io.BytesIO(data))
                 meta = table.schema.metadata or {}
+                listed = json.loads(meta.get(_META_REPLICATIONS, b"[]"))
                 if meta.get(_META_EXPERIMENT, b"").decode() != self._experiment:
                     problem = "it belongs to another experiment"
                 elif meta.get(_META_POINT, b"").decode() != key:
@@ -522,11 +534,20 @@ class ResultStore:
                 else:
                     table = table.select(_SCHEMA.names).cast(_SCHEMA)
                     cols = [table.column(name).to_pylist() for name in _SCHEMA.names]
-                    rows = list(zip(*cols, strict=True))
-                    if {row[0] for row in rows} != expected:
+                    by_replication: dict[int, list[tuple[Any, ...]]] = {r: [] for r in listed}
+                    inside = True
+                    for row in zip(*cols, strict=True):
+                        if row[0] not in by_replication:
+                            inside = False
+                            break
+                        by_replication[row[0]].append(row)
+                    low, high = bounds
+                    if (not inside or not listed
+                            or not all(low <= r <= high for r in listed)
+                            or (low == high and listed != [low])):
                         problem = "it holds other replications than its name says"
                     else:
-                        return rows
+                        return by_replication
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             problem = f"it cannot be read ({type(exc).__name__})"
         quarantine = self.path / "quarantine"
@@ -538,9 +559,11 @@ class ResultStore:
                       StoreWarning, stacklevel=3)
         return None
 
-    def _write_table(self, path: Path, key: str, rows: list[tuple[Any, ...]]) -> None:
+    def _write_table(self, path: Path, key: str, replications: list[int],
+                     rows: list[tuple[Any, ...]]) -> None:
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in _SCHEMA]
-        meta = {_META_EXPERIMENT: self._experiment.encode(), _META_POINT: key.encode()}
+        meta = {_META_EXPERIMENT: self._experiment.encode(), _META_POINT: key.encode(),
+                _META_REPLICATIONS: json.dumps(sorted(replications)).encode()}
         table = pa.Table.from_arrays(
             [pa.array(c, type=f.type) for c, f in zip(columns, _SCHEMA, strict=True)],
             schema=_SCHEMA.with_metadata(meta))
@@ -554,36 +577,29 @@ class ResultStore:
         """Write one finished replication of point ``key`` atomically (then compact)."""
         folder = self._point_dir(key)
         folder.mkdir(parents=True, exist_ok=True)
-        rows = record.to_rows()
-        self._write_table(folder / f"r{record.replication:06d}-{{digest}}.parquet", key, rows)
+        self._write_table(folder / f"r{record.replication:06d}-{{digest}}.parquet", key,
+                          [record.replication], record.to_rows())
         self._known.pop(key, None)
-        singles = [n for n in os.listdir(folder) if _SINGLE.match(n)]
-        if len(singles) >= BATCH_SIZE:
-            self._compact(key, singles)
+        if sum(1 for n in os.listdir(folder) if _SINGLE.match(n)) >= BATCH_SIZE:
+            self._compact(key)
 
-    def _compact(self, key: str, singles: list[str]) -> None:
-        """Combine a point's single files into one batch file, then remove the singles."""
+    def _compact(self, key: str) -> None:
+        """Combine a point's verified single files into one batch file, then remove them.
+
+        A batch holds any set of replications (stragglers and gaps included); its
+        name gives their range and its metadata lists them.
+        """
         folder = self._point_dir(key)
-        entries = self._entries(key)
-        mine = {int(m.group(1)) for n in singles if (m := _SINGLE.match(n))} & set(entries)
-        if not mine:
+        entries = self._entries(key)  # also removes singles a batch already holds
+        mine = sorted(r for r, (path, _) in entries.items() if _SINGLE.match(path.name))
+        if len(mine) < BATCH_SIZE:
             return
-        rows = [row for r in sorted(mine) for row in entries[r][1]]
-        first, last = min(mine), max(mine)
-        if mine != set(range(first, last + 1)):
-            # a batch names a contiguous range; gaps (stragglers) wait for the next compaction
-            run_end = first
-            while run_end + 1 in mine:
-                run_end += 1
-            mine = set(range(first, run_end + 1))
-            rows = [row for row in rows if row[0] in mine]
-            last = run_end
-        self._write_table(folder / f"b{first:06d}-{last:06d}-{{digest}}.parquet", key, rows)
+        rows = [row for r in mine for row in entries[r][1]]
+        self._write_table(folder / f"b{mine[0]:06d}-{mine[-1]:06d}-{{digest}}.parquet", key,
+                          mine, rows)
         for r in mine:
-            path = entries[r][0]
-            if _SINGLE.match(path.name):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                entries[r][0].unlink()
         self._known.pop(key, None)
 
     def load(self, key: str, replication: int) -> ReplicationRecord:

@@ -836,9 +836,8 @@ class StaffingPlan:
         (Erlangs: the load the method staffs for; for ``isa`` the MOL load,
         for reference), ``servers`` and ``predicted_<metric>`` (the method's
         own prediction of the target metric: Erlang C/A for the analytic
-        methods; for ``isa`` the share of arrivals that found all planned
-        servers busy in a simulation of the returned staffing, with the
-        plan's seed and replications). For ``isa`` at a station fed by
+        methods; for ``isa`` the target's metric simulated with the returned
+        staffing, with the plan's seed and replications). For ``isa`` at a station fed by
         routing, ``arrival_rate`` and ``offered_load`` count every visit
         with the external rates times the expected visits (traffic
         equations), ignoring the delay upstream: references only, the plan

@@ -111,3 +111,26 @@ def test_an_unknown_zone_is_one_line():
 def test_the_bundled_bank_log_reads_as_before(bank):
     assert bank.origin == pd.Timestamp("1999-02-01")
     assert bank.calls["day"].max() == 27
+
+
+def test_dashed_day_first_dates_across_new_year_are_not_time_zones():
+    res = sc.ingest(log(["31-12-2023", "01-01-2024", "13-01-2024"]), MAP)
+    assert res.origin == pd.Timestamp("2023-12-31") and res.calls["day"].tolist() == [0, 1, 13]
+
+
+def test_compact_dates_are_year_month_day():
+    res = sc.ingest(log(["240312", "240313"]), MAP)  # pandas alone reads 240312 as 2012-03-24
+    assert res.origin == pd.Timestamp("2024-03-12") and res.calls["day"].tolist() == [0, 1]
+    with pytest.raises(sc.IngestError, match="compact dates of both 6 and 8 digits"):
+        sc.ingest(log(["20240312", "240313"]), MAP)
+
+
+def test_a_date_after_a_time_is_checked_for_ambiguity_too():
+    with pytest.raises(DateFormatError, match="can be read day-first or month-first"):
+        parse_datetimes(pd.Series(["10:00 03/04/2024", "10:00 05/04/2024"]), "c")
+
+
+def test_one_offset_written_two_ways_is_one_zone():
+    got = parse_datetimes(pd.Series(["2024-03-12 10:00+0100", "2024-03-12 11:00+01:00",
+                                     "2024-03-12 12:00+01"]), "c")
+    assert got.tolist() == [pd.Timestamp(f"2024-03-12 {h}:00") for h in (10, 11, 12)]

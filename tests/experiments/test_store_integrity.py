@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pandas as pd
 import pyarrow as pa
@@ -22,6 +23,7 @@ import yaml
 from support import ROOT, SCENARIOS
 
 import simlib
+from simlib.engine import simulate
 from simlib.experiments import store as store_module
 from simlib.experiments.store import RESULTS, ResultStore, StoreError, StoreWarning
 
@@ -204,8 +206,7 @@ def test_a_compaction_cut_short_leaves_duplicates_that_are_read_once(tmp_path, m
     singles = {f.name: f.read_bytes() for f in files(out)}
     monkeypatch.setattr(store_module, "BATCH_SIZE", 4)
     # Reopen and compact: then put the singles back as a killed compaction would leave them.
-    store = ResultStore.open(out, kind="run", scenario=short(), seed=2,
-                             replications=4)
+    store = ResultStore.open(out, kind="run", scenario=short(), seed=2, replications=4)
     key = next((out / "points").iterdir()).name
     store.save(key, store.load(key, 3))
     store.close()
@@ -213,5 +214,28 @@ def test_a_compaction_cut_short_leaves_duplicates_that_are_read_once(tmp_path, m
     folder = files(out)[0].parent
     for name, data in singles.items():
         (folder / name).write_bytes(data)
-    again = simlib.run(short(), replications=4, seed=2, jobs=1, out=out, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreWarning)  # duplicates are not damage
+        again = simlib.run(short(), replications=4, seed=2, jobs=1, out=out, progress=False)
     pd.testing.assert_frame_equal(again.summary(), first.summary(), check_exact=True)
+    assert [f.name[0] for f in files(out)] == ["b"]  # the leftover singles are gone
+    # Compaction goes on as before: four more replications make a second batch.
+    more = simlib.run(short(), replications=8, seed=2, jobs=1, out=out, progress=False)
+    assert [f.name[:15] for f in files(out)] == ["b000000-000003-", "b000004-000007-"]
+    assert more.summary()["n"].max() == 8
+
+
+def test_replications_with_gaps_still_fill_whole_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "BATCH_SIZE", 4)
+    scn = short()
+    store = ResultStore.open(tmp_path / "s", kind="run", scenario=scn, seed=1)
+    records = {r: simulate(scn, 1, r) for r in range(0, 20, 2)}  # 0, 2, ..., 18
+    for record in records.values():
+        store.save("k", record)
+    names = sorted(f.name for f in (tmp_path / "s" / "points" / "k").iterdir())
+    # two batches of four (0-6 and 8-14, gaps and all) and two singles waiting for the next
+    assert [n.split("-")[0] for n in names] == ["b000000", "b000008", "r000016", "r000018"]
+    assert names[0].startswith("b000000-000006-") and names[1].startswith("b000008-000014-")
+    assert store.stored("k") == set(records)
+    assert all(store.load("k", r) == rec for r, rec in records.items())
+    store.close()
