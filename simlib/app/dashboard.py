@@ -72,6 +72,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simlib.datasets import data_path
 from simlib.engine import simulate
+from simlib.experiments.capacity import offered_loads
 from simlib.experiments.results import Results
 from simlib.planning.measures import MEASURES, apply_measures, describe_measures
 from simlib.planning.staffing import PLAN_METHODS, staffing_plan
@@ -558,7 +559,8 @@ def simulate_with_progress(
     began = time.monotonic()
     records = []
     for r in range(int(replications)):
-        records.append(simulate(scenario, int(seed), r, interval=interval))
+        # warn=False: the page states censoring once, as simlib.run does (see PlannerDashboard.run)
+        records.append(simulate(scenario, int(seed), r, interval=interval, warn=False))
         if on_replication is not None:
             on_replication(r + 1, int(replications))
         if max_seconds is not None and time.monotonic() - began > max_seconds:
@@ -1369,6 +1371,16 @@ class PlannerDashboard:
         if done < reps:
             notes = [f"run stopped after {self.max_seconds:g} s: {done} of {reps} replications "
                      "(the page's time limit)", *notes]
+        censored = [r.censored for r in results.records if r.censored]
+        if censored:
+            notes = [f"in {len(censored)} of {done} replications {sum(censored)} customers were "
+                     "still present at the drain limit and are censored (their waits count up to "
+                     "then): the system is overloaded or closes with customers waiting", *notes]
+        overloaded = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9]
+        if overloaded:
+            notes = [f"station {s.station!r} is offered {s.offered_load:.3g} Erlangs on "
+                     f"{s.servers:.3g} servers ({s.utilisation:.0%} of capacity)"
+                     for s in overloaded] + notes
         table = kpi_table_html(results, previous=self._previous, run_id=self._runs,
                                cost=float(grid["cost"].sum()))
         self._previous = results.summary()
@@ -1388,7 +1400,7 @@ class PlannerDashboard:
         shown = notes[:_MAX_NOTES] + (
             [f"… and {len(notes) - _MAX_NOTES} more"] if len(notes) > _MAX_NOTES else [])
         self.notes.value = (
-            "<small><b>Changes applied:</b><ul>"
+            "<small><b>Notes on this run:</b><ul>"
             + "".join(f"<li>{html.escape(n)}</li>" for n in shown) + "</ul></small>"
             if notes else ""
         )

@@ -26,6 +26,7 @@ them) and are module constants a caller may raise.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
@@ -58,8 +59,10 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges a mapping; SafeConstructor flattens it
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, list | dict):
+            if not isinstance(key, Hashable):
                 continue  # unhashable: SafeConstructor reports it
             line = key_node.start_mark.line + 1
             if key in first_line:
@@ -147,6 +150,9 @@ def load_yaml(text: str, source: str) -> Any:
             return None
         _check_size(root, source)
         return loader.construct_document(root)
+    except (ValueError, TypeError) as exc:
+        # a value YAML accepts but Python cannot build, e.g. the date 2024-02-30
+        raise ScenarioError("", f"{source}: invalid YAML: {str(exc)[:120]}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -108,3 +108,14 @@ def test_every_bundled_scenario_reads_as_plain_yaml_reads_it():
     for path in sorted(SCENARIOS.glob("*.yaml")):
         text = path.read_text()
         assert load_yaml(text, path.name) == yaml.safe_load(text), path.name
+
+
+def test_merge_keys_still_merge():
+    data = load_yaml("base: &b {servers: 2, mean: 1}\ndesk: {<<: *b, servers: 3}\n", "x")
+    assert data["desk"] == {"servers": 3, "mean": 1}
+
+
+@pytest.mark.parametrize("text", ["horizon: 2024-02-30\n", "? !!set {a: null}\n: 1\n"])
+def test_values_python_cannot_build_are_one_line(tmp_path, text):
+    with pytest.raises(ScenarioError, match="s.yaml: invalid YAML"):
+        simlib.load_scenario(write(tmp_path, text))
