@@ -106,14 +106,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
 from scipy.special import ndtr
 
+from simlib.servqual.efa import efa
 from simlib.servqual.instruments import (
     BRADY_CRONIN,
     SERVPERF22,
@@ -121,14 +122,20 @@ from simlib.servqual.instruments import (
     SERVQUAL22_1988,
     Instrument,
 )
+from simlib.servqual.reliability import cronbach_alpha
 from simlib.servqual.scoring import GapScores, gap_scores
 
 __all__ = [
+    "ANSWER_KINDS",
     "INSTRUMENTS",
     "BRADY_CRONIN_COLUMNS",
     "LATENT_SCALE",
     "MeasurementModel",
     "Survey",
+    "SurveyData",
+    "fit_measurement_model",
+    "item_correlations",
+    "satisfaction_r2",
     "survey",
 ]
 
@@ -167,9 +174,27 @@ _ID_COLUMNS = ("replication", "customer", "class")
 _KIND_PREFIX = {"p": "", "e": "exp_"}
 
 #: Seed-sequence children, in this fixed order (append only).
-_STREAMS = ("sampling", "p", "e")
+_STREAMS = ("sampling", "p", "e", "general", "general_e", "acquiescence", "satisfaction")
 
 Thresholds = Literal["mean_preserving", "midpoint"]
+
+#: Answer kinds the model has parameters for: perceptions, expectations and
+#: the overall-satisfaction item.
+ANSWER_KINDS: tuple[str, ...] = ("p", "e", "satisfaction")
+
+# Defaults of the rating effects. Each is the median (rounded) of the fits to
+# the three bundled real sets (kiosk, bb1992, SQ; docs/quality-model.md,
+# "Survey realism") or an assumption, as labelled in MeasurementModel's docstring.
+DEFAULT_HALO = 0.55
+DEFAULT_ACQUIESCENCE = 0.05
+DEFAULT_EP_CORRELATION = 0.5
+DEFAULT_EP_DIMENSION_CORRELATION = 0.1
+DEFAULT_EP_ITEM_CORRELATION = 0.2
+DEFAULT_ITEM_MEAN_SD = 0.04
+DEFAULT_SATISFACTION_SCALE: tuple[int, int] | None = (1, 5)
+DEFAULT_SATISFACTION_LOADING = 0.6
+DEFAULT_RELATIVE_SPREAD: dict[str, float] = {"p": 0.255, "e": 0.27, "satisfaction": 0.2}
+DEFAULT_LOCATION: dict[str, float] = {"p": 0.74, "e": 0.93, "satisfaction": 0.79}
 
 
 @dataclass(frozen=True)
@@ -205,6 +230,22 @@ class MeasurementModel:
     spread: float | None = None
     min_spread: float = 1.0
     thresholds: Thresholds = "mean_preserving"
+    halo: float = DEFAULT_HALO
+    expectation_halo: float | None = None
+    acquiescence: float = DEFAULT_ACQUIESCENCE
+    ep_correlation: float = DEFAULT_EP_CORRELATION
+    ep_dimension_correlation: float = DEFAULT_EP_DIMENSION_CORRELATION
+    ep_item_correlation: float = DEFAULT_EP_ITEM_CORRELATION
+    expectation_loading_range: tuple[float, float] | None = None
+    item_mean_sd: float = DEFAULT_ITEM_MEAN_SD
+    relative_spread: Mapping[str, float] | None = field(
+        default_factory=lambda: dict(DEFAULT_RELATIVE_SPREAD), hash=False)
+    leniency: Mapping[str, float] | None = field(default=None, hash=False)
+    location: Mapping[str, float] | None = field(
+        default_factory=lambda: dict(DEFAULT_LOCATION), hash=False)
+    satisfaction_scale: tuple[int, int] | None = DEFAULT_SATISFACTION_SCALE
+    satisfaction_loading: float = DEFAULT_SATISFACTION_LOADING
+    fitted_to: str = ""
 
     def __post_init__(self) -> None:
         lo, hi = self.loading_range
@@ -226,9 +267,113 @@ class MeasurementModel:
             raise ValueError(
                 f"thresholds: expected 'mean_preserving' or 'midpoint', got {self.thresholds!r}"
             )
+        _check_share("halo", self.halo, upper=0.95)
+        if self.expectation_halo is not None:
+            _check_share("expectation_halo", self.expectation_halo, upper=0.95)
+        _check_share("acquiescence", self.acquiescence, upper=0.5)
+        if not (np.isfinite(self.ep_correlation) and -1 < self.ep_correlation < 1):
+            raise ValueError(f"ep_correlation: must lie in (-1, 1), got {self.ep_correlation!r}")
+        for name in ("ep_dimension_correlation", "ep_item_correlation"):
+            _check_share(name, getattr(self, name), upper=0.95)
+        if self.expectation_loading_range is not None:
+            elo, ehi = self.expectation_loading_range
+            if not 0 < elo <= ehi < 1:
+                raise ValueError(
+                    "expectation_loading_range: expected 0 < low <= high < 1, "
+                    f"got {self.expectation_loading_range!r}"
+                )
+            object.__setattr__(self, "expectation_loading_range", (float(elo), float(ehi)))
+        _check_share("item_mean_sd", self.item_mean_sd, upper=0.5)
+        for name in ("relative_spread", "leniency", "location"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = {str(k): float(v) for k, v in dict(value).items()}
+            odd = [k for k in value if k not in ANSWER_KINDS]
+            if odd:
+                raise ValueError(f"{name}: keys must be among {list(ANSWER_KINDS)}, got {odd}")
+            for k, v in value.items():
+                ok = (0 < v <= 1) if name == "relative_spread" else (
+                    -1 <= v <= 1 if name == "leniency" else 0 <= v <= 1)
+                if not (np.isfinite(v) and ok):
+                    raise ValueError(f"{name}.{k}: out of range, got {v!r}")
+            object.__setattr__(self, name, value)
+        if self.satisfaction_scale is not None:
+            sl, sh = self.satisfaction_scale
+            if sl != int(sl) or sh != int(sh) or not sl < sh:
+                raise ValueError(
+                    "satisfaction_scale: expected two whole numbers low < high or None, "
+                    f"got {self.satisfaction_scale!r}"
+                )
+            object.__setattr__(self, "satisfaction_scale", (int(sl), int(sh)))
+        if not 0 < self.satisfaction_loading < 1:
+            raise ValueError(
+                f"satisfaction_loading: must lie in (0, 1), got {self.satisfaction_loading!r}"
+            )
 
-    def item_loadings(self, instrument: Instrument) -> pd.Series:
+    @classmethod
+    def plain(cls, **changes: Any) -> MeasurementModel:
+        """The model without rating effects: no halo, acquiescence, item offsets.
+
+        It is the generator of simlib 0.x (issue 5): dimension factors are the
+        simulated latents themselves, so items of different dimensions
+        correlate only as much as the simulated latents do. It reproduces
+        the numbers of that generator for the same seed.
+        """
+        base: dict[str, Any] = dict(
+            halo=0.0, acquiescence=0.0, ep_correlation=0.0, ep_dimension_correlation=0.0,
+            ep_item_correlation=0.0, item_mean_sd=0.0, relative_spread=None, location=None,
+            satisfaction_scale=None,
+        )
+        base.update(changes)
+        return cls(**base)
+
+    def kind_halo(self, kind: str) -> float:
+        """Share of a dimension factor's variance that is the general impression."""
+        if kind == "e" and self.expectation_halo is not None:
+            return float(self.expectation_halo)
+        return float(self.halo)
+
+    def item_offsets(self, instrument: Instrument) -> pd.Series:
+        """Offset of each item's mean from its dimension's, as a fraction of the scale range.
+
+        Drawn once per instrument (``structure_seed``), ``N(0, item_mean_sd)``
+        and centred within each dimension, so a dimension's mean answer is
+        its latent mean while its items differ (some items of a dimension are
+        easier to endorse than others).
+        """
+        rng = np.random.default_rng([self.structure_seed, 1])
+        raw = pd.Series(rng.standard_normal(len(instrument.item_ids)), index=instrument.item_ids)
+        out = pd.Series(0.0, index=raw.index)
+        if self.item_mean_sd > 0:
+            for d in instrument.dimensions:
+                ids = list(instrument[d])
+                v = raw[ids]
+                out[ids] = self.item_mean_sd * (v - v.mean()) if len(ids) > 1 else 0.0
+        out.index.name = "item"
+        return out.rename("offset")
+
+    @classmethod
+    def fit_to(
+        cls,
+        data: SurveyData | pd.DataFrame,
+        instrument: Instrument | str | None = None,
+        *,
+        satisfaction: str | None = None,
+        reference: Any = None,
+        base: MeasurementModel | None = None,
+    ) -> MeasurementModel:
+        """Estimate the model's parameters from a real survey (see :func:`fit_measurement_model`)."""
+        return fit_measurement_model(
+            data, instrument, satisfaction=satisfaction, reference=reference, base=base
+        )
+
+    def item_loadings(self, instrument: Instrument, kind: str = "p") -> pd.Series:
         """Standardised loading of every item of ``instrument`` (before reverse keying).
+
+        The expectation items (``kind="e"``) use the perception loadings unless
+        ``expectation_loading_range`` is set: then each is moved linearly from
+        ``loading_range`` onto it (same rank order of the items).
 
         Returns
         -------
@@ -247,6 +392,10 @@ class MeasurementModel:
                 )
             for k, v in self.loadings.items():
                 lam[k] = float(v)
+        if kind == "e" and self.expectation_loading_range is not None:
+            (a, b), (c, d) = self.loading_range, self.expectation_loading_range
+            frac = (lam - a) / (b - a) if b > a else lam * 0 + 0.5
+            lam = (c + frac.clip(0, 1) * (d - c)).clip(0.05, 0.95)
         lam.index.name = "item"
         return lam.rename("loading")
 
@@ -291,7 +440,20 @@ class Survey:
     model: MeasurementModel
     seed: int
     response_bias: float = 0.0
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     _loadings_by_kind: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def data(self, name: str = "simulated") -> SurveyData:
+        """The answers (and the satisfaction item, if generated) as :class:`SurveyData`."""
+        frame = self.responses
+        sat = None
+        if "satisfaction" in self.outcomes.columns:
+            frame = frame.assign(satisfaction=self.outcomes["satisfaction"].astype("float64"))
+            sat = "satisfaction"
+        return SurveyData(frame, self.instrument, satisfaction=sat,
+                          satisfaction_scale=self.model.satisfaction_scale if sat else None,
+                          categorical=True, name=name)
 
     def items(self, kind: str = "p") -> pd.DataFrame:
         """The answers of one kind (``"p"`` perceptions, ``"e"`` expectations)."""
@@ -436,6 +598,508 @@ def _sample(
     return rng.choice(n, size=respondents, replace=replace, p=p)
 
 
+def _check_share(name: str, value: float, *, upper: float) -> None:
+    if not (isinstance(value, int | float | np.number) and np.isfinite(value) and 0 <= value <= upper):
+        raise ValueError(f"{name}: must lie in [0, {upper:g}], got {value!r}")
+
+
+def _kind_value(mapping: Mapping[str, float] | None, kind: str, default: float) -> float:
+    if mapping is None or kind not in mapping:
+        return default
+    return float(mapping[kind])
+
+
+def _spread(model: MeasurementModel, kind: str, width: float, sd: float) -> float:
+    """SD of the continuous answer in scale points, for one answer kind and dimension."""
+    rel = _kind_value(model.relative_spread, kind, float("nan"))
+    if np.isfinite(rel):
+        return rel * width
+    if model.spread is not None:
+        return float(model.spread)
+    return max(sd, model.min_spread * width / (LATENT_SCALE[1] - LATENT_SCALE[0]))
+
+
+def _satisfaction_answers(
+    latent: np.ndarray,
+    model: MeasurementModel,
+    general: np.ndarray,
+    style: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.array:
+    """Answers to the overall-satisfaction item (nullable integers; missing latent -> <NA>)."""
+    assert model.satisfaction_scale is not None
+    sl, sh = model.satisfaction_scale
+    width = float(sh - sl)
+    eps = rng.standard_normal(len(latent))
+    ok = np.isfinite(latent)
+    out = pd.array([pd.NA] * len(latent), dtype="Int64")
+    if not ok.any():
+        return out
+    score = sl + (latent[ok] - LATENT_SCALE[0]) * width / (LATENT_SCALE[1] - LATENT_SCALE[0])
+    m, sd = float(score.mean()), float(score.std())
+    z = (score - m) / sd if sd > 0 else np.zeros_like(score)
+    h, acq, lam = model.kind_halo("p"), float(model.acquiescence), float(model.satisfaction_loading)
+    f = np.sqrt(1 - h) * z + np.sqrt(h) * general[ok]
+    s = _spread(model, "satisfaction", width, sd)
+    loc = m + _kind_value(model.leniency, "satisfaction", 0.0) * width
+    centre = loc + s * np.sqrt(1 - acq) * lam * f + s * np.sqrt(acq) * style[ok]
+    sigma = s * np.sqrt(1 - acq) * np.sqrt(1 - lam**2)
+    cuts0 = sl + np.arange(1, int(width) + 1) - 0.5
+    delta = (
+        _solve_shift(centre, sigma, cuts0, sl, min(max(loc, sl), sh))
+        if model.thresholds == "mean_preserving"
+        else 0.0
+    )
+    x = sl + ((centre + sigma * eps[ok])[:, None] > (cuts0 + delta)[None, :]).sum(axis=1)
+    out[np.flatnonzero(ok)] = x.astype(np.int64)
+    return out
+
+
+# ---------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True)
+class SurveyData:
+    """A survey's answers with the instrument that reads them (real or simulated).
+
+    Attributes
+    ----------
+    responses : pandas.DataFrame
+        One row per respondent; the instrument's item columns (and the
+        satisfaction column, if any).
+    instrument : Instrument
+    satisfaction : str or None
+        Column of an overall-satisfaction item, if the survey has one.
+    satisfaction_scale : (int, int) or None
+        Its answer range (default: the instrument's scale).
+    categorical : bool or None
+        Whether the answers are categories of the scale (Likert answers);
+        ``None`` detects it (whole numbers inside the scale). Standardised
+        or averaged data (``bb1992``) are not: statistics of category use
+        are not computed from them and ``fit_to`` does not fit the
+        parameters that only categories reveal.
+    name : str
+    """
+
+    responses: pd.DataFrame
+    instrument: Instrument
+    satisfaction: str | None = None
+    satisfaction_scale: tuple[int, int] | None = None
+    categorical: bool | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.responses, pd.DataFrame):
+            raise TypeError(
+                f"SurveyData {self.name!r}: responses must be a DataFrame, "
+                f"got {type(self.responses).__name__}"
+            )
+        if not isinstance(self.instrument, Instrument):
+            raise TypeError(f"SurveyData {self.name!r}: instrument must be an Instrument")
+        if "p" not in self.instrument.kinds:
+            raise ValueError(f"SurveyData {self.name!r}: the instrument asks no perceptions")
+        cols = [c for k in self.instrument.kinds for c in self.instrument.columns(k)]
+        if self.satisfaction is not None:
+            cols.append(self.satisfaction)
+        missing = [c for c in cols if c not in self.responses.columns]
+        if missing:
+            raise ValueError(f"SurveyData {self.name!r}: columns missing: {', '.join(missing)}")
+        bad = [c for c in cols if not pd.api.types.is_numeric_dtype(self.responses[c])]
+        if bad:
+            raise ValueError(f"SurveyData {self.name!r}: non-numeric columns: {', '.join(bad)}")
+        if self.categorical is None:
+            x = self.responses[[c for k in self.instrument.kinds
+                                for c in self.instrument.columns(k)]].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            lo, hi = self.instrument.scale
+            whole = bool(np.all(x == np.round(x)) and np.all((x >= lo) & (x <= hi)))
+            object.__setattr__(self, "categorical", whole)
+        if self.satisfaction is not None and self.satisfaction_scale is None:
+            lo, hi = self.instrument.scale
+            object.__setattr__(self, "satisfaction_scale", (int(lo), int(hi)))
+
+    def items(self, kind: str = "p") -> pd.DataFrame:
+        """Answers of one kind, respondents with any missing answer of the survey dropped."""
+        return self.complete()[self.instrument.columns(kind)].astype(float)
+
+    def complete(self) -> pd.DataFrame:
+        """The respondents who answered every item of the instrument (listwise)."""
+        cols = [c for k in self.instrument.kinds for c in self.instrument.columns(k)]
+        return self.responses.loc[self.responses[cols].notna().all(axis=1)]
+
+
+def _ordinal_normal(x: np.ndarray, lo: int, hi: int) -> tuple[float, float]:
+    """Mean and SD of a normal whose rounding to ``lo..hi`` (clipped) gives ``x``'s categories.
+
+    Maximum likelihood with cut points at the category midpoints, the
+    generator's ``"midpoint"`` thresholds: the inverse of step 4 of the model.
+    """
+    cats = np.arange(lo, hi + 1)
+    counts = np.array([(x == c).sum() for c in cats], dtype=float)
+    upper = np.append(cats[:-1] + 0.5, np.inf)
+    lower = np.insert(cats[:-1] + 0.5, 0, -np.inf)
+
+    def nll(theta: np.ndarray) -> float:
+        mu, sigma = theta[0], np.exp(theta[1])
+        p = ndtr((upper - mu) / sigma) - ndtr((lower - mu) / sigma)
+        return float(-(counts * np.log(np.maximum(p, 1e-300))).sum())
+
+    start = np.array([x.mean(), np.log(max(x.std(), 0.2))])
+    res = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9})
+    mu, sigma = float(res.x[0]), float(np.exp(res.x[1]))
+    width = hi - lo
+    return float(np.clip(mu, lo - width, hi + width)), float(np.clip(sigma, 0.05 * width, 2 * width))
+
+
+def _mean_offdiag(m: pd.DataFrame | np.ndarray) -> float:
+    a = np.asarray(m, dtype=float)
+    k = a.shape[0]
+    return float((a.sum() - np.trace(a)) / (k * (k - 1))) if k > 1 else float("nan")
+
+
+def _dimension_loadings(x: pd.DataFrame) -> np.ndarray:
+    """Standardised loadings of a one-factor model of one dimension's items."""
+    if x.shape[1] == 1:
+        return np.array([0.95])
+    if x.shape[1] == 2:
+        r = float(np.clip(x.corr().to_numpy()[0, 1], 0.01, 0.99))
+        return np.full(2, np.sqrt(r))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lam = efa(x, 1, method="minres", rotation=None).loadings.to_numpy()[:, 0]
+    return np.abs(lam) if lam.sum() >= 0 else -lam
+
+
+def _kind_fit(data: SurveyData, kind: str, acq: float) -> dict[str, Any]:
+    """Loadings and factor correlations of one kind's items, and the halo share.
+
+    Loadings: a one-factor minres fit per dimension. Factor correlations:
+    the correlations of the dimensions' sum scores, corrected for their
+    composite reliability (Spearman's correction), which is fast and close to
+    the CFA's on SERVQUAL-type data.
+    """
+    inst = data.instrument
+    items = data.items(kind)
+    ell_parts, sums, rel = [], [], []
+    for d in inst.dimensions:
+        x = items[inst.columns(kind, d)]
+        lam_d = np.clip(_dimension_loadings(x), 0.05, 0.99)
+        ell_parts.append(lam_d)
+        sums.append(x.sum(axis=1).to_numpy())
+        rel.append(lam_d.sum() ** 2 / (lam_d.sum() ** 2 + (1 - lam_d**2).sum()))
+    ell = np.concatenate(ell_parts)
+    r = np.corrcoef(np.array(sums))
+    phi_m = r / np.sqrt(np.outer(rel, rel))
+    phi = float(np.clip(_mean_offdiag(phi_m), 0.0, 0.99))
+    lam2 = np.clip((ell**2 - acq) / (1 - acq), 0.3**2, 0.95**2)
+    halo = (phi * float(np.mean(ell**2)) - acq) / ((1 - acq) * float(np.mean(lam2)))
+    return {"lambda": np.sqrt(lam2), "phi": phi, "halo": float(np.clip(halo, 0.0, 0.95))}
+
+
+def _reference_latents(reference: Any, instrument: Instrument) -> pd.DataFrame:
+    table = _customer_table(reference)
+    cols = _latent_columns(instrument, None)
+    need = [f"{_KIND_PREFIX[k]}{c}" for k in instrument.kinds for c in cols.values()]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"reference: customer table lacks columns {', '.join(missing)}")
+    keep = need + (["satisfaction"] if "satisfaction" in table.columns else [])
+    return table[keep].apply(pd.to_numeric, errors="coerce").dropna(subset=need)
+
+
+def fit_measurement_model(
+    data: SurveyData | pd.DataFrame,
+    instrument: Instrument | str | None = None,
+    *,
+    satisfaction: str | None = None,
+    reference: Any = None,
+    target: Instrument | str = "servqual22",
+    base: MeasurementModel | None = None,
+) -> MeasurementModel:
+    """Estimate a :class:`MeasurementModel` from a real survey.
+
+    What each parameter is estimated from (all on the perceptions, and on
+    the expectations when the survey has them):
+
+    * ``loading_range``: 10th and 90th percentile of the CFA's standardised
+      loadings (the instrument's own dimensions), net of acquiescence;
+    * ``halo`` / ``expectation_halo``: the mean CFA factor correlation,
+      net of acquiescence, minus what the simulated latents' own correlation
+      gives when ``reference`` is given (else they are taken as
+      uncorrelated): ``h = (phi - rho) / (1 - rho)``;
+    * ``ep_correlation``: the mean same-item E-P correlation, net of
+      acquiescence, divided by what the two halos carry;
+    * ``relative_spread``, ``item_mean_sd``, ``location``: an ordinal-normal
+      fit per item (cut points at the category midpoints): the median SD,
+      the SD of the item means within their dimension, the mean location,
+      as fractions of the scale range (categorical data only);
+    * ``satisfaction_scale``, ``relative_spread["satisfaction"]``,
+      ``location["satisfaction"]``: the satisfaction item's range and
+      ordinal-normal fit; ``satisfaction_loading`` so that the satisfaction
+      answers' R^2 on the dimension means matches the real R^2 (solved on
+      ``reference`` when given, else ``sqrt(R^2 / mean alpha)``);
+    * ``leniency`` (only with ``reference``): the shift that puts the
+      reference simulation's mean latent of each kind at the real location,
+      so a survey of the reference scenario sits where the real survey sits
+      and other scenarios differ from it by what the simulation changes.
+
+    Acquiescence is not identified without reverse-keyed item pairs (none
+    of the bundled sets has them): it keeps ``base.acquiescence``. The
+    thresholds are ``"midpoint"`` (those of the fit). Parameters the data
+    cannot reveal keep ``base``'s values.
+
+    Parameters
+    ----------
+    data
+        A :class:`SurveyData`, or a DataFrame with ``instrument``.
+    instrument
+        The instrument of a DataFrame (an Instrument or a name of
+        :data:`INSTRUMENTS`).
+    satisfaction
+        Overall-satisfaction column of a DataFrame.
+    reference
+        Optional simulated customers (a Results or its customer table)
+        answering ``target``: used for the halo, the leniency and the
+        satisfaction loading as described above.
+    target
+        The instrument the fitted model will generate (for ``reference``).
+    base
+        Model whose values the unestimable parameters keep (default
+        :class:`MeasurementModel`).
+
+    Raises
+    ------
+    ValueError
+        Missing or non-numeric columns, fewer than 50 complete respondents,
+        an instrument without perceptions.
+    """
+    if isinstance(data, pd.DataFrame):
+        if instrument is None:
+            raise ValueError("fit_to: a DataFrame needs its instrument (instrument=...)")
+        data = SurveyData(data, _resolve_instrument(instrument), satisfaction=satisfaction)
+    elif not isinstance(data, SurveyData):
+        raise TypeError(f"fit_to: expected SurveyData or a DataFrame, got {type(data).__name__}")
+    base = base if base is not None else MeasurementModel()
+    n = len(data.complete())
+    if n < 50:
+        raise ValueError(f"fit_to {data.name!r}: {n} complete respondents; at least 50 needed")
+    inst = data.instrument
+    acq = float(base.acquiescence)
+    fits = {k: _kind_fit(data, k, acq) for k in inst.kinds}
+    lam = fits["p"]["lambda"]
+    changes: dict[str, Any] = {
+        "loading_range": (float(np.quantile(lam, 0.1)), float(np.quantile(lam, 0.9))),
+        "thresholds": "midpoint",
+        "fitted_to": data.name or inst.name,
+    }
+    target_inst = _resolve_instrument(target)
+    ref = _reference_latents(reference, target_inst) if reference is not None else None
+    dims = list(target_inst.dimensions)
+
+    def rho_sim(kind: str) -> float:
+        if ref is None:
+            return 0.0
+        cols = [f"{_KIND_PREFIX[kind]}{d}" for d in _latent_columns(target_inst, None).values()]
+        c = ref[cols].corr().to_numpy()
+        return float(np.clip(_mean_offdiag(np.nan_to_num(c)), 0.0, 0.9))
+
+    halos = {}
+    for k in inst.kinds:
+        phi_true = fits[k]["halo"]
+        r0 = rho_sim(k) if k in target_inst.kinds else 0.0
+        halos[k] = float(np.clip((phi_true - r0) / (1 - r0), 0.0, 0.95))
+    changes["halo"] = halos["p"]
+    if "e" in inst.kinds:
+        lam_e = fits["e"]["lambda"]
+        changes["expectation_halo"] = halos["e"]
+        changes["expectation_loading_range"] = (
+            float(np.quantile(lam_e, 0.1)), float(np.quantile(lam_e, 0.9)))
+        changes.update(_ep_fit(data, acq, float(np.mean(lam_e)), float(np.mean(lam)),
+                               halos["e"], halos["p"]))
+    rel = dict(base.relative_spread or {})
+    loc = dict(base.location or {})
+    if data.categorical:
+        lo, hi = (int(v) for v in inst.scale)
+        width = hi - lo
+        within = []
+        complete = data.complete()
+        for k in inst.kinds:
+            mus, sigmas = {}, []
+            for i in inst.item_ids:
+                mu, sigma = _ordinal_normal(complete[inst.column(i, k)].to_numpy(float), lo, hi)
+                mus[i] = mu
+                sigmas.append(sigma)
+            rel[k] = float(np.median(sigmas)) / width
+            loc[k] = float(np.clip((np.mean(list(mus.values())) - lo) / width, 0.0, 1.0))
+            for d in inst.dimensions:
+                v = np.array([mus[i] for i in inst[d]]) / width
+                within.extend(v - v.mean())
+        changes["item_mean_sd"] = float(np.clip(np.sqrt(np.mean(np.square(within))), 0, 0.5))
+    sat_r2 = float("nan")
+    if data.satisfaction is not None and data.satisfaction_scale is not None:
+        sl, sh = data.satisfaction_scale
+        complete = data.complete()
+        x = complete[data.satisfaction].to_numpy(float)
+        ok = np.isfinite(x)
+        changes["satisfaction_scale"] = (int(sl), int(sh))
+        if np.all(x[ok] == np.round(x[ok])):
+            mu, sigma = _ordinal_normal(x[ok], int(sl), int(sh))
+            rel["satisfaction"] = sigma / (sh - sl)
+            loc["satisfaction"] = float(np.clip((mu - sl) / (sh - sl), 0.0, 1.0))
+        sat_r2 = satisfaction_r2(data)
+    changes["relative_spread"] = rel or None
+    changes["location"] = loc or None
+    model = replace(base, **changes)
+    if ref is not None:
+        model = _anchor(model, ref, target_inst, dims)
+    return _fit_satisfaction_loading(model, data, sat_r2, ref, target_inst)
+
+
+def _ep_fit(
+    data: SurveyData, acq: float, lam_e: float, lam_p: float, h_e: float, h_p: float
+) -> dict[str, float]:
+    """E-P correlations at three levels -> the three E-P parameters.
+
+    Mean E-P correlation of items of different dimensions (general level
+    only), of different items of the same dimension (plus the dimension
+    level) and of the same item (plus the shared item noise)::
+
+        r_other = a + (1 - a) le lp sqrt(he hp) r
+        r_dim   = r_other + (1 - a) le lp sqrt((1 - he)(1 - hp)) q
+        r_item  = r_dim + (1 - a) sqrt(1 - le^2) sqrt(1 - lp^2) c
+    """
+    inst = data.instrument
+    e, p = data.items("e"), data.items("p")
+    k = len(inst.item_ids)
+    c = np.corrcoef(e.T.to_numpy(), p.T.to_numpy())[:k, k:]
+    g = np.array([inst.dimension_of(i) for i in inst.item_ids])
+    same_dim = (g[:, None] == g[None, :]) & ~np.eye(k, dtype=bool)
+    r_item = float(np.nanmean(np.diag(c)))
+    r_dim = float(np.nanmean(c[same_dim])) if same_dim.any() else r_item
+    r_other = float(np.nanmean(c[g[:, None] != g[None, :]])) if k > 1 else r_dim
+    scale = (1 - acq) * lam_e * lam_p
+
+    def solve(gap: float, carried: float) -> float:
+        return float(np.clip(gap / carried, 0.0, 0.95)) if carried > 0 else 0.0
+
+    return {
+        "ep_correlation": solve(r_other - acq, scale * np.sqrt(h_e * h_p)),
+        "ep_dimension_correlation": solve(r_dim - r_other, scale * np.sqrt((1 - h_e) * (1 - h_p))),
+        "ep_item_correlation": solve(
+            r_item - r_dim, (1 - acq) * np.sqrt((1 - lam_e**2) * (1 - lam_p**2))),
+    }
+
+
+def _anchor(
+    model: MeasurementModel, ref: pd.DataFrame, target: Instrument, dims: list[str]
+) -> MeasurementModel:
+    """Leniency per kind: the reference's mean latent moved to the fitted location."""
+    if model.location is None:
+        return model
+    cols = _latent_columns(target, None)
+    span = LATENT_SCALE[1] - LATENT_SCALE[0]
+    len_ = dict(model.leniency or {})
+    for k, where in model.location.items():
+        if k == "satisfaction":
+            if "satisfaction" not in ref.columns:
+                continue
+            sim = float(ref["satisfaction"].mean())
+        elif k in target.kinds:
+            sim = float(ref[[f"{_KIND_PREFIX[k]}{cols[d]}" for d in dims]].to_numpy().mean())
+        else:
+            continue
+        len_[k] = float(np.clip(where - (sim - LATENT_SCALE[0]) / span, -1.0, 1.0))
+    return replace(model, leniency=len_)
+
+
+def satisfaction_r2(data: SurveyData) -> float:
+    """R^2 of the satisfaction answers regressed (OLS) on the perception dimension means."""
+    if data.satisfaction is None:
+        return float("nan")
+    complete = data.complete()
+    y = pd.to_numeric(complete[data.satisfaction], errors="coerce").to_numpy(float)
+    x = np.column_stack([
+        complete[data.instrument.columns("p", d)].astype(float).mean(axis=1)
+        for d in data.instrument.dimensions
+    ])
+    ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
+    if ok.sum() < x.shape[1] + 3 or np.std(y[ok]) == 0:
+        return float("nan")
+    design = np.column_stack([np.ones(ok.sum()), x[ok]])
+    beta, *_ = np.linalg.lstsq(design, y[ok], rcond=None)
+    resid = y[ok] - design @ beta
+    return float(1 - resid.var() / y[ok].var())
+
+
+def item_correlations(data: SurveyData, kind: str = "p") -> tuple[float, float]:
+    """Mean correlation of items of one kind within and between dimensions."""
+    inst = data.instrument
+    corr = data.items(kind).corr().to_numpy()
+    g = np.array([inst.dimension_of(i) for i in inst.item_ids])
+    within = (g[:, None] == g[None, :]) & ~np.eye(len(g), dtype=bool)
+    between = g[:, None] != g[None, :]
+    return (float(corr[within].mean()) if within.any() else float("nan"),
+            float(corr[between].mean()) if between.any() else float("nan"))
+
+
+def _scaled_range(rng: tuple[float, float], factor: float) -> tuple[float, float]:
+    lo, hi = (float(np.clip(v * factor, 0.1, 0.95)) for v in rng)
+    return (min(lo, hi), hi)
+
+
+def _fit_satisfaction_loading(
+    model: MeasurementModel,
+    data: SurveyData,
+    r2: float,
+    ref: pd.DataFrame | None,
+    target: Instrument,
+) -> MeasurementModel:
+    """Calibrate on the reference: loadings, halo and the satisfaction loading.
+
+    The closed forms of :func:`fit_measurement_model` ignore that the
+    generated answers are categorised (which attenuates correlations, most at
+    the ceiling) and that the simulated latents correlate. With a reference,
+    two proportional corrections on a survey of it make the generated
+    within-dimension and between-dimension item correlations and the
+    satisfaction R^2 match the real ones. Without, the satisfaction loading is
+    ``sqrt(R^2 / mean alpha)``.
+    """
+    if np.isfinite(r2):
+        alphas = [
+            cronbach_alpha(data.items("p")[data.instrument.columns("p", d)]).alpha
+            for d in data.instrument.dimensions
+            if len(data.instrument[d]) > 1
+        ]
+        lam_s = float(np.clip(np.sqrt(max(r2, 0.01) / float(np.mean(alphas))), 0.1, 0.95))
+        model = replace(model, satisfaction_loading=lam_s)
+    if ref is None:
+        return model
+    kinds = [k for k in data.instrument.kinds if k in target.kinds]
+    want = {k: item_correlations(data, k) for k in kinds}
+    acq = float(model.acquiescence)
+    n = min(len(ref), 1500)
+    for step in range(2):
+        sim = survey(ref, target, respondents=n, seed=9000 + step, model=model,
+                     replace=len(ref) < n).data()
+        got = {k: item_correlations(sim, k) for k in kinds}
+        changes: dict[str, Any] = {}
+        for k in kinds:
+            f = float(np.sqrt(max(want[k][0], 0.01) / max(got[k][0], 0.01)))
+            key = "loading_range" if k == "p" else "expectation_loading_range"
+            current = getattr(model, key) or model.loading_range
+            changes[key] = _scaled_range(current, f)
+        if "p" in kinds and got["p"][1] - acq > 0.005:
+            changes["halo"] = float(np.clip(
+                model.halo * (want["p"][1] - acq) / (got["p"][1] - acq), 0.0, 0.95))
+        if np.isfinite(r2) and "satisfaction" in ref.columns:
+            got_r2 = satisfaction_r2(sim)
+            if np.isfinite(got_r2) and got_r2 > 0:
+                changes["satisfaction_loading"] = float(np.clip(
+                    model.satisfaction_loading * np.sqrt(r2 / got_r2), 0.1, 0.95))
+        model = replace(model, **changes)
+    return model
+
+
 # ------------------------------------------------------------------------- API
 
 
@@ -554,21 +1218,37 @@ def survey(
     customers.insert(len(ids), "row", rows)
 
     lam = model.item_loadings(inst)
+    lam_by_kind = {k: model.item_loadings(inst, k) for k in inst.kinds}
+    offsets = model.item_offsets(inst)
     sign = np.array([-1.0 if i in inst.reverse else 1.0 for i in inst.item_ids])
     n_cuts = int(hi - lo)
     cuts0 = lo + np.arange(1, n_cuts + 1) - 0.5
     scale_factor = (hi - lo) / (LATENT_SCALE[1] - LATENT_SCALE[0])
+    width = float(hi - lo)
+    acq = float(model.acquiescence)
+    # Respondent-level rating effects, each from its own stream (appended to _STREAMS).
+    general = np.random.default_rng(streams["general"]).standard_normal(respondents)
+    own_e = np.random.default_rng(streams["general_e"]).standard_normal(respondents)
+    r_ep = float(model.ep_correlation)
+    general_by_kind = {"p": general, "e": r_ep * general + np.sqrt(1 - r_ep**2) * own_e}
+    style = np.random.default_rng(streams["acquiescence"]).standard_normal(respondents)
 
     answers: dict[str, np.ndarray] = {}
     latent: dict[str, np.ndarray] = {}
+    factors: dict[str, np.ndarray] = {}
     loadings_by_kind: dict[str, pd.DataFrame] = {}
     threshold_rows: dict[str, np.ndarray] = {}
     dims = list(inst.dimensions)
+    # Item noise, one stream per kind; the E and P answers to one item share part of it.
+    noise = {
+        kind: np.random.default_rng(streams[kind]).standard_normal((respondents, len(lam)))
+        for kind in inst.kinds
+    }
+    c_item = float(model.ep_item_correlation)
+    if c_item != 0 and "e" in noise and "p" in noise:
+        noise["e"] = c_item * noise["p"] + np.sqrt(1 - c_item**2) * noise["e"]
+    standard: dict[tuple[str, str], tuple[np.ndarray, float, float, bool]] = {}
     for kind in inst.kinds:
-        rng = np.random.default_rng(streams[kind])
-        eps = rng.standard_normal((respondents, len(lam)))
-        load = pd.DataFrame(0.0, index=inst.columns(kind), columns=dims)
-        j = 0
         for d in dims:
             score = (
                 lo
@@ -579,16 +1259,39 @@ def survey(
             m, sd = float(score.mean()), float(score.std())
             varies = sd > 1e-12 * max(1.0, abs(m))
             z = (score - m) / sd if varies else np.zeros_like(score)
-            s = model.spread if model.spread is not None else max(sd, model.min_spread)
-            target = min(max(m, lo), hi)
+            standard[(kind, d)] = (z, m, sd, varies)
+    q_dim = float(model.ep_dimension_correlation)
+    for kind in inst.kinds:
+        eps = noise[kind]
+        lam = lam_by_kind[kind]
+        load = pd.DataFrame(0.0, index=inst.columns(kind), columns=dims)
+        h = model.kind_halo(kind)
+        shift = _kind_value(model.leniency, kind, 0.0) * width
+        j = 0
+        for d in dims:
+            z, m, sd, varies = standard[(kind, d)]
+            if kind == "e" and q_dim != 0 and ("p", d) in standard and standard[("p", d)][3]:
+                # Expectations asked after the service are coloured by the perception.
+                z = np.sqrt(1 - q_dim**2) * z + q_dim * standard[("p", d)][0]
+                varies = True
+            # The dimension factor: the simulated latent plus the general impression (halo).
+            has_factor = varies or h > 0
+            f = np.sqrt(1 - h) * z + np.sqrt(h) * general_by_kind[kind] if varies else (
+                general_by_kind[kind] if h > 0 else z)
+            factors[f"{_KIND_PREFIX[kind]}{d}"] = f
+            s = _spread(model, kind, width, sd)
             for item in inst[d]:
                 lj = float(lam[item])
                 col = inst.column(item, kind)
-                centre = m + s * lj * z
-                sigma = s * np.sqrt(1 - lj**2)
-                if not varies:
+                loc = m + shift + float(offsets[item]) * width
+                lam_eff = np.sqrt(1 - acq) * lj
+                centre = loc + s * lam_eff * f + s * np.sqrt(acq) * style
+                sigma = s * np.sqrt(1 - acq) * np.sqrt(1 - lj**2)
+                if not has_factor:
                     # No common factor: the answer is the location plus full-spread noise.
-                    centre, sigma = np.full_like(z, m), s
+                    centre = np.full_like(z, loc) + s * np.sqrt(acq) * style
+                    sigma = s * np.sqrt(1 - acq)
+                target = min(max(loc, lo), hi)
                 delta = (
                     _solve_shift(centre, sigma, cuts0, lo, target)
                     if model.thresholds == "mean_preserving"
@@ -601,7 +1304,7 @@ def survey(
                     x = lo + hi - x
                 answers[col] = x.astype(np.int64)
                 threshold_rows[col] = cuts
-                load.loc[col, d] = sign[j] * lj if varies else 0.0
+                load.loc[col, d] = sign[j] * lam_eff if has_factor else 0.0
                 j += 1
         loadings_by_kind[kind] = load
 
@@ -612,6 +1315,17 @@ def survey(
     )
     thresholds = thresholds.loc[columns_out]
     latent_order = [f"{_KIND_PREFIX[k]}{d}" for k in ("p", "e") if k in inst.kinds for d in dims]
+    factor_frame = pd.DataFrame({c: factors[c] for c in latent_order}, index=index)
+    factor_frame["general"] = general
+    if "e" in inst.kinds:
+        factor_frame["general_e"] = general_by_kind["e"]
+    factor_frame["acquiescence"] = style
+    outcomes = pd.DataFrame(index=index)
+    if model.satisfaction_scale is not None and "satisfaction" in table.columns:
+        sat = pd.to_numeric(table["satisfaction"], errors="coerce").to_numpy(dtype=float)[rows]
+        outcomes["satisfaction"] = _satisfaction_answers(
+            sat, model, general, style, np.random.default_rng(streams["satisfaction"])
+        )
     return Survey(
         responses=responses,
         true_loadings=loadings_by_kind["p"],
@@ -622,5 +1336,7 @@ def survey(
         model=model,
         seed=seed,
         response_bias=float(response_bias),
+        factors=factor_frame,
+        outcomes=outcomes,
         _loadings_by_kind=loadings_by_kind,
     )
