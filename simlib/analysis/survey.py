@@ -185,16 +185,17 @@ ANSWER_KINDS: tuple[str, ...] = ("p", "e", "satisfaction")
 # Defaults of the rating effects. Each is the median (rounded) of the fits to
 # the three bundled real sets (kiosk, bb1992, SQ; docs/quality-model.md,
 # "Survey realism") or an assumption, as labelled in MeasurementModel's docstring.
-DEFAULT_HALO = 0.55
+DEFAULT_HALO = 0.66
 DEFAULT_ACQUIESCENCE = 0.05
-DEFAULT_EP_CORRELATION = 0.5
-DEFAULT_EP_DIMENSION_CORRELATION = 0.1
-DEFAULT_EP_ITEM_CORRELATION = 0.2
-DEFAULT_ITEM_MEAN_SD = 0.04
+DEFAULT_EP_CORRELATION = 0.18
+DEFAULT_EP_DIMENSION_CORRELATION = 0.33
+DEFAULT_EP_ITEM_CORRELATION = 0.25
+DEFAULT_EXPECTATION_LOADING_RANGE: tuple[float, float] | None = (0.5, 0.95)
+DEFAULT_ITEM_MEAN_SD = 0.06
 DEFAULT_SATISFACTION_SCALE: tuple[int, int] | None = (1, 5)
-DEFAULT_SATISFACTION_LOADING = 0.6
-DEFAULT_RELATIVE_SPREAD: dict[str, float] = {"p": 0.255, "e": 0.27, "satisfaction": 0.2}
-DEFAULT_LOCATION: dict[str, float] = {"p": 0.74, "e": 0.93, "satisfaction": 0.79}
+DEFAULT_SATISFACTION_LOADING = 0.75
+DEFAULT_RELATIVE_SPREAD: dict[str, float] = {"p": 0.255, "e": 0.27, "satisfaction": 0.22}
+DEFAULT_LOCATION: dict[str, float] = {"p": 0.74, "e": 0.93, "satisfaction": 0.75}
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class MeasurementModel:
     ep_correlation: float = DEFAULT_EP_CORRELATION
     ep_dimension_correlation: float = DEFAULT_EP_DIMENSION_CORRELATION
     ep_item_correlation: float = DEFAULT_EP_ITEM_CORRELATION
-    expectation_loading_range: tuple[float, float] | None = None
+    expectation_loading_range: tuple[float, float] | None = DEFAULT_EXPECTATION_LOADING_RANGE
     item_mean_sd: float = DEFAULT_ITEM_MEAN_SD
     relative_spread: Mapping[str, float] | None = field(
         default_factory=lambda: dict(DEFAULT_RELATIVE_SPREAD), hash=False)
@@ -323,7 +324,7 @@ class MeasurementModel:
         base: dict[str, Any] = dict(
             halo=0.0, acquiescence=0.0, ep_correlation=0.0, ep_dimension_correlation=0.0,
             ep_item_correlation=0.0, item_mean_sd=0.0, relative_spread=None, location=None,
-            satisfaction_scale=None,
+            satisfaction_scale=None, expectation_loading_range=None,
         )
         base.update(changes)
         return cls(**base)

@@ -4,6 +4,12 @@ The customer tables are built here with the layout ``Results.customers()``
 will have (seeded numpy Generators), with latent dimension scores that
 correlate like those of a real service (0.3-0.6 between dimensions), so the
 recovery checks are not run on conveniently independent factors.
+
+These tests check the mechanics of the measurement model without rating
+effects (``MeasurementModel.plain()``: no halo, acquiescence or item offsets,
+the issue-5 generator, which it reproduces number for number). The rating
+effects that make surveys look like real data (issue 14) are checked in
+``test_survey_realism.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ BC_SUBS = [
     "valence",
 ]
 P_COLS = [f"p{i:02d}" for i in range(1, 23)]
+PLAIN = MeasurementModel.plain()
 E_COLS = [f"e{i:02d}" for i in range(1, 23)]
 
 
@@ -85,7 +92,7 @@ def table() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def big(table) -> Survey:
-    return survey(table, "servqual22", respondents=2000, seed=11)
+    return survey(table, "servqual22", respondents=2000, seed=11, model=PLAIN)
 
 
 # ------------------------------------------------------------------- layout
@@ -146,7 +153,7 @@ def test_efa_recovers_true_loadings(big, rotation):
 def test_recovery_tolerates_highly_correlated_dimensions():
     # The tolerance the module docstring states: 0.8 between every pair of
     # dimensions is still recovered with 2,000 respondents.
-    s = survey(customer_table(rho=0.8, seed=8), "servperf", respondents=2000, seed=8)
+    s = survey(customer_table(rho=0.8, seed=8), "servperf", respondents=2000, seed=8, model=PLAIN)
     assert s.latent_correlations().to_numpy()[np.triu_indices(5, 1)].min() > 0.7
     res = efa(s.responses, 5, rotation="oblimin")
     assert (matched_congruence(res.loadings, s.true_loadings) >= 0.95).all()
@@ -171,11 +178,11 @@ def test_items_correlate_with_their_latent_as_loaded(big):
 
 
 def test_loadings_belong_to_the_instrument_not_the_survey(table):
-    a = survey(table, respondents=50, seed=1)
-    b = survey(table, respondents=80, seed=2)
+    a = survey(table, respondents=50, seed=1, model=PLAIN)
+    b = survey(table, respondents=80, seed=2, model=PLAIN)
     pd.testing.assert_frame_equal(a.true_loadings, b.true_loadings)
     c = survey(
-        table, respondents=50, seed=1, model=MeasurementModel(structure_seed=7, loadings={5: 0.9})
+        table, respondents=50, seed=1, model=PLAIN.plain(structure_seed=7, loadings={5: 0.9})
     )
     assert c.true_loadings.loc["p05", "reliability"] == 0.9
     assert not np.allclose(c.true_loadings.to_numpy(), a.true_loadings.to_numpy())
@@ -258,7 +265,7 @@ def test_brady_cronin_form_and_recovery(table):
 
 
 def test_reverse_keyed_items_are_answered_reversed(table):
-    s = survey(table, "servqual22_1988", respondents=2000, seed=2)
+    s = survey(table, "servqual22_1988", respondents=2000, seed=2, model=PLAIN)
     rev = [f"p{i:02d}" for i in sorted(s.instrument.reverse)]
     assert rev == [f"p{i:02d}" for i in (10, 11, 12, 13, 18, 19, 20, 21, 22)]
     assert (s.true_loadings.loc[rev].sum(axis=1) < 0).all()
@@ -310,7 +317,7 @@ def test_results_object_is_accepted(table):
 
 def test_constant_latent_has_no_factor(table):
     flat = table.assign(tangibles=5.0)
-    s = survey(flat, "servperf", respondents=300, seed=1)
+    s = survey(flat, "servperf", respondents=300, seed=1, model=PLAIN)
     assert (s.true_loadings["tangibles"] == 0).all()
     assert abs(s.items("p")[["p01", "p02", "p03", "p04"]].to_numpy().mean() - 5.0) < 0.15
 
