@@ -112,7 +112,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, minimize
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from simlib.servqual.efa import efa
 from simlib.servqual.instruments import (
@@ -134,6 +134,7 @@ __all__ = [
     "Survey",
     "SurveyData",
     "fit_measurement_model",
+    "ep_correlations",
     "item_correlations",
     "satisfaction_r2",
     "survey",
@@ -186,10 +187,11 @@ ANSWER_KINDS: tuple[str, ...] = ("p", "e", "satisfaction")
 # the three bundled real sets (kiosk, bb1992, SQ; docs/quality-model.md,
 # "Survey realism") or an assumption, as labelled in MeasurementModel's docstring.
 DEFAULT_HALO = 0.66
+DEFAULT_EXPECTATION_HALO: float | None = 0.48
 DEFAULT_ACQUIESCENCE = 0.05
-DEFAULT_EP_CORRELATION = 0.18
-DEFAULT_EP_DIMENSION_CORRELATION = 0.33
-DEFAULT_EP_ITEM_CORRELATION = 0.25
+DEFAULT_EP_CORRELATION = 0.11
+DEFAULT_EP_DIMENSION_CORRELATION = 0.56
+DEFAULT_EP_ITEM_CORRELATION = 0.27
 DEFAULT_EXPECTATION_LOADING_RANGE: tuple[float, float] | None = (0.5, 0.95)
 DEFAULT_ITEM_MEAN_SD = 0.06
 DEFAULT_SATISFACTION_SCALE: tuple[int, int] | None = (1, 5)
@@ -232,7 +234,7 @@ class MeasurementModel:
     min_spread: float = 1.0
     thresholds: Thresholds = "mean_preserving"
     halo: float = DEFAULT_HALO
-    expectation_halo: float | None = None
+    expectation_halo: float | None = DEFAULT_EXPECTATION_HALO
     acquiescence: float = DEFAULT_ACQUIESCENCE
     ep_correlation: float = DEFAULT_EP_CORRELATION
     ep_dimension_correlation: float = DEFAULT_EP_DIMENSION_CORRELATION
@@ -324,7 +326,7 @@ class MeasurementModel:
         base: dict[str, Any] = dict(
             halo=0.0, acquiescence=0.0, ep_correlation=0.0, ep_dimension_correlation=0.0,
             ep_item_correlation=0.0, item_mean_sd=0.0, relative_spread=None, location=None,
-            satisfaction_scale=None, expectation_loading_range=None,
+            satisfaction_scale=None, expectation_loading_range=None, expectation_halo=None,
         )
         base.update(changes)
         return cls(**base)
@@ -956,6 +958,20 @@ def fit_measurement_model(
     return _fit_satisfaction_loading(model, data, sat_r2, ref, target_inst)
 
 
+def ep_correlations(data: SurveyData) -> tuple[float, float, float]:
+    """Mean E-P correlation of items of different dimensions, of the same dimension, of the same item."""
+    inst = data.instrument
+    e, p = data.items("e"), data.items("p")
+    k = len(inst.item_ids)
+    c = np.corrcoef(e.T.to_numpy(), p.T.to_numpy())[:k, k:]
+    g = np.array([inst.dimension_of(i) for i in inst.item_ids])
+    same_dim = (g[:, None] == g[None, :]) & ~np.eye(k, dtype=bool)
+    r_item = float(np.nanmean(np.diag(c)))
+    r_dim = float(np.nanmean(c[same_dim])) if same_dim.any() else r_item
+    r_other = float(np.nanmean(c[g[:, None] != g[None, :]])) if k > 1 else r_dim
+    return r_other, r_dim, r_item
+
+
 def _ep_fit(
     data: SurveyData, acq: float, lam_e: float, lam_p: float, h_e: float, h_p: float
 ) -> dict[str, float]:
@@ -969,15 +985,7 @@ def _ep_fit(
         r_dim   = r_other + (1 - a) le lp sqrt((1 - he)(1 - hp)) q
         r_item  = r_dim + (1 - a) sqrt(1 - le^2) sqrt(1 - lp^2) c
     """
-    inst = data.instrument
-    e, p = data.items("e"), data.items("p")
-    k = len(inst.item_ids)
-    c = np.corrcoef(e.T.to_numpy(), p.T.to_numpy())[:k, k:]
-    g = np.array([inst.dimension_of(i) for i in inst.item_ids])
-    same_dim = (g[:, None] == g[None, :]) & ~np.eye(k, dtype=bool)
-    r_item = float(np.nanmean(np.diag(c)))
-    r_dim = float(np.nanmean(c[same_dim])) if same_dim.any() else r_item
-    r_other = float(np.nanmean(c[g[:, None] != g[None, :]])) if k > 1 else r_dim
+    r_other, r_dim, r_item = ep_correlations(data)
     scale = (1 - acq) * lam_e * lam_p
 
     def solve(gap: float, carried: float) -> float:
@@ -1043,6 +1051,17 @@ def item_correlations(data: SurveyData, kind: str = "p") -> tuple[float, float]:
             float(corr[between].mean()) if between.any() else float("nan"))
 
 
+def _probit_top(data: SurveyData, kind: str) -> float:
+    """Normal quantile of the share of answers in the top category (kind or satisfaction)."""
+    if kind == "satisfaction":
+        assert data.satisfaction is not None and data.satisfaction_scale is not None
+        x = pd.to_numeric(data.complete()[data.satisfaction], errors="coerce").dropna()
+        share = float((x == data.satisfaction_scale[1]).mean())
+    else:
+        share = float((data.items(kind) == data.instrument.scale[1]).to_numpy().mean())
+    return float(ndtri(np.clip(share, 0.005, 0.995)))
+
+
 def _scaled_range(rng: tuple[float, float], factor: float) -> tuple[float, float]:
     lo, hi = (float(np.clip(v * factor, 0.1, 0.95)) for v in rng)
     return (min(lo, hi), hi)
@@ -1092,6 +1111,29 @@ def _fit_satisfaction_loading(
         if "p" in kinds and got["p"][1] - acq > 0.005:
             changes["halo"] = float(np.clip(
                 model.halo * (want["p"][1] - acq) / (got["p"][1] - acq), 0.0, 0.95))
+        if "e" in kinds and "p" in kinds:
+            # Categorised answers carry less E-P correlation than the closed form assumes.
+            want_ep, got_ep = ep_correlations(data), ep_correlations(sim)
+            for key, level in (("ep_correlation", 0), ("ep_dimension_correlation", 1),
+                               ("ep_item_correlation", 2)):
+                w = want_ep[level] - (want_ep[level - 1] if level else acq)
+                g_ = got_ep[level] - (got_ep[level - 1] if level else acq)
+                if g_ > 0.005 and w > 0:
+                    changes[key] = float(np.clip(getattr(model, key) * w / g_, 0.0, 0.95))
+        if data.categorical:
+            # The share of top answers of each kind at the real one: the ceiling. The
+            # latent anchoring of ``_anchor`` is only a start, as the simulated latents
+            # are not normal (matching the mean answer instead leaves the top share
+            # off by up to .06).
+            len_ = dict(model.leniency or {})
+            pairs = [(k, k) for k in kinds]
+            if data.satisfaction is not None and sim.satisfaction is not None:
+                pairs.append(("satisfaction", "satisfaction"))
+            for k, _ in pairs:
+                step_z = _probit_top(data, k) - _probit_top(sim, k)
+                spread_k = _kind_value(model.relative_spread, k, 0.25)
+                len_[k] = float(np.clip(len_.get(k, 0.0) + step_z * spread_k, -1.0, 1.0))
+            changes["leniency"] = len_
         if np.isfinite(r2) and "satisfaction" in ref.columns:
             got_r2 = satisfaction_r2(sim)
             if np.isfinite(got_r2) and got_r2 > 0:
