@@ -53,6 +53,55 @@ instrument's scale if that differs):
    the raw answers would find them. ``Instrument.reverse_score`` (or
    :func:`simlib.servqual.gap_scores`) recodes them back.
 
+Rating effects
+--------------
+Real SERVQUAL answers share far more than the dimensions they measure
+(issue 14: items of different dimensions correlate .27-.51 in the bundled
+real sets, the CFA factors .55-.79). Four effects, each with its own seeded
+stream, make simulated answers look like real ones (all off in
+:meth:`MeasurementModel.plain`, which reproduces the issue-5 generator):
+
+* *Halo* (Thorndike 1920; Wirtz & Bateson 1995 for service ratings): each
+  respondent has a general impression ``g_i ~ N(0, 1)`` and the dimension
+  factor is ``f_id = sqrt(1 - h) z_id + sqrt(h) g_i``, so the factors
+  correlate ``(1 - h) rho + h`` where the simulated latents correlate
+  ``rho``. The true loadings keep their pattern: the generated data follow
+  a correlated-factor model, which is what an EFA or CFA recovers.
+* *Acquiescence* (Baumgartner & Steenkamp 2001): a respondent-level
+  agreement tendency ``c_i`` with share ``a`` of every answer's variance,
+  ``y* = sqrt(1 - a) (lambda f + sqrt(1 - lambda**2) eps) + sqrt(a) c``.
+  The reported true loadings are ``sqrt(1 - a) lambda``.
+* *Expectation-perception correlation* at three levels: the general
+  expectation level correlates ``ep_correlation`` with ``g``; a share
+  ``ep_dimension_correlation`` of the standardised perception latent enters
+  the dimension's expectation factor; the E and P answers to the same item
+  share item noise with correlation ``ep_item_correlation``.
+* *Item means and the ceiling*: items of a dimension sit at their own
+  offsets (SD ``item_mean_sd`` of the range, drawn per instrument), the
+  answer spread is ``relative_spread`` of the range per kind, and
+  ``leniency`` moves the answer location of a kind (set by ``fit_to`` so
+  that the top-category shares match a real survey); expectations near the
+  top of the scale then pile up in the top category as they do in real
+  data.
+
+Overall satisfaction
+--------------------
+When the customer table has a ``satisfaction`` column and
+``satisfaction_scale`` is set, the survey also asks an overall-satisfaction
+item (:attr:`Survey.outcomes`): the latent satisfaction, standardised,
+with the halo, loading ``satisfaction_loading`` and acquiescence, on its own
+scale (default 1-5). The loading below 1 keeps satisfaction answers from
+being a near-deterministic function of the dimension answers (the latent
+satisfaction of the experience model is: R^2 about .95).
+
+Fitting to real data
+--------------------
+:meth:`MeasurementModel.fit_to` (:func:`fit_measurement_model`) estimates
+the parameters from a real survey (:class:`SurveyData`) and, given a
+reference simulation, calibrates them so that a survey of the reference
+reproduces the real survey's statistics; see
+:mod:`simlib.analysis.realism` for the side-by-side table.
+
 Loadings are a property of the instrument, not of one survey: by default
 each item's ``lambda_j`` is drawn once from ``loading_range`` (0.65-0.85,
 typical published SERVQUAL loadings) with a generator seeded by
@@ -100,6 +149,14 @@ perceived service quality: a hierarchical approach. *Journal of Marketing*
 65(3), 34-49.
 Joreskog, K. G. (1971). Statistical analysis of sets of congeneric tests.
 *Psychometrika* 36(2), 109-133.
+Thorndike, E. L. (1920). A constant error in psychological ratings.
+*Journal of Applied Psychology* 4(1), 25-29.
+Wirtz, J., & Bateson, J. E. G. (1995). An experimental investigation of halo
+effects in satisfaction measures of service attributes. *International
+Journal of Service Industry Management* 6(3), 84-102.
+Baumgartner, H., & Steenkamp, J.-B. E. M. (2001). Response styles in
+marketing research: a cross-national investigation. *Journal of Marketing
+Research* 38(2), 143-156.
 """
 
 from __future__ import annotations
@@ -225,6 +282,64 @@ class MeasurementModel:
         ``"mean_preserving"`` (cut points shifted so the expected item mean
         equals the latent mean despite clipping) or ``"midpoint"`` (round
         to the nearest category and clip).
+    halo
+        Share ``h`` of each dimension factor's variance that is the
+        respondent's general impression (the rating halo); ``[0, 0.95]``.
+        Default 0.66: median of the fits to the three bundled sets.
+    expectation_halo
+        The same for the expectation factors (``None``: ``halo``). Default
+        0.48: the kiosk fit (the only bundled set with expectations).
+    acquiescence
+        Share ``a`` of every answer's variance that is the respondent's
+        agreement tendency, common to all items and kinds; ``[0, 0.5]``.
+        Default 0.05: *assumption* (not identified without reverse-keyed
+        item pairs, which none of the bundled sets has).
+    ep_correlation, ep_dimension_correlation, ep_item_correlation
+        Expectation-perception links at three levels: the correlation of
+        the general expectation level with the general impression; the
+        share of a dimension's perception carried into its expectation
+        factor (expectations asked after the service are coloured by it);
+        the correlation of the E and P answers' item noise (the same
+        wording read the same way). Defaults 0.11, 0.56, 0.27: the kiosk fit.
+    expectation_loading_range
+        Loadings of the expectation items (the perception loadings moved
+        linearly onto this range); ``None``: the perception loadings.
+        Default (0.5, 0.95): the kiosk fit.
+    item_mean_sd
+        SD of the item offsets within a dimension, as a fraction of the
+        scale range (item-specific means). Default 0.06: between the kiosk
+        (0.074) and SQ (0.050) fits.
+    relative_spread
+        Answer kind (``"p"``, ``"e"``, ``"satisfaction"``) -> SD of the
+        continuous answer as a fraction of the scale range; overrides
+        ``spread``. Default ``{"p": 0.255, "e": 0.27, "satisfaction": 0.22}``:
+        kiosk and SQ fits (P: between 0.272 and 0.238; E, satisfaction on
+        1-5: kiosk).
+    leniency
+        Answer kind -> shift of the answer location as a fraction of the
+        range (respondents answer above or below their latent evaluation).
+        Default ``None`` (no shift): set by :meth:`fit_to` with a reference.
+    location
+        Answer kind -> the location (fraction of the range) a fitted real
+        survey's answers have; used only to set ``leniency`` against a
+        reference. Default ``{"p": 0.74, "e": 0.93, "satisfaction": 0.75}``
+        (kiosk and SQ fits; E and satisfaction on 1-5: kiosk).
+    satisfaction_scale
+        Range of the generated overall-satisfaction item (``None``: no
+        item). Default (1, 5), as the kiosk's ``overall_satisfied``
+        (*assumption* that a 5-point overall item is used).
+    satisfaction_loading
+        Loading of the satisfaction answer on the customer's latent
+        satisfaction (with halo); below 1 so that satisfaction is not a
+        function of the dimensions. Default 0.75: between the kiosk (0.61)
+        and SQ (0.94) fits.
+    fitted_to
+        Name of the data set :meth:`fit_to` estimated the model from.
+
+    The rating-effect defaults come from ``fit_to`` on the three bundled
+    sets with a run of ``bank_value_chain.yaml`` as reference
+    (docs/quality-model.md, "Survey realism"); :meth:`plain` switches all
+    rating effects off.
     """
 
     loading_range: tuple[float, float] = (0.65, 0.85)
@@ -364,11 +479,17 @@ class MeasurementModel:
         *,
         satisfaction: str | None = None,
         reference: Any = None,
+        target: Instrument | str = "servqual22",
         base: MeasurementModel | None = None,
     ) -> MeasurementModel:
-        """Estimate the model's parameters from a real survey (see :func:`fit_measurement_model`)."""
+        """Estimate the model's parameters from a real survey (see :func:`fit_measurement_model`).
+
+        ``MeasurementModel.fit_to(real_surveys()["kiosk"], reference=results)``
+        returns a model whose surveys of ``results`` look like the kiosk data.
+        """
         return fit_measurement_model(
-            data, instrument, satisfaction=satisfaction, reference=reference, base=base
+            data, instrument, satisfaction=satisfaction, reference=reference, target=target,
+            base=base,
         )
 
     def item_loadings(self, instrument: Instrument, kind: str = "p") -> pd.Series:
@@ -432,6 +553,16 @@ class Survey:
     model : MeasurementModel
     seed : int
     response_bias : float
+    factors : pandas.DataFrame
+        Respondents x the true factor scores behind the answers: one column
+        per dimension (and ``exp_<dimension>``), the simulated latent mixed
+        with the general impression, plus ``general`` (``general_e``) and
+        ``acquiescence``.
+    outcomes : pandas.DataFrame
+        Respondents x ``satisfaction``: the overall-satisfaction answers
+        (nullable integers on ``model.satisfaction_scale``), when the
+        customer table has a ``satisfaction`` column and the model asks it;
+        no columns otherwise.
     """
 
     responses: pd.DataFrame
@@ -1194,7 +1325,9 @@ def survey(
     Returns
     -------
     Survey
-        Answers and ground truth.
+        Answers and ground truth; with a ``satisfaction`` column in the
+        table (and ``model.satisfaction_scale`` set, the default) also the
+        overall-satisfaction answers in :attr:`Survey.outcomes`.
 
     Raises
     ------

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = ["plot_ipa", "plot_gaps", "plot_scree", "plot_loadings", "plot_kano",
-           "plot_zone_of_tolerance"]
+           "plot_zone_of_tolerance", "plot_realism"]
 
 _ = matplotlib  # backend chosen by the caller
 
@@ -127,5 +127,36 @@ def plot_zone_of_tolerance(zone: pd.DataFrame, *, title: str = "Zone of toleranc
     ax.invert_yaxis()
     ax.legend(fontsize=8)
     ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_realism(table: pd.DataFrame, *, title: str = "Simulated vs real surveys") -> Figure:
+    """The real range of each realism statistic as a bar, real and simulated values as marks.
+
+    ``table`` is a :func:`simlib.analysis.realism_table`: real-set columns,
+    ``real low``, ``real high``, then simulated columns.
+    """
+    cols = list(table.columns)
+    if "real low" not in cols or "real high" not in cols:
+        raise ValueError("plot_realism: expected a realism_table with 'real low' and 'real high'")
+    real = cols[: cols.index("real low")]
+    sims = cols[cols.index("real high") + 1:]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    y = np.arange(len(table))[::-1]
+    lo, hi = table["real low"].to_numpy(float), table["real high"].to_numpy(float)
+    ax.barh(y, np.nan_to_num(hi - lo) + 0.004, left=np.nan_to_num(lo), height=0.5,
+            color="0.85", label="real range")
+    for k, c in enumerate(real):
+        ax.scatter(table[c], y, marker="|", s=120, color="0.3", label="real sets" if k == 0 else None)
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for k, c in enumerate(sims):
+        ax.scatter(table[c], y + 0.12 * (k - (len(sims) - 1) / 2), marker=markers[k % len(markers)],
+                   s=22, label=str(c), zorder=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(i) for i in table.index], fontsize=8)
+    ax.set_xlabel("value")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
