@@ -142,7 +142,7 @@ def plot_realism(table: pd.DataFrame, *, title: str = "Simulated vs real surveys
         raise ValueError("plot_realism: expected a realism_table with 'real low' and 'real high'")
     real = cols[: cols.index("real low")]
     sims = cols[cols.index("real high") + 1:]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    fig, ax = plt.subplots(figsize=(9.5, 0.45 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     lo, hi = table["real low"].to_numpy(float), table["real high"].to_numpy(float)
     ax.barh(y, np.nan_to_num(hi - lo) + 0.004, left=np.nan_to_num(lo), height=0.5,
@@ -157,6 +157,6 @@ def plot_realism(table: pd.DataFrame, *, title: str = "Simulated vs real surveys
     ax.set_yticklabels([str(i) for i in table.index], fontsize=8)
     ax.set_xlabel("value")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
