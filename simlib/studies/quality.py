@@ -281,9 +281,17 @@ def recovery_paradox_study(
     seed: int = 0,
     *,
     bonus: float = 1.0,
+    severity: float | None = None,
+    justice: float | None = None,
+    repurchase: bool = False,
     jobs: int | None = None,
 ) -> pd.DataFrame:
     """Satisfaction by outcome with the recovery paradox off and on (common random numbers).
+
+    The paradox applies only to a customer's first failure, if it is mild
+    (severity at most ``quality.recovery_paradox.max_severity``) and the
+    recovery excellent (restored share at least ``min_restoration``); with the
+    default severity 1 no failure qualifies and both runs agree.
 
     Parameters
     ----------
@@ -292,8 +300,13 @@ def recovery_paradox_study(
     replications, seed
         As in :func:`simlib.run`; both runs use the same seed.
     bonus
-        Satisfaction points a successful recovery adds when the paradox is on
-        (``quality.recovery_paradox.bonus``; ``True`` in a scenario means 1).
+        Satisfaction points a qualifying recovery adds when the paradox is on.
+    severity, justice
+        When given, every ``failures`` block's ``severity``, and its
+        ``explanation``, ``apology`` and ``compensation`` (0–1), in both runs.
+    repurchase
+        Whether the bonus also raises the probability of returning (default:
+        no, as De Matos et al. 2007 found).
     jobs
         Worker processes.
 
@@ -308,9 +321,17 @@ def recovery_paradox_study(
         raise ValueError(f"{scn.name} has no failures block: nothing is ever recovered")
     if not bonus > 0:
         raise ValueError(f"bonus: must be positive, got {bonus!r}")
+    common: dict[str, Any] = {}
+    for station in scn.failures:
+        if severity is not None:
+            common[f"failures.{station}.severity"] = severity
+        if justice is not None:
+            for key in ("explanation", "apology", "compensation"):
+                common[f"failures.{station}.{key}"] = justice
     frames = []
-    for on, value in ((False, False), (True, {"bonus": float(bonus)})):
-        res = run(scn.with_overrides({"quality.recovery_paradox": value}),
+    paradox = {"bonus": float(bonus), "repurchase": bool(repurchase)}
+    for on, value in ((False, False), (True, paradox)):
+        res = run(scn.with_overrides({**common, "quality.recovery_paradox": value}),
                   replications=replications, seed=seed, jobs=jobs, progress=False)
         frames.append(satisfaction_by_outcome(res).assign(recovery_paradox=on))
     out = pd.concat(frames, ignore_index=True)
