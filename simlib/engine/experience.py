@@ -62,7 +62,6 @@ return sees the satisfaction without it (:attr:`Experience.loyalty`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,21 +137,26 @@ def reference_wait(spec: QualitySpec, expected_wait: float, promised_wait: float
 def waiting_score(level: float, value: float) -> float:
     """The waiting score: ``level`` moved by ``value`` points, squashed smoothly into 1–7.
 
-    Slope 1 at ``value`` = 0, strictly increasing, so a longer wait always costs
-    something (no floor reached at a finite wait).
+    ``level ± room · u / (1 + u)`` with ``u = |value| / room`` and ``room`` the
+    distance to 7 (gains) or 1 (losses): slope 1 at ``value`` = 0, strictly
+    monotone and approaching the scale end only hyperbolically, so a longer
+    wait always costs something visible (no floor reached at a finite wait).
     """
-    if value >= 0:
-        room = 7.0 - level
-        return level + room * math.tanh(value / room) if room > 0 else level
-    room = level - 1.0
-    return level - room * math.tanh(-value / room) if room > 0 else level
+    room = 7.0 - level if value >= 0 else level - 1.0
+    if room <= 0:
+        return level
+    u = abs(value) / room
+    step = room * u / (1 + u)
+    return level + step if value >= 0 else level - step
 
 
 def evaluate(spec: QualitySpec, visit: Visit, noise: Sequence[float]) -> Experience:
     """Perceptions, overall quality and satisfaction of one customer.
 
-    ``noise`` holds at least 14 standard normal draws: nine for the
-    sub-dimensions, five for the SERVQUAL dimensions (individual differences).
+    ``noise`` holds at least 16 standard normal draws: nine for the
+    sub-dimensions, five for the SERVQUAL dimensions (individual differences),
+    one for the customer's general disposition (``halo``) and one for
+    satisfaction's own residual (``satisfaction_noise``).
     """
     h = spec.heterogeneity
     outcome = visit.outcome
@@ -201,7 +205,8 @@ def evaluate(spec: QualitySpec, visit: Visit, noise: Sequence[float]) -> Experie
            spec.tangibles, valence)
     names = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "waiting",
              "tangibles_outcome", "valence")
-    sub = {name: _clip(x + h * z) for name, x, z in zip(names, raw, noise, strict=False)}
+    mood = spec.halo * noise[14] if len(noise) > 14 else 0.0
+    sub = {name: _clip(x + h * z + mood) for name, x, z in zip(names, raw, noise, strict=False)}
     primary = {
         p: sum(sub[s] for s in members) / len(members) for p, members in SUBDIMENSIONS.items()
     }
@@ -217,7 +222,8 @@ def evaluate(spec: QualitySpec, visit: Visit, noise: Sequence[float]) -> Experie
         wd * (p - e) for wd, p, e in zip(dw, servqual.values(), visit.expectations, strict=False)
     ) / sum(dw)
     slope = spec.disconfirmation * (1.0 if delta >= 0 else spec.disconfirmation_asymmetry)
-    satisfaction = _clip(perceived + slope * delta)
+    residual = spec.satisfaction_noise * noise[15] if len(noise) > 15 else 0.0
+    satisfaction = _clip(perceived + slope * delta + residual)
     par = spec.paradox
     paradox = (
         par.bonus > 0 and outcome == "recovered" and len(visit.failures) == 1

@@ -362,7 +362,7 @@ class QualityLayer:
             else:
                 q.wait_in += rest
         normal = self.normal
-        noise = [normal.next() for _ in range(14)]
+        noise = [normal.next() for _ in range(16)]
         failures = [(int(i), s, r) for i, s, r in q.failures]
         visit = Visit(
             q.levels, q.expected_wait, q.promised_wait, q.wait_pre, q.wait_in, q.wait_rec,

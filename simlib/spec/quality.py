@@ -266,13 +266,17 @@ class QualitySpec:
     heterogeneity: float = 0.5
     #: Standard deviation of individual differences added to each SERVQUAL dimension.
     dimension_noise: float = 0.4
+    #: Standard deviation of a customer's general disposition (mood, halo), added to every
+    #: sub-dimension alike, and of what satisfaction owes to nothing in the model.
+    halo: float = 0.55
+    satisfaction_noise: float = 0.75
     #: Share of attitude and behaviour lost under full overload (0–1).
     stress: float = 0.5
     #: Load per server beyond which stress starts, and the load range over which it grows to full.
     stress_threshold: float = 0.8
     stress_range: float = 0.2
     #: Scale points of the waiting value function per reference wait (gains; losses × λ).
-    wait_sensitivity: float = 3.0
+    wait_sensitivity: float = 2.0
     #: Valence (1–7) by outcome; ``recovered`` is the valence of a fully restored severe failure.
     valence_served: float = 6.5
     valence_recovered: float = 5.5
@@ -587,7 +591,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
     node.check_keys(
         ("expectations", "environment", "crowding", "promise_weight", "weights", "disconfirmation",
          "disconfirmation_asymmetry", "dimension_weights",
-         "heterogeneity", "dimension_noise", "stress", "stress_threshold", "stress_range",
+         "heterogeneity", "dimension_noise", "halo", "satisfaction_noise", "stress", "stress_threshold", "stress_range",
          "wait_sensitivity", "valence", "recovery_paradox", "complaints",
          "management", "waiting", "recovery", "segments")
     )
@@ -625,7 +629,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
     if "promise_weight" in raw:
         kw["promise_weight"] = _unit(node, "promise_weight", _DQ.promise_weight)
     for key in ("disconfirmation", "disconfirmation_asymmetry", "heterogeneity", "dimension_noise",
-                "wait_sensitivity"):
+                "halo", "satisfaction_noise", "wait_sensitivity"):
         if key in raw:
             kw[key] = node.number(key, minimum=0)
     if "stress" in raw:
