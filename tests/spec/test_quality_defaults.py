@@ -19,7 +19,7 @@ import pytest
 from simlib.spec import quality
 from simlib.studies.quality import ASSUMPTIONS
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "quality-model.md"
+DOC = Path(__file__).resolve().parents[2] / "docs/quality-model.md"
 SPECS = (quality.ClassExpectations, quality.WaitingSpec, quality.RecoverySpec, quality.ParadoxSpec,
          quality.QualitySpec, quality.StaffSpec, quality.FailureSpec, quality.RetentionSpec)
 CITATION = re.compile(r"[A-Z][A-Za-zé\-]+.*\b(19|20)\d\d\b")
