@@ -115,6 +115,17 @@ class _State:
     prior_failures: int
 
 
+def _file_wait(q: _State, wait: float) -> None:
+    """File a wait as recovery (on a failure's detour), pre-process (before the first
+    service) or in-process (between services)."""
+    if q.recovering:
+        q.wait_rec += wait
+    elif q.starts == 0:
+        q.wait_pre += wait
+    else:
+        q.wait_in += wait
+
+
 class _Tally:
     """Sums behind the quality metrics of one scope."""
 
@@ -266,13 +277,7 @@ class QualityLayer:
     def on_start(self, c: Any, st: Any) -> None:
         q = c.q
         q.served = True
-        wait = c.t_start - c.t_in
-        if q.recovering:
-            q.wait_rec += wait
-        elif q.starts == 0:
-            q.wait_pre += wait
-        else:
-            q.wait_in += wait
+        _file_wait(q, c.t_start - c.t_in)
         q.starts += 1
         # Pressure the server feels: the other customers in service plus those
         # waiting, per scheduled server (0 for a lone customer at a free desk).
@@ -355,12 +360,7 @@ class QualityLayer:
         # The wait of a customer who gave up in a queue is not yet filed.
         rest = c.wait_total - q.wait_pre - q.wait_in - q.wait_rec
         if rest > 1e-12:
-            if q.recovering:
-                q.wait_rec += rest
-            elif q.starts == 0:
-                q.wait_pre += rest
-            else:
-                q.wait_in += rest
+            _file_wait(q, rest)
         normal = self.normal
         noise = [normal.next() for _ in range(16)]
         failures = [(int(i), s, r) for i, s, r in q.failures]
