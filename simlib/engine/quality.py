@@ -9,18 +9,27 @@ network hands its customers to this layer at five points:
   find is noted;
 * a customer arrives at a station (``on_arrive``): the station is remembered,
   so station-level satisfaction means "customers who passed through here";
-* a service starts (``on_start``): the encounter with staff is scored from
-  their courtesy, competence and training and from how loaded the station is
-  (stress), and whether the service will fail is drawn from a logistic model
-  of competence, training and load;
+* a service starts (``on_start``): the wait before it is filed as
+  pre-process (before the first service), in-process or recovery; the
+  encounter with staff is scored from their courtesy, competence and training
+  and from how loaded the station is (stress) — a recovery encounter is kept
+  apart, as the recovery's quality — and whether the service will fail is
+  drawn from a logistic model of competence, training and load;
 * a service ends (``after_service``): a failed service detours to its
   recovery station (or is repeated); after the recovery the journey continues
-  from the station that failed, and whether the recovery succeeded is drawn;
+  from the station that failed, whether the recovery succeeded is drawn, and
+  the share of the failure's loss it restores is set from the recovery's
+  quality, speed and justice (:class:`~simlib.spec.quality.RecoverySpec`);
 * a customer leaves (``on_leave``): the experience model
   (:func:`simlib.engine.experience.evaluate`) turns what happened into perceptions and
   satisfaction, the customer may complain and may decide to return, in which
   case a new arrival is scheduled with updated expectations (the retention
   loop of the service-profit chain).
+
+A new customer of a class with segments is drawn into one (its own
+generator of the ``quality`` stream); with word of mouth, a new customer's
+expected wait moves towards an exponentially smoothed average of the waits
+recent customers of the class experienced.
 
 Random numbers come from the ``quality``, ``failures`` and ``retention``
 streams, so switching the quality model on leaves arrivals, services,
@@ -29,13 +38,14 @@ patience and routing unchanged (common random numbers).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from simpy.events import Event
 
 from simlib.engine.events import Host, Metrics, Outcome, Step
-from simlib.engine.experience import evaluate
+from simlib.engine.experience import Visit, evaluate, reference_wait
 from simlib.engine.rng import BlockSampler
 from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
 
@@ -49,7 +59,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer", "class", *DIMENSIONS, *(f"exp_{d}" for d in DIMENSIONS), *_SUB,
     "interaction", "environment", "outcome", "perceived_quality", "satisfaction",
     "abandoned", "blocked", "failed", "recovered", "complained", "returns", "returning",
-    "wait", "expected_wait", "arrival",
+    "wait", "expected_wait", "arrival", "segment", "perceived_wait", "restoration", "paradox",
 )
 
 
@@ -73,7 +83,8 @@ class _State:
     __slots__ = (
         "expected_wait", "promised_wait", "levels", "present", "encounters", "stations",
         "served", "failed", "fail_here", "recovering", "recovery_p", "origin", "recovered",
-        "returning",
+        "returning", "segment", "desired", "adequate", "dim_weights", "curve", "wait_pre",
+        "wait_in", "wait_rec", "starts", "failures", "t_fail", "rec_quality", "prior_failures",
     )
     expected_wait: float
     promised_wait: float | None
@@ -89,6 +100,30 @@ class _State:
     origin: Any
     recovered: bool | None
     returning: bool
+    segment: int
+    desired: float | None
+    adequate: float | None
+    dim_weights: tuple[float, ...] | None
+    curve: Any
+    wait_pre: float
+    wait_in: float
+    wait_rec: float
+    starts: int
+    failures: list[list[float]]
+    t_fail: float
+    rec_quality: float
+    prior_failures: int
+
+
+def _file_wait(q: _State, wait: float) -> None:
+    """File a wait as recovery (on a failure's detour), pre-process (before the first
+    service) or in-process (between services)."""
+    if q.recovering:
+        q.wait_rec += wait
+    elif q.starts == 0:
+        q.wait_pre += wait
+    else:
+        q.wait_in += wait
 
 
 class _Tally:
@@ -159,6 +194,25 @@ class QualityLayer:
                 self.return_delay[k.index] = streams.sampler(
                     "retention", f"delay/{k.name}", delay
                 )
+        self.segments: dict[int, tuple[Any, ...]] = {}
+        self.segment_cum: dict[int, list[float]] = {}
+        self.segment_draw: dict[int, BlockSampler] = {}
+        #: Word of mouth: the smoothed wait recent customers of each class met.
+        self.heard: dict[int, float] = {}
+        if self.quality is not None:
+            for k in network.classes:
+                segs = (self.quality.segments or {}).get(k.name)
+                if segs:
+                    self.segments[k.index] = segs
+                    cum, total = [], 0.0
+                    for seg in segs:
+                        total += seg.share
+                        cum.append(total)
+                    cum[-1] = 1.0
+                    self.segment_cum[k.index] = cum
+                    self.segment_draw[k.index] = streams.sampler(
+                        "quality", f"segments/{k.name}", _Unit())  # type: ignore[arg-type]
+                self.heard[k.index] = self.quality.expectations[k.name].expected_wait
         self.class_tally = [_Tally() for _ in network.classes]
         self.station_tally = [_Tally() for _ in network.stations]
         #: Experience rows of counted customers (CUSTOMER_COLUMNS), when the quality block is on.
@@ -166,19 +220,43 @@ class QualityLayer:
 
     # ------------------------------------------------------------------ hooks
 
-    def on_new(self, c: Any, returning: tuple[float, tuple[float, ...]] | None) -> None:
+    def on_new(self, c: Any, returning: tuple[Any, ...] | None) -> None:
         q = _State()
-        expect = self.quality.expectations[c.kind.name] if self.quality is not None else None
+        spec = self.quality
+        expect = spec.expectations[c.kind.name] if spec is not None else None
+        q.segment = -1
+        q.prior_failures = 0
         if returning is not None:
-            q.expected_wait, q.levels = returning
+            q.expected_wait, q.levels, q.prior_failures, q.segment = returning
             q.returning = True
             if self.network.visits is not None:
                 self.network.returning.add(c.ident)
+        elif expect is not None:
+            segs = self.segments.get(c.kind.index)
+            if segs:
+                u = self.segment_draw[c.kind.index].next()
+                cum = self.segment_cum[c.kind.index]
+                i = 0
+                while u >= cum[i]:
+                    i += 1
+                q.segment = i
+            q.returning = False
         else:
+            q.returning = False
+        seg = self.segments[c.kind.index][q.segment] if q.segment >= 0 else None
+        if seg is not None:
+            expect = seg.expectations
+        if returning is None:
             q.expected_wait = expect.expected_wait if expect is not None else 0.0
             q.levels = expect.levels if expect is not None else ()
-            q.returning = False
+            if spec is not None and spec.waiting.word_of_mouth > 0:
+                wom = spec.waiting.word_of_mouth
+                q.expected_wait = max((1 - wom) * q.expected_wait + wom * self.heard[c.kind.index], 1e-9)
         q.promised_wait = expect.promised_wait if expect is not None else None
+        q.desired = expect.desired_wait if expect is not None else None
+        q.adequate = expect.adequate_wait if expect is not None else None
+        q.dim_weights = seg.dimension_weights if seg is not None else None
+        q.curve = seg.retention if seg is not None and seg.retention is not None else self.retention
         q.present = len(self.network.present)
         q.encounters = []
         q.stations = []
@@ -186,6 +264,11 @@ class QualityLayer:
         q.recovered = None
         q.recovery_p = 0.0
         q.origin = None
+        q.wait_pre = q.wait_in = q.wait_rec = 0.0
+        q.starts = 0
+        q.failures = []
+        q.t_fail = 0.0
+        q.rec_quality = 0.0
         c.q = q
 
     def on_arrive(self, c: Any, st: Any) -> None:
@@ -194,6 +277,8 @@ class QualityLayer:
     def on_start(self, c: Any, st: Any) -> None:
         q = c.q
         q.served = True
+        _file_wait(q, c.t_start - c.t_in)
+        q.starts += 1
         # Pressure the server feels: the other customers in service plus those
         # waiting, per scheduled server (0 for a lone customer at a free desk).
         load = (st.busy - 1 + st.n_waiting) / st.capacity if st.capacity > 0 else 1.0
@@ -202,7 +287,12 @@ class QualityLayer:
             overload = min(1.0, max(0.0, load - spec.stress_threshold) / spec.stress_range)
             factor = 1 - self.quality.stress * overload
             a, b, e = self.encounter_base[st.index]
-            q.encounters.append((a * factor, b * factor, e))
+            if q.recovering:
+                # The recovery is its own episode: its staff set the recovery's
+                # quality, not the customer's view of the service staff.
+                q.rec_quality = (a * factor + b * factor + e) / 3
+            else:
+                q.encounters.append((a * factor, b * factor, e))
         fs = self.failure.get(st.index)
         if fs is not None and not q.recovering:
             q.fail_here = self.failure_draw[st.index].next() < fs.probability_at(
@@ -215,6 +305,15 @@ class QualityLayer:
             q.recovering = False
             q.recovered = self.recovery_draw.next() < q.recovery_p
             origin = q.origin
+            if self.quality is not None and q.failures:
+                fs = self.failure[origin.index]
+                reference = reference_wait(self.quality, q.expected_wait, q.promised_wait)
+                took = self.network.env.now - q.t_fail
+                speed = reference / (reference + took) if reference + took > 0 else 1.0
+                q.failures[-1][2] = self.quality.recovery.restoration(
+                    bool(q.recovered), q.rec_quality, speed, fs.explanation, fs.apology,
+                    fs.compensation,
+                )
             if c.counted:
                 # Recovery outcomes belong to the station whose service failed.
                 origin.n_recoveries += 1
@@ -229,7 +328,10 @@ class QualityLayer:
                 st.n_failed += 1
             q.recovering = True
             q.origin = st
-            q.recovery_p = self.failure[st.index].recovery_success
+            fs = self.failure[st.index]
+            q.recovery_p = fs.recovery_success
+            q.failures.append([len(q.encounters) - 1, fs.severity, 0.0])
+            q.t_fail = self.network.env.now
             return self.detour[st.index], st
         return None, st
 
@@ -241,6 +343,10 @@ class QualityLayer:
             if counted:
                 self._tally(c, None, False, False)
             return
+        spec = self.quality
+        if spec.waiting.word_of_mouth > 0:
+            s = spec.waiting.word_of_mouth_smoothing
+            self.heard[k.index] = (1 - s) * self.heard[k.index] + s * c.wait_total
         if not counted and self.retention is None:
             return  # nobody will see this customer's experience
         if outcome == Outcome.ABANDONED:
@@ -251,13 +357,19 @@ class QualityLayer:
             name = "recovered" if q.recovered else "unrecovered"
         else:
             name = "served"
+        # The wait of a customer who gave up in a queue is not yet filed.
+        rest = c.wait_total - q.wait_pre - q.wait_in - q.wait_rec
+        if rest > 1e-12:
+            _file_wait(q, rest)
         normal = self.normal
-        noise = [normal.next() for _ in range(14)]
-        exp = evaluate(
-            self.quality, q.levels, q.expected_wait, q.promised_wait, c.wait_total, q.present,
-            q.encounters, name, noise,
+        noise = [normal.next() for _ in range(16)]
+        failures = [(int(i), s, r) for i, s, r in q.failures]
+        visit = Visit(
+            q.levels, q.expected_wait, q.promised_wait, q.wait_pre, q.wait_in, q.wait_rec,
+            q.present, q.encounters, name, failures, q.prior_failures, q.desired, q.adequate,
+            q.dim_weights,
         )
-        spec = self.quality
+        exp = evaluate(spec, visit, noise)
         complained = (
             exp.satisfaction < spec.complaint_threshold
             and self.complaint_draw.next() < spec.complaint_propensity
@@ -265,7 +377,7 @@ class QualityLayer:
         returns = False
         if self.retention is not None:
             r = self.retention
-            returns = self.return_draw[k.index].next() < r.probability(exp.satisfaction)
+            returns = self.return_draw[k.index].next() < q.curve.probability(exp.loyalty)
             if returns:
                 learn = r.learning
                 new_wait = max((1 - learn) * q.expected_wait + learn * c.wait_total, 1e-9)
@@ -273,9 +385,13 @@ class QualityLayer:
                     (1 - learn) * e + learn * exp.servqual[d]
                     for e, d in zip(q.levels, DIMENSIONS, strict=True)
                 )
-                self._schedule_return(k, (new_wait, new_levels))
+                self._schedule_return(
+                    k, (new_wait, new_levels, q.prior_failures + len(q.failures), q.segment)
+                )
         if counted:
             self._tally(c, exp, complained, returns)
+            segs = self.segments.get(k.index)
+            restored = (sum(f[2] for f in failures) / len(failures)) if failures else math.nan
             self.rows.append(
                 (
                     c.ident, k.name, *(exp.servqual[d] for d in DIMENSIONS), *q.levels,
@@ -284,10 +400,12 @@ class QualityLayer:
                     exp.satisfaction, outcome == Outcome.ABANDONED, outcome == Outcome.BLOCKED, q.failed,
                     bool(q.recovered), complained, returns, q.returning, c.wait_total,
                     q.expected_wait, c.t_arrive - self.network.window_start,
+                    segs[q.segment].name if segs and q.segment >= 0 else "", exp.perceived_wait,
+                    restored, exp.paradox,
                 )
             )
 
-    def _schedule_return(self, k: Any, state: tuple[float, tuple[float, ...]]) -> None:
+    def _schedule_return(self, k: Any, state: tuple[Any, ...]) -> None:
         network = self.network
         delay_sampler = self.return_delay[k.index]
         Step(network.env, delay_sampler.next(), self._return, (k, state))

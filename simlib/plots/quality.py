@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simlib.plots.staffing import tornado_chart
 from simlib.spec.quality import SUBDIMENSIONS
 from simlib.studies.quality import OUTCOMES, VALUE_CHAIN, GapClosingStudy
 
@@ -29,6 +30,7 @@ __all__ = [
     "plot_gaps",
     "plot_staffing_to_standard",
     "plot_gap_closing",
+    "plot_assumption_tornado",
 ]
 
 #: Axis labels of the quality-model metrics.
@@ -442,3 +444,12 @@ def plot_gap_closing(
         a.grid(axis="x", alpha=0.3)
     fig.suptitle(title or "Closing the gaps: gap sizes and effects vs the base (95% paired intervals)")
     return fig
+
+
+def plot_assumption_tornado(table: pd.DataFrame, quantity: str = "satisfaction") -> Figure:
+    """Tornado chart of :func:`simlib.studies.quality.assumption_sensitivity`.
+
+    One bar per assumption, from the base value to the output at the low and
+    the high end of the assumption's documented range, largest swing on top.
+    """
+    return tornado_chart(table, QUALITY_LABELS.get(quantity, quantity))

@@ -17,13 +17,38 @@ operations to perceived service quality along the service value chain
 * **Expectation–disconfirmation** (Oliver 1980, *J. Marketing Research* 17):
   satisfaction is perceived quality moved up or down by how far perceptions
   beat or fall short of expectations.
-* **Service failure and recovery** (Smith & Bolton 1998; the recovery paradox:
-  McCollough, Berry & Yadav 2000; De Matos, Henrique & Rossi 2007
-  meta-analysis): a well-recovered failure may leave customers more
-  satisfied than no failure at all; here that is a switch, off by default.
+* **Service failure and recovery** (Smith & Bolton 1998; Smith, Bolton &
+  Wagner 1999, *J. Marketing Research* 36): a failure lowers reliability and
+  outcome quality; the recovery is its own episode, not one more staff
+  encounter, and restores a share of the loss that grows with the recovery
+  staff's quality, the recovery's speed and its justice — explanation,
+  apology, compensation (Tax, Brown & Chandrashekaran 1998). The recovery
+  paradox (McCollough, Berry & Yadav 2000; De Matos, Henrique & Rossi 2007
+  meta-analysis: found for satisfaction, not for repurchase) is a switch,
+  off by default, and applies only to mild first failures with an excellent
+  recovery (Magnini et al. 2007).
+* **Waiting as people perceive it**: a reference-dependent value function
+  (Kahneman & Tversky 1979; Tversky & Kahneman 1992) around a zone of
+  tolerance between the desired and the adequate wait (Zeithaml, Berry &
+  Parasuraman 1993), loss-averse and with diminishing sensitivity; waits
+  before, during and after a failed process weighted apart, occupied and
+  announced waits felt shorter (Maister 1985; Hui & Tse 1996; Kumar, Kalwani
+  & Dada 1997). The expected wait is formed from the class's expectation,
+  promises, past visits (exponential smoothing) and word of mouth, and
+  responsiveness is scored once against it: meeting the expected wait leaves
+  no responsiveness gap.
 * **Service-profit chain** (Heskett et al. 1994): satisfaction drives
-  complaints and the decision to return; returning customers update their
-  expectations from experience (adaptive expectations, Boulding et al. 1993).
+  complaints and the decision to return, with asymmetric effects of
+  dissatisfaction (Anderson & Sullivan 1993; Mittal, Ross & Baldasare 1998)
+  and an optional jump for completely satisfied customers (Jones & Sasser
+  1995); returning customers update their expectations from experience
+  (adaptive expectations, Boulding et al. 1993). Customers of a class may
+  fall into segments with their own expectations, tolerance zones, dimension
+  weights and retention curve.
+
+Every numeric default below is listed with its value and its source — or the
+word *assumption* — in docs/quality-model.md#where-the-numbers-come-from
+(a test keeps that table complete).
 
 All perceptions are on a 1–7 scale (as SERVQUAL items). Every coefficient is
 a named, documented parameter of a block below with a default; nothing is a
@@ -52,6 +77,10 @@ __all__ = [
     "STAFF_REFERENCE",
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
+    "WaitingSpec",
+    "RecoverySpec",
+    "ParadoxSpec",
+    "SegmentSpec",
     "QualitySpec",
     "StaffSpec",
     "FailureSpec",
@@ -87,14 +116,126 @@ STAFF_REFERENCE = 0.7
 
 @dataclass(frozen=True)
 class ClassExpectations:
-    """What customers of one class expect before they arrive."""
+    """What customers of one class (or segment) expect before they arrive."""
 
-    #: Wait the customer expects, in time units.
+    #: Wait the customer expects, in time units (the reference point of waiting).
     expected_wait: float = 2.0
     #: Wait that external communication promised (gap 4); None = nothing promised.
     promised_wait: float | None = None
     #: Expected level of each SERVQUAL dimension (1–7), in :data:`DIMENSIONS` order.
     levels: tuple[float, ...] = (5.0, 5.5, 5.0, 5.5, 5.0)
+    #: Zone of tolerance in time units: waits up to ``desired_wait`` delight, waits
+    #: beyond ``adequate_wait`` are losses. None = ``waiting.desired`` /
+    #: ``waiting.adequate`` times the reference wait.
+    desired_wait: float | None = None
+    adequate_wait: float | None = None
+
+
+@dataclass(frozen=True)
+class WaitingSpec:
+    """How a wait is perceived (``quality.waiting``).
+
+    The perceived wait is the sum of the waits before the first service
+    (pre-process), between services (in-process) and on a failure's recovery
+    detour, each weighted, shortened by ``occupied`` (all waits) and
+    ``announced`` (the pre-process wait). Against the reference wait E it
+    falls below the desired wait D (a gain), inside the zone [D, A] (no
+    effect) or beyond the adequate wait A (a loss); the value in scale points
+    is ``wait_sensitivity · ((D − w)/E)^gain_exponent`` for a gain and
+    ``−loss_aversion · wait_sensitivity · ((w − A)/E)^loss_exponent`` for a loss.
+    """
+
+    #: Desired and adequate wait as multiples of the reference wait (when the class gives none).
+    desired: float = 0.5
+    adequate: float = 1.5
+    #: Loss aversion λ: a minute beyond the adequate wait weighs λ times a minute gained.
+    loss_aversion: float = 2.25
+    #: Exponents of the value function (< 1: diminishing sensitivity).
+    gain_exponent: float = 0.88
+    loss_exponent: float = 0.88
+    #: Weights of pre-process, in-process and recovery waits in the perceived wait.
+    pre_process: float = 1.0
+    in_process: float = 1.0
+    recovery: float = 1.0
+    #: Share by which occupied waits feel shorter (0 = unoccupied, the default).
+    occupied: float = 0.0
+    #: Share by which an announced pre-process wait feels shorter (0 = not announced).
+    announced: float = 0.0
+    #: Weight of word of mouth (others' recent waits) in a new customer's expected wait.
+    word_of_mouth: float = 0.0
+    #: Smoothing constant of the word-of-mouth wait (weight of each departing customer).
+    word_of_mouth_smoothing: float = 0.1
+
+    def value(self, wait: float, reference: float, desired: float, adequate: float,
+              sensitivity: float) -> float:
+        """Value (scale points, ≤ 0 a loss) of a perceived ``wait`` against the zone."""
+        if reference <= 0:
+            return 0.0
+        if wait < desired:
+            return sensitivity * ((desired - wait) / reference) ** self.gain_exponent
+        if wait > adequate:
+            return -self.loss_aversion * sensitivity * ((wait - adequate) / reference) ** self.loss_exponent
+        return 0.0
+
+
+@dataclass(frozen=True)
+class RecoverySpec:
+    """How a recovery restores what a failure took (``quality.recovery``).
+
+    The restored share of a failure's loss is ``r = success · Σ wᵢ xᵢ / Σ wᵢ``
+    over x = (recovery staff quality, speed, explanation, apology,
+    compensation), each on 0–1; speed is E / (E + t) for a recovery that took
+    t time units after the failure, E the customer's reference wait.
+    """
+
+    quality_weight: float = 2.0
+    speed_weight: float = 1.0
+    explanation_weight: float = 1.0
+    apology_weight: float = 1.0
+    compensation_weight: float = 1.0
+    #: Share of a failed encounter's perceived expertise lost (times severity, before recovery).
+    expertise_loss: float = 0.5
+
+    def restoration(self, success: bool, quality: float, speed: float, explanation: float,
+                    apology: float, compensation: float) -> float:
+        """The share r (0–1) of the failure's loss a recovery restores."""
+        if not success:
+            return 0.0
+        w = (self.quality_weight, self.speed_weight, self.explanation_weight,
+             self.apology_weight, self.compensation_weight)
+        total = sum(w)
+        if total <= 0:
+            return 0.0
+        x = (quality, speed, explanation, apology, compensation)
+        return sum(a * b for a, b in zip(w, x, strict=True)) / total
+
+
+@dataclass(frozen=True)
+class ParadoxSpec:
+    """The recovery paradox (``quality.recovery_paradox``), off when ``bonus`` is 0."""
+
+    #: Satisfaction points added after a qualifying recovery.
+    bonus: float = 0.0
+    #: Only failures at most this severe qualify (mild failures).
+    max_severity: float = 0.5
+    #: Only recoveries restoring at least this share qualify (excellent recoveries).
+    min_restoration: float = 0.8
+    #: Whether the bonus also raises the probability of returning (De Matos et al. 2007: no).
+    repurchase: bool = False
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """A segment of a class's customers (``quality.segments``)."""
+
+    name: str
+    #: Share of the class's new customers in this segment.
+    share: float
+    expectations: ClassExpectations
+    #: Weights of the SERVQUAL dimensions in disconfirmation; None = the quality block's.
+    dimension_weights: tuple[float, ...] | None = None
+    #: The segment's satisfaction → return curve; None = the retention block's.
+    retention: RetentionSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -115,28 +256,33 @@ class QualitySpec:
     promise_weight: float = 0.5
     #: Weights of interaction, environment and outcome quality in overall perceived quality.
     weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
-    #: Satisfaction = perceived quality + disconfirmation · (mean perception − mean expectation).
+    #: Satisfaction = perceived quality + disconfirmation · (weighted mean perception − expectation)
+    #: when perceptions beat expectations, times ``disconfirmation_asymmetry`` when they fall short.
     disconfirmation: float = 0.5
+    disconfirmation_asymmetry: float = 2.0
+    #: Weights of the SERVQUAL dimensions in disconfirmation (:data:`DIMENSIONS` order).
+    dimension_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     #: Standard deviation (scale points) of individual differences on every sub-dimension.
     heterogeneity: float = 0.5
     #: Standard deviation of individual differences added to each SERVQUAL dimension.
     dimension_noise: float = 0.4
+    #: Standard deviation of a customer's general disposition (mood, halo), added to every
+    #: sub-dimension alike, and of what satisfaction owes to nothing in the model.
+    halo: float = 0.55
+    satisfaction_noise: float = 0.75
     #: Share of attitude and behaviour lost under full overload (0–1).
     stress: float = 0.5
     #: Load per server beyond which stress starts, and the load range over which it grows to full.
     stress_threshold: float = 0.8
     stress_range: float = 0.2
-    #: Scale points the waiting score loses per reference wait waited (7 at no wait).
-    wait_sensitivity: float = 3.0
-    #: Valence (1–7) by outcome.
+    #: Scale points of the waiting value function per reference wait (gains; losses × λ).
+    wait_sensitivity: float = 2.0
+    #: Valence (1–7) by outcome; ``recovered`` is the valence of a fully restored severe failure.
     valence_served: float = 6.5
     valence_recovered: float = 5.5
     valence_unrecovered: float = 2.0
     valence_abandoned: float = 1.5
     valence_blocked: float = 1.0
-    #: Recovery paradox: extra satisfaction points after a successful recovery (0 = off;
-    #: ``recovery_paradox: true`` in a scenario means 1.0 point, ``{bonus: x}`` sets it).
-    recovery_bonus: float = 0.0
     #: A customer below this satisfaction complains with probability ``complaint_propensity``.
     complaint_threshold: float = 3.5
     complaint_propensity: float = 0.5
@@ -144,11 +290,22 @@ class QualitySpec:
     management_expected_wait: float | None = None
     management_levels: tuple[float, ...] | None = None
     standard_wait: float | None = None
+    #: How waits are perceived, how recoveries restore, the recovery paradox.
+    waiting: WaitingSpec = WaitingSpec()
+    recovery: RecoverySpec = RecoverySpec()
+    paradox: ParadoxSpec = ParadoxSpec()
+    #: Segments per class name (classes without segments are one segment).
+    segments: Mapping[str, tuple[SegmentSpec, ...]] | None = None
+
+    @property
+    def recovery_bonus(self) -> float:
+        """Satisfaction points of the recovery paradox (0 = off)."""
+        return self.paradox.bonus
 
     @property
     def recovery_paradox(self) -> bool:
-        """True when successful recoveries raise satisfaction."""
-        return self.recovery_bonus > 0
+        """True when qualifying recoveries raise satisfaction."""
+        return self.paradox.bonus > 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +345,13 @@ class FailureSpec:
     #: is the other customers in service plus those waiting, per scheduled server.
     load_effect: float = 4.0
     load_reference: float = 0.8
+    #: How bad a failure is (0–1): the share of the ``valence`` table's loss it causes.
+    severity: float = 1.0
+    #: Justice of the recovery (0–1 each: share of recoveries, or extent): an explanation,
+    #: an apology, compensation (1 = the loss compensated in full).
+    explanation: float = 0.0
+    apology: float = 0.0
+    compensation: float = 0.0
 
     def probability_at(self, staff: StaffSpec | None, load: float) -> float:
         """Failure probability for this staff at this utilisation (logistic model)."""
@@ -202,24 +366,46 @@ class FailureSpec:
 
 @dataclass(frozen=True)
 class RetentionSpec:
-    """Whether customers come back (``retention`` block)."""
+    """Whether customers come back (``retention`` block).
+
+    log-odds of returning = logit(``base``) + ``slope`` · (s − 4) for a
+    satisfaction s ≥ 4, ``slope_below`` · (s − 4) below the midpoint
+    (dissatisfaction weighs more: Anderson & Sullivan 1993; Mittal, Ross &
+    Baldasare 1998), plus ``jump`` when s ≥ ``jump_threshold`` (the
+    "completely satisfied" customers of Jones & Sasser 1995).
+    """
 
     #: Probability of returning at satisfaction 4 (the scale midpoint).
     base: float = 0.5
-    #: Log-odds of returning per satisfaction point.
+    #: Log-odds of returning per satisfaction point at and above the midpoint.
     slope: float = 1.0
     #: Time until a returning customer arrives again.
     delay: Distribution | None = None
     #: Weight of the latest experience in updated expectations (0 = never learn).
     learning: float = 0.3
+    #: Log-odds per satisfaction point below the midpoint; None = ``slope``.
+    slope_below: float | None = None
+    #: Log-odds added for completely satisfied customers (0 = no jump) and where that starts.
+    jump: float = 0.0
+    jump_threshold: float = 6.5
 
     def probability(self, satisfaction: float) -> float:
         """P(return | satisfaction)."""
         b = min(max(self.base, 1e-12), 1 - 1e-12)
-        return 1 / (1 + math.exp(-(math.log(b / (1 - b)) + self.slope * (satisfaction - 4))))
+        d = satisfaction - 4
+        slope = self.slope if d >= 0 or self.slope_below is None else self.slope_below
+        logit = math.log(b / (1 - b)) + slope * d
+        if self.jump and satisfaction >= self.jump_threshold:
+            logit += self.jump
+        return 1 / (1 + math.exp(-logit))
 
 
 # --------------------------------------------------------------------------- parsing
+
+_DQ = QualitySpec(expectations={})
+_DS = StaffSpec()
+_DF = FailureSpec(probability=0.0, to="repeat")
+_DR = RetentionSpec()
 
 
 def _levels(node: Node, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -254,11 +440,25 @@ def _num(node: Node, key: str, default: float, minimum: float | None = 0.0) -> f
     return node.number(key, minimum=minimum) if key in node.value else default
 
 
-_EXPECTATION_KEYS = ("expected_wait", "promised_wait", *DIMENSIONS)
+def _flag(node: Node, key: str, default: bool) -> bool:
+    if key not in node.value:
+        return default
+    x = node.value[key]
+    if not isinstance(x, bool):
+        raise ScenarioError(node.sub(key), f"must be true or false, got {x!r}")
+    return x
 
 
-def _parse_expectations(node: Node, default: ClassExpectations) -> ClassExpectations:
-    node.check_keys(_EXPECTATION_KEYS)
+_EXPECTATION_KEYS = ("expected_wait", "promised_wait", "desired_wait", "adequate_wait", *DIMENSIONS)
+
+
+def _optional_wait(node: Node, key: str, default: float | None) -> float | None:
+    return node.number(key, minimum=0) if node.has(key) else default
+
+
+def _parse_expectations(node: Node, default: ClassExpectations,
+                        extra: Sequence[str] = ()) -> ClassExpectations:
+    node.check_keys((*_EXPECTATION_KEYS, *extra))
     expected = node.number("expected_wait", positive=True) if "expected_wait" in node.value else default.expected_wait
     promised = (
         node.number("promised_wait", positive=True)
@@ -268,16 +468,132 @@ def _parse_expectations(node: Node, default: ClassExpectations) -> ClassExpectat
     levels = tuple(
         _scale(node, d) if d in node.value else lv for d, lv in zip(DIMENSIONS, default.levels, strict=True)
     )
-    return ClassExpectations(expected, promised, levels)
+    desired = _optional_wait(node, "desired_wait", default.desired_wait)
+    adequate = _optional_wait(node, "adequate_wait", default.adequate_wait)
+    if desired is not None and adequate is not None and desired > adequate:
+        raise ScenarioError(node.sub("desired_wait"),
+                            f"must not exceed adequate_wait ({adequate:g}), got {desired:g}")
+    return ClassExpectations(expected, promised, levels, desired, adequate)
 
 
-def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
+def _parse_waiting(raw: Any) -> WaitingSpec:
+    node = Node(raw, "quality.waiting")
+    d = WaitingSpec()
+    keys = ("desired", "adequate", "loss_aversion", "gain_exponent", "loss_exponent",
+            "pre_process", "in_process", "recovery", "occupied", "announced",
+            "word_of_mouth", "word_of_mouth_smoothing")
+    node.check_keys(keys)
+    kw: dict[str, Any] = {}
+    for k in ("desired", "adequate", "loss_aversion", "pre_process", "in_process", "recovery"):
+        kw[k] = _num(node, k, getattr(d, k))
+    for k in ("gain_exponent", "loss_exponent"):
+        kw[k] = _num(node, k, getattr(d, k))
+        if not 0 < kw[k] <= 1:
+            raise ScenarioError(node.sub(k), f"must be in (0, 1] (diminishing sensitivity), got {kw[k]:g}")
+    for k in ("occupied", "announced", "word_of_mouth", "word_of_mouth_smoothing"):
+        kw[k] = _unit(node, k, getattr(d, k))
+    if kw["desired"] > kw["adequate"]:
+        raise ScenarioError(node.sub("desired"), f"must not exceed adequate ({kw['adequate']:g}), got {kw['desired']:g}")
+    return WaitingSpec(**kw)
+
+
+def _parse_recovery(raw: Any) -> RecoverySpec:
+    node = Node(raw, "quality.recovery")
+    d = RecoverySpec()
+    keys = ("quality_weight", "speed_weight", "explanation_weight", "apology_weight",
+            "compensation_weight", "expertise_loss")
+    node.check_keys(keys)
+    kw = {k: _num(node, k, getattr(d, k)) for k in keys[:-1]}
+    return RecoverySpec(**kw, expertise_loss=_unit(node, "expertise_loss", d.expertise_loss))
+
+
+def _parse_paradox(rp: Any) -> ParadoxSpec:
+    d = ParadoxSpec()
+    if isinstance(rp, bool):
+        return ParadoxSpec(bonus=1.0 if rp else 0.0)
+    rn = Node(rp, "quality.recovery_paradox")
+    rn.check_keys(("bonus", "max_severity", "min_restoration", "repurchase"), required=("bonus",))
+    return ParadoxSpec(
+        bonus=rn.number("bonus", minimum=0),
+        max_severity=_unit(rn, "max_severity", d.max_severity),
+        min_restoration=_unit(rn, "min_restoration", d.min_restoration),
+        repurchase=_flag(rn, "repurchase", d.repurchase),
+    )
+
+
+def _dimension_weights(node: Node, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    wn = Node(node.value[key], node.sub(key))
+    wn.check_keys(DIMENSIONS)
+    ws = tuple(_num(wn, k, d) for k, d in zip(DIMENSIONS, default, strict=True))
+    if sum(ws) <= 0:
+        raise ScenarioError(node.sub(key), "at least one weight must be positive")
+    return ws
+
+
+_CURVE_KEYS = ("base", "slope", "slope_below", "completely_satisfied")
+
+
+def _curve(node: Node, default: RetentionSpec) -> dict[str, Any]:
+    """The satisfaction → return curve keys of a retention block or a segment's."""
+    kw: dict[str, Any] = {
+        "base": _unit(node, "base", default.base),
+        "slope": _num(node, "slope", default.slope),
+        "slope_below": node.number("slope_below", minimum=0) if node.has("slope_below")
+        else default.slope_below,
+    }
+    kw["jump"], kw["jump_threshold"] = default.jump, default.jump_threshold
+    if node.has("completely_satisfied"):
+        cs = Node(node.value["completely_satisfied"], node.sub("completely_satisfied"))
+        cs.check_keys(("threshold", "jump"), required=("jump",))
+        kw["jump"] = cs.number("jump", minimum=0)
+        if "threshold" in cs.value:
+            kw["jump_threshold"] = _scale(cs, "threshold")
+    return kw
+
+
+def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[str, ClassExpectations],
+                    retention_raw: Any) -> dict[str, tuple[SegmentSpec, ...]]:
+    node = Node(raw, "quality.segments")
+    out: dict[str, tuple[SegmentSpec, ...]] = {}
+    for cname, items in node.value.items():
+        path = node.sub(str(cname))
+        if cname not in class_names:
+            raise ScenarioError(path, f"unknown class (classes: {', '.join(class_names)})")
+        if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+            raise ScenarioError(path, "must be a non-empty list of segments")
+        segs = []
+        for i, item in enumerate(items):
+            sn = Node(item, f"{path}[{i}]")
+            name = sn.string("name") if "name" in sn.value else f"segment{i + 1}"
+            if "share" not in sn.value:
+                raise ScenarioError(sn.sub("share"), "is required")
+            share = _unit(sn, "share", 0.0)
+            exp = _parse_expectations(sn, expectations[cname],
+                                      extra=("name", "share", "weights", "retention"))
+            weights = _dimension_weights(sn, "weights", _DQ.dimension_weights) if sn.has("weights") else None
+            retention = None
+            if sn.has("retention"):
+                if retention_raw is None:
+                    raise ScenarioError(sn.sub("retention"), "needs a retention block")
+                rn = Node(sn.value["retention"], sn.sub("retention"))
+                rn.check_keys(_CURVE_KEYS)
+                retention = RetentionSpec(**_curve(rn, _DR))
+            segs.append(SegmentSpec(name, share, exp, weights, retention))
+        total = sum(s.share for s in segs)
+        if abs(total - 1) > 1e-9:
+            raise ScenarioError(path, f"segment shares must sum to 1, got {total:g}")
+        out[cname] = tuple(segs)
+    return out
+
+
+def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = None) -> QualitySpec:
     node = Node(raw, "quality")
     node.check_keys(
         ("expectations", "environment", "crowding", "promise_weight", "weights", "disconfirmation",
-         "heterogeneity", "dimension_noise", "stress", "stress_threshold", "stress_range",
+         "disconfirmation_asymmetry", "dimension_weights",
+         "heterogeneity", "dimension_noise", "halo", "satisfaction_noise", "stress", "stress_threshold", "stress_range",
          "wait_sensitivity", "valence", "recovery_paradox", "complaints",
-         "management")
+         "management", "waiting", "recovery", "segments")
     )
     base = ClassExpectations()
     per_class: dict[str, ClassExpectations] = {}
@@ -307,17 +623,17 @@ def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
         cr.check_keys(("comfortable", "sensitivity", "base"))
         if "comfortable" in cr.value:
             kw["crowding_comfortable"] = cr.integer("comfortable", minimum=0)
-        kw["crowding_sensitivity"] = _num(cr, "sensitivity", 0.2)
+        kw["crowding_sensitivity"] = _num(cr, "sensitivity", _DQ.crowding_sensitivity)
         if "base" in cr.value:
             kw["crowding_base"] = _scale(cr, "base")
-    for key in ("promise_weight",):
-        if key in raw:
-            kw[key] = _unit(node, key, 0.5)
-    for key in ("disconfirmation", "heterogeneity", "dimension_noise", "wait_sensitivity"):
+    if "promise_weight" in raw:
+        kw["promise_weight"] = _unit(node, "promise_weight", _DQ.promise_weight)
+    for key in ("disconfirmation", "disconfirmation_asymmetry", "heterogeneity", "dimension_noise",
+                "halo", "satisfaction_noise", "wait_sensitivity"):
         if key in raw:
             kw[key] = node.number(key, minimum=0)
     if "stress" in raw:
-        kw["stress"] = _unit(node, "stress", 0.5)
+        kw["stress"] = _unit(node, "stress", _DQ.stress)
     if "stress_threshold" in raw:
         kw["stress_threshold"] = node.number("stress_threshold", minimum=0)
     if "stress_range" in raw:
@@ -325,10 +641,12 @@ def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
     if node.has("weights"):
         wn = Node(raw["weights"], "quality.weights")
         wn.check_keys(("interaction", "environment", "outcome"))
-        ws = tuple(_num(wn, k, d) for k, d in zip(("interaction", "environment", "outcome"), (0.4, 0.2, 0.4), strict=True))
+        ws = tuple(_num(wn, k, d) for k, d in zip(("interaction", "environment", "outcome"), _DQ.weights, strict=True))
         if sum(ws) <= 0:
             raise ScenarioError("quality.weights", "at least one weight must be positive")
         kw["weights"] = ws
+    if node.has("dimension_weights"):
+        kw["dimension_weights"] = _dimension_weights(node, "dimension_weights", _DQ.dimension_weights)
     if node.has("valence"):
         vn = Node(raw["valence"], "quality.valence")
         keys = ("served", "recovered", "unrecovered", "abandoned", "blocked")
@@ -337,19 +655,19 @@ def _parse_quality(raw: Any, class_names: Sequence[str]) -> QualitySpec:
             if k in vn.value:
                 kw[f"valence_{k}"] = _scale(vn, k)
     if "recovery_paradox" in raw:
-        rp = raw["recovery_paradox"]
-        if isinstance(rp, bool):
-            kw["recovery_bonus"] = 1.0 if rp else 0.0
-        else:
-            rn = Node(rp, "quality.recovery_paradox")
-            rn.check_keys(("bonus",), required=("bonus",))
-            kw["recovery_bonus"] = rn.number("bonus", minimum=0)
+        kw["paradox"] = _parse_paradox(raw["recovery_paradox"])
+    if node.has("waiting"):
+        kw["waiting"] = _parse_waiting(raw["waiting"])
+    if node.has("recovery"):
+        kw["recovery"] = _parse_recovery(raw["recovery"])
+    if node.has("segments"):
+        kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw)
     if node.has("complaints"):
         cn = Node(raw["complaints"], "quality.complaints")
         cn.check_keys(("threshold", "propensity"))
         if "threshold" in cn.value:
             kw["complaint_threshold"] = _scale(cn, "threshold")
-        kw["complaint_propensity"] = _unit(cn, "propensity", 0.5)
+        kw["complaint_propensity"] = _unit(cn, "propensity", _DQ.complaint_propensity)
     if node.has("management"):
         mn = Node(raw["management"], "quality.management")
         mn.check_keys(("expected_wait", "standard_wait", *DIMENSIONS))
@@ -379,7 +697,7 @@ def parse_blocks(
     """
     out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None, "economics": None}
     if data.get("quality") is not None:
-        out["quality"] = _parse_quality(data["quality"], class_names)
+        out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"))
     if data.get("staff") is not None:
         sn = Node(data["staff"], "staff")
         for name, block in sn.value.items():
@@ -388,10 +706,10 @@ def parse_blocks(
             node = Node(block, sn.sub(name))
             node.check_keys(("competence", "courtesy", "training", "speed_effect"))
             out["staff"][name] = StaffSpec(
-                competence=_unit(node, "competence", STAFF_REFERENCE),
-                courtesy=_unit(node, "courtesy", STAFF_REFERENCE),
-                training=_unit(node, "training", STAFF_REFERENCE),
-                speed_effect=_num(node, "speed_effect", 0.5),
+                competence=_unit(node, "competence", _DS.competence),
+                courtesy=_unit(node, "courtesy", _DS.courtesy),
+                training=_unit(node, "training", _DS.training),
+                speed_effect=_num(node, "speed_effect", _DS.speed_effect),
             )
     if data.get("failures") is not None:
         fn = Node(data["failures"], "failures")
@@ -401,7 +719,7 @@ def parse_blocks(
             node = Node(block, fn.sub(name))
             node.check_keys(
                 ("probability", "to", "recovery_success", "competence_effect", "training_effect",
-                 "load_effect", "load_reference"),
+                 "load_effect", "load_reference", "severity", "explanation", "apology", "compensation"),
                 required=("probability", "to"),
             )
             to = node.value["to"]
@@ -412,22 +730,25 @@ def parse_blocks(
             out["failures"][name] = FailureSpec(
                 probability=_unit(node, "probability", 0.0),
                 to=to,
-                recovery_success=_unit(node, "recovery_success", 0.8),
-                competence_effect=_num(node, "competence_effect", 3.0),
-                training_effect=_num(node, "training_effect", 3.0),
-                load_effect=_num(node, "load_effect", 4.0),
-                load_reference=_unit(node, "load_reference", 0.8),
+                recovery_success=_unit(node, "recovery_success", _DF.recovery_success),
+                competence_effect=_num(node, "competence_effect", _DF.competence_effect),
+                training_effect=_num(node, "training_effect", _DF.training_effect),
+                load_effect=_num(node, "load_effect", _DF.load_effect),
+                load_reference=_unit(node, "load_reference", _DF.load_reference),
+                severity=_unit(node, "severity", _DF.severity),
+                explanation=_unit(node, "explanation", _DF.explanation),
+                apology=_unit(node, "apology", _DF.apology),
+                compensation=_unit(node, "compensation", _DF.compensation),
             )
     if data.get("retention") is not None:
         if out["quality"] is None:
             raise ScenarioError("retention", "needs a quality block (returning depends on satisfaction)")
         rn = Node(data["retention"], "retention")
-        rn.check_keys(("base", "slope", "delay", "learning"), required=("delay",))
+        rn.check_keys(("delay", "learning", *_CURVE_KEYS), required=("delay",))
         out["retention"] = RetentionSpec(
-            base=_unit(rn, "base", 0.5),
-            slope=_num(rn, "slope", 1.0),
             delay=parse_distribution(data["retention"]["delay"], "retention.delay", base_dir),
-            learning=_unit(rn, "learning", 0.3),
+            learning=_unit(rn, "learning", _DR.learning),
+            **_curve(rn, _DR),
         )
     if data.get("economics") is not None:
         out["economics"] = Economics.from_mapping(data["economics"]).for_time_unit(time_unit)

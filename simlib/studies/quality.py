@@ -36,6 +36,7 @@ from simlib.analysis.survey import Survey, survey
 from simlib.experiments.results import Comparison, Results, SweepResults
 from simlib.experiments.runner import ScenarioLike, compare, run, sweep
 from simlib.experiments.statistics import t_interval
+from simlib.planning.measures import tornado
 from simlib.servqual import SERVQUAL22, CFAResult, EFAResult, cfa, efa
 from simlib.spec.quality import DIMENSIONS, SUBDIMENSIONS
 from simlib.spec.scenario import Scenario, load_scenario
@@ -56,6 +57,9 @@ __all__ = [
     "staff_to_standard",
     "GapClosingStudy",
     "gap_closing_study",
+    "ASSUMPTIONS",
+    "assumption_factors",
+    "assumption_sensitivity",
 ]
 
 #: The links of the service-profit chain a staffing sweep traces, in order:
@@ -281,9 +285,17 @@ def recovery_paradox_study(
     seed: int = 0,
     *,
     bonus: float = 1.0,
+    severity: float | None = None,
+    justice: float | None = None,
+    repurchase: bool = False,
     jobs: int | None = None,
 ) -> pd.DataFrame:
     """Satisfaction by outcome with the recovery paradox off and on (common random numbers).
+
+    The paradox applies only to a customer's first failure, if it is mild
+    (severity at most ``quality.recovery_paradox.max_severity``) and the
+    recovery excellent (restored share at least ``min_restoration``); with the
+    default severity 1 no failure qualifies and both runs agree.
 
     Parameters
     ----------
@@ -292,8 +304,13 @@ def recovery_paradox_study(
     replications, seed
         As in :func:`simlib.run`; both runs use the same seed.
     bonus
-        Satisfaction points a successful recovery adds when the paradox is on
-        (``quality.recovery_paradox.bonus``; ``True`` in a scenario means 1).
+        Satisfaction points a qualifying recovery adds when the paradox is on.
+    severity, justice
+        When given, every ``failures`` block's ``severity``, and its
+        ``explanation``, ``apology`` and ``compensation`` (0–1), in both runs.
+    repurchase
+        Whether the bonus also raises the probability of returning (default:
+        no, as De Matos et al. 2007 found).
     jobs
         Worker processes.
 
@@ -308,9 +325,17 @@ def recovery_paradox_study(
         raise ValueError(f"{scn.name} has no failures block: nothing is ever recovered")
     if not bonus > 0:
         raise ValueError(f"bonus: must be positive, got {bonus!r}")
+    common: dict[str, Any] = {}
+    for station in scn.failures:
+        if severity is not None:
+            common[f"failures.{station}.severity"] = severity
+        if justice is not None:
+            for key in ("explanation", "apology", "compensation"):
+                common[f"failures.{station}.{key}"] = justice
     frames = []
-    for on, value in ((False, False), (True, {"bonus": float(bonus)})):
-        res = run(scn.with_overrides({"quality.recovery_paradox": value}),
+    paradox = {"bonus": float(bonus), "repurchase": bool(repurchase)}
+    for on, value in ((False, False), (True, paradox)):
+        res = run(scn.with_overrides({**common, "quality.recovery_paradox": value}),
                   replications=replications, seed=seed, jobs=jobs, progress=False)
         frames.append(satisfaction_by_outcome(res).assign(recovery_paradox=on))
     out = pd.concat(frames, ignore_index=True)
@@ -602,3 +627,106 @@ def gap_closing_study(
         staffing=staffing, gaps=gaps_table, effects=effects, comparison=comparison,
     )
 
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+#: The quality model's assumptions (defaults without a published value) and the range each is
+#: varied over in :func:`assumption_sensitivity`: ``{scenario key: (low, high)}``. A ``*`` stands
+#: for every station of the ``failures`` block. The same ranges are in the table of
+#: docs/quality-model.md#where-the-numbers-come-from (a test keeps the two equal).
+ASSUMPTIONS: dict[str, tuple[float, float]] = {
+    "quality.disconfirmation": (0.25, 1.0),
+    "quality.disconfirmation_asymmetry": (1.0, 3.0),
+    "quality.heterogeneity": (0.3, 0.7),
+    "quality.dimension_noise": (0.2, 0.6),
+    "quality.halo": (0.3, 0.8),
+    "quality.satisfaction_noise": (0.4, 1.0),
+    "quality.wait_sensitivity": (1.0, 3.0),
+    "quality.promise_weight": (0.25, 0.75),
+    "quality.stress": (0.25, 0.75),
+    "quality.stress_threshold": (0.7, 0.9),
+    "quality.valence.recovered": (4.5, 6.0),
+    "quality.valence.unrecovered": (1.5, 3.0),
+    "quality.waiting.desired": (0.25, 0.75),
+    "quality.waiting.adequate": (1.2, 2.0),
+    "quality.recovery.expertise_loss": (0.2, 0.8),
+    "quality.recovery.quality_weight": (1.0, 3.0),
+    "failures.*.severity": (0.5, 1.0),
+    "retention.base": (0.3, 0.7),
+    "retention.slope": (0.5, 1.5),
+    "retention.learning": (0.1, 0.5),
+}
+
+
+def assumption_factors(scenario: ScenarioLike,
+                       assumptions: Sequence[str] | None = None) -> tuple[Scenario, dict[str, dict[str, Any]]]:
+    """The base scenario and the :func:`~simlib.planning.measures.tornado` factors of the assumptions.
+
+    Assumptions whose block the scenario lacks (``retention``, ``failures``)
+    are left out; ``failures.*`` expands to each station of the failures
+    block. The base gets empty ``quality.waiting`` / ``quality.recovery`` /
+    ``quality.valence`` mappings so the factors' keys can be set (no value changes).
+    """
+    scn = load_scenario(scenario)
+    if scn.quality is None:
+        raise ValueError(f"{scn.name} has no quality block: there are no quality assumptions to vary")
+    chosen = list(ASSUMPTIONS) if assumptions is None else list(assumptions)
+    unknown = [a for a in chosen if a not in ASSUMPTIONS]
+    if unknown:
+        raise ValueError(f"assumptions: unknown {unknown} (known: {', '.join(ASSUMPTIONS)})")
+    data = scn.to_dict()
+    for block in ("waiting", "recovery", "valence"):
+        data["quality"].setdefault(block, {})
+    base = load_scenario(data)
+    factors: dict[str, dict[str, Any]] = {}
+    for key in chosen:
+        low, high = ASSUMPTIONS[key]
+        if key.startswith("retention.") and scn.retention is None:
+            continue
+        if key.startswith("failures."):
+            for station in scn.failures:
+                path = key.replace("*", station)
+                factors[path] = {"path": path, "low": low, "high": high}
+            continue
+        factors[key] = {"path": key, "low": low, "high": high}
+    return base, factors
+
+
+def assumption_sensitivity(
+    scenario: ScenarioLike,
+    quantity: str = "satisfaction",
+    replications: int = 5,
+    seed: int = 0,
+    *,
+    assumptions: Sequence[str] | None = None,
+    jobs: int | None = 1,
+) -> pd.DataFrame:
+    """One-call sensitivity of a headline output to each assumption of the quality model.
+
+    Every assumption in :data:`ASSUMPTIONS` (or the ``assumptions`` named) is
+    set to the low and the high end of its documented range, one at a time,
+    all runs with the same seed (common random numbers).
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a quality block.
+    quantity
+        A metric, ``"metric"`` (system scope) or ``"scope.metric"``, e.g.
+        ``"satisfaction"``, ``"p_return"``, ``"profit"``.
+    replications, seed, jobs
+        As in :func:`simlib.compare`.
+    assumptions
+        Scenario keys of :data:`ASSUMPTIONS` to vary (default: all that apply).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`simlib.planning.measures.tornado` (``factor, low,
+        high, base, at_low, at_high, swing``, largest swing first); draw it with
+        :func:`simlib.plots.quality.plot_assumption_tornado`.
+    """
+    base, factors = assumption_factors(scenario, assumptions)
+    return tornado(base, factors, quantity, replications=replications, seed=seed, jobs=jobs)

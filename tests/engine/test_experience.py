@@ -70,20 +70,18 @@ def test_promising_more_than_is_delivered_lowers_satisfaction():
     assert np.all(replication_values(over, "system", "responsiveness") < replication_values(honest, "system", "responsiveness"))
 
 
-@pytest.mark.parametrize("paradox", [False, True])
-def test_recovery_paradox(paradox):
-    res = run(bank(**{"quality.recovery_paradox": paradox, "failures.service.probability": 0.3}),
-              replications=3)
+def test_recovery_paradox_off_recovered_customers_are_less_satisfied():
+    # Issue 14 changed this test: with the paradox on, the bank's (severe, default
+    # severity 1) failures no longer qualify, so "paradox on" is exercised in
+    # tests/engine/test_recovery_episode.py on mild failures with excellent recovery.
+    res = run(bank(**{"failures.service.probability": 0.3}), replications=3)
     c = res.customers()
     served = c[~c.abandoned & ~c.blocked]
     no_failure = served[~served.failed].satisfaction
     recovered = served[served.failed & served.recovered].satisfaction
     difference = recovered.mean() - no_failure.mean()
     half = 2.6 * np.sqrt(recovered.var() / len(recovered) + no_failure.var() / len(no_failure))
-    if paradox:
-        assert difference > half  # well-recovered customers end more satisfied
-    else:
-        assert difference < -half  # ... or less, without the paradox
+    assert difference < -half
 
 
 def test_understaffing_loses_returning_customers():
@@ -149,7 +147,8 @@ def test_failures_alone_lower_reliability_with_staff_unchanged():
     rare = run(bank(**{"failures.service.probability": 0.02}))
     often = run(bank(**{"failures.service.probability": 0.3}))
     assert np.all(replication_values(often, "service", "p_failure") > replication_values(rare, "service", "p_failure"))
-    assert np.all(replication_values(often, "system", "reliability") < replication_values(rare, "system", "reliability"))
+    for metric in ("reliability", "assurance"):
+        assert np.all(replication_values(often, "system", metric) < replication_values(rare, "system", metric))
 
 
 def test_station_failure_rates_are_the_stations_own():

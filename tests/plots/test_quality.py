@@ -142,3 +142,16 @@ def test_gap_closing_heat_map_and_effect_panels(tmp_path: Path) -> None:
     offsets = _errorbars(panels[1])[0].lines[0].get_xdata()
     assert np.isnan(offsets[0]) and offsets[2] == pytest.approx(0.3)
     assert save_figure(fig, "gap_closing", tmp_path).exists()
+
+
+def test_assumption_tornado_two_bars_per_assumption_from_the_base() -> None:
+    table = pd.DataFrame({"factor": ["quality.halo", "quality.stress"], "low": [0.3, 0.25],
+                          "high": [0.8, 0.75], "base": [5.0, 5.0], "at_low": [4.8, 5.1],
+                          "at_high": [5.3, 4.95], "swing": [0.5, 0.15]})
+    fig = plots.plot_assumption_tornado(table)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    bars = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
+    assert len(bars) == 4
+    assert sorted(round(b.get_x(), 9) for b in bars) == [5.0] * 4  # every bar starts at the base
+    assert ax.get_xlabel() == "satisfaction (1-7)"
