@@ -290,7 +290,8 @@ class Erlang(Distribution):
         return _stats().gamma(a=self.k, scale=self.mean / self.k).ppf(u)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return _special().gammainc(self.k, np.maximum(np.asarray(x, dtype=float), 0.0) * self.k / self.mean_)
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return _special().gammainc(self.k, x * self.k / self.mean_)
 
     def scaled(self, factor: float) -> Distribution:
         return Erlang(self.mean_ * factor, self.k)
@@ -356,7 +357,8 @@ class Gamma(_MeanCv):
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv_**2
-        return _special().gammainc(shape, np.maximum(np.asarray(x, dtype=float), 0.0) * shape / self.mean_)
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return _special().gammainc(shape, x * shape / self.mean_)
 
 
 @dataclass(frozen=True)
@@ -917,7 +919,8 @@ class Hyperexponential(Distribution):
             return Gamma(mean, max(math.sqrt(target), _CV_RANGE[0]))
         # scv = 1 + 2 sum p (m_i - mean)^2 / mean^2: the spread of the means scales by a.
         a = math.sqrt((target - 1.0) / (scv - 1.0))
-        return Hyperexponential(self.probabilities, tuple(mean + a * (m - mean) for m in self.means))
+        means = tuple(mean + a * (m - mean) for m in self.means)
+        return Hyperexponential(self.probabilities, means)
 
 
 @dataclass(frozen=True)
@@ -1057,7 +1060,9 @@ class Mixture(Distribution):
         raw = node.value["components"]
         where = node.sub("components")
         if not isinstance(raw, list) or not raw:
-            raise ScenarioError(where, f"must be a non-empty list of {{weight, dist, ...}}, got {show(raw)}")
+            raise ScenarioError(
+                where, f"must be a non-empty list of {{weight, dist, ...}}, got {show(raw)}"
+            )
         weights, components = [], []
         for i, item in enumerate(raw):
             inner = Node(item, f"{where}[{i}]")
@@ -1065,7 +1070,7 @@ class Mixture(Distribution):
                 raise ScenarioError(inner.sub("weight"), "is required")
             weight = inner.number("weight", minimum=0.0)
             if weight > 1:
-                raise ScenarioError(inner.sub("weight"), f"must be at most 1, got {show(item['weight'])}")
+                raise ScenarioError(inner.sub("weight"), f"must be at most 1, got {weight:g}")
             rest = {k: v for k, v in item.items() if k != "weight"}
             weights.append(weight)
             components.append(parse_distribution(rest, inner.path, base_dir))
@@ -1105,7 +1110,8 @@ class Mixture(Distribution):
         return {
             "dist": "mixture",
             "components": [
-                {"weight": w, **c.to_dict()} for w, c in zip(self.weights, self.components, strict=True)
+                {"weight": w, **c.to_dict()}
+                for w, c in zip(self.weights, self.components, strict=True)
             ],
         }
 
@@ -1118,7 +1124,8 @@ class Mixture(Distribution):
         return np.minimum(total, 1.0)
 
     def _component_quantiles(self, v: np.ndarray) -> np.ndarray:
-        return np.array([c.quantile(v) for c, w in zip(self.components, self.weights, strict=True) if w > 0])
+        live = [c for c, w in zip(self.components, self.weights, strict=True) if w > 0]
+        return np.array([c.quantile(v) for c in live])
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
@@ -1253,7 +1260,8 @@ class Survival(Distribution):
         return np.where(j == 0, 0.0, np.where(j >= t.size, tail, body))
 
     def scaled(self, factor: float) -> Distribution:
-        return Survival(tuple(x * factor for x in self.times), self.survival, self.tail_mean * factor)
+        times = tuple(x * factor for x in self.times)
+        return Survival(times, self.survival, self.tail_mean * factor)
 
     def less_variable(self, reduction: float) -> Distribution:
         """Exactly ``m + keep (X - m)`` (``keep = 1 - reduction``, ``m`` the mean): the curve
