@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import special
 
 from simlib.spec.validation import Node, ScenarioError, is_number, read_column, show
 
@@ -86,12 +87,6 @@ def _stats() -> Any:
     from scipy import stats  # about a second to import; only quantiles need it
 
     return stats
-
-
-def _special() -> Any:
-    from scipy import special  # part of scipy's import cost; only distribution functions need it
-
-    return special
 
 
 class Distribution:
@@ -155,6 +150,11 @@ class Distribution:
         """The distribution function ``P(X <= x)`` at durations ``x``."""
         raise NotImplementedError(f"no distribution function for {type(self).__name__}")
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        """The survival function ``P(X > x)``; families with a long tail compute it directly,
+        so that it keeps its relative precision where it is tiny (``1 - cdf`` would not)."""
+        return 1.0 - np.asarray(self.cdf(x), dtype=float)
+
     def points(self, n: int) -> np.ndarray:
         """Equally weighted points standing for the distribution: ``F^-1((j + 1/2) / n)``."""
         return self.quantile((np.arange(n) + 0.5) / n)
@@ -204,6 +204,9 @@ class Exponential(Distribution):
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return -np.expm1(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_)
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_)
 
     def scaled(self, factor: float) -> Distribution:
         return Exponential(self.mean_ * factor)
@@ -291,7 +294,11 @@ class Erlang(Distribution):
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
-        return _special().gammainc(self.k, x * self.k / self.mean_)
+        return special.gammainc(self.k, x * self.k / self.mean_)
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammaincc(self.k, x * self.k / self.mean_)
 
     def scaled(self, factor: float) -> Distribution:
         return Erlang(self.mean_ * factor, self.k)
@@ -358,7 +365,12 @@ class Gamma(_MeanCv):
     def cdf(self, x: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv_**2
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
-        return _special().gammainc(shape, x * shape / self.mean_)
+        return special.gammainc(shape, x * shape / self.mean_)
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        shape = 1.0 / self.cv_**2
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammaincc(shape, x * shape / self.mean_)
 
 
 @dataclass(frozen=True)
@@ -382,7 +394,15 @@ class Lognormal(_MeanCv):
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(x, 0.0)) - mu) / math.sqrt(sigma2)
-        return _special().ndtr(z)
+        return special.ndtr(z)
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p(self.cv_**2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(x, 0.0)) - mu) / math.sqrt(sigma2)
+        return special.ndtr(-z)
 
 
 @dataclass(frozen=True)
@@ -657,7 +677,7 @@ def _invert(
         below = r < 0
         la = np.where(below, xa, la)
         ha = np.where(below, ha, xa)
-        tol = _INVERSE_RTOL * ha + 1e-16 * scale
+        tol = _INVERSE_RTOL * ha + 1e-300
         closed = ha - la <= tol
         new_x = 0.5 * (la + ha)
         found = ha
@@ -689,7 +709,11 @@ def _quantile_by_inversion(
     inside = (flat > 0.0) & (flat < 1.0)
     if inside.any():
         v = flat[inside]
-        out[inside] = _invert(v, lower(v), upper(v), max(dist.mean, 1e-300), residual)
+        x = _invert(v, lower(v), upper(v), max(dist.mean, 1e-300), residual)
+        # within the precision, answers may wobble (at an atom, say); keep them monotone in u
+        order = np.argsort(v, kind="stable")
+        x[order] = np.maximum.accumulate(x[order])
+        out[inside] = x
     return out.reshape(u.shape)
 
 
@@ -820,6 +844,10 @@ class Weibull(Distribution):
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         return -np.expm1(-((x / self.scale) ** self.shape))
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return np.exp(-((x / self.scale) ** self.shape))
+
     def scaled(self, factor: float) -> Distribution:
         if self.given is not None:
             return Weibull.from_mean_cv(self.given[0] * factor, self.given[1])
@@ -884,6 +912,10 @@ class Hyperexponential(Distribution):
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         return -np.expm1(-x[..., None] / np.asarray(self.means)) @ self._p
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return np.exp(-x[..., None] / np.asarray(self.means)) @ self._p
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         means, p = np.asarray(self.means), self._p
@@ -1005,6 +1037,11 @@ class Coxian(Distribution):
         rows = _expm_rows(self._absorbing, np.maximum(x.ravel(), 0.0))
         return rows[:, -1].clip(0.0, 1.0).reshape(x.shape)
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        rows = _expm_rows(self._absorbing, np.maximum(x.ravel(), 0.0))
+        return rows[:, :-1].sum(axis=1).clip(0.0, 1.0).reshape(x.shape)
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         absorbing, exit_rates = self._absorbing, self._exit
 
@@ -1123,6 +1160,14 @@ class Mixture(Distribution):
                 total = total + w * np.asarray(c.cdf(x), dtype=float)
         return np.minimum(total, 1.0)
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        total = np.zeros(x.shape)
+        for w, c in zip(self._w, self.components, strict=True):
+            if w > 0:
+                total = total + w * np.asarray(c.sf(x), dtype=float)
+        return np.minimum(total, 1.0)
+
     def _component_quantiles(self, v: np.ndarray) -> np.ndarray:
         live = [c for c, w in zip(self.components, self.weights, strict=True) if w > 0]
         return np.array([c.quantile(v) for c in live])
@@ -1132,7 +1177,7 @@ class Mixture(Distribution):
         out = _quantile_by_inversion(
             self, u, lambda v: self._component_quantiles(v).min(axis=0),
             lambda v: self._component_quantiles(v).max(axis=0),
-            lambda x, v: (self.cdf(x) - v, None),
+            lambda x, v: (_two_sided(self.cdf(x), self.sf(x), v), None),
         )
         # the ends of the support: the components' own (e.g. a uniform's low end at u = 0)
         ends = np.isin(u, (0.0, 1.0))
@@ -1240,22 +1285,32 @@ class Survival(Distribution):
             "tail_mean": self.tail_mean,
         }
 
-    def cdf(self, x: np.ndarray) -> np.ndarray:
+    def sf(self, x: np.ndarray) -> np.ndarray:
         t, s = self._knots
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         body = np.interp(x, t, s)
-        tail = s[-1] * np.exp(-(x - t[-1]) / self.tail_mean)
-        return 1.0 - np.where(x <= t[-1], body, tail)
+        tail = s[-1] * np.exp(-np.maximum(x - t[-1], 0.0) / self.tail_mean)
+        return np.where(x <= t[-1], body, tail)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        # interpolated in 1 - S, so that small probabilities keep their relative precision
+        t, s = self._knots
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        body = np.interp(x, t, 1.0 - s)
+        tail = 1.0 - s[-1] * np.exp(-np.maximum(x - t[-1], 0.0) / self.tail_mean)
+        return np.where(x <= t[-1], body, tail)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         t, s = self._knots
-        level = 1.0 - np.asarray(u, dtype=float)  # the survival to reach
+        u = np.asarray(u, dtype=float)
+        level = 1.0 - u  # the survival to reach
         # knots still above the level: S is non-increasing, so they come first
         j = np.searchsorted(-s, -level, side="left")
         inner = np.clip(j, 1, t.size - 1)
         sa, sb, ta, tb = s[inner - 1], s[inner], t[inner - 1], t[inner]
         with np.errstate(divide="ignore", invalid="ignore"):
-            body = ta + (sa - level) / (sa - sb) * (tb - ta)
+            # sa - level written as u - (1 - sa): exact where sa = 1, whatever the size of u
+            body = ta + (u - (1.0 - sa)) / (sa - sb) * (tb - ta)
             tail = t[-1] + self.tail_mean * np.log(s[-1] / level)
         return np.where(j == 0, 0.0, np.where(j >= t.size, tail, body))
 
