@@ -1152,21 +1152,20 @@ class Mixture(Distribution):
             ],
         }
 
-    def cdf(self, x: np.ndarray) -> np.ndarray:
+    def _weighted(self, x: np.ndarray, which: str) -> np.ndarray:
+        """``sum w_i f_i(x)`` for the components' ``cdf`` or ``sf``, capped at 1."""
         x = np.asarray(x, dtype=float)
         total = np.zeros(x.shape)
         for w, c in zip(self._w, self.components, strict=True):
             if w > 0:
-                total = total + w * np.asarray(c.cdf(x), dtype=float)
+                total = total + w * np.asarray(getattr(c, which)(x), dtype=float)
         return np.minimum(total, 1.0)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return self._weighted(x, "cdf")
+
     def sf(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        total = np.zeros(x.shape)
-        for w, c in zip(self._w, self.components, strict=True):
-            if w > 0:
-                total = total + w * np.asarray(c.sf(x), dtype=float)
-        return np.minimum(total, 1.0)
+        return self._weighted(x, "sf")
 
     def _component_quantiles(self, v: np.ndarray) -> np.ndarray:
         live = [c for c, w in zip(self.components, self.weights, strict=True) if w > 0]
