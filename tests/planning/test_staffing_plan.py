@@ -284,3 +284,26 @@ def test_targets_are_validated_where_they_are_written() -> None:
     with pytest.raises(ValueError, match="finite number"):
         AbandonmentTarget(float("nan"))
     assert ServiceLevelTarget(20 / 60, 0.8).met(0.8) and not DelayTarget(0.2).met(0.21)
+
+
+@pytest.mark.parametrize("service", [
+    {"dist": "coxian", "rates": [0.5], "continue": []},
+    {"dist": "hyperexponential", "probabilities": [1.0], "means": [2.0]},
+    {"dist": "mixture", "components": [{"weight": 1.0, "dist": "exponential", "mean": 2.0}]},
+    {"dist": "weibull", "shape": 1.0, "scale": 2.0},
+    {"dist": "survival", "times": [0.05 * (i + 1) for i in range(400)],
+     "survival": [math.exp(-0.025 * (i + 1)) for i in range(400)], "tail_mean": 2.0},
+], ids=lambda s: s["dist"])
+def test_mol_loads_of_the_new_families_are_those_of_the_same_law(service) -> None:
+    # each is an exponential of mean 2 written another way; the survival curve joins its
+    # knots every 0.05 by straight lines (its mean is 2 (1 + 1e-4), and so are its loads)
+    spec = {
+        "horizon": 20, "warmup": 200,
+        "classes": [{"name": "c", "arrivals": {"profile": {"period": 10, "rates": [1.0, 5.0]}}}],
+        "stations": [{"name": "s", "servers": 1, "service": {"dist": "exponential", "mean": 2.0}}],
+    }
+    exp = st.staffing_plan(spec, "mol", DelayTarget(0.2)).table["offered_load"].to_numpy()
+    spec["stations"][0]["service"] = service
+    new = st.staffing_plan(spec, "mol", DelayTarget(0.2)).table["offered_load"].to_numpy()
+    rel = 1e-3 if service["dist"] == "survival" else 1e-9
+    np.testing.assert_allclose(new, exp, rtol=rel)

@@ -96,7 +96,7 @@ def test_every_listed_key_is_understood(tmp_csv):
         (lambda d: d.update(horizon=0), "horizon", "must be positive"),
         (lambda d: d.update(warmup=-5), "warmup", "at least 0"),
         (lambda d: d["stations"][0].update(service={"dist": "exponential", "mean": 0}), "stations[0].service.mean", "positive"),
-        (lambda d: d["stations"][0].update(service={"dist": "weibull", "mean": 1}), "stations[0].service.dist", "unknown distribution 'weibull'"),
+        (lambda d: d["stations"][0].update(service={"dist": "beta", "mean": 1}), "stations[0].service.dist", "unknown distribution 'beta'"),
         (lambda d: d["stations"][0].update(service={"dist": "gamma", "mean": 1, "cv": 0}), "stations[0].service.cv", "must be positive"),
         (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1, "cv": -1}), "stations[0].service.cv", "must be positive"),
         (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1}), "stations[0].service.cv", "is required"),
