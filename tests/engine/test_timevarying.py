@@ -99,11 +99,12 @@ def _two_classes(discipline, credit=(0.0, 0.0), priority=(0, 0), horizon=20_000.
 
 
 def test_zero_credit_is_fifo_and_a_huge_credit_is_strict_priority():
-    fifo = run(_two_classes("fifo"), 2, seed=5, progress=False)
-    zero = run(_two_classes("credit"), 2, seed=5, progress=False)
+    h = 5000.0
+    fifo = run(_two_classes("fifo", horizon=h), 2, seed=5, progress=False)
+    zero = run(_two_classes("credit", horizon=h), 2, seed=5, progress=False)
     assert zero.runs == fifo.runs
-    strict = run(_two_classes("priority", priority=(0, 1)), 2, seed=5, progress=False)
-    huge = run(_two_classes("credit", credit=(1e7, 0.0)), 2, seed=5, progress=False)
+    strict = run(_two_classes("priority", priority=(0, 1), horizon=h), 2, seed=5, progress=False)
+    huge = run(_two_classes("credit", credit=(1e7, 0.0), horizon=h), 2, seed=5, progress=False)
     assert huge.runs == strict.runs
     assert strict.runs != fifo.runs
 
