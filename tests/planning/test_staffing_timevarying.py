@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simlib.planning import measures as ms
 from simlib.planning import staffing as st
 from simlib.spec.targets import DelayTarget, ServiceLevelTarget
+from simlib.spec.timevarying import Profiled
 
 MEANS = (2.0, 4.0, 3.0, 2.0)
 
@@ -63,3 +65,14 @@ def test_isa_plans_a_profiled_credit_day_with_shifts_and_the_check_runs():
     assert plan.scenario.stations[0].service["regular"].to_dict()["profile"]["means"] == list(MEANS)
     check = plan.check(4, seed=5)
     assert len(check) >= 4
+
+
+def test_training_scales_a_profiled_service_with_its_profile():
+    new, changes, _ = ms.apply_measures(
+        _day(), ("training", {"station": "agents", "service_time_reduction": 0.25,
+                              "variability_reduction": 0.0, "failure_reduction": 0.0}))
+    dist = new.station("agents").service["regular"]
+    assert isinstance(dist, Profiled)
+    assert dist.mean == pytest.approx(2.25)
+    assert dist.profile.means == pytest.approx(tuple(0.75 * m for m in MEANS))
+    assert changes
