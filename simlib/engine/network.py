@@ -5,9 +5,16 @@ One :class:`ServiceNetwork` is one replication of a scenario. It keeps a
 their own SimPy processes to ``network.env``), but the hot path does not run
 a generator process per customer: every arrival, service end, abandonment and
 shift change is a scheduled event whose callback performs the next step, and
-each queue is a plain deque (fifo) or heap (priority). This is what makes the
-engine several times faster than a textbook SimPy model while producing the
-same sample paths.
+each queue is a plain deque (fifo) or heap (priority, keyed by the class's
+priority; credit, keyed by the time joined minus the class's credit). This is
+what makes the engine several times faster than a textbook SimPy model while
+producing the same sample paths.
+
+Time-varying inputs (:mod:`simlib.spec.timevarying`) cost nothing when absent:
+a profiled service is the base draw taken at arrival (the stream is consumed
+as without a profile) multiplied, when the service starts, by the mean of the
+profile's cell at that time over the base mean; ``day_to_day`` multiplies each
+period's Poisson rates by a gamma multiplier from the ``day_to_day`` stream.
 
 Statistics are streaming. Customer-based metrics are counted for customers who
 arrive during the observed window ``[warmup, warmup + horizon)``; after the
