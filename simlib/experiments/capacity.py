@@ -10,6 +10,11 @@ the station cannot keep up, so a queue without patience or a capacity limit
 grows for as long as the run lasts and its waits measure the horizon, not the
 system.
 
+When a service time varies by time of day (a ``profile``, see
+:mod:`simlib.spec.timevarying`), ``E[S_c]`` is its arrival-weighted average
+over the horizon (:func:`arrival_weighted_service`), not the base mean: the
+work that arrives is what the profile says for the times customers come.
+
 Expected visits come from a class's fixed route (how often it lists the
 station) or, for classes that follow the routing table from the first
 station, from the traffic equations (:func:`simlib.theory.queueing.traffic_rates`).
@@ -26,10 +31,12 @@ from itertools import pairwise
 
 import numpy as np
 
-from simlib.spec.scenario import Scenario, Station
+from simlib.spec.distributions import Distribution
+from simlib.spec.scenario import Arrivals, Scenario, Station
+from simlib.spec.timevarying import Profiled, weighted_service_mean
 from simlib.theory.queueing import traffic_rates
 
-__all__ = ["StationLoad", "offered_loads", "visits_per_arrival"]
+__all__ = ["StationLoad", "offered_loads", "visits_per_arrival", "arrival_weighted_service"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,26 @@ def _mean_servers(station: Station, horizon: float) -> float:
     return work / horizon
 
 
+def arrival_weighted_service(dist: Distribution, arrivals: Arrivals, start: float,
+                             end: float) -> float:
+    """The mean service time of the customers arriving over ``[start, end)`` of observed time.
+
+    The distribution's mean when it has no profile; else its time-varying mean
+    weighted by the class's arrival rate (taken at arrival: the start of
+    service where nobody waits), or averaged over the replayed arrival times
+    of a trace.
+    """
+    if not isinstance(dist, Profiled):
+        return dist.mean
+    if arrivals.trace is not None:
+        times = [t for t in arrivals.trace if start <= t < end]
+        return float(np.mean([dist.mean_at(t) for t in times])) if times else dist.mean_over(start, end)
+    profile = arrivals.profile
+    if profile is not None:
+        return weighted_service_mean(dist, profile.rate_at, start, end, breaks=profile.period)
+    return dist.mean_over(start, end)
+
+
 def offered_loads(scenario: Scenario) -> list[StationLoad]:
     """The offered load of every station, in the scenario's station order."""
     visits = visits_per_arrival(scenario)
@@ -95,6 +122,7 @@ def offered_loads(scenario: Scenario) -> list[StationLoad]:
             v = visits[c.name][st.name]
             if v > 0:
                 flow += rates[c.name] * v
-                work += rates[c.name] * v * st.service[c.name].mean
+                es = arrival_weighted_service(st.service[c.name], c.arrivals, 0.0, scenario.horizon)
+                work += rates[c.name] * v * es
         out.append(StationLoad(st.name, flow, work, _mean_servers(st, scenario.horizon)))
     return out

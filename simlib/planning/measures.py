@@ -74,6 +74,7 @@ from simlib.spec.distributions import parse_distribution
 from simlib.spec.edits import get_path, scale_arrivals, sum_shifts
 from simlib.spec.quality import STAFF_REFERENCE
 from simlib.spec.scenario import Scenario, from_dict, load_scenario
+from simlib.spec.timevarying import parse_service
 from simlib.spec.validation import count, fraction, non_negative, positive
 
 __all__ = [
@@ -212,14 +213,14 @@ def _scaled(dist: dict[str, Any], factor: float) -> dict[str, Any]:
     """The scenario form of ``dist`` with every duration multiplied by ``factor``."""
     if "file" in dist:
         raise ValueError("measures: cannot rescale an empirical distribution read from a file")
-    return parse_distribution(dist, "").scaled(factor).to_dict()
+    return parse_service(dist, "", ".", parse_distribution).scaled(factor).to_dict()
 
 
 def _less_variable(dist: dict[str, Any], reduction: float) -> dict[str, Any]:
     """The scenario form of ``dist`` with its cv cut by ``reduction``, the mean kept."""
     if "file" in dist:
         return dist  # a file's values stay as written
-    return parse_distribution(dist, "").less_variable(reduction).to_dict()
+    return parse_service(dist, "", ".", parse_distribution).less_variable(reduction).to_dict()
 
 
 def _routing_to_exit(
@@ -387,6 +388,8 @@ def _pooling(data: dict[str, Any], p: Mapping[str, Any]) -> tuple[list[Change], 
         pooled["queue_capacity"] = cap_a + cap_b
     if "priority" in (a.get("discipline"), b.get("discipline")):
         pooled["discipline"] = "priority"
+    elif "credit" in (a.get("discipline"), b.get("discipline")):
+        pooled["discipline"] = "credit"
     data["stations"] = [s for s in data["stations"] if s is not b]
     data["stations"][data["stations"].index(a)] = pooled
     for c in data["classes"]:

@@ -44,12 +44,19 @@ from scipy import optimize, special
 
 from simlib.engine import Outcome, build_network, visit_array
 from simlib.engine.records import interval_edges
-from simlib.experiments.capacity import visits_per_arrival
+from simlib.experiments.capacity import arrival_weighted_service, visits_per_arrival
 from simlib.experiments.execution import Execution, Executor
 from simlib.experiments.runner import ScenarioLike, run
 from simlib.spec.distributions import Distribution
 from simlib.spec.edits import merge_shifts, set_service_level, set_staffing
-from simlib.spec.scenario import Intensity, RateProfile, Scenario, from_dict, load_scenario
+from simlib.spec.scenario import (
+    Arrivals,
+    Intensity,
+    RateProfile,
+    Scenario,
+    from_dict,
+    load_scenario,
+)
 from simlib.spec.targets import (
     AbandonmentTarget,
     AsaTarget,
@@ -618,6 +625,16 @@ class _ClassDemand:
     service: Distribution
     mean_patience: float | None
     mean_rate: float
+    arrivals: Arrivals
+
+    def service_means(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The mean service time of the arrivals of each interval ``[a_i, b_i)``.
+
+        The distribution's mean everywhere, unless it has a time-of-day
+        ``profile``: then the profile averaged over the interval's arrivals.
+        """
+        return np.array([arrival_weighted_service(self.service, self.arrivals, float(x), float(y))
+                         for x, y in zip(a, b, strict=True)])
 
 
 def _visits(scenario: Scenario, station: str) -> dict[str, float]:
@@ -691,6 +708,7 @@ def _demand(scenario: Scenario, station: str, analytic: bool) -> list[_ClassDema
                 spec.service[c.name],
                 None if c.patience is None else c.patience.mean,
                 v * arr.mean_rate(scenario.horizon),
+                arr,
             )
         )
     if not out:
@@ -1077,7 +1095,9 @@ def staffing_plan(
     loads = np.zeros(a.size)
     weighted_service = np.zeros(a.size)
     for d in demand:
-        es = d.service.mean
+        # Per interval when the service has a time-of-day profile (then the MOL points are
+        # the base distribution's, rescaled to each interval's mean).
+        es = d.service_means(a, b)
         rate = (d.intensity.cumulative(b) - d.intensity.cumulative(a)) / width
         rates += rate
         weighted_service += rate * es
@@ -1086,12 +1106,14 @@ def staffing_plan(
         elif method == "lagged-sipp":
             loads += es * (d.intensity.cumulative(b - es) - d.intensity.cumulative(a - es)) / width
         else:  # mol, and the reference load of isa
-            s = _service_points(d.service)[None, :]
+            s = _service_points(d.service)[None, :] * (es / d.service.mean)[:, None]
             g = d.intensity.integral
             inc = g(b)[:, None] - g(a)[:, None] - g(b[:, None] - s) + g(a[:, None] - s)
             loads += inc.mean(axis=1) / width
     total_rate = sum(d.mean_rate for d in demand)
-    overall_service = sum(d.mean_rate * d.service.mean for d in demand) / total_rate
+    overall_service = sum(d.mean_rate * float(d.service_means(np.array([0.0]),
+                                                              np.array([scn.horizon]))[0])
+                          for d in demand) / total_rate
     mean_service = np.where(rates > 0, weighted_service / np.where(rates > 0, rates, 1.0),
                             overall_service)
     patience = None
