@@ -153,7 +153,7 @@ class PoolSet:
         end = min(p.shifts[-1].end for p in self.pools if p.shifts)
         starts = [t for t in starts if t < end]
         ends = [*starts[1:], end]
-        return [(a, b, sum(p.servers_at(a) for p in self.pools)) for a, b in zip(starts, ends)]
+        return [(a, b, sum(p.servers_at(a) for p in self.pools)) for a, b in zip(starts, ends, strict=True)]
 
 
 def _names(value: Any, path: str, known: Sequence[str], what: str) -> tuple[str, ...]:
