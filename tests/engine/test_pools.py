@@ -108,7 +108,8 @@ def test_one_pool_is_todays_station(variant):
 def test_cross_trained_pools_are_one_merged_mmc():
     """Pools of 3 and 2 agents, both serving both classes at once in either order (longest
     idle first), exponential mean 1: the station is M/M/5 at utilisation 0.8. Power: a 3%
-    bias in any checked metric is detected with probability >= 0.9 (mean wait is the widest)."""
+    bias in any checked metric is detected with probability >= 0.9 (mean wait is the widest,
+    +-2.0%)."""
     horizon = 30_000
     spec = {
         "horizon": horizon, "warmup": 500,
@@ -259,9 +260,9 @@ def test_n_model_against_its_markov_chain():
 CENTRE_POOLS = {"general": 6, "specialist": 3}
 #: class -> (arrival rate, patience mean, pools in order, overflow_after, {pool: mean service})
 CENTRE_CLASSES = {
-    "regular": (1.6, 4.0, ("general", "specialist"), 0.5, {"general": 3.0, "specialist": 3.5}),
-    "stock": (0.6, 4.0, ("specialist", "general"), 1.0, {"specialist": 2.0, "general": 4.0}),
-    "internet": (0.4, 4.0, ("specialist", "general"), 0.0, {"specialist": 2.5, "general": 3.0}),
+    "regular": (1.8, 4.0, ("general", "specialist"), 0.5, {"general": 3.0, "specialist": 3.5}),
+    "stock": (0.7, 4.0, ("specialist", "general"), 1.0, {"specialist": 2.0, "general": 4.0}),
+    "internet": (0.5, 4.0, ("specialist", "general"), 0.0, {"specialist": 2.5, "general": 3.0}),
 }
 
 
@@ -375,7 +376,7 @@ def simpy_centre(horizon: float, warmup: float, seed: int) -> dict[str, float]:
 
 
 #: The Welch family's detectable relative difference (in any one metric) and its level.
-PEER_BIAS, PEER_ALPHA = 0.05, 0.01
+PEER_BIAS, PEER_ALPHA = 0.10, 0.01
 
 
 def holm_rejects(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
@@ -391,10 +392,10 @@ def holm_rejects(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str
 
 
 def test_side_by_side_with_a_simpy_model():
-    """simlib against the SimPy model, 100 replications each. Power: a relative difference of
-    5% in any one metric is detected with probability >= 0.9 (Bonferroni bound, which Holm
-    beats; the widest is the specialists' share of regular calls)."""
-    horizon, warmup, reps = 1_500.0, 100.0, 100
+    """simlib against the SimPy model (about 0.9 of the agents busy), 100 replications each.
+    Power: a relative difference of 10% in any one metric is detected with probability >= 0.9
+    (Bonferroni bound, which Holm beats; the internet calls' abandonment is the widest)."""
+    horizon, warmup, reps = 1_800.0, 100.0, 100
     res = simlib.run(centre_scenario(horizon, warmup), replications=reps, seed=4, progress=False)
     peer_runs = [simpy_centre(horizon, warmup, 10_000 + r) for r in range(reps)]
     labels = list(peer_runs[0])
@@ -411,7 +412,7 @@ def test_side_by_side_with_a_simpy_model():
             weak.append(f"{label} ({detectable:.2%})")
     assert not weak, f"too few replications for the stated power: {weak}"
     assert not holm_rejects(ours, peer)
-    # the family can fail: a 5% shift in any one metric is rejected
+    # the family can fail: a 10% shift in any one metric is rejected
     for label in labels:
         for factor in (1 + PEER_BIAS, 1 - PEER_BIAS):
             assert label in holm_rejects({**ours, label: ours[label] * factor}, peer)
