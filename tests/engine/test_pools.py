@@ -105,6 +105,7 @@ def test_one_pool_is_todays_station(variant):
 # --------------------------------------------------------------------------- 2. merged M/M/c
 
 
+@pytest.mark.statistical
 def test_cross_trained_pools_are_one_merged_mmc():
     """Pools of 3 and 2 agents, both serving both classes at once in either order (longest
     idle first), exponential mean 1: the station is M/M/5 at utilisation 0.8. Power: a 3%
@@ -223,6 +224,7 @@ def n_model_ctmc() -> dict[str, float]:
     }
 
 
+@pytest.mark.statistical
 def test_n_model_against_its_markov_chain():
     """The N-model against its CTMC (exact: the waiting room is finite in both). Power: a 3%
     bias in any checked metric is detected with probability >= 0.9 (class one's blocking is
@@ -391,6 +393,7 @@ def holm_rejects(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str
     return rejected
 
 
+@pytest.mark.statistical
 def test_side_by_side_with_a_simpy_model():
     """simlib against the SimPy model (about 0.9 of the agents busy), 100 replications each.
     Power: a relative difference of 10% in any one metric is detected with probability >= 0.9
