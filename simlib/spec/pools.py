@@ -42,6 +42,8 @@ __all__ = [
     "PoolSet",
     "parse_pools",
     "pool_scope",
+    "servers_at",
+    "server_time",
 ]
 
 #: Server-selection rules: which free agent takes a call.
@@ -62,6 +64,30 @@ class ShiftLike(Protocol):
 
     @property
     def servers(self) -> int: ...
+
+
+def servers_at(servers: int | None, shifts: Sequence[ShiftLike] | None, t: float) -> int:
+    """Servers scheduled at observed time ``t``: constant ``servers``, or by ``shifts``.
+
+    The warm-up (``t < 0``) uses the first shift; after the last shift ends its servers stay.
+    """
+    if shifts is None:
+        assert servers is not None
+        return servers
+    if t < 0:
+        return shifts[0].servers
+    for s in shifts:
+        if s.start <= t < s.end:
+            return s.servers
+    return shifts[-1].servers
+
+
+def server_time(servers: int | None, shifts: Sequence[ShiftLike] | None, start: float, end: float) -> float:
+    """Server-time scheduled over ``[start, end)`` of observed time."""
+    if shifts is None:
+        assert servers is not None
+        return servers * (end - start)
+    return sum(s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in shifts)
 
 
 def pool_scope(station: str, pool: str) -> str:
@@ -85,22 +111,11 @@ class Pool:
 
     def servers_at(self, t: float) -> int:
         """Agents scheduled at observed time ``t`` (the warm-up uses the first shift)."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers
-        if t < 0:
-            return self.shifts[0].servers
-        for s in self.shifts:
-            if s.start <= t < s.end:
-                return s.servers
-        return self.shifts[-1].servers
+        return servers_at(self.servers, self.shifts, t)
 
     def server_time(self, start: float, end: float) -> float:
         """Agent-time scheduled over ``[start, end)`` of observed time."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers * (end - start)
-        return sum(s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in self.shifts)
+        return server_time(self.servers, self.shifts, start, end)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import yaml
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
-from simlib.spec.pools import PoolSet, parse_pools
+from simlib.spec.pools import PoolSet, parse_pools, server_time, servers_at
 from simlib.spec.quality import (
     FailureSpec,
     QualitySpec,
@@ -222,24 +222,11 @@ class Station:
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift)."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers
-        if t < 0:
-            return self.shifts[0].servers
-        for s in self.shifts:
-            if s.start <= t < s.end:
-                return s.servers
-        return self.shifts[-1].servers
+        return servers_at(self.servers, self.shifts, t)
 
     def server_time(self, start: float, end: float) -> float:
         """Server-time scheduled over ``[start, end)`` of observed time."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers * (end - start)
-        return sum(
-            s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in self.shifts
-        )
+        return server_time(self.servers, self.shifts, start, end)
 
     @property
     def max_servers(self) -> int:
