@@ -1,7 +1,7 @@
 """Multi-skill speed: simlib's agent pools against a hand-written SimPy model, in one run.
 
 The same contact centre (3 classes, 2 pools, overflow delays, patience,
-longest-idle agent selection; about 0.75 of its 9 agents busy) is simulated
+longest-idle agent selection; about 0.8 of its 9 agents busy) is simulated
 in this process by
 
 * simlib, with every metric of docs/metrics.md for station, classes, pools
