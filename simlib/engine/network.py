@@ -51,6 +51,7 @@ import simpy
 from simpy.events import Event
 
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
+from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
@@ -92,6 +93,8 @@ class _Customer:
         "waited",
         "late",
         "q",
+        "pool",
+        "pool_service",
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
     station: _StationState
@@ -165,6 +168,8 @@ class _StationState(Counts):
         self.n_recovered = 0
         self.n_started = 0
         self.busy_area = 0.0
+        #: The station's agent pools (simlib.engine.pools), None without pools.
+        self.pools: PooledStation | None = None
 
 
 class ServiceNetwork:
@@ -280,6 +285,8 @@ class ServiceNetwork:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
+            if st.spec.pools is not None:
+                st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
         #: The layer riding on the network (the quality model), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
 
@@ -408,6 +415,9 @@ class ServiceNetwork:
     def _start_shifts(self, st: _StationState) -> None:
         spec = st.spec
         st.capacity = spec.servers_at(0.0)  # the warm-up runs with the first shift
+        if st.pools is not None:
+            st.pools.start_shifts()
+            return
         if spec.shifts is None:
             return
         for shift in spec.shifts:
@@ -455,14 +465,12 @@ class ServiceNetwork:
         # Patience is drawn at every visit, waiting or not, so that the stream
         # stays aligned across scenario variants (common random numbers).
         limit = patience.next() if patience is not None else None
-        if st.busy < st.capacity:
+        if st.pools is not None:
+            st.pools.arrive(c, now, limit)
+        elif st.busy < st.capacity:
             self._start(c, st, now)
         elif st.n_waiting >= st.queue_limit:
-            if counted:
-                st.n_blocked += 1
-            if self.visits is not None:
-                self.visits.append((c.ident, c.kind.index, st.index, now, math.nan, now, _BLOCKED))
-            self._leave(c, now, _BLOCKED)
+            self._block(c, st, now)
         else:
             st.n_waiting += 1
             c.waiting = True
@@ -473,6 +481,13 @@ class ServiceNetwork:
                 st.queue.append(c)
             if limit is not None:
                 c.patience_event = Step(self.env, limit, self._abandon, c)
+
+    def _block(self, c: _Customer, st: _StationState, now: float) -> None:
+        if c.visit_counted:
+            st.n_blocked += 1
+        if self.visits is not None:
+            self.visits.append((c.ident, c.kind.index, st.index, now, math.nan, now, _BLOCKED))
+        self._leave(c, now, _BLOCKED)
 
     def _start(self, c: _Customer, st: _StationState, now: float) -> None:
         st.busy += 1
@@ -539,7 +554,9 @@ class ServiceNetwork:
             st.n_done_in_window += 1
         if self.visits is not None:
             self.visits.append((c.ident, c.kind.index, st.index, t_in, t_start, now, _COMPLETED))
-        if st.n_waiting and st.busy < st.capacity:
+        if st.pools is not None:
+            st.pools.release(c, now)
+        elif st.n_waiting and st.busy < st.capacity:
             self._serve_next(st, now)
         origin = st
         if self.layer is not None:
@@ -692,6 +709,9 @@ class ServiceNetwork:
     def metrics(self) -> Metrics:
         """The metrics of every station, class and the system, with the layer's."""
         out = network_metrics(self.scenario, self.stations, self.classes)
+        for st in self.stations:
+            if st.pools is not None:
+                st.pools.add_metrics(out, self.scenario.horizon, self.env._now, self.present.values())
         if self.layer is not None:
             self.layer.add_metrics(out)
         return out

@@ -30,6 +30,7 @@ import yaml
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
+from simlib.spec.pools import PoolSet, parse_pools, server_time, servers_at
 from simlib.spec.quality import (
     FailureSpec,
     QualitySpec,
@@ -219,27 +220,18 @@ class Station:
     #: ``fifo``, ``priority`` (non-preemptive) or ``credit`` (ordered by time joined
     #: minus the class's credit, non-preemptive).
     discipline: str = "fifo"
+    #: Agent pools and routing policies (simlib.spec.pools); None = one group of servers.
+    #: With pools, ``servers``/``shifts`` are the pools' totals and ``service`` is each
+    #: class's primary pool's.
+    pools: PoolSet | None = None
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift)."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers
-        if t < 0:
-            return self.shifts[0].servers
-        for s in self.shifts:
-            if s.start <= t < s.end:
-                return s.servers
-        return self.shifts[-1].servers
+        return servers_at(self.servers, self.shifts, t)
 
     def server_time(self, start: float, end: float) -> float:
         """Server-time scheduled over ``[start, end)`` of observed time."""
-        if self.shifts is None:
-            assert self.servers is not None
-            return self.servers * (end - start)
-        return sum(
-            s.servers * max(0.0, min(s.end, end) - max(s.start, start)) for s in self.shifts
-        )
+        return server_time(self.servers, self.shifts, start, end)
 
     @property
     def max_servers(self) -> int:
@@ -422,6 +414,30 @@ def _reachable(
     return seen
 
 
+def _pooled_station(
+    raw: Mapping[str, Any],
+    node: _Node,
+    class_names: Sequence[str],
+    visitors: set[str],
+    discipline: str,
+    horizon: float,
+    base_dir: str,
+) -> Station:
+    """A station with agent pools (simlib.spec.pools): totals and primary services derived."""
+    pools = parse_pools(
+        raw, node.path, class_names, visitors, discipline, parse_distribution,
+        lambda value, path: _parse_shifts(value, path, horizon), base_dir,
+    )
+    schedule = pools.schedule()
+    shifts = None if schedule is None else tuple(Shift(a, b, n) for a, b, n in schedule)
+    service = {k: pools.pool(pol.pools[0]).service[k] for k, pol in pools.policies.items()}
+    per_class = len(pools.pools) > 1 or pools.pools[0].service_per_class
+    queue_capacity = node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
+    return Station(
+        raw["name"], pools.servers, shifts, service, per_class, queue_capacity, discipline, pools
+    )
+
+
 def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") -> Scenario:
     """Validate a scenario dict and build the :class:`Scenario`."""
     if not isinstance(data, Mapping):
@@ -571,10 +587,21 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     for i, raw in enumerate(raw_stations):
         node = _Node(raw, f"stations[{i}]")
         node.check_keys(
-            ("name", "servers", "shifts", "service", "queue_capacity", "discipline"),
-            required=("name", "service"),
+            ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
+             "selection", "policies"),
+            required=("name",),
         )
         sname = raw["name"]
+        discipline = raw.get("discipline", "fifo")
+        if "pools" in raw:
+            stations.append(_pooled_station(raw, node, class_names, visits[sname], discipline,
+                                            horizon, base_dir))
+            continue
+        for key in ("selection", "policies"):
+            if key in raw:
+                raise ScenarioError(node.sub(key), "is allowed only with pools")
+        if "service" not in raw:
+            raise ScenarioError(node.sub("service"), "is required")
         if ("servers" in raw) == ("shifts" in raw):
             raise ScenarioError(node.path, "give exactly one of servers, shifts")
         servers = node.integer("servers", minimum=1) if "servers" in raw else None
@@ -602,7 +629,6 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         queue_capacity = (
             node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
         )
-        discipline = raw.get("discipline", "fifo")
         if discipline not in ("fifo", "priority", "credit"):
             raise ScenarioError(
                 node.sub("discipline"), f"must be fifo, priority or credit, got {show(discipline)}"
