@@ -44,6 +44,7 @@ from scipy import stats
 
 from . import estimation
 from .checks import MissingPolicy, check_items, check_not_degenerate
+from .syntax import ModelSyntaxError
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
 
@@ -53,10 +54,6 @@ FIT_KEYS = (
 )
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-
-
-class ModelSyntaxError(ValueError):
-    """The model description could not be parsed."""
 
 
 @dataclass(frozen=True)
