@@ -49,12 +49,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import estimation, structural
+from . import structural
 from .checks import SurveyDataError, check_items, check_not_degenerate, user_stacklevel
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
 
-__all__ = ["sem", "SEMResult", "ImproperSolutionWarning", "GROUP_EQUAL"]
+__all__ = ["sem", "fit_moments", "SEMResult", "ImproperSolutionWarning", "GROUP_EQUAL"]
 
 
 class ImproperSolutionWarning(UserWarning):
@@ -453,7 +453,7 @@ def _fit_dict(res: SEMResult) -> dict[str, float]:
     d_b = max(chi2_b - df_b, d_m, 0.0)
     cfi = 1.0 if d_b == 0 else 1.0 - d_m / d_b
     tli = ((chi2_b / df_b - chi2 / df) / (chi2_b / df_b - 1.0)) if df > 0 and df_b > 0 else 1.0
-    rmsea, lo, hi = estimation.rmsea_ci(chi2, df, n, g)
+    rmsea, lo, hi = structural.rmsea_ci(chi2, df, n, g)
     rmsea_p = (float(stats.ncx2.sf(chi2, df, n * df * 0.05**2 / g)) if df > 0
                else float("nan"))
     return {
@@ -605,6 +605,10 @@ class SEMResult:
                         out[t] = est[t] / np.sqrt(d[pos[r.lhs]] * d[pos[r.rhs]])
         return out
 
+    def standardized_values(self, theta: np.ndarray, lv_only: bool = False) -> np.ndarray:
+        """std_all (or std_lv) of every parameter row at ``theta`` (for delta-method SEs)."""
+        return self._standardized(theta, lv_only)
+
     def _label_env(self, values: np.ndarray) -> dict[str, float]:
         env: dict[str, float] = {}
         for t, r in enumerate(self.rows):
@@ -646,7 +650,7 @@ class SEMResult:
             df["std_all"] = self._standardized(theta, False)
         if self.definitions:
             vals = self._defined(est)
-            jac = _num_jac(lambda th: self._defined(self._values(th)), theta)
+            jac = numeric_jacobian(lambda th: self._defined(self._values(th)), theta)
             dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.raw.vcov, jac), 0, None))
             extra = pd.DataFrame({
                 "lhs": [d.name for d in self.definitions], "op": ":=",
@@ -872,7 +876,8 @@ class SEMResult:
         return self.summary()
 
 
-def _num_jac(func, theta: np.ndarray) -> np.ndarray:
+def numeric_jacobian(func, theta: np.ndarray) -> np.ndarray:
+    """Central-difference Jacobian of an array-valued function (delta-method SEs)."""
     base = np.atleast_1d(func(theta))
     jac = np.zeros((base.size, theta.size))
     for j in range(theta.size):
@@ -1054,11 +1059,42 @@ def sem(
         moments = _moments_from_cov(sample_cov, sample_nobs, ov)
         frames = None
         glabels = list(range(1, len(moments) + 1)) if len(moments) > 1 else [None]
-    n_groups = len(moments)
     if meanstructure is None:
-        meanstructure = any(s.op == "~1" for s in statements) or n_groups > 1
+        meanstructure = any(s.op == "~1" for s in statements) or len(moments) > 1
     if meanstructure and data is None:
         raise ValueError("a mean structure needs the data (sample_cov has no means)")
+    return fit_moments(model, moments, frames=frames, group_labels=glabels,
+                       meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
+                       group_equal=group_equal, group_partial=group_partial, seed=seed,
+                       fixed_x=fixed_x)
+
+
+def fit_moments(
+    model: str,
+    moments: Sequence[structural.Moments],
+    *,
+    frames: Sequence[pd.DataFrame] | None = None,
+    group_labels: Sequence[Any] | None = None,
+    meanstructure: bool = False,
+    std_lv: bool = False,
+    orthogonal: bool = False,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    seed: int = 0,
+    fixed_x: bool = True,
+) -> SEMResult:
+    """Fit a lavaan-syntax model to checked sample moments (the core of :func:`sem`).
+
+    :func:`simlib.servqual.cfa` and :func:`simlib.servqual.invariance` call
+    this after their own data checks. ``frames`` (the data of each group)
+    are needed only for factor scores.
+    """
+    statements, definitions = parse_syntax(model)
+    roles = _roles(statements, fixed_x)
+    moments = list(moments)
+    n_groups = len(moments)
+    glabels = list(group_labels) if group_labels is not None else (
+        [None] if n_groups == 1 else list(range(1, n_groups + 1)))
     partial = _parse_partial(group_partial)
     rows = build_rows(statements, roles, n_groups, meanstructure=meanstructure,
                       std_lv=std_lv, orthogonal=orthogonal, group_equal=group_equal)

@@ -38,12 +38,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from .checks import ConvergenceWarning, IdentificationWarning, user_stacklevel
 
 __all__ = ["RAMPattern", "Moments", "RAMFit", "fit_ram", "implied", "total_moments",
-           "jacobian", "expected_information", "invert_information", "discrepancy"]
+           "jacobian", "expected_information", "invert_information", "discrepancy", "rmsea_ci"]
 
 
 @dataclass(frozen=True)
@@ -340,6 +340,7 @@ def fit_ram(
     tol: float = 1e-13,
     rng: np.random.Generator | None = None,
     n_starts: int = 5,
+    fallback: bool = True,
     warn: bool = True,
 ) -> RAMFit:
     """Minimise the multi-group ML discrepancy; SEs from the expected information.
@@ -360,7 +361,7 @@ def fit_ram(
     theta, f, nit, ok = _scoring(patterns, moments, start.astype(float), maxiter, tol)
     method = "fisher-scoring"
     total_it = nit
-    if not ok:
+    if not ok and fallback:
         base = theta if np.isfinite(f) else start.astype(float)
         if np.isfinite(discrepancy(patterns, moments, base)):
             th2, it2 = _lbfgs(patterns, moments, base, 5000)
@@ -368,7 +369,7 @@ def fit_ram(
             total_it += it2 + it3
             if np.isfinite(f2) and (ok2 or not np.isfinite(f) or f2 < f):
                 theta, f, ok, method = th2, f2, ok2, "lbfgs+fisher-scoring"
-    if not ok:
+    if not ok and fallback:
         gen = rng if rng is not None else np.random.default_rng(20240601)
         scale = np.abs(start) + 0.1 * (np.abs(start).max() if start.size else 1.0)
         for _ in range(n_starts):
@@ -391,3 +392,31 @@ def fit_ram(
     vcov = invert_information(n_total * info, warn=warn)
     return RAMFit(theta=theta, fmin=float(f), chi2=float(n_total * f), n_iter=total_it,
                   converged=bool(ok), method=method, vcov=vcov, info=info)
+
+
+def rmsea_ci(chi2: float, df: int, n: int, groups: int, level: float = 0.90):
+    """RMSEA and its confidence interval as lavaan computes them.
+
+    RMSEA = sqrt(G) * sqrt(max(0, (chi2 - df) / (df * N))) (Steiger 1998's
+    multi-group correction as used by lavaan); the interval inverts the
+    non-central chi-square distribution in its non-centrality parameter.
+    """
+    if df <= 0:
+        return 0.0, 0.0, 0.0
+    rmsea = np.sqrt(max(0.0, (chi2 - df) / (df * n))) * np.sqrt(groups)
+    lo_p, hi_p = (1 + level) / 2, (1 - level) / 2
+
+    def solve(target):
+        f = lambda lam: stats.ncx2.cdf(chi2, df, lam) - target  # noqa: E731
+        if stats.chi2.cdf(chi2, df) < target:
+            return 0.0
+        upper = max(chi2, 1.0)
+        while f(upper) > 0:
+            upper *= 2
+        return optimize.brentq(f, 1e-12, upper, xtol=1e-10)
+
+    lam_lo = solve(lo_p)
+    lam_hi = solve(hi_p)
+    lo = np.sqrt(lam_lo / (n * df)) * np.sqrt(groups)
+    hi = np.sqrt(lam_hi / (n * df)) * np.sqrt(groups)
+    return float(rmsea), float(lo), float(hi)
