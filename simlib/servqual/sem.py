@@ -50,7 +50,13 @@ import pandas as pd
 from scipy import stats
 
 from . import structural
-from .checks import SurveyDataError, check_items, check_not_degenerate, user_stacklevel
+from .checks import (
+    ConvergenceWarning,
+    SurveyDataError,
+    check_items,
+    check_not_degenerate,
+    user_stacklevel,
+)
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
 
@@ -509,6 +515,8 @@ class SEMResult:
     data: tuple[pd.DataFrame, ...] | None
     estimator: str = "ML"
     improper: tuple[str, ...] = ()
+    boot: np.ndarray | None = None  # bootstrap draws: (B, npar + n_defined)
+    boot_failed: int = 0
     _fit: dict = field(default_factory=dict, repr=False)
 
     # basic quantities ----------------------------------------------------------------
@@ -663,13 +671,26 @@ class SEMResult:
                 extra["std_lv"] = self._defined(self._standardized(theta, True))
                 extra["std_all"] = self._defined(self._standardized(theta, False))
             df = pd.concat([df, extra], ignore_index=True)
+        q = stats.norm.ppf(0.5 + level / 2)
+        lo = df["est"] - q * df["se"]
+        hi = df["est"] + q * df["se"]
+        if self.boot is not None:
+            # bootstrap SEs (sd of the draws) and percentile intervals, as lavaan's
+            # se = "bootstrap" with boot.ci.type = "perc"
+            k = self.npar
+            idx = [r.free for r in self.rows] + [k + i for i in range(len(self.definitions))]
+            draws = self.boot[:, [max(i, 0) for i in idx]]
+            fixed = np.array([i < 0 for i in idx])
+            bse = np.where(fixed, 0.0, draws.std(axis=0, ddof=1))
+            blo = np.where(fixed, df["est"], np.quantile(draws, (1 - level) / 2, axis=0))
+            bhi = np.where(fixed, df["est"], np.quantile(draws, (1 + level) / 2, axis=0))
+            df["se"], lo, hi = bse, blo, bhi
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(df["se"] > 0, df["est"] / df["se"], np.nan)
         df.insert(df.columns.get_loc("se") + 1, "z", z)
         df.insert(df.columns.get_loc("z") + 1, "pvalue", 2 * stats.norm.sf(np.abs(z)))
-        q = stats.norm.ppf(0.5 + level / 2)
-        df.insert(df.columns.get_loc("pvalue") + 1, "ci_lower", df["est"] - q * df["se"])
-        df.insert(df.columns.get_loc("ci_lower") + 1, "ci_upper", df["est"] + q * df["se"])
+        df.insert(df.columns.get_loc("pvalue") + 1, "ci_lower", lo)
+        df.insert(df.columns.get_loc("ci_lower") + 1, "ci_upper", hi)
         return df
 
     # diagnostics -----------------------------------------------------------------------
@@ -967,8 +988,16 @@ def sem(
         (``"visual =~ x2"``, ``"x3 ~ 1"``).
     se
         ``"standard"`` (expected information).
-    bootstrap, seed
-        Reserved for bootstrap standard errors (not available yet).
+    se, bootstrap, seed
+        ``"standard"`` (expected information) or ``"bootstrap"``: ``bootstrap``
+        resamples of the rows (within groups), refitted from the estimates;
+        standard errors are the standard deviations of the draws and the
+        intervals of :meth:`SEMResult.estimates` are percentile intervals
+        (lavaan's ``se = "bootstrap"``, ``boot.ci.type = "perc"``), defined
+        parameters included. Resamples drawn from
+        ``numpy.random.default_rng(seed)``, so the same seed gives the same
+        draws; resamples whose fit does not converge are dropped (their
+        number is in ``boot_failed``).
     std_lv
         Identify factors by unit (residual) variances instead of marker loadings.
     orthogonal
@@ -1005,8 +1034,14 @@ def sem(
         raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
     if missing not in ("listwise", "raise"):
         raise ValueError(f"missing: choose 'listwise' or 'raise', got {missing!r}")
-    if se != "standard":
-        raise ValueError(f"se: only 'standard' is available, got {se!r}")
+    if se not in ("standard", "bootstrap"):
+        raise ValueError(f"se: choose 'standard' or 'bootstrap', got {se!r}")
+    if se == "bootstrap" and (isinstance(bootstrap, bool) or not isinstance(bootstrap, int)
+                              or bootstrap < 10):
+        raise ValueError(f"bootstrap: give an integer number of resamples >= 10, got "
+                         f"{bootstrap!r}")
+    if se == "bootstrap" and data is None:
+        raise ValueError("se='bootstrap' needs the raw data, not sample_cov")
     bad = [k for k in group_equal if k not in GROUP_EQUAL]
     if isinstance(group_equal, str) or bad:
         raise ValueError(f"group_equal: unknown {bad or group_equal!r}; choose from "
@@ -1063,10 +1098,42 @@ def sem(
         meanstructure = any(s.op == "~1" for s in statements) or len(moments) > 1
     if meanstructure and data is None:
         raise ValueError("a mean structure needs the data (sample_cov has no means)")
-    return fit_moments(model, moments, frames=frames, group_labels=glabels,
-                       meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
-                       group_equal=group_equal, group_partial=group_partial, seed=seed,
-                       fixed_x=fixed_x)
+    res = fit_moments(model, moments, frames=frames, group_labels=glabels,
+                      meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
+                      group_equal=group_equal, group_partial=group_partial, seed=seed,
+                      fixed_x=fixed_x)
+    if se == "bootstrap":
+        assert frames is not None
+        res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))
+    return res
+
+
+def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int,
+               rng: np.random.Generator) -> SEMResult:
+    arrays = [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames]
+    meanstructure = res.patterns[0].meanstructure
+    draws = []
+    failed = 0
+    for _ in range(b):
+        moms = [_moments_of(x[rng.integers(0, x.shape[0], x.shape[0])]) for x in arrays]
+        if any(np.linalg.eigvalsh(m.cov).min() <= 0 for m in moms):
+            failed += 1
+            continue
+        pats = build_patterns(list(res.rows), res.roles, len(moms), meanstructure, moms)
+        fit = structural.fit_ram(pats, moms, res.theta, warn=False, n_starts=0,
+                                 want_vcov=False)
+        if not fit.converged:
+            failed += 1
+            continue
+        tmp = replace(res, patterns=tuple(pats), moments=tuple(moms), raw=fit)
+        vals = tmp._values(fit.theta)
+        draws.append(np.concatenate([fit.theta, tmp._defined(vals)]))
+    if len(draws) < 2:
+        raise ValueError(f"bootstrap: only {len(draws)} of {b} resamples could be fitted")
+    if failed:
+        warnings.warn(f"bootstrap: {failed} of {b} resamples did not converge and were "
+                      "dropped", ConvergenceWarning, stacklevel=user_stacklevel())
+    return replace(res, boot=np.array(draws), boot_failed=failed)
 
 
 def fit_moments(

@@ -100,7 +100,10 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
     if res.improper:
         out += ["", "Improper solution:"] + [f"  {p}" for p in res.improper]
     out += ["", "Parameter Estimates:", "",
-            _kv("Standard errors", "Standard"), _kv("Information", "Expected"),
+            _kv("Standard errors", "Bootstrap" if res.boot is not None else "Standard"),
+            *([_kv("Number of requested bootstrap draws", len(res.boot) + res.boot_failed),
+               _kv("Number of successful bootstrap draws", len(res.boot))]
+              if res.boot is not None else []), _kv("Information", "Expected"),
             _kv("Information saturated (h1) model", "Structured")]
     est = res.estimates(standardized=standardized)
     lv = set(res.roles.lv)

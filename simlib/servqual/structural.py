@@ -277,14 +277,61 @@ class RAMFit:
     info: np.ndarray  # unit expected information at theta
 
 
+def _group_grad(pat: RAMPattern, mom: Moments, theta: np.ndarray) -> np.ndarray:
+    """Analytic gradient of one group's discrepancy (matrix form, no Jacobian)."""
+    a, s, m = matrices(pat, theta)
+    p, n = pat.p, pat.n
+    e = np.linalg.inv(np.eye(n) - a)
+    fe = e[:p, :]
+    sigma = fe @ s @ fe.T
+    inv = np.linalg.inv(sigma)
+    w = mom.cov
+    d = None
+    if m is not None:
+        d = mom.mean - fe @ m
+        w = w + np.outer(d, d)
+    g = inv - inv @ w @ inv
+    ms = fe.T @ g @ fe  # E' F' G F E
+    da = 2.0 * ms @ s @ e.T
+    grad = np.zeros(theta.size)
+    if m is not None and d is not None and pat.m_idx is not None:
+        gm = fe.T @ (-2.0 * inv @ d)  # E' F' dF/dmu
+        da = da + np.outer(gm, e @ m)
+        mask = pat.m_idx >= 0
+        np.add.at(grad, pat.m_idx[mask], gm[mask])
+    mask = pat.A_idx >= 0
+    np.add.at(grad, pat.A_idx[mask], da[mask])
+    mask = pat.S_idx >= 0
+    np.add.at(grad, pat.S_idx[mask], ms[mask])
+    return grad
+
+
+def gradient(patterns, moments, theta) -> np.ndarray:
+    """Gradient of :func:`discrepancy` (N-weighted over groups)."""
+    n_total = sum(m.n for m in moments)
+    out = np.zeros(theta.size)
+    for pat, mom in zip(patterns, moments, strict=True):
+        out += mom.n / n_total * _group_grad(pat, mom, theta)
+    return out
+
+
 def _scoring(patterns, moments, theta, maxiter: int, tol: float):
-    """Fisher scoring with backtracking; returns (theta, f, iterations, converged)."""
+    """Fisher scoring, then BFGS updates of the scoring matrix; with backtracking.
+
+    Far from the optimum (Newton decrement above 1e-4) every step uses the
+    expected information (robust); closer in, the matrix is updated by BFGS
+    from the gradients, which turns the linear convergence of scoring on
+    misfitting models into superlinear convergence. A failed BFGS line
+    search falls back to a scoring step. Returns (theta, f, iterations,
+    converged).
+    """
     f = discrepancy(patterns, moments, theta)
     if not np.isfinite(f):
         return theta, f, 0, False
+    g, info = grad_info(patterns, moments, theta)
+    h = 2.0 * info
+    scoring = True
     for it in range(1, maxiter + 1):
-        g, info = grad_info(patterns, moments, theta)
-        h = 2.0 * info
         hs, d = _scaled(h)
         gs = g / d
         try:
@@ -296,6 +343,10 @@ def _scoring(patterns, moments, theta, maxiter: int, tol: float):
         dec = float(gs @ step_s)
         if dec < tol:
             return theta, f, it, True
+        if dec < 0 and not scoring:  # the update lost positive definiteness
+            g, info = grad_info(patterns, moments, theta)
+            h, scoring = 2.0 * info, True
+            continue
         step = step_s / d
         t = 1.0
         while True:
@@ -305,10 +356,27 @@ def _scoring(patterns, moments, theta, maxiter: int, tol: float):
                 break
             t *= 0.5
             if t < 1e-10:
-                # no descent along the scoring direction: either converged to
-                # rounding precision or stuck
-                return theta, f, it, dec < 1e-9
-        theta, f_old, f = cand, f, fc
+                break
+        if t < 1e-10:
+            if not scoring:  # retry with a fresh scoring step
+                g, info = grad_info(patterns, moments, theta)
+                h, scoring = 2.0 * info, True
+                continue
+            # no descent along the scoring direction: converged to rounding or stuck
+            return theta, f, it, dec < 1e-9
+        f_old = f
+        if dec > 1e-4:
+            g_new, info = grad_info(patterns, moments, cand)
+            h, scoring = 2.0 * info, True
+        else:
+            g_new = gradient(patterns, moments, cand)
+            sv, yv = cand - theta, g_new - g
+            sy = float(sv @ yv)
+            if sy > 1e-300:
+                hsv = h @ sv
+                h = h - np.outer(hsv, hsv) / float(sv @ hsv) + np.outer(yv, yv) / sy
+            scoring = False
+        theta, f, g = cand, fc, g_new
         if f_old - f < 1e-15 * max(1.0, abs(f)) and dec < 1e-9:
             return theta, f, it, True
     return theta, f, maxiter, False
@@ -342,6 +410,7 @@ def fit_ram(
     n_starts: int = 5,
     fallback: bool = True,
     warn: bool = True,
+    want_vcov: bool = True,
 ) -> RAMFit:
     """Minimise the multi-group ML discrepancy; SEs from the expected information.
 
@@ -388,8 +457,11 @@ def fit_ram(
             "and fit measures are not trustworthy",
             ConvergenceWarning, stacklevel=user_stacklevel(),
         )
-    _, info = grad_info(patterns, moments, theta)
-    vcov = invert_information(n_total * info, warn=warn)
+    if want_vcov:
+        _, info = grad_info(patterns, moments, theta)
+        vcov = invert_information(n_total * info, warn=warn)
+    else:
+        info = vcov = np.zeros((theta.size, theta.size))
     return RAMFit(theta=theta, fmin=float(f), chi2=float(n_total * f), n_iter=total_it,
                   converged=bool(ok), method=method, vcov=vcov, info=info)
 

@@ -7,6 +7,7 @@ solutions are named, and bad syntax is refused with the line.
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -156,3 +157,24 @@ def test_summary_has_lavaan_sections(hs):
     for part in ("Model Test User Model:", "Comparative Fit Index (CFI)", "RMSEA",
                  "Latent Variables:", "Regressions:", "Variances:", "Std.all"):
         assert part in text
+
+
+MEDIATION = HS3 + """
+  textual ~ a*visual
+  speed ~ b*textual + c*visual
+  indirect := a*b
+  total := c + a*b
+"""
+
+
+def test_bootstrap_is_reproducible(hs):
+    boot = sem(MEDIATION, hs, se="bootstrap", bootstrap=20, seed=3)
+    again = sem(MEDIATION, hs, se="bootstrap", bootstrap=20, seed=3)
+    other = sem(MEDIATION, hs, se="bootstrap", bootstrap=20, seed=4)
+    eb, ea, eo = boot.estimates(), again.estimates(), other.estimates()
+    assert np.array_equal(eb["se"], ea["se"]) and not np.array_equal(eb["se"], eo["se"])
+    std = sem(MEDIATION, hs).estimates()
+    assert np.array_equal(eb["est"], std["est"])  # point estimates are not bootstrapped
+    assert "Bootstrap" in boot.summary()
+    with pytest.raises(ValueError, match="bootstrap: give an integer"):
+        sem(MEDIATION, hs, se="bootstrap", bootstrap=3)

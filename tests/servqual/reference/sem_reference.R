@@ -110,6 +110,14 @@ out$hs_groups_partial <- case(sem(hs3, data = hs, group = "school",
 out$hs_std_lv <- case(sem(hs3, data = hs, std.lv = TRUE))
 out$hs_orthogonal <- case(sem(hs3, data = hs, orthogonal = TRUE))
 
+# 8. Bootstrap standard errors and percentile intervals of the mediation model (1000 draws;
+#    simlib draws different resamples, so the tests compare within Monte Carlo error).
+set.seed(1)
+fb <- sem(hs_med, data = hs, se = "bootstrap", bootstrap = 1000)
+pb <- parameterEstimates(fb, boot.ci.type = "perc")
+out$hs_mediation_bootstrap <- list(estimates = pb[, c("lhs", "op", "rhs", "est", "se",
+                                                      "ci.lower", "ci.upper")])
+
 dir.create("tests/servqual/data", showWarnings = FALSE)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
            "tests/servqual/data/sem_reference.json")
