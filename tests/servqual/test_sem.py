@@ -7,7 +7,6 @@ solutions are named, and bad syntax is refused with the line.
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
