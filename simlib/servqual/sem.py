@@ -57,6 +57,7 @@ from .checks import (
     check_not_degenerate,
     user_stacklevel,
 )
+from .robust import RobustML, satorra_bentler
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
 
@@ -472,6 +473,33 @@ def _fit_dict(res: SEMResult) -> dict[str, float]:
         "bic2": float(-2 * logl + k * np.log((n + 2) / 24)),
         "ntotal": int(n), "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
         "rmsea_pvalue": rmsea_p, "srmr": _srmr(pats, moms, res.theta),
+    } | (_scaled_measures(res, chi2, df, chi2_b, df_b, n, g) if res.robust is not None else {})
+
+
+def _scaled_measures(res: SEMResult, chi2, df, chi2_b, df_b, n, g) -> dict[str, float]:
+    """Satorra–Bentler scaled and robust fit measures (lavaan's names)."""
+    assert res.robust is not None
+    c = res.robust.trace_model / df if df > 0 else 1.0
+    cb = res.robust.trace_baseline / df_b if df_b > 0 else 1.0
+    x2s, x2bs = chi2 / c, chi2_b / cb
+    cfi_s = 1.0 - max(x2s - df, 0.0) / max(x2bs - df_b, x2s - df, 0.0) if df > 0 else 1.0
+    tli_s = ((x2bs / df_b - x2s / df) / (x2bs / df_b - 1.0)) if df > 0 else 1.0
+    # Brosseau-Liard, Savalei & Li (2012), Brosseau-Liard & Savalei (2014): robust
+    # RMSEA/CFI/TLI estimate the population values (lavaan's *.robust)
+    num, den = max(chi2 - c * df, 0.0), max(chi2_b - cb * df_b, chi2 - c * df, 0.0)
+    cfi_r = 1.0 - num / den if den > 0 else 1.0
+    t1, t2 = (chi2 - c * df) * df_b, (chi2_b - cb * df_b) * df
+    tli_r = 1.0 - t1 / t2 if t2 > 0 and df > 0 else 1.0
+    rmsea_s = float(np.sqrt(max(0.0, (x2s - df) / (n * df))) * np.sqrt(g)) if df > 0 else 0.0
+    rmsea_r = (float(np.sqrt(max(0.0, (chi2 - c * df) / (n * df))) * np.sqrt(g))
+               if df > 0 else 0.0)
+    return {
+        "chisq_scaled": float(x2s), "chisq_scaling_factor": float(c),
+        "pvalue_scaled": float(stats.chi2.sf(x2s, df)) if df > 0 else float("nan"),
+        "baseline_chisq_scaled": float(x2bs), "baseline_chisq_scaling_factor": float(cb),
+        "cfi_scaled": float(cfi_s), "tli_scaled": float(tli_s),
+        "cfi_robust": float(cfi_r), "tli_robust": float(tli_r),
+        "rmsea_scaled": rmsea_s, "rmsea_robust": rmsea_r,
     }
 
 
@@ -517,6 +545,7 @@ class SEMResult:
     improper: tuple[str, ...] = ()
     boot: np.ndarray | None = None  # bootstrap draws: (B, npar + n_defined)
     boot_failed: int = 0
+    robust: RobustML | None = None  # estimator="MLM": sandwich vcov and trace terms
     _fit: dict = field(default_factory=dict, repr=False)
 
     # basic quantities ----------------------------------------------------------------
@@ -976,7 +1005,12 @@ def sem(
         Covariance matrix (a DataFrame named by variable; a list for several
         groups) with divisor N - 1, and the number of observations.
     estimator
-        ``"ML"`` (normal-theory maximum likelihood).
+        ``"ML"`` (normal-theory maximum likelihood) or ``"MLM"`` (ML
+        estimates with Satorra–Bentler robust standard errors and scaled
+        test, lavaan's ``estimator = "MLM"``; adds ``chisq_scaled``,
+        ``chisq_scaling_factor``, ``pvalue_scaled``, ``cfi_scaled``,
+        ``tli_scaled``, ``cfi_robust``, ``tli_robust``, ``rmsea_scaled``,
+        ``rmsea_robust`` and the scaled baseline to :meth:`SEMResult.fit_measures`).
     ordered
         Not available yet (``None`` only).
     missing
@@ -1028,8 +1062,11 @@ def sem(
     ConvergenceWarning, IdentificationWarning
         As for :func:`simlib.servqual.cfa`.
     """
-    if str(estimator).upper() != "ML":
-        raise ValueError(f"estimator: only 'ML' is available, got {estimator!r}")
+    estimator = str(estimator).upper()
+    if estimator not in ("ML", "MLM"):
+        raise ValueError(f"estimator: choose 'ML' or 'MLM' (Satorra-Bentler), got {estimator!r}")
+    if estimator == "MLM" and data is None:
+        raise ValueError("estimator='MLM' needs the raw data (fourth moments), not sample_cov")
     if ordered not in (None, False, (), []):
         raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
     if missing not in ("listwise", "raise"):
@@ -1102,6 +1139,14 @@ def sem(
                       meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
                       group_equal=group_equal, group_partial=group_partial, seed=seed,
                       fixed_x=fixed_x)
+    if estimator == "MLM":
+        assert frames is not None
+        if res.roles.ov_x:
+            raise ValueError("estimator='MLM' with fixed observed covariates (fixed.x) is not "
+                             "available; pass fixed_x=False")
+        rob = satorra_bentler(list(res.patterns), list(res.moments), res.theta, res.raw.info,
+                              [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames])
+        res = replace(res, estimator="MLM", robust=rob, raw=replace(res.raw, vcov=rob.vcov))
     if se == "bootstrap":
         assert frames is not None
         res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))

@@ -77,6 +77,12 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
     out += ["", "Model Test User Model:", "",
             _kv("Test statistic", fm["chisq"]), _kv("Degrees of freedom", fm["df"]),
             _kv("P-value (Chi-square)", fm["pvalue"])]
+    robust = "chisq_scaled" in fm
+    if robust:
+        out += ["", "  Satorra-Bentler scaled test (MLM):",
+                _kv("Scaled test statistic", fm["chisq_scaled"]),
+                _kv("Scaling correction factor", fm["chisq_scaling_factor"]),
+                _kv("P-value (scaled)", fm["pvalue_scaled"])]
     if fit_measures:
         out += ["", "Model Test Baseline Model:", "",
                 _kv("Test statistic", fm["baseline_chisq"]),
@@ -85,6 +91,9 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
                 "", "User Model versus Baseline Model:", "",
                 _kv("Comparative Fit Index (CFI)", fm["cfi"]),
                 _kv("Tucker-Lewis Index (TLI)", fm["tli"]),
+                *([_kv("Scaled CFI / TLI", f"{fm['cfi_scaled']:.3f} / {fm['tli_scaled']:.3f}"),
+                   _kv("Robust CFI / TLI", f"{fm['cfi_robust']:.3f} / {fm['tli_robust']:.3f}")]
+                  if robust else []),
                 "", "Loglikelihood and Information Criteria:", "",
                 _kv("Loglikelihood user model (H0)", fm["logl"]),
                 _kv("Loglikelihood unrestricted model (H1)", fm["unrestricted_logl"]), "",
@@ -95,12 +104,15 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
                 _kv("90 Percent confidence interval - lower", fm["rmsea_ci_lower"]),
                 _kv("90 Percent confidence interval - upper", fm["rmsea_ci_upper"]),
                 _kv("P-value H_0: RMSEA <= 0.050", fm["rmsea_pvalue"]),
+                *([_kv("Scaled RMSEA", fm["rmsea_scaled"]),
+                   _kv("Robust RMSEA", fm["rmsea_robust"])] if robust else []),
                 "", "Standardized Root Mean Square Residual:", "",
                 _kv("SRMR", fm["srmr"])]
     if res.improper:
         out += ["", "Improper solution:"] + [f"  {p}" for p in res.improper]
     out += ["", "Parameter Estimates:", "",
-            _kv("Standard errors", "Bootstrap" if res.boot is not None else "Standard"),
+            _kv("Standard errors", "Bootstrap" if res.boot is not None
+                else "Robust.sem" if robust else "Standard"),
             *([_kv("Number of requested bootstrap draws", len(res.boot) + res.boot_failed),
                _kv("Number of successful bootstrap draws", len(res.boot))]
               if res.boot is not None else []), _kv("Information", "Expected"),

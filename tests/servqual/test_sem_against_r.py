@@ -2,7 +2,8 @@
 
 Reference values were written by ``tests/servqual/reference/sem_reference.R`` (R 4.2.2,
 lavaan 0.6.14) to ``tests/servqual/data/sem_reference.json``; R is not needed to run the
-tests. Tolerances (issue 13): fit statistics 1e-4 relative, estimates 1e-3, standard errors
+tests. Robust ML (``estimator="MLM"``, Satorra–Bentler) is compared on one and two groups.
+Tolerances (issue 13): fit statistics 1e-4 relative, estimates 1e-3, standard errors
 2e-3 (relative to max(1, |value|)).
 """
 
@@ -72,6 +73,9 @@ CASES = {
                                       "group_partial": ("visual=~x2", "x3~1")}),
     "hs_std_lv": ("hs", HS3, {"std_lv": True}),
     "hs_orthogonal": ("hs", HS3, {"orthogonal": True}),
+    "political_democracy_mlm": ("pd", PD_MODEL, {"estimator": "MLM"}),
+    "hs_groups_mlm": ("hs", HS3, {"group": "school", "estimator": "MLM",
+                                  "group_equal": ("loadings",)}),
 }
 
 
@@ -132,7 +136,8 @@ def test_fit_measures_equal_lavaan(fits, name):
             continue
         tol = 1e-4
         if key in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "pvalue",
-                   "srmr", "cfi", "tli"):
+                   "srmr", "cfi", "tli", "pvalue_scaled", "cfi_scaled", "tli_scaled",
+                   "cfi_robust", "tli_robust", "rmsea_scaled", "rmsea_robust"):
             ok = abs(got[key] - val) <= tol * max(abs(val), 1e-2)
         else:
             ok = abs(got[key] - val) <= tol * max(abs(val), 1.0)
