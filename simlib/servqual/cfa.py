@@ -439,8 +439,16 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
     load_rows = np.nonzero((est["op"] == "=~").to_numpy())[0]
     theta = res.theta
 
-    def std_loads(th: np.ndarray) -> np.ndarray:
-        return res.standardized_values(th)[load_rows]
+    names = res.roles.names
+    ys = np.array([names.index(v) for v in est["rhs"].iloc[load_rows]], dtype=int)
+    fs = np.array([names.index(v) for v in est["lhs"].iloc[load_rows]], dtype=int)
+    pat0 = res.patterns[0]
+
+    def std_loads(th: np.ndarray) -> np.ndarray:  # lambda * sd(f) / sd(y), vectorized
+        cov, _, _ = structural.total_moments(pat0, th)
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        a, _, _ = structural.matrices(pat0, th)
+        return a[ys, fs] * sd[fs] / sd[ys]
 
     jac = numeric_jacobian(std_loads, theta)
     std_se_l = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.raw.vcov, jac), 0, None))
