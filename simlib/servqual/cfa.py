@@ -35,6 +35,7 @@ HTMT2, the geometric-mean version semTools reports).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from . import structural
-from .checks import MissingPolicy, check_items, check_not_degenerate
-from .sem import SEMResult, fit_moments, numeric_jacobian
+from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
+from .sem import ImproperSolutionWarning, SEMResult, fit_moments, numeric_jacobian
 from .syntax import ModelSyntaxError
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
@@ -339,7 +340,18 @@ class CFAResult:
         return self._htmt(geometric=True)
 
     def validity_table(self) -> pd.DataFrame:
-        """CR, omega, AVE, max squared correlation and the Fornell–Larcker verdict."""
+        """CR, omega, AVE, max squared correlation and the Fornell–Larcker verdict.
+
+        On an improper solution (negative residual variances, correlations
+        beyond ±1) these measures are not meaningful: the table then warns
+        (:class:`~simlib.servqual.sem.ImproperSolutionWarning`) and lists the
+        problems in ``attrs["improper"]``.
+        """
+        improper = list(self.sem.improper) if self.sem is not None else []
+        if improper:
+            warnings.warn("the validity table is computed on an improper solution: "
+                          + "; ".join(improper), ImproperSolutionWarning,
+                          stacklevel=user_stacklevel())
         corr = self.factor_correlations.to_numpy().copy()
         np.fill_diagonal(corr, 0.0)
         msv = pd.Series((corr**2).max(axis=1), index=self.factor_correlations.index)
@@ -351,6 +363,7 @@ class CFAResult:
             "max_shared_variance": msv,
         })
         tab["fornell_larcker_ok"] = tab["ave"] > tab["max_shared_variance"]
+        tab.attrs["improper"] = improper
         return tab
 
 

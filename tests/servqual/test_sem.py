@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from simlib.datasets import load_holzinger_swineford, load_political_democracy
-from simlib.servqual import ImproperSolutionWarning, sem
+from simlib.servqual import ImproperSolutionWarning, cfa, sem
 from simlib.servqual.syntax import ModelSyntaxError
 
 HS3 = """
@@ -177,3 +177,17 @@ def test_bootstrap_is_reproducible(hs):
     assert "Bootstrap" in boot.summary()
     with pytest.raises(ValueError, match="bootstrap: give an integer"):
         sem(MEDIATION, hs, se="bootstrap", bootstrap=3)
+
+
+def test_cfa_validity_table_flags_an_improper_solution():
+    r = np.array([[1, .8, .8, .3, .3, .3], [.8, 1, .3, .3, .3, .3], [.8, .3, 1, .3, .3, .3],
+                  [.3, .3, .3, 1, .5, .5], [.3, .3, .3, .5, 1, .5], [.3, .3, .3, .5, .5, 1]])
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame(rng.multivariate_normal(np.zeros(6), r, size=400),
+                     columns=[f"y{i}" for i in range(1, 7)])
+    with pytest.warns(ImproperSolutionWarning, match="y1"):
+        fit = cfa(x, "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6")
+    assert fit.fit["admissible"] is False
+    with pytest.warns(ImproperSolutionWarning, match="validity table"):
+        tab = fit.validity_table()
+    assert any("y1" in p for p in tab.attrs["improper"])
