@@ -92,19 +92,15 @@ def _where(line: int, text: str) -> str:
     return f"line {line} ({text.strip()!r})"
 
 
-def _split_plus(s: str) -> list[str]:
-    """Split on '+' outside parentheses, keeping signs of numbers (``-0.5*x``)."""
+def _split_top(s: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses; a '+' in an exponent (``1e+3``) is kept."""
     out, depth, cur = [], 0, ""
-    for i, ch in enumerate(s):
+    for ch in s:
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
-        if ch == "+" and depth == 0:
-            prev = s[:i].rstrip()
-            if prev.endswith(("e", "E")) and re.search(r"\d[eE]$", prev):
-                cur += ch  # exponent of a number: 1e+3
-                continue
+        if ch == sep and depth == 0 and not (sep == "+" and re.search(r"\d[eE]$", cur)):
             out.append(cur)
             cur = ""
         else:
@@ -149,26 +145,10 @@ def _merge(mods: list[Modifier], where: str) -> Modifier:
     return Modifier(fixed=fixed, label=label, start=start, free=free)
 
 
-def _split_star(term: str) -> list[str]:
-    out, depth, cur = [], 0, ""
-    for ch in term:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "*" and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur)
-    return [t.strip() for t in out]
-
-
 def _parse_term(term: str, where: str) -> Term:
     if not term:
         raise ModelSyntaxError(f"{where}: empty term (a '+' without a variable)")
-    parts = _split_star(term)
+    parts = _split_top(term, "*")
     name = parts[-1]
     if name != "1" and not _NAME.match(name):
         raise ModelSyntaxError(f"{where}: {name!r} is not a variable name")
@@ -267,7 +247,7 @@ def parse_syntax(text: str) -> tuple[list[Statement], list[Definition]]:
         for nm in lhs_names:
             if not _NAME.match(nm):
                 raise ModelSyntaxError(f"{where}: {nm!r} is not a variable name")
-        terms = [_parse_term(t, where) for t in _split_plus(rhs_text)]
+        terms = [_parse_term(t, where) for t in _split_top(rhs_text, "+")]
         for lhs in lhs_names:
             if op == "~":
                 ones = [t for t in terms if t.name == "1"]
