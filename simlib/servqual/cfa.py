@@ -468,11 +468,19 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
     std_se = pd.Series(np.nan, index=est.index)
     std_se.iloc[load_rows] = std_se_l
     est["std_se"] = std_se
-    by = est.set_index("key")
+    cols = {c: est[c].to_numpy() for c in ("est", "se", "z", "pvalue", "std_all", "std_se")}
+    first: dict[tuple, int] = {}
+    for i, key in enumerate(est["key"]):
+        first.setdefault(key, i)
+
+    def row(key) -> dict[str, float]:  # plain lookups: pandas .loc per row is slow here
+        i = first[key]
+        return {c: v[i] for c, v in cols.items()}
+
     rows = []
 
     def add(key):
-        r = by.loc[[key]].iloc[0]
+        r = row(key)
         rows.append({"lhs": key[0], "op": key[1], "rhs": key[2], "est": r["est"],
                      "se": r["se"], "z": r["z"], "pvalue": r["pvalue"],
                      "std_all": r["std_all"], "std_se": r["std_se"]})
@@ -485,11 +493,11 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
     for j in range(len(facs)):
         for k in range(j + 1):
             key = (facs[k], "~~", facs[j])
-            if key not in by.index:
+            if key not in first:
                 key = (facs[j], "~~", facs[k])
-            if key not in by.index:
+            if key not in first:
                 continue
-            r = by.loc[[key]].iloc[0]
+            r = row(key)
             if k == j or r["se"] > 0 or r["est"] != 0:  # orthogonal: no fixed-0 rows
                 add(key)
     params = pd.DataFrame(rows)
@@ -510,7 +518,7 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
     sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
     corr = phi / np.outer(sd_f, sd_f)
     sigma = cov_all[np.ix_(order, order)]
-    th = np.array([by.loc[[(it, "~~", it)]].iloc[0]["est"] for it in items])
+    th = np.array([row((it, "~~", it))["est"] for it in items])
     sample_cov = mom.cov[np.ix_(order, order)] if list(res.roles.ov) != items else mom.cov
     return CFAResult(
         model=spec,

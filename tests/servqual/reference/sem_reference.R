@@ -110,7 +110,7 @@ out$hs_groups_partial <- case(sem(hs3, data = hs, group = "school",
 out$hs_std_lv <- case(sem(hs3, data = hs, std.lv = TRUE))
 out$hs_orthogonal <- case(sem(hs3, data = hs, orthogonal = TRUE))
 
-# 9. Satorra-Bentler (MLM): robust SEs, scaled and robust fit measures; one and two groups.
+# 8. Satorra-Bentler (MLM): robust SEs, scaled and robust fit measures; one and two groups.
 fm_robust <- c("chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "baseline.chisq.scaled",
                "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust",
                "tli.robust", "rmsea.scaled", "rmsea.robust")
@@ -125,7 +125,7 @@ out$political_democracy_mlm <- robust_case(sem(pd_model, data = pd, estimator = 
 out$hs_groups_mlm <- robust_case(sem(hs3, data = hs, group = "school", estimator = "MLM",
                                      group.equal = "loadings"))
 
-# 8. Bootstrap standard errors and percentile intervals of the mediation model (1000 draws;
+# 9. Bootstrap standard errors and percentile intervals of the mediation model (1000 draws;
 #    simlib draws different resamples, so the tests compare within Monte Carlo error).
 set.seed(1)
 fb <- sem(hs_med, data = hs, se = "bootstrap", bootstrap = 1000)
