@@ -1,19 +1,43 @@
-"""Survey-analytics timings: EFA and five-factor CFA on 22 items x 10,000 respondents.
+"""Survey-analytics timings: EFA and five-factor CFA on 22 items x 10,000 respondents, SEM.
 
 Run ``python benchmarks/survey.py``. Targets (issue 3): EFA < 1 s, CFA < 5 s.
 Data are simulated from a SERVQUAL-like five-factor structure (fixed seed).
 Peers measured in the same run: statsmodels' ``Factor`` (ML extraction plus
 oblimin rotation, the closest Python EFA) and semopy's CFA of the same model.
+
+lavaan's CFA of the same data is timed inside R as well. The structural model of lavaan's tutorial (PoliticalDemocracy, issue 13) is
+timed warm (median of 7 runs, after one untimed run) for :func:`simlib.servqual.sem`,
+semopy (same process, same BLAS threads; its import is not timed) and lavaan
+(``Rscript``, timed inside R with ``system.time`` so that R's start-up and
+package loading are excluded; skipped with a message when R is absent).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simlib.servqual import SERVQUAL22, cfa, efa
+from simlib.datasets import load_political_democracy
+from simlib.servqual import SERVQUAL22, cfa, efa, sem
+
+PD_MODEL = """
+  ind60 =~ x1 + x2 + x3
+  dem60 =~ y1 + y2 + y3 + y4
+  dem65 =~ y5 + y6 + y7 + y8
+  dem60 ~ ind60
+  dem65 ~ ind60 + dem60
+  y1 ~~ y5
+  y2 ~~ y4 + y6
+  y3 ~~ y7
+  y4 ~~ y8
+  y6 ~~ y8
+"""
 
 
 def simulate(n: int = 10_000, seed: int = 1) -> pd.DataFrame:
@@ -54,6 +78,80 @@ def main() -> None:
           f"simlib EFA ml+oblimin {t_efa_ml_ob:6.3f} s: {t_sm / t_efa_ml_ob:4.2f}x the peer's speed")
     print(f"  CFA 5 factors (ML) : {t_cfa:6.3f} s   target < 5 s")
     print(f"  semopy CFA (peer)  : {t_semopy:6.3f} s   simlib CFA runs at {t_semopy / t_cfa:4.2f}x the peer's speed")
+    spec = "\n".join(f"{d} =~ " + " + ".join(f"p{i:02d}" for i in items)
+                     for d, items in SERVQUAL22.items())
+    t_lav = _lavaan_time(spec, data, repeat=3)
+    if t_lav is None:
+        print("  lavaan CFA         : skipped (Rscript with lavaan not available)")
+    else:
+        print(f"  lavaan CFA (R, peer): {t_lav:6.3f} s   simlib CFA runs at {t_lav / t_cfa:4.2f}x "
+              "(median of 3 inside R)")
+    sem_timings()
+
+
+def median_time(fn, repeat: int = 7) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def sem_timings() -> None:
+    pd_data = load_political_democracy()
+    t_sem = median_time(lambda: sem(PD_MODEL, pd_data))
+    print("PoliticalDemocracy SEM (lavaan tutorial, 75 x 11, 31 parameters), median of 7 warm runs")
+    print(f"  simlib sem         : {t_sem:6.3f} s")
+    try:
+        import semopy  # noqa: F401  (import outside the timing)
+    except ImportError:
+        print("  semopy             : skipped (not installed)")
+    else:
+        t_semopy = median_time(lambda: _semopy_sem(pd_data))
+        print(f"  semopy (peer)      : {t_semopy:6.3f} s   simlib runs at {t_semopy / t_sem:4.2f}x")
+    t_lavaan = _lavaan_time()
+    if t_lavaan is None:
+        print("  lavaan             : skipped (Rscript with lavaan not available)")
+    else:
+        print(f"  lavaan (R, peer)   : {t_lavaan:6.3f} s   simlib runs at {t_lavaan / t_sem:4.2f}x")
+
+
+def _semopy_sem(data: pd.DataFrame) -> None:
+    import semopy
+
+    semopy.Model(PD_MODEL).fit(data)
+
+
+def _lavaan_time(model: str = PD_MODEL, data: pd.DataFrame | None = None,
+                 repeat: int = 7) -> float | None:
+    """Median time of lavaan's sem() inside R (start-up and loading excluded), or None."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        if data is None:
+            load = "d <- PoliticalDemocracy"
+        else:
+            path = Path(tmp) / "data.csv"
+            data.to_csv(path, index=False)
+            load = f"d <- read.csv('{path.as_posix()}')"
+        text = model.replace("\n", "\\n")
+        code = (
+            "suppressPackageStartupMessages(library(lavaan)); "
+            f"m <- '{text}'; {load}; invisible(sem(m, data = d)); "
+            f"t <- sapply(1:{repeat}, function(i) system.time(sem(m, data = d))[['elapsed']]); "
+            "cat(median(t))"
+        )
+        try:
+            out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True,
+                                 timeout=600, check=True)
+        except (subprocess.SubprocessError, OSError):
+            return None
+    try:
+        return float(out.stdout.strip().split()[-1])
+    except (ValueError, IndexError):
+        return None
 
 
 def _statsmodels_efa(data: pd.DataFrame) -> None:

@@ -12,7 +12,9 @@ licences are in ``data/servqual/README.md``:
   (1992) correlation matrix (FCO ``bb1992``, GPL ≥ 3);
 * :func:`load_holzinger_swineford` – Holzinger & Swineford's (1939) mental
   ability tests, the reference data of lavaan's tutorial (copy of the file
-  shipped with semopy, MIT).
+  shipped with semopy, MIT);
+* :func:`load_political_democracy` – Bollen's (1989) industrialization and
+  political democracy panel, the data of lavaan's SEM tutorial (lavaan, GPL).
 
 and the call log of the "Anonymous Bank" (Israel, February 1999) in
 ``data/callcentre/`` (:func:`load_bank`; see ``data/callcentre/README.md``).
@@ -31,6 +33,7 @@ __all__ = [
     "load_bliemel",
     "load_bb1992",
     "load_holzinger_swineford",
+    "load_political_democracy",
     "kiosk_instrument_path",
     "load_bank",
 ]
@@ -102,6 +105,15 @@ def load_bb1992() -> pd.DataFrame:
 def load_holzinger_swineford() -> pd.DataFrame:
     """Holzinger–Swineford (1939): 301 pupils, tests ``x1..x9``, ``school``, ``sex``, ..."""
     return _read("holzinger_swineford1939.csv", index_col=0)
+
+
+def load_political_democracy() -> pd.DataFrame:
+    """Bollen's (1989) industrialization and political democracy data: 75 countries.
+
+    ``y1..y4`` democracy indicators in 1960, ``y5..y8`` the same in 1965,
+    ``x1..x3`` industrialization in 1960 (lavaan's ``PoliticalDemocracy``).
+    """
+    return _read("political_democracy.csv")
 
 
 def kiosk_instrument_path() -> Path:

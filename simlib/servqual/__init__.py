@@ -14,6 +14,9 @@ Import what you need, e.g. ``from simlib.servqual import cfa``. The layers:
 * :mod:`~simlib.servqual.cfa` – ML CFA with lavaan's fit measures, CR, AVE,
   Fornell–Larcker, HTMT;
 * :mod:`~simlib.servqual.invariance` – configural/metric/scalar/strict;
+* :mod:`~simlib.servqual.sem` – structural equation models in lavaan syntax
+  (parser :mod:`~simlib.servqual.syntax`, engine
+  :mod:`~simlib.servqual.structural`, report :mod:`~simlib.servqual.semreport`);
 * :mod:`~simlib.servqual.ipa`, :mod:`~simlib.servqual.kano` – IPA and Kano;
 * figures live in :mod:`simlib.plots.servqual` (they load matplotlib).
 """
@@ -60,15 +63,16 @@ from .scoring import (
     weighted_servqual,
     zone_of_tolerance,
 )
+from .sem import ImproperSolutionWarning, SEMResult, sem
 
 __all__ = [
     "AlphaResult", "BRADY_CRONIN", "CFAModel", "CFAResult", "ConvergenceWarning",
     "DegenerateDataError", "EFAResult", "GapScores", "IdentificationWarning",
-    "Instrument", "InstrumentError", "MissingItemsError", "MissingValuesError",
+    "ImproperSolutionWarning", "Instrument", "InstrumentError", "MissingItemsError", "MissingValuesError",
     "MissingValuesWarning", "NonNumericError", "OutOfScaleError", "ReliabilityReport",
-    "SERVPERF22", "SERVQUAL22", "SERVQUAL22_1988", "SERVQUAL22_1991", "SurveyDataError",
+    "SEMResult", "SERVPERF22", "SERVQUAL22", "SERVQUAL22_1988", "SERVQUAL22_1991", "SurveyDataError",
     "bartlett", "cfa", "check_items", "cronbach_alpha", "difference_score_reliability",
     "efa", "gap_scores", "invariance", "ipa", "item_total", "kano", "kano_category", "kmo",
-    "omega_total", "parallel_analysis", "parse_model", "reliability_table", "servperf",
+    "omega_total", "parallel_analysis", "parse_model", "reliability_table", "sem", "servperf",
     "weighted_servqual", "zone_of_tolerance",
 ]

@@ -5,7 +5,7 @@ structure reproduces the observed covariances. The model here is the
 congeneric measurement model: each item loads on the factors it is assigned
 to, residuals are uncorrelated, and factors are free to correlate. It is
 estimated by normal-theory maximum likelihood in our own numpy/scipy engine
-(:mod:`simlib.servqual.estimation`); semopy is not used for estimation because its
+(:mod:`simlib.servqual.structural`, shared with :func:`~simlib.servqual.sem`); semopy is not used for estimation because its
 log-likelihood, AIC and BIC differ from lavaan's and it has neither SRMR nor
 cross-group equality constraints.
 
@@ -35,15 +35,17 @@ HTMT2, the geometric-mean version semTools reports).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from . import estimation
-from .checks import MissingPolicy, check_items, check_not_degenerate
+from . import structural
+from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
+from .sem import ImproperSolutionWarning, SEMResult, fit_moments, numeric_jacobian
+from .syntax import ModelSyntaxError
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
 
@@ -53,10 +55,6 @@ FIT_KEYS = (
 )
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-
-
-class ModelSyntaxError(ValueError):
-    """The model description could not be parsed."""
 
 
 @dataclass(frozen=True)
@@ -142,38 +140,11 @@ def parse_model(model: str | Mapping[str, Sequence[str]] | CFAModel) -> CFAModel
     return CFAModel(tuple(pairs))
 
 
-# --------------------------------------------------------------------------- patterns
+# --------------------------------------------------------------------------- model text
 
 
-@dataclass
-class _Builder:
-    """Assigns free-parameter positions; equal keys share one position."""
-
-    keys: dict = field(default_factory=dict)
-    labels: list = field(default_factory=list)
-
-    def index(self, key, label) -> int:
-        if key not in self.keys:
-            self.keys[key] = len(self.labels)
-            self.labels.append(label)
-        return self.keys[key]
-
-
-def build_patterns(
-    model: CFAModel,
-    n_groups: int,
-    *,
-    std_lv: bool = False,
-    orthogonal: bool = False,
-    meanstructure: bool = False,
-    equal: Sequence[str] = (),
-    fix_single_indicator: bool = False,
-) -> tuple[list[estimation.GroupPattern], list[tuple]]:
-    """Build one parameter pattern per group with lavaan's identification.
-
-    ``equal`` may hold ``"loadings"``, ``"intercepts"``, ``"residuals"``; with
-    equal intercepts the latent means are fixed at 0 in the first group and
-    free elsewhere (lavaan's ``group.equal``).
+def check_identified(model: CFAModel, fix_single_indicator: bool = False) -> None:
+    """Refuse a factor measured by a single item unless its residual is fixed.
 
     A factor measured by a single item is not identified (its variance and
     the item's residual variance share one sample moment): it is refused
@@ -181,9 +152,6 @@ def build_patterns(
     case that item's residual variance is fixed at 0 (lavaan's
     ``auto.fix.single``), i.e. the factor *is* the item.
     """
-    items = model.items
-    facs = model.factor_names
-    p, m = len(items), len(facs)
     single = [(f, its[0]) for f, its in model.factors if len(its) == 1]
     if single and not fix_single_indicator:
         f, it = single[0]
@@ -191,140 +159,26 @@ def build_patterns(
             f"factor {f!r} has a single indicator ({it!r}) and is not identified; add "
             "items or pass fix_single_indicator=True to fix its residual variance at 0"
         )
-    fixed_theta = {items.index(it) for _, it in single}
-    b = _Builder()
-    pats = []
-    # Elements of a kind listed in `equal` get one key for all groups, so the
-    # builder gives them a single free parameter (an equality constraint).
-    shared = {k for k, name in (("lam", "loadings"), ("nu", "intercepts"),
-                                ("theta", "residuals")) if name in equal}
-    for g in range(n_groups):
-        def key(kind, *ix, _g=g):
-            return (kind, *ix) if kind in shared else (_g, kind, *ix)
-
-        lam_idx = -np.ones((p, m), dtype=int)
-        lam_fixed = np.zeros((p, m))
-        for j, (f, its) in enumerate(model.factors):
-            for r, it in enumerate(its):
-                i = items.index(it)
-                if r == 0 and not std_lv:
-                    lam_fixed[i, j] = 1.0
-                else:
-                    lam_idx[i, j] = b.index(key("lam", i, j), (g, "=~", f, it))
-        phi_idx = -np.ones((m, m), dtype=int)
-        phi_fixed = np.zeros((m, m))
-        for j in range(m):
-            if std_lv:
-                phi_fixed[j, j] = 1.0
-            else:
-                phi_idx[j, j] = b.index((g, "phi", j, j), (g, "~~", facs[j], facs[j]))
-            if not orthogonal:
-                for k in range(j):
-                    ix = b.index((g, "phi", j, k), (g, "~~", facs[k], facs[j]))
-                    phi_idx[j, k] = phi_idx[k, j] = ix
-        theta_idx = np.array([-1 if i in fixed_theta
-                              else b.index(key("theta", i), (g, "~~", it, it))
-                              for i, it in enumerate(items)])
-        theta_fixed = np.zeros(p)
-        nu_idx = nu_fixed = alpha_idx = alpha_fixed = None
-        if meanstructure:
-            nu_idx = np.array([b.index(key("nu", i), (g, "~1", it, ""))
-                               for i, it in enumerate(items)])
-            nu_fixed = np.zeros(p)
-            alpha_fixed = np.zeros(m)
-            if "intercepts" in equal and g > 0:
-                alpha_idx = np.array([b.index((g, "alpha", j), (g, "~1", f, ""))
-                                      for j, f in enumerate(facs)])
-            else:
-                alpha_idx = -np.ones(m, dtype=int)
-        pats.append(estimation.GroupPattern(lam_idx, lam_fixed, phi_idx, phi_fixed, theta_idx,
-                                            theta_fixed, nu_idx, nu_fixed, alpha_idx, alpha_fixed))
-    return pats, b.labels
 
 
-def start_values(model: CFAModel, pats, moments, n_free: int, std_lv: bool) -> np.ndarray:
-    """Starting values from a one-factor eigen-decomposition per factor block."""
-    items = model.items
-    start = np.zeros(n_free)
-    counts = np.zeros(n_free)
-    for pat, mom in zip(pats, moments, strict=True):
-        s = mom.cov
-        lam = np.zeros_like(pat.lam_fixed)
-        phi = np.eye(len(model.factors))
-        th = 0.5 * np.diag(s).copy()
-        for j, (_, its) in enumerate(model.factors):
-            ix = [items.index(i) for i in its]
-            sub = s[np.ix_(ix, ix)]
-            if len(ix) >= 2:
-                w, v = np.linalg.eigh(sub)
-                load = v[:, -1] * np.sqrt(max(w[-1], 1e-6))
-                if load.sum() < 0:
-                    load = -load
-            else:
-                load = np.sqrt(np.diag(sub)) * 0.7
-            if not std_lv:
-                marker = load[0] if abs(load[0]) > 1e-3 else 1.0
-                lam[ix, j] = load / marker
-                phi[j, j] = marker**2
-            else:
-                lam[ix, j] = load
-            for r, i in enumerate(ix):
-                th[i] = max(s[i, i] - load[r] ** 2, 0.1 * s[i, i])
-        vals = []
-        for idx, arr in ((pat.lam_idx, lam), (pat.phi_idx, phi), (pat.theta_idx, th)):
-            vals.append((idx, arr))
-        if pat.nu_idx is not None:
-            vals.append((pat.nu_idx, mom.mean))
-            vals.append((pat.alpha_idx, np.zeros(len(model.factors))))
-        for idx, arr in vals:
-            mask = idx >= 0
-            np.add.at(start, idx[mask], arr[mask])
-            np.add.at(counts, idx[mask], 1)
-    counts[counts == 0] = 1
-    return start / counts
+def model_text(model: CFAModel, fix_single_indicator: bool = False) -> str:
+    """lavaan text of the measurement model (single items' residuals fixed at 0 if asked)."""
+    lines = [model.to_lavaan()]
+    if fix_single_indicator:
+        lines += [f"{its[0]} ~~ 0*{its[0]}" for _, its in model.factors if len(its) == 1]
+    return "\n".join(lines)
 
 
-def srmr_bentler(pats, moments, theta) -> float:
-    """lavaan's ``srmr`` (Bentler): residuals scaled by observed SDs, N-weighted."""
-    n_total = sum(m.n for m in moments)
-    total = 0.0
-    for pat, mom in zip(pats, moments, strict=True):
-        sigma, mu = estimation.implied(pat, theta)
-        sd = np.sqrt(np.diag(mom.cov))
-        res = (mom.cov - sigma) / np.outer(sd, sd)
-        low = res[np.tril_indices_from(res)]
-        ss = np.sum(low**2)
-        cnt = low.size
-        if mu is not None:
-            rm = (mom.mean - mu) / sd
-            ss += np.sum(rm**2)
-            cnt += rm.size
-        total += mom.n / n_total * np.sqrt(ss / cnt)
-    return float(total)
-
-
-def fit_indices(fit: estimation.MLFit, pats, moments) -> dict[str, float]:
-    """The fit measures listed in :data:`FIT_KEYS` (plus baseline and npar)."""
-    n = sum(m.n for m in moments)
-    g = len(moments)
-    chi2, df = fit.chi2, fit.df
-    chi2_b, df_b = estimation.independence_chi2(moments)
-    if df < 0:  # fit_ml refuses these; guard against misuse of this helper
-        raise ValueError(f"the model is not identified: df = {df}")
-    pvalue = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
-    d_m = max(chi2 - df, 0.0)
-    d_b = max(chi2_b - df_b, d_m, 0.0)
-    cfi = 1.0 if d_b == 0 else 1.0 - d_m / d_b
-    tli = ((chi2_b / df_b - chi2 / df) / (chi2_b / df_b - 1.0)) if df > 0 else 1.0
-    rmsea, lo, hi = estimation.rmsea_ci(chi2, df, n, g)
-    q = fit.n_free
+def fit_dict(res: SEMResult) -> dict[str, float]:
+    """The fit measures listed in :data:`FIT_KEYS` (plus baseline, npar, converged)."""
+    fm = res.fit_measures()
     return {
-        "chi2": chi2, "df": df, "pvalue": pvalue, "cfi": cfi, "tli": tli,
-        "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi,
-        "srmr": srmr_bentler(pats, moments, fit.theta),
-        "aic": float(-2 * fit.loglik + 2 * q), "bic": float(-2 * fit.loglik + q * np.log(n)),
-        "loglik": float(fit.loglik), "n": int(n), "npar": int(q),
-        "baseline_chi2": chi2_b, "baseline_df": df_b, "converged": fit.converged,
+        "chi2": fm["chisq"], "df": fm["df"], "pvalue": fm["pvalue"], "cfi": fm["cfi"],
+        "tli": fm["tli"], "rmsea": fm["rmsea"], "rmsea_ci_low": fm["rmsea_ci_lower"],
+        "rmsea_ci_high": fm["rmsea_ci_upper"], "srmr": fm["srmr"], "aic": fm["aic"],
+        "bic": fm["bic"], "loglik": fm["logl"], "n": fm["ntotal"], "npar": fm["npar"],
+        "baseline_chi2": fm["baseline_chisq"], "baseline_df": fm["baseline_df"],
+        "converged": res.converged, "admissible": res.admissible,
     }
 
 
@@ -354,6 +208,9 @@ class CFAResult:
     factor_correlations : pandas.DataFrame
     residual_variances : pandas.Series
         Unstandardized residual variances of the items.
+    sem : SEMResult
+        The underlying structural-equation fit (``summary()``,
+        ``modindices()``, ``residuals()``, ``factor_scores()``).
     """
 
     model: CFAModel
@@ -369,6 +226,7 @@ class CFAResult:
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
     sample_corr: pd.DataFrame
+    sem: SEMResult | None = None
 
     @property
     def composite_reliability(self) -> pd.Series:
@@ -482,7 +340,18 @@ class CFAResult:
         return self._htmt(geometric=True)
 
     def validity_table(self) -> pd.DataFrame:
-        """CR, omega, AVE, max squared correlation and the Fornell–Larcker verdict."""
+        """CR, omega, AVE, max squared correlation and the Fornell–Larcker verdict.
+
+        On an improper solution (negative residual variances, correlations
+        beyond ±1) these measures are not meaningful: the table then warns
+        (:class:`~simlib.servqual.sem.ImproperSolutionWarning`) and lists the
+        problems in ``attrs["improper"]``.
+        """
+        improper = list(self.sem.improper) if self.sem is not None else []
+        if improper:
+            warnings.warn("the validity table is computed on an improper solution: "
+                          + "; ".join(improper), ImproperSolutionWarning,
+                          stacklevel=user_stacklevel())
         corr = self.factor_correlations.to_numpy().copy()
         np.fill_diagonal(corr, 0.0)
         msv = pd.Series((corr**2).max(axis=1), index=self.factor_correlations.index)
@@ -494,36 +363,15 @@ class CFAResult:
             "max_shared_variance": msv,
         })
         tab["fornell_larcker_ok"] = tab["ave"] > tab["max_shared_variance"]
+        tab.attrs["improper"] = improper
         return tab
 
 
-def group_moments(x: np.ndarray) -> estimation.GroupMoments:
+def group_moments(x: np.ndarray) -> structural.Moments:
     """Sample moments of one group's item matrix (covariance with divisor n, as lavaan)."""
     mean = x.mean(axis=0)
     xc = x - mean
-    return estimation.GroupMoments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
-
-
-def _standardized(pat, theta, model: CFAModel):
-    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
-    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
-    sigma, _ = estimation.implied(pat, theta)
-    sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
-    sd_x = np.sqrt(np.diag(sigma))
-    return lam * sd_f[None, :] / sd_x[:, None]
-
-
-def _delta_se(func, theta, vcov) -> np.ndarray:
-    """Delta-method standard errors of ``func(theta)`` (array-valued)."""
-    base = func(theta)
-    jac = np.zeros((base.size, theta.size))
-    h = 1e-6
-    for j in range(theta.size):
-        e = np.zeros_like(theta)
-        e[j] = h
-        jac[:, j] = ((func(theta + e) - func(theta - e)) / (2 * h)).ravel()
-    var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
-    return np.sqrt(np.clip(var, 0, None)).reshape(base.shape)
+    return structural.Moments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
 
 
 def cfa(
@@ -537,6 +385,10 @@ def cfa(
     fix_single_indicator: bool = False,
 ) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood.
+
+    The model is fitted by the structural-equation engine of
+    :func:`simlib.servqual.sem` (same numbers as ``sem(model.to_lavaan(),
+    data)``), which is invariant to the units of the items.
 
     Parameters
     ----------
@@ -575,75 +427,112 @@ def cfa(
         If the optimiser did not converge (``fit["converged"]`` is False).
     simlib.servqual.checks.IdentificationWarning
         If the information matrix is singular or near-singular.
+    simlib.servqual.sem.ImproperSolutionWarning
+        If the solution is improper (``fit["admissible"]`` is False): negative
+        residual variances, factor correlations beyond ±1. Composite
+        reliability, AVE and the validity table are then not meaningful.
     """
     if estimator.lower() != "ml":
         raise ValueError(f"estimator: only 'ml' is available, got {estimator!r}")
     spec = parse_model(model)
-    pats, labels = build_patterns(spec, 1, std_lv=std_lv, orthogonal=orthogonal,
-                                  fix_single_indicator=fix_single_indicator)
+    check_identified(spec, fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
     check_not_degenerate(x)
     mom = group_moments(x.to_numpy())
-    start = start_values(spec, pats, [mom], len(labels), std_lv)
-    fit = estimation.fit_ml(pats, [mom], start)
-    idx = fit_indices(fit, pats, [mom])
-    return _make_result(spec, pats[0], fit, idx, x, mom, labels)
+    res = fit_moments(model_text(spec, fix_single_indicator), [mom], frames=[x],
+                      std_lv=std_lv, orthogonal=orthogonal)
+    return _make_result(spec, res, x, mom)
 
 
-def _make_result(spec, pat, fit, idx, x, mom, labels, group=0) -> CFAResult:
+def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFAResult:
     items, facs = spec.items, spec.factor_names
-    theta = fit.theta
-    se_all = np.sqrt(np.clip(np.diag(fit.vcov), 0, None))
-    lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, theta)
-    phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, theta)
-    th = estimation.fill_matrix(pat.theta_idx, pat.theta_fixed, theta)
-    sigma, _ = estimation.implied(pat, theta)
-    std = _standardized(pat, theta, spec)
-    std_se = _delta_se(lambda t: _standardized(pat, t, spec), theta, fit.vcov)
-    lam_se = np.zeros_like(lam)
-    mask = pat.lam_idx >= 0
-    lam_se[mask] = se_all[pat.lam_idx[mask]]
-    loads = dict(spec.factors)
-    member = np.array([[it in loads[f] for f in facs] for it in items])
-    std = np.where(member, std, 0.0)
-    sd_f = np.sqrt(np.diag(phi))
-    corr = phi / np.outer(sd_f, sd_f)
+    est = res.estimates(standardized=True)
+    est["key"] = list(zip(est["lhs"], est["op"], est["rhs"], strict=True))
+    # delta-method SEs of the standardized loadings
+    load_rows = np.nonzero((est["op"] == "=~").to_numpy())[0]
+    theta = res.theta
+
+    names = res.roles.names
+    ys = np.array([names.index(v) for v in est["rhs"].iloc[load_rows]], dtype=int)
+    fs = np.array([names.index(v) for v in est["lhs"].iloc[load_rows]], dtype=int)
+    pat0 = res.patterns[0]
+
+    def std_loads(th: np.ndarray) -> np.ndarray:  # lambda * sd(f) / sd(y), vectorized
+        cov, _, _ = structural.total_moments(pat0, th)
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        a, _, _ = structural.matrices(pat0, th)
+        return a[ys, fs] * sd[fs] / sd[ys]
+
+    jac = numeric_jacobian(std_loads, theta)
+    std_se_l = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.raw.vcov, jac), 0, None))
+    std_se = pd.Series(np.nan, index=est.index)
+    std_se.iloc[load_rows] = std_se_l
+    est["std_se"] = std_se
+    cols = {c: est[c].to_numpy() for c in ("est", "se", "z", "pvalue", "std_all", "std_se")}
+    first: dict[tuple, int] = {}
+    for i, key in enumerate(est["key"]):
+        first.setdefault(key, i)
+
+    def row(key) -> dict[str, float]:  # plain lookups: pandas .loc per row is slow here
+        i = first[key]
+        return {c: v[i] for c, v in cols.items()}
 
     rows = []
 
-    def add(lhs, op, rhs, est, pidx, std_val, std_s):
-        se = se_all[pidx] if pidx >= 0 else 0.0
-        z = est / se if se > 0 else np.nan
-        pv = 2 * stats.norm.sf(abs(z)) if se > 0 else np.nan
-        rows.append({"lhs": lhs, "op": op, "rhs": rhs, "est": est, "se": se, "z": z,
-                     "pvalue": pv, "std_all": std_val, "std_se": std_s})
+    def add(key):
+        r = row(key)
+        rows.append({"lhs": key[0], "op": key[1], "rhs": key[2], "est": r["est"],
+                     "se": r["se"], "z": r["z"], "pvalue": r["pvalue"],
+                     "std_all": r["std_all"], "std_se": r["std_se"]})
 
-    for j, (f, its) in enumerate(spec.factors):
+    for f, its in spec.factors:
         for it in its:
-            i = items.index(it)
-            add(f, "=~", it, lam[i, j], pat.lam_idx[i, j], std[i, j], std_se[i, j])
-    for i, it in enumerate(items):
-        add(it, "~~", it, th[i], pat.theta_idx[i], th[i] / sigma[i, i], np.nan)
+            add((f, "=~", it))
+    for it in items:
+        add((it, "~~", it))
     for j in range(len(facs)):
         for k in range(j + 1):
-            if k == j:
-                add(facs[j], "~~", facs[j], phi[j, j], pat.phi_idx[j, j], 1.0, np.nan)
-            elif pat.phi_idx[j, k] >= 0:
-                add(facs[k], "~~", facs[j], phi[j, k], pat.phi_idx[j, k], corr[j, k], np.nan)
+            key = (facs[k], "~~", facs[j])
+            if key not in first:
+                key = (facs[j], "~~", facs[k])
+            if key not in first:
+                continue
+            r = row(key)
+            if k == j or r["se"] > 0 or r["est"] != 0:  # orthogonal: no fixed-0 rows
+                add(key)
     params = pd.DataFrame(rows)
-    sample_corr = x.corr()
+    params.loc[params["op"] == "~~", "std_se"] = np.nan
+    lam = np.zeros((len(items), len(facs)))
+    lam_se = np.zeros_like(lam)
+    std = np.zeros_like(lam)
+    std_s = np.zeros_like(lam)
+    for _, r in params[params["op"] == "=~"].iterrows():
+        i, j = items.index(r["rhs"]), facs.index(r["lhs"])
+        lam[i, j], lam_se[i, j], std[i, j], std_s[i, j] = r["est"], r["se"], r["std_all"], r[
+            "std_se"]
+    cov_all, _, _ = structural.total_moments(res.patterns[0], theta)
+    p = len(res.roles.ov)
+    order = [res.roles.ov.index(i) for i in items]
+    lv_order = [p + res.roles.lv.index(f) for f in facs]
+    phi = cov_all[np.ix_(lv_order, lv_order)]
+    sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
+    corr = phi / np.outer(sd_f, sd_f)
+    sigma = cov_all[np.ix_(order, order)]
+    th = np.array([row((it, "~~", it))["est"] for it in items])
+    sample_cov = mom.cov[np.ix_(order, order)] if list(res.roles.ov) != items else mom.cov
     return CFAResult(
         model=spec,
-        fit=idx,
+        fit=fit_dict(res),
         parameters=params,
         loadings=pd.DataFrame(std, index=items, columns=facs),
-        loadings_unstd=pd.DataFrame(np.where(member, lam, 0.0), index=items, columns=facs),
+        loadings_unstd=pd.DataFrame(lam, index=items, columns=facs),
         loadings_se=pd.DataFrame(lam_se, index=items, columns=facs),
-        loadings_std_se=pd.DataFrame(np.where(member, std_se, 0.0), index=items, columns=facs),
+        loadings_std_se=pd.DataFrame(std_s, index=items, columns=facs),
         factor_covariances=pd.DataFrame(phi, index=facs, columns=facs),
         factor_correlations=pd.DataFrame(corr, index=facs, columns=facs),
         residual_variances=pd.Series(th, index=items, name="residual_variance"),
         implied_cov=pd.DataFrame(sigma, index=items, columns=items),
-        sample_cov=pd.DataFrame(mom.cov, index=items, columns=items),
-        sample_corr=sample_corr,
+        sample_cov=pd.DataFrame(sample_cov, index=items, columns=items),
+        sample_corr=x.corr(),
+        sem=res,
     )

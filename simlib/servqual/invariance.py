@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import estimation
-from .cfa import CFAModel, build_patterns, fit_indices, group_moments, parse_model, start_values
+from .cfa import CFAModel, check_identified, fit_dict, group_moments, model_text, parse_model
 from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
+from .sem import fit_moments
 
 __all__ = ["invariance", "STEPS"]
 
@@ -51,11 +51,9 @@ STEPS: dict[str, tuple[str, ...]] = {
 
 
 def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False):
-    pats, labels = build_patterns(spec, len(moments), meanstructure=True, equal=equal,
-                                  fix_single_indicator=fix_single_indicator)
-    start = start_values(spec, pats, moments, len(labels), std_lv=False)
-    fit = estimation.fit_ml(pats, moments, start)
-    return fit, fit_indices(fit, pats, moments)
+    fit = fit_moments(model_text(spec, fix_single_indicator), moments, meanstructure=True,
+                      group_equal=equal)
+    return fit, fit_dict(fit)
 
 
 def invariance(
@@ -125,7 +123,7 @@ def invariance(
         rows = list(data.index[gcol.isna().to_numpy()][:5])
         raise SurveyDataError(f"group column {group!r} has missing values in rows {rows}")
     # Identification is a property of the model; refuse it before touching data.
-    build_patterns(spec, 1, fix_single_indicator=fix_single_indicator)
+    check_identified(spec, fix_single_indicator)
     x = check_items(data, spec.items, missing=missing)
     check_not_degenerate(x)
     p = len(spec.items)

@@ -17,8 +17,8 @@ from simlib.servqual import (
     IdentificationWarning,
     MissingValuesWarning,
     cfa,
-    estimation,
     parse_model,
+    structural,
 )
 from simlib.servqual.cfa import FIT_KEYS, ModelSyntaxError
 
@@ -176,22 +176,24 @@ def test_single_indicator_with_fixed_residual(hs):
 
 def test_singular_information_warns_before_inverting():
     with pytest.warns(IdentificationWarning, match="singular"):
-        v = estimation._invert_information(np.diag([1.0, 0.0]))
+        v = structural.invert_information(np.diag([1.0, 0.0]))
     assert np.isnan(v).all()
     with pytest.warns(IdentificationWarning, match="near-singular"):
-        v = estimation._invert_information(np.diag([1.0, 1e-10]))
+        # judged on the Jacobi-scaled matrix: a tiny diagonal alone is only units
+        v = structural.invert_information(np.array([[1.0, 1 - 1e-10], [1 - 1e-10, 1.0]]))
     assert np.isfinite(v).all()
 
 
 def test_non_convergence_warns(hs):
-    from simlib.servqual.cfa import build_patterns, group_moments, start_values
+    from simlib.servqual.cfa import group_moments, model_text
+    from simlib.servqual.sem import fit_moments
 
     spec = parse_model(HS_MODEL)
     mom = group_moments(hs[spec.items].to_numpy())
-    pats, labels = build_patterns(spec, 1)
-    start = start_values(spec, pats, [mom], len(labels), False)
+    fit = fit_moments(model_text(spec), [mom])
+    start = fit.theta * 3.0  # far from the optimum
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = estimation.fit_ml(pats, [mom], start, maxiter=1, polish=0)
+        res = structural.fit_ram(list(fit.patterns), [mom], start, maxiter=1, fallback=False)
     assert not res.converged
 
 
