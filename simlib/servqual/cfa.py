@@ -535,6 +535,7 @@ def cfa(
     orthogonal: bool = False,
     missing: MissingPolicy = "listwise",
     fix_single_indicator: bool = False,
+    scale: tuple[float, float] | None = None,
 ) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood.
 
@@ -555,6 +556,8 @@ def cfa(
     fix_single_indicator
         Fix the residual variance of a factor's only item at 0 (lavaan's
         ``auto.fix.single``); by default single-indicator factors are refused.
+    scale
+        Optional ``(low, high)`` answer range; values outside it are refused.
 
     Returns
     -------
@@ -581,7 +584,7 @@ def cfa(
     spec = parse_model(model)
     pats, labels = build_patterns(spec, 1, std_lv=std_lv, orthogonal=orthogonal,
                                   fix_single_indicator=fix_single_indicator)
-    x = check_items(data, spec.items, missing=missing)
+    x = check_items(data, spec.items, scale=scale, missing=missing)
     check_not_degenerate(x)
     mom = group_moments(x.to_numpy())
     start = start_values(spec, pats, [mom], len(labels), std_lv)
