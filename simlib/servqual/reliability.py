@@ -290,7 +290,8 @@ def htmt(
     Schuberth & Henseler 2021). ``htmt2=False`` gives Henseler, Ringle &
     Sarstedt's (2015) arithmetic HTMT, of absolute correlations unless
     ``absolute=False`` (then equal to ``CFAResult.htmt``). A factor with a
-    single item has monotrait mean 1. Values above 0.85 (strict) or 0.90
+    single item has monotrait mean 1; a negative signed monotrait mean
+    (``absolute=False`` with a reverse-keyed item) gives NaN. Values above 0.85 (strict) or 0.90
     (liberal) signal a lack of discriminant validity.
     """
     spec = parse_model(model)
@@ -319,7 +320,8 @@ def htmt(
         for b in range(a):
             het = avg(r[np.ix_([pos[c] for c in its[facs[a]]],
                                [pos[c] for c in its[facs[b]]])].ravel())
-            out[a, b] = out[b, a] = het / np.sqrt(mono(its[facs[a]]) * mono(its[facs[b]]))
+            with np.errstate(invalid="ignore"):  # a negative signed monotrait mean: NaN
+                out[a, b] = out[b, a] = het / np.sqrt(mono(its[facs[a]]) * mono(its[facs[b]]))
     return pd.DataFrame(out, index=facs, columns=facs)
 
 
