@@ -182,17 +182,17 @@ def check_items(
         raise MissingItemsError(
             f"items missing from the data: {', '.join(map(str, absent))}"
         )
-    twice = pd.Index(items)[pd.Index(items).duplicated()].unique()
-    if len(twice):
-        raise SurveyDataError(f"items listed more than once: {_rows(twice)}")
     cols = data.columns
     if not cols.is_unique:
-        dup = [c for c in items if int((cols == c).sum()) > 1]
+        dup = list(dict.fromkeys(c for c in items if int((cols == c).sum()) > 1))
         if dup:
             raise SurveyDataError(
                 f"column names occur more than once in the data: {_rows(pd.Index(dup))}; "
                 "rename or drop the copies"
             )
+    twice = pd.Index(items)[pd.Index(items).duplicated()].unique()
+    if len(twice):
+        raise SurveyDataError(f"items listed more than once: {_rows(twice)}")
     index = data.index
     if not index.is_unique:
         raise SurveyDataError(
