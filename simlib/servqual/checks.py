@@ -221,7 +221,7 @@ def check_items(
             idx = index[inf[:, j]]
             raise NonNumericError(
                 f"column {items[j]!r}: infinite values in rows {_rows(idx)} "
-                f"(e.g. {arr[inf[:, j], j][0]!r})"
+                f"(e.g. {float(arr[inf[:, j], j][0])!r})"
             )
         huge = np.abs(arr) > MAX_ABS
         if huge.any():

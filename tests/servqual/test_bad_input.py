@@ -86,7 +86,7 @@ CASES = {
     "absurd": (lambda d: _set(d, "x3", [7], 1e155), OutOfScaleError,
                r"column 'x3': absurd values .* rows 7 \(e\.g\. 1e\+155\)", None),
     "infinite": (lambda d: _set(d, "x2", [4], np.inf), NonNumericError,
-                 r"column 'x2': infinite values in rows 4", None),
+                 r"column 'x2': infinite values in rows 4 \(e\.g\. inf\)", None),
     "text": (lambda d: _set(d, "x4", [2], "n/a"), NonNumericError,
              r"column 'x4': non-numeric values in rows 2", None),
 }
