@@ -214,35 +214,22 @@ def check_items(
         raise SurveyDataError(
             f"columns with no answers at all: {_rows(pd.Index(np.asarray(items)[empty]))}"
         )
+    def refuse(mask: np.ndarray, error: type[SurveyDataError], what: str, tail: str = "") -> None:
+        """Raise ``error`` for the first column with a True in ``mask``."""
+        if mask.any():
+            j = int(np.flatnonzero(mask.any(axis=0))[0])
+            first = float(arr[mask[:, j], j][0])
+            raise error(f"column {items[j]!r}: {what} in rows {_rows(index[mask[:, j]])} "
+                        f"(e.g. {first:g}){tail}")
+
     with np.errstate(invalid="ignore"):
-        inf = np.isinf(arr)
-        if inf.any():
-            j = int(np.flatnonzero(inf.any(axis=0))[0])
-            idx = index[inf[:, j]]
-            raise NonNumericError(
-                f"column {items[j]!r}: infinite values in rows {_rows(idx)} "
-                f"(e.g. {float(arr[inf[:, j], j][0])!r})"
-            )
-        huge = np.abs(arr) > MAX_ABS
-        if huge.any():
-            j = int(np.flatnonzero(huge.any(axis=0))[0])
-            idx = index[huge[:, j]]
-            raise OutOfScaleError(
-                f"column {items[j]!r}: absurd values (|x| > {MAX_ABS:g}) in rows "
-                f"{_rows(idx)} (e.g. {arr[huge[:, j], j][0]:g})"
-            )
+        refuse(np.isinf(arr), NonNumericError, "infinite values")
+        refuse(np.abs(arr) > MAX_ABS, OutOfScaleError, f"absurd values (|x| > {MAX_ABS:g})")
         if lohi is not None:
             lo, hi = lohi
-            out_ = (arr < lo) | (arr > hi)
-            if out_.any():
-                j = int(np.flatnonzero(out_.any(axis=0))[0])
-                idx = index[out_[:, j]]
-                vals = pd.unique(arr[out_[:, j], j])
-                raise OutOfScaleError(
-                    f"column {items[j]!r}: values outside the scale {lo:g}–{hi:g} in rows "
-                    f"{_rows(idx)} (e.g. {vals[0]:g}); set codes such as 'don't know' to "
-                    "missing"
-                )
+            refuse((arr < lo) | (arr > hi), OutOfScaleError,
+                   f"values outside the scale {lo:g}–{hi:g}",
+                   "; set codes such as 'don't know' to missing")
     incomplete = nan.any(axis=1)
     if incomplete.any():
         idx = index[incomplete]
