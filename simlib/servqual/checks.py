@@ -2,9 +2,10 @@
 
 Survey files break analyses in a few recurring ways: an item column is
 missing or misspelt, a value lies outside the answer scale (a "9 = don't
-know" code, a typo), a cell holds text, or answers are missing. Each of these
-is refused here with a one-line message that names the column and the rows,
-before any statistic is computed. Missing answers are never imputed silently:
+know" code, a typo, an overflowed 1e155), a cell holds text, a column is
+empty or constant, a column name or a row label occurs twice, or answers are
+missing. Each of these is refused here with a one-line message that names the
+column and the rows, before any statistic is computed. Missing answers are never imputed silently:
 the policy is explicit, and the default (listwise deletion) warns with the
 number of rows it dropped.
 """
