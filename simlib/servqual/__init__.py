@@ -34,7 +34,15 @@ from .checks import (
     SurveyDataError,
     check_items,
 )
-from .efa import EFAResult, bartlett, efa, kmo, parallel_analysis
+from .efa import (
+    EFAResult,
+    OmegaHierarchical,
+    bartlett,
+    efa,
+    kmo,
+    omega_hierarchical,
+    parallel_analysis,
+)
 from .instruments import (
     BRADY_CRONIN,
     SERVPERF22,
@@ -49,9 +57,12 @@ from .ipa import ipa
 from .kano import kano, kano_category
 from .reliability import (
     AlphaResult,
+    OmegaResult,
     ReliabilityReport,
     cronbach_alpha,
+    htmt,
     item_total,
+    omega_ci,
     omega_total,
     reliability_table,
 )
@@ -75,4 +86,5 @@ __all__ = [
     "efa", "gap_scores", "invariance", "ipa", "item_total", "kano", "kano_category", "kmo",
     "omega_total", "parallel_analysis", "parse_model", "reliability_table", "sem", "servperf",
     "weighted_servqual", "zone_of_tolerance",
+    "OmegaResult", "htmt", "omega_ci", "omega_hierarchical", "OmegaHierarchical",
 ]

@@ -383,6 +383,7 @@ def cfa(
     orthogonal: bool = False,
     missing: MissingPolicy = "listwise",
     fix_single_indicator: bool = False,
+    scale: tuple[float, float] | None = None,
 ) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood.
 
@@ -407,6 +408,8 @@ def cfa(
     fix_single_indicator
         Fix the residual variance of a factor's only item at 0 (lavaan's
         ``auto.fix.single``); by default single-indicator factors are refused.
+    scale
+        Optional ``(low, high)`` answer range; values outside it are refused.
 
     Returns
     -------
@@ -436,7 +439,7 @@ def cfa(
         raise ValueError(f"estimator: only 'ml' is available, got {estimator!r}")
     spec = parse_model(model)
     check_identified(spec, fix_single_indicator)
-    x = check_items(data, spec.items, missing=missing)
+    x = check_items(data, spec.items, scale=scale, missing=missing)
     check_not_degenerate(x)
     mom = group_moments(x.to_numpy())
     res = fit_moments(model_text(spec, fix_single_indicator), [mom], frames=[x],

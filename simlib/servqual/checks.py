@@ -2,9 +2,10 @@
 
 Survey files break analyses in a few recurring ways: an item column is
 missing or misspelt, a value lies outside the answer scale (a "9 = don't
-know" code, a typo), a cell holds text, or answers are missing. Each of these
-is refused here with a one-line message that names the column and the rows,
-before any statistic is computed. Missing answers are never imputed silently:
+know" code, a typo, an overflowed 1e155), a cell holds text, a column is
+empty or constant, a column name or a row label occurs twice, or answers are
+missing. Each of these is refused here with a one-line message that names the
+column and the rows, before any statistic is computed. Missing answers are never imputed silently:
 the policy is explicit, and the default (listwise deletion) warns with the
 number of rows it dropped.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "DegenerateDataError",
     "check_items",
     "check_not_degenerate",
+    "MAX_ABS",
 ]
 
 MissingPolicy = Literal["listwise", "raise"]
@@ -96,6 +98,38 @@ def _rows(index: pd.Index, limit: int = 5) -> str:
     return ", ".join(labels) + more
 
 
+MAX_ABS = 1e12
+"""Largest absolute item value accepted: beyond it a value is a data error (an
+overflowed code, 1e155), and its square would swamp every covariance."""
+
+
+def _check_scale(scale: tuple[float, float] | None) -> tuple[float, float] | None:
+    if scale is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale: expected (low, high) numbers, got {scale!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"scale: expected finite low < high, got {scale!r}")
+    return lo, hi
+
+
+def _column_values(raw: pd.Series, col: object) -> np.ndarray:
+    """One column as float, refusing booleans and text (slow path for odd dtypes)."""
+    if raw.dtype == bool:
+        raise NonNumericError(f"column {col!r}: boolean values are not item answers")
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna().to_numpy() & raw.notna().to_numpy()
+    if bad.any():
+        idx = raw.index[bad]
+        raise NonNumericError(
+            f"column {col!r}: non-numeric values in rows {_rows(idx)} "
+            f"(e.g. {raw[idx[0]]!r})"
+        )
+    return num.to_numpy(dtype=float)
+
+
 def check_items(
     data: pd.DataFrame,
     items: Sequence[str],
@@ -103,6 +137,7 @@ def check_items(
     scale: tuple[float, float] | None = None,
     missing: MissingPolicy = "listwise",
     min_rows: int = 2,
+    allow_constant: bool = True,
 ) -> pd.DataFrame:
     """Validate item columns and return them as a float DataFrame.
 
@@ -113,12 +148,16 @@ def check_items(
     items
         Column names the analysis needs, in the order wanted.
     scale
-        ``(low, high)`` answer range (inclusive); ``None`` skips the range check.
+        ``(low, high)`` answer range (inclusive); ``None`` skips the range check
+        (values beyond ``MAX_ABS`` in absolute value are refused either way).
     missing
         ``"listwise"`` (default): drop every row with a missing answer in any
         of ``items`` and warn with the count; ``"raise"``: refuse.
     min_rows
         Fewest complete rows accepted.
+    allow_constant
+        ``False`` refuses a column whose complete answers are all equal
+        (:class:`DegenerateDataError`), for analyses that divide by variances.
 
     Returns
     -------
@@ -127,70 +166,98 @@ def check_items(
 
     Raises
     ------
-    MissingItemsError, NonNumericError, OutOfScaleError, MissingValuesError
-        With a one-line message naming the column(s) and rows (``NonNumericError``
-        also for infinite values).
+    MissingItemsError, NonNumericError, OutOfScaleError, MissingValuesError, SurveyDataError
+        With a one-line message naming the column(s) and rows: absent,
+        duplicated or all-empty columns, duplicate row labels, text,
+        infinite values (``NonNumericError``), values outside ``scale`` or
+        beyond ``MAX_ABS`` (``OutOfScaleError``), missing answers.
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     items = list(items)
+    lohi = _check_scale(scale)
+    if missing not in ("listwise", "raise"):
+        raise ValueError(f"missing: expected 'listwise' or 'raise', got {missing!r}")
     absent = [c for c in items if c not in data.columns]
     if absent:
         raise MissingItemsError(
             f"items missing from the data: {', '.join(map(str, absent))}"
         )
-    out = pd.DataFrame(index=data.index)
-    for col in items:
-        raw = data[col]
-        if raw.dtype == bool:
-            raise NonNumericError(f"column {col!r}: boolean values are not item answers")
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() & raw.notna()
-        if bad.any():
-            idx = raw.index[bad.to_numpy()]
-            raise NonNumericError(
-                f"column {col!r}: non-numeric values in rows {_rows(idx)} "
-                f"(e.g. {raw[idx[0]]!r})"
+    cols = data.columns
+    if not cols.is_unique:
+        dup = list(dict.fromkeys(c for c in items if int((cols == c).sum()) > 1))
+        if dup:
+            raise SurveyDataError(
+                f"column names occur more than once in the data: {_rows(pd.Index(dup))}; "
+                "rename or drop the copies"
             )
-        inf = np.isinf(num.to_numpy(dtype=float))
-        if inf.any():
-            idx = raw.index[inf]
-            raise NonNumericError(
-                f"column {col!r}: infinite values in rows {_rows(idx)} (e.g. {num[idx[0]]!r})"
-            )
-        out[col] = num.astype(float)
-    if missing not in ("listwise", "raise"):
-        raise ValueError(f"missing: expected 'listwise' or 'raise', got {missing!r}")
-    if scale is not None:
-        lo, hi = scale
-        for col in items:
-            v = out[col]
-            bad = (v < lo) | (v > hi)
-            if bad.any():
-                idx = v.index[bad.to_numpy()]
-                raise OutOfScaleError(
-                    f"column {col!r}: values outside the scale {lo}–{hi} in rows "
-                    f"{_rows(idx)} (e.g. {v[idx[0]]:g})"
-                )
-    incomplete = out.isna().any(axis=1)
+    twice = pd.Index(items)[pd.Index(items).duplicated()].unique()
+    if len(twice):
+        raise SurveyDataError(f"items listed more than once: {_rows(twice)}")
+    index = data.index
+    if not index.is_unique:
+        raise SurveyDataError(
+            f"duplicate row labels {_rows(index[index.duplicated()].unique())}: each "
+            "respondent needs a distinct label (reset_index() renumbers them)"
+        )
+    sub = data[items] if cols.is_unique else data.iloc[:, [cols.get_loc(c) for c in items]]
+    dtypes = sub.dtypes
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+           for t in dtypes):
+        arr = sub.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        arr = np.empty((len(sub), len(items)))
+        for j, col in enumerate(items):
+            arr[:, j] = _column_values(sub.iloc[:, j], col)
+    nan = np.isnan(arr)
+    empty = nan.all(axis=0) if len(arr) else np.ones(len(items), dtype=bool)
+    if empty.any():
+        raise SurveyDataError(
+            f"columns with no answers at all: {_rows(pd.Index(np.asarray(items)[empty]))}"
+        )
+    def refuse(mask: np.ndarray, error: type[SurveyDataError], what: str, tail: str = "") -> None:
+        """Raise ``error`` for the first column with a True in ``mask``."""
+        if mask.any():
+            j = int(np.flatnonzero(mask.any(axis=0))[0])
+            first = float(arr[mask[:, j], j][0])
+            raise error(f"column {items[j]!r}: {what} in rows {_rows(index[mask[:, j]])} "
+                        f"(e.g. {first:g}){tail}")
+
+    with np.errstate(invalid="ignore"):
+        refuse(np.isinf(arr), NonNumericError, "infinite values")
+        refuse(np.abs(arr) > MAX_ABS, OutOfScaleError, f"absurd values (|x| > {MAX_ABS:g})")
+        if lohi is not None:
+            lo, hi = lohi
+            refuse((arr < lo) | (arr > hi), OutOfScaleError,
+                   f"values outside the scale {lo:g}–{hi:g}",
+                   "; set codes such as 'don't know' to missing")
+    incomplete = nan.any(axis=1)
     if incomplete.any():
-        idx = out.index[incomplete.to_numpy()]
-        cols = [c for c in items if out[c].isna().any()]
+        idx = index[incomplete]
+        bad_cols = [c for c, m in zip(items, nan.any(axis=0), strict=True) if m]
         if missing == "raise":
             raise MissingValuesError(
-                f"missing values in columns {', '.join(cols)} (rows {_rows(idx)}); "
+                f"missing values in columns {', '.join(map(str, bad_cols))} (rows {_rows(idx)}); "
                 "choose missing='listwise' to drop them"
             )
         warnings.warn(
-            f"listwise deletion dropped {int(incomplete.sum())} of {len(out)} rows with "
-            f"missing values (columns {_rows(pd.Index(cols))})",
+            f"listwise deletion dropped {int(incomplete.sum())} of {len(arr)} rows with "
+            f"missing values (columns {_rows(pd.Index(bad_cols))})",
             MissingValuesWarning,
             stacklevel=user_stacklevel(),
         )
-        out = out.loc[~incomplete]
-    if len(out) < min_rows:
-        raise SurveyDataError(f"only {len(out)} complete rows; at least {min_rows} needed")
-    return out
+        arr = arr[~incomplete]
+        index = index[~incomplete]
+    if len(arr) < min_rows:
+        raise SurveyDataError(f"only {len(arr)} complete rows; at least {min_rows} needed")
+    if not allow_constant:
+        const = np.ptp(arr, axis=0) == 0
+        if const.any():
+            raise DegenerateDataError(
+                f"constant columns (every answer {arr[0, const][0]:g}) cannot be analysed: "
+                f"{_rows(pd.Index(np.asarray(items, dtype=object)[const]))}"
+            )
+    return pd.DataFrame(arr, index=index, columns=pd.Index(items))
 
 
 def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:

@@ -40,7 +40,7 @@ from statsmodels.multivariate.factor_rotation import rotate_factors
 from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
 
 __all__ = ["kmo", "bartlett", "parallel_analysis", "efa", "EFAResult", "KMOResult",
-           "BartlettResult"]
+           "BartlettResult", "omega_hierarchical", "OmegaHierarchical"]
 
 Method = Literal["minres", "ml", "pa"]
 Rotation = Literal["oblimin", "promax", "varimax"] | None
@@ -64,19 +64,21 @@ class BartlettResult(NamedTuple):
     pvalue: float
 
 
-def _corr(data: pd.DataFrame, missing: MissingPolicy = "listwise") -> tuple[np.ndarray, int, list[str]]:
-    x = check_items(data, list(data.columns), missing=missing)
+def _corr(data: pd.DataFrame, missing: MissingPolicy = "listwise",
+          scale: tuple[float, float] | None = None) -> tuple[np.ndarray, int, list[str]]:
+    x = check_items(data, list(data.columns), scale=scale, missing=missing)
     check_not_degenerate(x)  # constant or collinear columns make R singular
     return np.corrcoef(x.to_numpy(), rowvar=False), len(x), list(x.columns)
 
 
-def kmo(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> KMOResult:
+def kmo(data: pd.DataFrame, *, missing: MissingPolicy = "listwise",
+        scale: tuple[float, float] | None = None) -> KMOResult:
     """Kaiser–Meyer–Olkin measure of sampling adequacy (Kaiser 1970).
 
     ``KMO = sum r_ij^2 / (sum r_ij^2 + sum q_ij^2)`` over i != j, where q are
     the partial correlations from the inverse correlation matrix.
     """
-    r, _, cols = _corr(data, missing)
+    r, _, cols = _corr(data, missing, scale)
     inv = np.linalg.inv(r)
     d = np.sqrt(np.diag(inv))
     q = -inv / np.outer(d, d)
@@ -88,12 +90,13 @@ def kmo(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> KMOResult
     return KMOResult(float(overall), pd.Series(per, index=cols, name="msa"))
 
 
-def bartlett(data: pd.DataFrame, *, missing: MissingPolicy = "listwise") -> BartlettResult:
+def bartlett(data: pd.DataFrame, *, missing: MissingPolicy = "listwise",
+             scale: tuple[float, float] | None = None) -> BartlettResult:
     """Bartlett's (1951) test that the correlation matrix is the identity.
 
     ``chi2 = -(n - 1 - (2p + 5)/6) log|R|`` with ``p(p-1)/2`` degrees of freedom.
     """
-    r, n, cols = _corr(data, missing)
+    r, n, cols = _corr(data, missing, scale)
     p = len(cols)
     _, logdet = np.linalg.slogdet(r)
     chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
@@ -112,6 +115,7 @@ def parallel_analysis(
     seed: int = 0,
     quantile: float = 0.95,
     missing: MissingPolicy = "listwise",
+    scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Horn's parallel analysis for components and common factors.
 
@@ -139,7 +143,7 @@ def parallel_analysis(
         ``attrs["n_factors"]`` and ``attrs["n_components"]`` hold the
         suggested numbers (leading eigenvalues above the random ones).
     """
-    r, n, cols = _corr(data, missing)
+    r, n, cols = _corr(data, missing, scale)
     p = len(cols)
     rng = np.random.default_rng(seed)
     obs_pc = np.linalg.eigvalsh(r)[::-1]
@@ -361,6 +365,7 @@ def efa(
     rotation: Rotation = "oblimin",
     *,
     missing: MissingPolicy = "listwise",
+    scale: tuple[float, float] | None = None,
 ) -> EFAResult:
     """Exploratory factor analysis of the correlation matrix of ``data``.
 
@@ -377,6 +382,8 @@ def efa(
         ``"varimax"`` or ``None``.
     missing
         Missing-data policy (listwise by default, with a warning).
+    scale
+        Optional ``(low, high)`` answer range; values outside it are refused.
 
     Returns
     -------
@@ -389,7 +396,7 @@ def efa(
         uniqueness stuck at its lower bound .005 for ``minres``/``ml``, or a
         loading whose absolute value exceeds 1), as psych's ``fa`` warns.
     """
-    r, n, cols = _corr(data, missing)
+    r, n, cols = _corr(data, missing, scale)
     p = len(cols)
     if not 1 <= n_factors < p:
         raise ValueError(f"n_factors must be between 1 and {p - 1}, got {n_factors}")
@@ -429,3 +436,64 @@ def efa(
                              if phi is not None else None),
         method=method, rotation=rotation, n=n,
     )
+
+
+# --------------------------------------------------------------------- omega-hierarchical
+
+class OmegaHierarchical(NamedTuple):
+    """psych ``omega``'s omega-hierarchical and omega-total with the Schmid–Leiman loadings."""
+
+    omega_h: float
+    omega_total: float
+    g_loadings: pd.Series
+    group_loadings: pd.DataFrame
+    n_factors: int
+    n: int
+
+
+def omega_hierarchical(
+    data: pd.DataFrame,
+    n_factors: int = 3,
+    *,
+    missing: MissingPolicy = "listwise",
+    scale: tuple[float, float] | None = None,
+) -> OmegaHierarchical:
+    """McDonald's omega-hierarchical from a Schmid–Leiman solution (psych ``omega``).
+
+    As psych's ``omega`` with its defaults (``fm="minres"``,
+    ``rotate="oblimin"``, ``flip=TRUE``): ``n_factors`` minres factors of
+    the correlation matrix, obliquely rotated (oblimin); a general factor
+    from a one-factor minres analysis of their correlations (with two
+    group factors both general loadings are sqrt(|phi12|), psych's
+    ``option="equal"``); the Schmid–Leiman transformation gives each item's
+    general loading g and residualised group loadings. Items with a
+    negative g are reversed (``flip``), and with the total variance
+    ``Vt = 1'R1`` of the (flipped) correlation matrix
+
+    * ``omega_h = (sum g)^2 / Vt``, the share of the unit-weighted standardized
+      sum score due to the general factor;
+    * ``omega_total = (Vt - sum u2) / Vt`` with u2 = 1 - h2 the uniquenesses
+      of the unrotated minres solution.
+    """
+    r, n, cols = _corr(data, missing, scale)
+    p = len(cols)
+    if not 2 <= n_factors < p:
+        raise ValueError(f"n_factors must be between 2 and {p - 1}, got {n_factors}")
+    lam = _extract_minres(r, n_factors)
+    h2 = (lam**2).sum(axis=1)
+    rot, phi = _rotate(lam, "oblimin")
+    assert phi is not None
+    if n_factors == 2:
+        root = np.sqrt(abs(phi[0, 1]))
+        gl = np.array([root, np.sign(phi[0, 1]) * root])
+    else:
+        gl = _extract_minres(phi, 1)[:, 0]
+    g = rot @ gl
+    group = rot * np.sqrt(np.clip(1 - gl**2, 0, None))
+    key = np.where(g < 0, -1.0, 1.0)
+    vt = float((r * np.outer(key, key)).sum())
+    omega_h = float((key * g).sum() ** 2 / vt)
+    omega_t = float((vt - (1 - h2).sum()) / vt)
+    names = [f"F{j + 1}*" for j in range(n_factors)]
+    return OmegaHierarchical(omega_h, omega_t, pd.Series(g, index=cols, name="g"),
+                             pd.DataFrame(group, index=cols, columns=names), n_factors, n)

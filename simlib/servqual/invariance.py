@@ -65,6 +65,7 @@ def invariance(
     missing: MissingPolicy = "listwise",
     min_group_size: int = 10,
     fix_single_indicator: bool = False,
+    scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Fit the invariance ladder and compare successive steps.
 
@@ -87,6 +88,8 @@ def invariance(
         covariance matrix is singular).
     fix_single_indicator
         As in :func:`simlib.servqual.cfa`.
+    scale
+        Optional ``(low, high)`` answer range; values outside it are refused.
 
     Returns
     -------
@@ -124,7 +127,7 @@ def invariance(
         raise SurveyDataError(f"group column {group!r} has missing values in rows {rows}")
     # Identification is a property of the model; refuse it before touching data.
     check_identified(spec, fix_single_indicator)
-    x = check_items(data, spec.items, missing=missing)
+    x = check_items(data, spec.items, scale=scale, missing=missing)
     check_not_degenerate(x)
     p = len(spec.items)
     labels = pd.unique(gcol.loc[x.index])

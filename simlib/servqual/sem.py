@@ -990,6 +990,7 @@ def sem(
     orthogonal: bool = False,
     meanstructure: bool | None = None,
     fixed_x: bool = True,
+    scale: tuple[float, float] | None = None,
 ) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax (as lavaan's ``sem()``).
 
@@ -1036,6 +1037,10 @@ def sem(
         Identify factors by unit (residual) variances instead of marker loadings.
     orthogonal
         Fix the covariances of exogenous factors at 0.
+    scale
+        Inclusive answer range ``(low, high)`` of the observed variables; values
+        outside it (codes such as 99) are refused with one line naming the column
+        and rows (docs/survey-analytics.md#bad-survey-input). None: no range check.
     meanstructure
         Force (True) or suppress (False) the mean structure; by default as lavaan.
     fixed_x
@@ -1106,7 +1111,7 @@ def sem(
     if data is not None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-        x = check_items(data, ov, missing=missing)  # type: ignore[arg-type]
+        x = check_items(data, ov, scale=scale, missing=missing)  # type: ignore[arg-type]
         check_not_degenerate(x)
         if group is None:
             frames, glabels = [x], [None]
