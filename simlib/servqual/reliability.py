@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import estimation
-from .cfa import CFAModel, build_patterns, cfa, group_moments, parse_model, start_values
+from .cfa import CFAModel, cfa, group_moments, parse_model
+from .sem import fit_moments
 from .checks import (
     ConvergenceWarning,
     IdentificationWarning,
@@ -238,20 +238,17 @@ def omega_ci(
     failed = 0
     refit: Callable[[np.ndarray], float] = _alpha_value
     if k > 2:
-        spec = parse_model({"f": [f"i{j}" for j in range(k)]})
-        pats, labels = build_patterns(spec, 1)
-        pat = pats[0]
-        mom = group_moments(arr)
-        full = estimation.fit_ml(pats, [mom], start_values(spec, pats, [mom], len(labels), False))
+        one_factor = "f =~ " + " + ".join(f"i{j}" for j in range(k))
 
         def refit_ml(sample: np.ndarray) -> float:
-            # The full-sample estimate is the warm start: a resample's optimum is near it.
-            fit = estimation.fit_ml(pats, [group_moments(sample)], full.theta)
-            if not fit.converged:
+            fit = fit_moments(one_factor, [group_moments(sample)])
+            if not fit.raw.converged:
                 raise ConvergenceWarning("bootstrap fit did not converge")
-            lam = estimation.fill_matrix(pat.lam_idx, pat.lam_fixed, fit.theta)[:, 0]
-            phi = estimation.fill_matrix(pat.phi_idx, pat.phi_fixed, fit.theta)[0, 0]
-            return float(lam.sum() ** 2 * phi / np.cov(sample, rowvar=False, ddof=0).sum())
+            est = fit.estimates(standardized=False)
+            lam = est.loc[est["op"] == "=~", "est"].to_numpy()
+            phi = est.loc[(est["op"] == "~~") & (est["lhs"] == "f") & (est["rhs"] == "f"), "est"]
+            return float(lam.sum() ** 2 * float(phi.iloc[0])
+                         / np.cov(sample, rowvar=False, ddof=0).sum())
 
         refit = refit_ml
 
