@@ -912,7 +912,8 @@ def causal_gap_study(
     per = _per_replication(base_res.customers(), ["expected_wait", "exp_reliability"]).mean()
     measured = {"customer_wait": float(per["expected_wait"]),
                 "customer_reliability": float(per["exp_reliability"])}
-    opts = {"station": station, "sop_gain": sop_gain, "adherence": adherence, **measured}
+    opts: dict[str, Any] = {"station": station, "sop_gain": sop_gain, "adherence": adherence,
+                            **measured}
     chains = {"base": causal_chain(scn, curve, (), **opts)}
     for name, gaps_closed in plan.items():
         chain = causal_chain(scn, curve, gaps_closed, **opts)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.plots.quality import plot_causal_chain
 from simlib.studies import quality as studies
 
 BANK = Path(__file__).resolve().parents[2] / "data" / "scenarios" / "bank_value_chain.yaml"
@@ -125,3 +126,7 @@ def test_study_closing_gap1_reaches_customers(bank):
     assert eff.loc[("close gap 1", "system", "mean_wait"), "ci_high"] < 0
     assert eff.loc[("close gap 1", "system", "gap5"), "ci_low"] > 0
     assert set(study.gaps["variant"]) == {"base", "close gap 1"}
+    fig = plot_causal_chain(study)
+    assert len(fig.axes) == 6
+    with pytest.raises(TypeError, match="CausalGapStudy"):
+        plot_causal_chain(study.chain)
