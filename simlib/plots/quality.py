@@ -481,7 +481,7 @@ def plot_causal_chain(study: CausalGapStudy, title: str | None = None) -> Figure
     chain = study.chain
     variants = list(chain["variant"])
     y = np.arange(len(variants))
-    fig = Figure(figsize=(15, 0.45 * len(variants) + 2.0), layout="constrained")
+    fig = Figure(figsize=(15, 0.45 * len(variants) + 2.8), layout="constrained")
     axes = fig.subplots(1, 6, sharey=True)
     ax = axes[0]
     ax.plot(chain["perceived_wait"], y, "s", color="C1", label="perceived expected wait")
@@ -490,7 +490,7 @@ def plot_causal_chain(study: CausalGapStudy, title: str | None = None) -> Figure
                label="customers' expected wait")
     ax.set_title("1-2 belief → standard", fontsize="small")
     ax.set_xlabel("wait")
-    ax.legend(fontsize="x-small", loc="lower right")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
     axes[1].barh(y, chain["servers"], color="C2")
     axes[1].set_xlim(chain["servers"].min() - 1, chain["servers"].max() + 0.5)
     axes[1].set_title("standard → servers", fontsize="small")
@@ -503,7 +503,7 @@ def plot_causal_chain(study: CausalGapStudy, title: str | None = None) -> Figure
     ax.plot(chain["promised_wait"], y, "x", color="C3", label="promised")
     ax.set_title("3-4 delivered and promised wait", fontsize="small")
     ax.set_xlabel("wait")
-    ax.legend(fontsize="x-small", loc="lower right")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     for a, metric in zip(axes[4:], ("gap5", "satisfaction"), strict=True):
         rows = (study.effects[(study.effects["scope"] == "system") & (study.effects["metric"] == metric)]
                 .set_index("variant").reindex(variants))
