@@ -42,7 +42,7 @@ from simlib.experiments.runner import ScenarioLike, compare, run, sweep
 from simlib.experiments.statistics import t_interval
 from simlib.planning.measures import tornado
 from simlib.servqual import SERVQUAL22, CFAResult, EFAResult, cfa, efa
-from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE, SUBDIMENSIONS
+from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE, SUBDIMENSIONS, QualitySpec
 from simlib.spec.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -454,6 +454,14 @@ def staff_to_standard(curve: pd.DataFrame, standard: float, parameter: str = "se
     return int(ok[parameter].iloc[0])
 
 
+def _management(scn: Scenario) -> tuple[QualitySpec, float, float]:
+    """The quality block, management's perceived expected wait and its standard (gaps 1-2)."""
+    q = scn.quality
+    if q is None or q.management_expected_wait is None or q.standard_wait is None:
+        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    return q, q.management_expected_wait, q.standard_wait
+
+
 def _servqual_gap(results: Results) -> np.ndarray:
     """Gap 5 (unweighted SERVQUAL score) of each replication."""
     table = results.customers()
@@ -579,15 +587,13 @@ def gap_closing_study(
     GapClosingStudy
     """
     scn = load_scenario(scenario)
-    q = scn.quality
-    if q is None or q.management_expected_wait is None or q.standard_wait is None:
-        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    q, _, standard0 = _management(scn)
     if any(e.promised_wait is None for e in q.expectations.values()):
         raise ValueError("every class needs quality.expectations.promised_wait (gap 4)")
     path = _SERVERS.format(station)
     swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
     staffing = _value_chain(swept, station)
-    base_servers = staff_to_standard(staffing, q.standard_wait)
+    base_servers = staff_to_standard(staffing, standard0)
     # The base is a point of the sweep: its replications are used, not simulated again.
     base_res = swept.at(base_servers)
     base = base_res.scenario
@@ -765,9 +771,7 @@ def causal_chain(
     CausalChain
     """
     scn = load_scenario(scenario)
-    q = scn.quality
-    if q is None or q.management_expected_wait is None or q.standard_wait is None:
-        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    q, belief, standard0 = _management(scn)
     closed = tuple(close)
     unknown = [g for g in closed if g not in CAUSAL_GAPS]
     if unknown:
@@ -779,9 +783,9 @@ def causal_chain(
     levels = q.management_levels if q.management_levels is not None else next(
         iter(q.expectations.values())).levels
     belief_rel0 = float(levels[_RELIABILITY])
-    wait_m = float(customer_wait) if "gap1" in closed else float(q.management_expected_wait)
+    wait_m = float(customer_wait) if "gap1" in closed else belief
     rel_m = float(customer_reliability) if "gap1" in closed else belief_rel0
-    delta2 = 0.0 if "gap2" in closed else float(q.standard_wait - q.management_expected_wait)
+    delta2 = 0.0 if "gap2" in closed else standard0 - belief
     standard = max(wait_m + delta2, 0.0)
     staff = scn.staff.get(station)
     train0 = staff.training if staff is not None else STAFF_REFERENCE
@@ -905,10 +909,8 @@ def causal_gap_study(
     plan = dict(CAUSAL_VARIANTS if close is None else close)
     swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
     curve = _value_chain(swept, station)
-    q = scn.quality
-    if q is None or q.management_expected_wait is None or q.standard_wait is None:
-        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
-    base_res = swept.at(staff_to_standard(curve, q.standard_wait))
+    _, _, standard0 = _management(scn)
+    base_res = swept.at(staff_to_standard(curve, standard0))
     per = _per_replication(base_res.customers(), ["expected_wait", "exp_reliability"]).mean()
     measured = {"customer_wait": float(per["expected_wait"]),
                 "customer_reliability": float(per["exp_reliability"])}
