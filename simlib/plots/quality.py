@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from simlib.plots.staffing import tornado_chart
 from simlib.spec.quality import SUBDIMENSIONS
-from simlib.studies.quality import OUTCOMES, VALUE_CHAIN, GapClosingStudy
+from simlib.studies.quality import OUTCOMES, VALUE_CHAIN, CausalGapStudy, GapClosingStudy
 
 __all__ = [
     "QUALITY_LABELS",
@@ -31,6 +31,7 @@ __all__ = [
     "plot_staffing_to_standard",
     "plot_gap_closing",
     "plot_assumption_tornado",
+    "plot_causal_chain",
 ]
 
 #: Axis labels of the quality-model metrics.
@@ -453,3 +454,69 @@ def plot_assumption_tornado(table: pd.DataFrame, quantity: str = "satisfaction")
     the high end of the assumption's documented range, largest swing on top.
     """
     return tornado_chart(table, QUALITY_LABELS.get(quantity, quantity))
+
+
+def plot_causal_chain(study: CausalGapStudy, title: str | None = None) -> Figure:
+    """The causal gap model, link by link, for every variant of a :func:`~simlib.studies.quality.causal_gap_study`.
+
+    Parameters
+    ----------
+    study
+        A :class:`~simlib.studies.quality.CausalGapStudy`.
+    title
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per variant (the base on top), one panel per link, left to
+        right as the causes run: management's perceived expected wait and the
+        standard it sets (gaps 1-2); the servers hired; the SOP training
+        delivered; the planned, delivered and promised wait (gaps 3-4); and
+        the paired change of gap 5 (SERVQUAL score) and satisfaction from the
+        base with 95 % intervals.
+    """
+    if not isinstance(study, CausalGapStudy):
+        raise TypeError(f"plot_causal_chain: expected a CausalGapStudy, got {type(study).__name__}")
+    chain = study.chain
+    variants = list(chain["variant"])
+    y = np.arange(len(variants))
+    fig = Figure(figsize=(15, 0.45 * len(variants) + 2.8), layout="constrained")
+    axes = fig.subplots(1, 6, sharey=True)
+    ax = axes[0]
+    ax.plot(chain["perceived_wait"], y, "s", color="C1", label="perceived expected wait")
+    ax.plot(chain["standard_wait"], y, "o", color="C0", label="standard")
+    ax.axvline(study.customer_expected_wait, color="grey", ls="--", lw=1,
+               label="customers' expected wait")
+    ax.set_title("1-2 belief → standard", fontsize="small")
+    ax.set_xlabel("wait")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
+    axes[1].barh(y, chain["servers"], color="C2")
+    axes[1].set_xlim(chain["servers"].min() - 1, chain["servers"].max() + 0.5)
+    axes[1].set_title("standard → servers", fontsize="small")
+    axes[2].barh(y, chain["training"], color="C4")
+    axes[2].set_xlim(max(0.0, chain["training"].min() - 0.1), min(1.0, chain["training"].max() + 0.05))
+    axes[2].set_title("reliability standard → SOP training", fontsize="small")
+    ax = axes[3]
+    ax.plot(chain["planned_wait"], y, "o", mfc="none", color="C0", label="planned")
+    ax.plot(chain["delivered_wait"], y, "o", color="C0", label="delivered")
+    ax.plot(chain["promised_wait"], y, "x", color="C3", label="promised")
+    ax.set_title("3-4 delivered and promised wait", fontsize="small")
+    ax.set_xlabel("wait")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
+    for a, metric in zip(axes[4:], ("gap5", "satisfaction"), strict=True):
+        rows = (study.effects[(study.effects["scope"] == "system") & (study.effects["metric"] == metric)]
+                .set_index("variant").reindex(variants))
+        diff = rows["diff"].to_numpy(float)
+        diff[0] = 0.0 if variants[0] == "base" else diff[0]
+        a.errorbar(diff, y, xerr=_yerr(diff, rows["ci_low"].to_numpy(float),
+                                       rows["ci_high"].to_numpy(float)),
+                   fmt="o", capsize=3, color="C0")
+        a.axvline(0, color="grey", lw=1)
+        a.set_title(f"5 Δ{'gap 5' if metric == 'gap5' else metric} vs base (95% CI)", fontsize="small")
+    axes[0].set_yticks(y, variants, fontsize="small")
+    axes[0].set_ylim(len(variants) - 0.5, -0.5)
+    for a in axes:
+        a.grid(axis="x", alpha=0.3)
+    fig.suptitle(title or "The causal gap model: what closing a gap changes, link by link")
+    return fig

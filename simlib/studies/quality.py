@@ -14,7 +14,10 @@ so the notebooks only call, show and plot:
 * :func:`servqual_structure_check` - a simulated SERVQUAL survey and whether
   EFA and CFA recover its five dimensions;
 * :func:`headline_gaps` and :func:`gap_closing_study` - the five gaps of
-  Parasuraman, Zeithaml & Berry (1985) and what closing each one does.
+  Parasuraman, Zeithaml & Berry (1985) and what closing each one does;
+* :func:`causal_chain` and :func:`causal_gap_study` - the extended gap model
+  (Zeithaml, Berry & Parasuraman 1988): closing a gap moves beliefs,
+  standards, staffing and SOPs, the promise, and through them customers.
 
 All runs of one study share the root seed, so replication ``r`` of every
 variant sees the same arrivals and service requirements (common random
@@ -23,7 +26,8 @@ numbers) and differences are measured on the same simulated days.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +42,7 @@ from simlib.experiments.runner import ScenarioLike, compare, run, sweep
 from simlib.experiments.statistics import t_interval
 from simlib.planning.measures import tornado
 from simlib.servqual import SERVQUAL22, CFAResult, EFAResult, cfa, efa
-from simlib.spec.quality import DIMENSIONS, SUBDIMENSIONS
+from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE, SUBDIMENSIONS, QualitySpec
 from simlib.spec.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -57,6 +61,12 @@ __all__ = [
     "staff_to_standard",
     "GapClosingStudy",
     "gap_closing_study",
+    "CAUSAL_GAPS",
+    "CAUSAL_VARIANTS",
+    "CausalChain",
+    "causal_chain",
+    "CausalGapStudy",
+    "causal_gap_study",
     "ASSUMPTIONS",
     "assumption_factors",
     "assumption_sensitivity",
@@ -444,6 +454,14 @@ def staff_to_standard(curve: pd.DataFrame, standard: float, parameter: str = "se
     return int(ok[parameter].iloc[0])
 
 
+def _management(scn: Scenario) -> tuple[QualitySpec, float, float]:
+    """The quality block, management's perceived expected wait and its standard (gaps 1-2)."""
+    q = scn.quality
+    if q is None or q.management_expected_wait is None or q.standard_wait is None:
+        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    return q, q.management_expected_wait, q.standard_wait
+
+
 def _servqual_gap(results: Results) -> np.ndarray:
     """Gap 5 (unweighted SERVQUAL score) of each replication."""
     table = results.customers()
@@ -569,15 +587,13 @@ def gap_closing_study(
     GapClosingStudy
     """
     scn = load_scenario(scenario)
-    q = scn.quality
-    if q is None or q.management_expected_wait is None or q.standard_wait is None:
-        raise ValueError("the scenario needs quality.management.expected_wait and standard_wait")
+    q, _, standard0 = _management(scn)
     if any(e.promised_wait is None for e in q.expectations.values()):
         raise ValueError("every class needs quality.expectations.promised_wait (gap 4)")
     path = _SERVERS.format(station)
     swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
     staffing = _value_chain(swept, station)
-    base_servers = staff_to_standard(staffing, q.standard_wait)
+    base_servers = staff_to_standard(staffing, standard0)
     # The base is a point of the sweep: its replications are used, not simulated again.
     base_res = swept.at(base_servers)
     base = base_res.scenario
@@ -627,6 +643,321 @@ def gap_closing_study(
         staffing=staffing, gaps=gaps_table, effects=effects, comparison=comparison,
     )
 
+
+# --------------------------------------------------------------------------- causal gap model
+
+
+#: The gaps :func:`causal_gap_study` can close.
+CAUSAL_GAPS: tuple[str, ...] = ("gap1", "gap2", "gap3", "gap4")
+
+#: Variants of :func:`causal_gap_study` by default: ``{name: gaps closed}``.
+CAUSAL_VARIANTS: dict[str, tuple[str, ...]] = {
+    "close gap 1": ("gap1",),
+    "close gap 2": ("gap2",),
+    "close gaps 1+2": ("gap1", "gap2"),
+    "close gaps 1-3": ("gap1", "gap2", "gap3"),
+    "close gap 4": ("gap4",),
+    "close all": CAUSAL_GAPS,
+}
+
+_RELIABILITY = DIMENSIONS.index("reliability")
+
+
+@dataclass(frozen=True)
+class CausalChain:
+    """One pass down the extended gap model (:func:`causal_chain`): belief → standard → delivery.
+
+    Attributes
+    ----------
+    closed : tuple of str
+        The gaps closed (of :data:`CAUSAL_GAPS`).
+    perceived_wait, perceived_reliability : float
+        Management's perception of customers' expected wait and reliability (gap 1).
+    standard_wait, reliability_standard : float
+        The standards it sets (gap 2).
+    servers : int
+        Servers of the station hired to meet the wait standard (from the staffing curve).
+    planned_wait : float
+        The mean wait management expects that staffing to deliver (read off the curve).
+    training_target, training : float
+        The SOP's training level and the level delivered (SOP adherence, gap 3).
+    promised_wait : float
+        What external communication promises (gap 4).
+    overrides : dict
+        The scenario keys this chain sets (applied to the scenario as given).
+    """
+
+    closed: tuple[str, ...]
+    perceived_wait: float
+    perceived_reliability: float
+    standard_wait: float
+    reliability_standard: float
+    servers: int
+    planned_wait: float
+    training_target: float
+    training: float
+    promised_wait: float
+    overrides: dict[str, Any]
+
+
+def _planned_wait(curve: pd.DataFrame, servers: int) -> float:
+    rows = curve[(curve["scope"] == "system") & (curve["metric"] == "mean_wait")
+                 & (curve["servers"] == servers)]
+    return float(rows["mean"].iloc[0])
+
+
+def causal_chain(
+    scenario: ScenarioLike,
+    curve: pd.DataFrame,
+    close: Sequence[str] = (),
+    *,
+    customer_wait: float,
+    customer_reliability: float,
+    station: str = "service",
+    sop_gain: float = 0.2,
+    adherence: float = 0.5,
+    verified_curve: pd.DataFrame | None = None,
+) -> CausalChain:
+    """Derive the scenario management delivers from its beliefs and standards.
+
+    The extended gap model (Zeithaml, Berry & Parasuraman 1988, *J. Marketing*
+    52(2)), with the links written as equations (docs/quality-model.md#the-causal-gap-model).
+    With ``W_m`` management's perceived expected wait and ``S_0`` the scenario's
+    standard, the standards gap ``Δ2 = S_0 − W_m`` is a habit of the organisation:
+
+    * gap 1 closed: ``W_m`` = ``customer_wait``, ``R_m`` = ``customer_reliability``
+      (market research measures what customers expect); open: the
+      ``quality.management`` values;
+    * standard: ``S = W_m + Δ2`` (``Δ2 = 0`` when gap 2 is closed); the
+      reliability standard is ``R_m`` (the scenario has no separate reliability standard);
+    * staffing: the fewest servers of ``station`` whose mean wait on the
+      staffing ``curve`` is at most ``S`` (:func:`staff_to_standard`);
+    * SOP: training target ``T* = T_0 + sop_gain · (R_m − R_m0)`` clipped to
+      [0, 1], with ``T_0`` the station's training and ``R_m0`` management's
+      reliability belief as given; delivered ``T = T_0 + a (T* − T_0)`` with
+      SOP adherence ``a`` = ``adherence`` (1 when gap 3 is closed);
+    * gap 3 closed also means the staffing is checked against the delivered
+      service: it is read off ``verified_curve`` (a staffing curve measured
+      with the delivered training and promise) when given;
+    * communication: the promise is the scenario's; gap 4 closed: the wait
+      management plans to deliver (the curve's mean wait at the chosen staffing).
+
+    Customers then form expectations from the promise (``quality.promise_weight``)
+    and perceive what is delivered: gap 5 follows in the simulation.
+
+    Parameters
+    ----------
+    scenario
+        The scenario as given (with ``quality.management.expected_wait`` and
+        ``standard_wait`` and a ``staff.<station>`` block or the defaults).
+    curve
+        Management's staffing curve: a staffing sweep in the format of
+        :func:`value_chain_study` (``servers, scope, metric, mean``).
+    close
+        Gaps to close, of :data:`CAUSAL_GAPS`.
+    customer_wait, customer_reliability
+        What customers expect (measured, e.g. on a run of the base).
+    station
+        The station whose staffing and SOPs management sets.
+    sop_gain
+        Training points (0-1 scale) per point (1-7) of reliability standard (an assumption).
+    adherence
+        Share of an SOP change delivered while gap 3 is open (an assumption, 0-1).
+    verified_curve
+        Staffing curve measured with the delivered SOP and promise (used when gap 3 is closed).
+
+    Returns
+    -------
+    CausalChain
+    """
+    scn = load_scenario(scenario)
+    q, belief, standard0 = _management(scn)
+    closed = tuple(close)
+    unknown = [g for g in closed if g not in CAUSAL_GAPS]
+    if unknown:
+        raise ValueError(f"close: unknown gap(s) {unknown} (known: {', '.join(CAUSAL_GAPS)})")
+    if not 0 <= adherence <= 1:
+        raise ValueError(f"adherence: must be in [0, 1], got {adherence!r}")
+    if station not in {st.name for st in scn.stations}:
+        raise ValueError(f"station: {station!r} is not a station of {scn.name}")
+    levels = q.management_levels if q.management_levels is not None else next(
+        iter(q.expectations.values())).levels
+    belief_rel0 = float(levels[_RELIABILITY])
+    wait_m = float(customer_wait) if "gap1" in closed else belief
+    rel_m = float(customer_reliability) if "gap1" in closed else belief_rel0
+    delta2 = 0.0 if "gap2" in closed else standard0 - belief
+    standard = max(wait_m + delta2, 0.0)
+    staff = scn.staff.get(station)
+    train0 = staff.training if staff is not None else STAFF_REFERENCE
+    target = min(max(train0 + sop_gain * (rel_m - belief_rel0), 0.0), 1.0)
+    share = 1.0 if "gap3" in closed else adherence
+    training = train0 + share * (target - train0)
+    used = verified_curve if ("gap3" in closed and verified_curve is not None) else curve
+    servers = staff_to_standard(used, standard)
+    planned = _planned_wait(used, servers)
+    promise = next(iter(q.expectations.values())).promised_wait
+    if "gap4" in closed:
+        promise = planned
+    if promise is None:
+        raise ValueError("every class needs quality.expectations.promised_wait (gap 4)")
+    overrides: dict[str, Any] = {
+        _SERVERS.format(station): servers,
+        f"staff.{station}.training": training,
+        "quality.expectations.promised_wait": float(promise),
+        "quality.management.expected_wait": wait_m,
+        "quality.management.standard_wait": standard,
+        "quality.management.reliability": min(max(rel_m, 1.0), 7.0),
+    }
+    return CausalChain(closed, wait_m, rel_m, standard, rel_m, servers, planned, target, training,
+                       float(promise), overrides)
+
+
+@dataclass(frozen=True)
+class CausalGapStudy:
+    """What closing gaps does through the causal links (:func:`causal_gap_study`).
+
+    Attributes
+    ----------
+    base : Scenario
+        The branch as management runs it (nothing closed: its beliefs,
+        standard and the staffing that meets it).
+    chains : dict
+        ``{variant: CausalChain}``, ``"base"`` first.
+    chain : pandas.DataFrame
+        One row per variant: the links (perceived wait, standard, servers,
+        planned wait, training, promise) and what was delivered and perceived
+        (mean wait, expected and reference wait, reliability, gap 5, satisfaction).
+    gaps : pandas.DataFrame
+        Headline gap measures of every variant (as :class:`GapClosingStudy`).
+    effects : pandas.DataFrame
+        Variant − base with paired 95 % intervals (``gap5`` rows added).
+    customer_expected_wait, customer_reliability : float
+        What customers expect, measured on the base run.
+    """
+
+    base: Scenario
+    chains: dict[str, CausalChain]
+    chain: pd.DataFrame = field(repr=False)
+    gaps: pd.DataFrame = field(repr=False)
+    effects: pd.DataFrame = field(repr=False)
+    customer_expected_wait: float = math.nan
+    customer_reliability: float = math.nan
+    comparison: Comparison | None = field(default=None, repr=False)
+
+
+def _delivered(results: Results) -> dict[str, float]:
+    """Per-run means of what customers went through, as replication means."""
+    table = results.customers()
+    per = _per_replication(table, ["wait", "expected_wait", "reliability", "responsiveness",
+                                   "satisfaction"]).mean()
+    return {"delivered_wait": float(per["wait"]), "expected_wait": float(per["expected_wait"]),
+            "reliability": float(per["reliability"]), "responsiveness": float(per["responsiveness"]),
+            "satisfaction": float(per["satisfaction"]),
+            "gap5": float(np.mean(_servqual_gap(results)))}
+
+
+def causal_gap_study(
+    scenario: ScenarioLike,
+    servers: Sequence[int],
+    close: Mapping[str, Sequence[str]] | None = None,
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    station: str = "service",
+    sop_gain: float = 0.2,
+    adherence: float = 0.5,
+    jobs: int | None = None,
+) -> CausalGapStudy:
+    """Close gaps of the extended gap model and let the change run down the causal links.
+
+    Unlike :func:`gap_closing_study`, which sets each closed gap's outcome by
+    hand, here every variant is *derived* by :func:`causal_chain`: closing
+    gap 1 moves management's belief, the belief moves the standard, the
+    standard moves the staffing and the SOP (training), the delivered service
+    and — when gap 4 is closed — the promise, which moves customers'
+    expectations. The simulation then gives gap 5, satisfaction and profit.
+
+    Steps: a staffing sweep of ``station`` over ``servers`` on the scenario as
+    given is management's staffing curve; the base is the staffing that meets
+    the scenario's own standard (a point of the sweep); customers' expected
+    wait and reliability expectation are measured on the base run (market
+    research); each variant closes the gaps ``close[name]`` (default
+    :data:`CAUSAL_VARIANTS`). When gap 3 is closed, the staffing curve is
+    measured again with that variant's training and promise (one more sweep),
+    so the staffing meets the standard as delivered. All runs share ``seed``
+    (common random numbers).
+
+    Parameters
+    ----------
+    scenario
+        A scenario with ``quality.management.expected_wait``,
+        ``standard_wait`` and a promised wait.
+    servers
+        Staffing levels of ``station`` management may choose from.
+    close
+        ``{variant: gaps closed}``; default :data:`CAUSAL_VARIANTS`.
+    replications, seed, jobs
+        As in :func:`simlib.compare`.
+    station, sop_gain, adherence
+        As in :func:`causal_chain` (``sop_gain`` and ``adherence`` are assumptions).
+
+    Returns
+    -------
+    CausalGapStudy
+    """
+    scn = load_scenario(scenario)
+    plan = dict(CAUSAL_VARIANTS if close is None else close)
+    swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
+    curve = _value_chain(swept, station)
+    _, _, standard0 = _management(scn)
+    base_res = swept.at(staff_to_standard(curve, standard0))
+    per = _per_replication(base_res.customers(), ["expected_wait", "exp_reliability"]).mean()
+    measured = {"customer_wait": float(per["expected_wait"]),
+                "customer_reliability": float(per["exp_reliability"])}
+    opts: dict[str, Any] = {"station": station, "sop_gain": sop_gain, "adherence": adherence,
+                            **measured}
+    chains = {"base": causal_chain(scn, curve, (), **opts)}
+    for name, gaps_closed in plan.items():
+        chain = causal_chain(scn, curve, gaps_closed, **opts)
+        if "gap3" in chain.closed:
+            # Gap 3 closed: staff on a curve measured with the SOP and promise as delivered.
+            delivered = {k: v for k, v in chain.overrides.items() if k != _SERVERS.format(station)}
+            if "gap4" in chain.closed:
+                delivered.pop("quality.expectations.promised_wait")
+            again = _staffing_sweep(scn.with_overrides(delivered), servers, replications, seed,
+                                    station, jobs)
+            chain = causal_chain(scn, curve, gaps_closed, verified_curve=_value_chain(again, station),
+                                 **opts)
+        chains[name] = chain
+    # The base is a point of the sweep (its overrides repeat the scenario's values).
+    base = base_res.scenario
+    variants = {name: {k: v for k, v in c.overrides.items()} for name, c in chains.items()
+                if name != "base"}
+    comparison = compare(base_res, variants, replications=replications, seed=seed, jobs=jobs,
+                         progress=False)
+    results = {"base": base_res, **comparison.variants}
+    rows = []
+    for name, c in chains.items():
+        rows.append({"variant": name, "closed": "+".join(c.closed) or "-",
+                     "perceived_wait": c.perceived_wait, "standard_wait": c.standard_wait,
+                     "reliability_standard": c.reliability_standard, "servers": c.servers,
+                     "planned_wait": c.planned_wait, "training": c.training,
+                     "promised_wait": c.promised_wait, **_delivered(results[name])})
+    gap_rows = [headline_gaps(gaps(res)).drop(columns="definition").assign(variant=name)
+                for name, res in results.items()]
+    gaps_table = pd.concat(gap_rows, ignore_index=True)
+    gaps_table = gaps_table[["variant", *[c for c in gaps_table.columns if c != "variant"]]]
+    effects = comparison.table
+    base_gap = _servqual_gap(base_res)
+    extra = []
+    for name in variants:
+        iv = t_interval(_servqual_gap(results[name]) - base_gap)
+        extra.append((name, "system", "gap5", iv.mean, iv.ci_low, iv.ci_high, iv.n))
+    effects = pd.concat([effects, pd.DataFrame(extra, columns=effects.columns)], ignore_index=True)
+    return CausalGapStudy(base=base, chains=chains, chain=pd.DataFrame(rows), gaps=gaps_table,
+                          effects=effects, customer_expected_wait=measured["customer_wait"],
+                          customer_reliability=measured["customer_reliability"],
+                          comparison=comparison)
 
 
 # --------------------------------------------------------------------------- assumptions
