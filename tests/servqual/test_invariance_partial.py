@@ -43,27 +43,27 @@ def check_fit(row: pd.Series, ref: dict) -> None:
         assert float(row[key]) == pytest.approx(ref["fit"][rkey], rel=1e-4, abs=1e-8), key
 
 
-def check_means(table, step: str, ref: dict) -> None:
+def check_means(table, step: str, ref: dict, groups=GROUPS) -> None:
     lm = table.latent_means(step)
     for r in ref["latent_means"]:
-        got = lm[(lm["factor"] == r["lhs"]) & (lm["group"] == GROUPS[r["group"]])]
+        got = lm[(lm["factor"] == r["lhs"]) & (lm["group"] == groups[r["group"]])]
         assert len(got) == 1
         assert float(got["est"].iloc[0]) == pytest.approx(r["est"], abs=1e-3)
         assert float(got["se"].iloc[0]) == pytest.approx(r["se"], abs=2e-3)
-        col = f"mean:{r['lhs']}:{GROUPS[r['group']]}"
+        col = f"mean:{r['lhs']}:{groups[r['group']]}"
         assert table.loc[step, col] == pytest.approx(r["est"], abs=1e-3)
-        assert table.loc[step, f"se:{r['lhs']}:{GROUPS[r['group']]}"] == pytest.approx(
+        assert table.loc[step, f"se:{r['lhs']}:{groups[r['group']]}"] == pytest.approx(
             r["se"], abs=2e-3)
 
 
-def check_scores(scores: pd.DataFrame, ref: dict) -> None:
+def check_scores(scores: pd.DataFrame, ref: dict, groups=GROUPS) -> None:
     assert len(scores) == len(ref["score"])
     assert list(scores["chi2"]) == sorted(scores["chi2"], reverse=True)
     for r in ref["score"]:
+        assert r["group_a"] == 1
         got = scores[(scores["lhs"] == r["lhs"]) & (scores["op"] == r["op"])
-                     & (scores["rhs"] == r["rhs"])]
+                     & (scores["rhs"] == r["rhs"]) & (scores["group"] == groups[r["group_b"]])]
         assert len(got) == 1, r
-        assert got["group"].iloc[0] == GROUPS[r["group_b"]]
         assert float(got["chi2"].iloc[0]) == pytest.approx(r["chi2"], rel=1e-3, abs=1e-6)
         assert float(got["pvalue"].iloc[0]) == pytest.approx(r["pvalue"], rel=1e-3, abs=1e-6)
         assert int(got["df"].iloc[0]) == 1
@@ -115,6 +115,19 @@ def test_score_tests_match_lavtestscore_and_point_at_x3_x7(full, partial):
     check_scores(partial.score_tests("scalar"), REF["scalar_partial"])
     check_scores(full.score_tests("metric"), REF["metric"])
     assert full.score_tests("configural").empty
+
+
+def test_four_groups_constraints_against_the_first_group_match_lavaan(hs):
+    ref = REF["scalar_four_groups"]
+    data = hs.copy()
+    data["g4"] = np.where(data["grade"] == 7, data["school"],
+                          "x" + data["school"].astype(str).str[:1])
+    t = invariance(data, HS_MODEL, group="g4", steps=("scalar",), group_partial=("x3~1",))
+    groups = dict(enumerate(ref["group_labels"], start=1))
+    assert list(t.fit("scalar").group_labels) == ref["group_labels"]
+    check_fit(t.loc["scalar"], ref)
+    check_means(t, "scalar", ref, groups)
+    check_scores(t.score_tests(), ref, groups)
 
 
 def test_result_is_still_a_table_and_names_missing_steps(full):

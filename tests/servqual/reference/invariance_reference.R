@@ -51,6 +51,16 @@ out$strict_partial <- case(cfa(model, data = hs, group = "school",
 # A released loading: group.partial applies at the metric level too.
 out$metric_partial <- case(cfa(model, data = hs, group = "school", group.equal = "loadings",
                                group.partial = "visual=~x2"))
+# Four groups (school within grade 7, school initial otherwise): constraints of groups 2-4
+# against group 1, each tested alone.
+hs4 <- hs
+hs4$g4 <- ifelse(!is.na(hs$grade) & hs$grade == 7, as.character(hs$school),
+                 paste0("x", substr(as.character(hs$school), 1, 1)))
+out$scalar_four_groups <- case(cfa(model, data = hs4, group = "g4",
+                                   group.equal = c("loadings", "intercepts"),
+                                   group.partial = "x3~1"))
+out$scalar_four_groups$group_labels <- lavInspect(
+  cfa(model, data = hs4, group = "g4"), "group.label")
 
 dir.create("tests/servqual/data", showWarnings = FALSE)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
