@@ -16,6 +16,15 @@ Identification and fit measures follow lavaan's ``group.equal`` conventions
 where not identified; multi-group RMSEA multiplied by sqrt(G); SRMR
 including the mean residuals).
 
+Partial invariance (Byrne, Shavelson & Muthén 1989) releases named
+constraints — ``group_partial=("x3~1", "visual=~x2")`` in lavaan's
+``group.partial`` syntax — at every step whose ``group_equal`` kind they
+belong to. Which constraints to release is suggested by score (Lagrange
+multiplier) tests of each equality constraint, as lavaan's ``lavTestScore``:
+:meth:`InvarianceResult.score_tests`. Latent means are free in all groups but
+the first (fixed at 0) once intercepts are equal, and are reported per group
+with their standard errors.
+
 Decision rules reported (they are heuristics, not tests):
 
 * Δχ² likelihood-ratio test of each step against the previous one, p < .05
@@ -30,17 +39,19 @@ Decision rules reported (they are heuristics, not tests):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import structural
 from .cfa import CFAModel, check_identified, fit_dict, group_moments, model_text, parse_model
 from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
-from .sem import fit_moments
+from .sem import SEMResult, build_patterns, fit_moments
 
-__all__ = ["invariance", "STEPS"]
+__all__ = ["invariance", "InvarianceResult", "STEPS"]
 
 STEPS: dict[str, tuple[str, ...]] = {
     "configural": (),
@@ -50,10 +61,164 @@ STEPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False):
+def _fit_step(spec: CFAModel, moments, equal, fix_single_indicator: bool = False,
+              partial: Sequence[str] = (), labels: Sequence[Any] | None = None):
     fit = fit_moments(model_text(spec, fix_single_indicator), moments, meanstructure=True,
-                      group_equal=equal)
+                      group_equal=equal, group_partial=partial, group_labels=labels)
     return fit, fit_dict(fit)
+
+
+class InvarianceResult(pd.DataFrame):
+    """The table of :func:`invariance` (a DataFrame, one row per step) plus its fits.
+
+    :meth:`fit` gives a step's :class:`~simlib.servqual.sem.SEMResult`,
+    :meth:`latent_means` the latent means per group and :meth:`score_tests`
+    lavaan's ``lavTestScore`` of the step's equality constraints.
+    """
+
+    _metadata = ["fits"]
+
+    @property
+    def _constructor(self):
+        return InvarianceResult
+
+    def fit(self, step: str) -> SEMResult:
+        """The fitted multi-group model of ``step``."""
+        fits = getattr(self, "fits", None) or {}
+        if step not in fits:
+            raise ValueError(f"step {step!r} was not fitted; fitted: {list(fits)}")
+        return fits[step]
+
+    def latent_means(self, step: str | None = None) -> pd.DataFrame:
+        """Latent means per group (``factor, group, est, se, z, pvalue, free``).
+
+        The first group's means are fixed at 0 (``se`` 0, ``free`` False), as
+        lavaan's; before intercepts are equal every group's means are fixed at 0.
+        ``step`` defaults to the last fitted step.
+        """
+        res = self.fit(step if step is not None else list(self.fits)[-1])
+        return _latent_means(res)
+
+    def score_tests(self, level: str | None = None) -> pd.DataFrame:
+        """Score tests of each equality constraint of ``level`` (lavaan's ``lavTestScore``).
+
+        For every parameter constrained equal across groups, the univariate
+        score (Lagrange multiplier) test of releasing the constraint between the
+        first group and ``group`` (all other constraints kept): ``chi2`` on 1
+        df, ``pvalue``, sorted by decreasing ``chi2``; ``release`` is the
+        parameter as :func:`invariance`'s ``group_partial`` names it (it
+        releases the parameter in every group). ``attrs["total"]`` holds the
+        joint test of all constraints (``chi2, df, pvalue``). ``level``
+        defaults to the last fitted step.
+        """
+        step = level if level is not None else list(self.fits)[-1]
+        return score_tests(self.fit(step))
+
+
+def _latent_means(res: SEMResult) -> pd.DataFrame:
+    est = res.estimates(standardized=False)
+    lv = list(res.roles.lv)
+    m = est[(est["op"] == "~1") & est["lhs"].isin(lv)]
+    labels = list(res.group_labels)
+    free = {(r.lhs, r.group + 1) for r in res.rows if r.op == "~1" and r.free >= 0}
+    return pd.DataFrame({
+        "factor": m["lhs"].to_numpy(),
+        "group": [labels[g - 1] for g in m["group"]],
+        "est": m["est"].to_numpy(), "se": m["se"].to_numpy(),
+        "z": m["z"].to_numpy(), "pvalue": m["pvalue"].to_numpy(),
+        "free": [(f, g) in free for f, g in zip(m["lhs"], m["group"], strict=True)],
+    })
+
+
+def _release_name(lhs: str, op: str, rhs: str) -> str:
+    return f"{lhs}~1" if op == "~1" else f"{lhs}{op}{rhs}"
+
+
+def score_tests(res: SEMResult) -> pd.DataFrame:
+    """Univariate score tests of the equality constraints of a fitted model.
+
+    Every set of parameter rows sharing one free parameter (across groups by
+    ``group_equal``, or through a shared label) gives the constraints "first
+    row = each other row". Each row is given its own parameter, the gradient
+    and expected information are evaluated at the constrained estimate, and
+    the statistic of releasing constraint r alone is
+    ``N/4 g' P (P' I P)^-1 P' g`` with P a basis of the null space of the
+    other constraints, by block inversion (lavaan's ``lavTestScore(fit)$uni``,
+    ``X2``).
+    """
+    rows = list(res.rows)
+    new_rows: list[Any] = []
+    old_free: list[int] = []
+    for r in rows:
+        if r.free >= 0:
+            new_rows.append(replace(r, free=len(old_free)))
+            old_free.append(r.free)
+        else:
+            new_rows.append(replace(r))
+    k = len(old_free)
+    theta = res.theta[np.array(old_free, dtype=int)] if k else np.zeros(0)
+    first: dict[int, int] = {}
+    cons: list[tuple[int, int]] = []  # (position of the first row, position of the other)
+    pos_of = [i for i, r in enumerate(new_rows) if r.free >= 0]
+    for t in pos_of:
+        old = old_free[new_rows[t].free]
+        if old in first:
+            cons.append((first[old], t))
+        else:
+            first[old] = t
+    cols = ["lhs", "op", "rhs", "group", "release", "chi2", "df", "pvalue"]
+    if not cons:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["total"] = {"chi2": 0.0, "df": 0, "pvalue": np.nan}
+        return out
+    pats = build_patterns(new_rows, res.roles, res.n_groups, res.patterns[0].meanstructure,
+                          list(res.moments))
+    grad, info = structural.grad_info(pats, list(res.moments), theta)
+    n = sum(m.n for m in res.moments)
+    # The constrained model's parameters span the null space of all constraints
+    # (expanded = E theta); releasing constraint (a, b) alone adds the direction e_b,
+    # whose row occurs in no other constraint. Block inversion gives each statistic.
+    emb = np.zeros((k, res.npar))
+    emb[np.arange(k), old_free] = 1.0
+    a_inv = np.linalg.pinv(emb.T @ info @ emb, rcond=1e-12, hermitian=True)
+    u = emb.T @ grad
+    bs = np.array([new_rows[b].free for _, b in cons])
+    c = emb.T @ info[:, bs]  # (npar, constraints)
+    a_u = a_inv @ u
+    schur = info[bs, bs] - np.einsum("ic,ij,jc->c", c, a_inv, c)
+    chi2 = n / 4 * (u @ a_u + (grad[bs] - c.T @ a_u) ** 2 / schur)
+    labels = list(res.group_labels)
+    other = [new_rows[b] for _, b in cons]
+    out = pd.DataFrame({
+        "lhs": [r.lhs for r in other], "op": [r.op for r in other],
+        "rhs": [r.rhs for r in other], "group": [labels[r.group] for r in other],
+        "release": [_release_name(r.lhs, r.op, r.rhs) for r in other],
+        "chi2": chi2, "df": 1, "pvalue": stats.chi2.sf(chi2, 1),
+    })
+    out = out.sort_values("chi2", ascending=False, kind="mergesort").reset_index(drop=True)
+    # the all-released model may not be identified (free latent means and
+    # intercepts): a generalized inverse, as lavaan's MASS::ginv
+    total = float(n / 4 * grad @ np.linalg.pinv(info, rcond=1e-10, hermitian=True) @ grad)
+    out.attrs["total"] = {"chi2": total, "df": len(cons),
+                          "pvalue": float(stats.chi2.sf(total, len(cons)))}
+    return out
+
+
+def _check_partial(spec: CFAModel, partial: Sequence[str]) -> None:
+    if isinstance(partial, str):
+        raise ValueError(f"group_partial: give a list of parameters, not the string {partial!r}")
+    names = set(spec.items) | set(spec.factor_names)
+    loads = {(f, i) for f, its in spec.factors for i in its}
+    for raw in partial:
+        txt = str(raw).replace(" ", "")
+        op = next((o for o in ("=~", "~~", "~") if o in txt), None)
+        lhs, rhs = txt.split(op, 1) if op else (txt, "")
+        ok = (op == "=~" and (lhs, rhs) in loads) or (
+            op == "~~" and lhs in names and rhs in names) or (
+            op == "~" and rhs == "1" and lhs in names)
+        if not ok:
+            raise ValueError(f"group_partial: {raw!r} is not a parameter of the model "
+                             "(e.g. 'visual =~ x2', 'x3 ~ 1', 'x1 ~~ x1')")
 
 
 def invariance(
@@ -66,7 +231,8 @@ def invariance(
     min_group_size: int = 10,
     fix_single_indicator: bool = False,
     scale: tuple[float, float] | None = None,
-) -> pd.DataFrame:
+    group_partial: Sequence[str] = (),
+) -> InvarianceResult:
     """Fit the invariance ladder and compare successive steps.
 
     Parameters
@@ -90,6 +256,12 @@ def invariance(
         As in :func:`simlib.servqual.cfa`.
     scale
         Optional ``(low, high)`` answer range; values outside it are refused.
+    group_partial
+        Constraints to release (partial invariance), in lavaan's
+        ``group.partial`` syntax: ``"visual=~x2"`` (a loading, from the metric
+        step on), ``"x3~1"`` (an intercept, from scalar on), ``"x1~~x1"`` (a
+        residual variance, strict). Each is released in every group at the
+        steps whose constraints include it.
 
     Returns
     -------
@@ -100,7 +272,13 @@ def invariance(
         step: ``delta_chi2, delta_df, delta_pvalue, delta_cfi, delta_rmsea,
         delta_srmr``, and the verdicts ``lrt_rejects`` (p < .05),
         ``cheung_rensvold_ok`` (ΔCFI ≥ −0.01) and ``chen_ok`` (Chen 2007).
-        ``attrs["groups"]`` holds the group sizes. ``converged`` says whether
+        Latent means per group follow: ``mean:<factor>:<group>`` and
+        ``se:<factor>:<group>`` (the first group fixed at 0 with SE 0, as
+        lavaan; NaN at steps whose means are all fixed, configural and
+        metric). The result is an :class:`InvarianceResult`, a DataFrame
+        with :meth:`~InvarianceResult.score_tests`,
+        :meth:`~InvarianceResult.latent_means` and
+        :meth:`~InvarianceResult.fit`. ``attrs["groups"]`` holds the group sizes. ``converged`` says whether
         the step's estimation converged; when a step or the step before it
         did not converge, its Δ values and verdicts are NaN (a
         :class:`~simlib.servqual.checks.ConvergenceWarning` is also issued).
@@ -113,9 +291,11 @@ def invariance(
         that is constant within a group or items that are collinear within a
         group (:class:`~simlib.servqual.checks.DegenerateDataError`).
     ValueError
-        If the model is not identified (see :func:`simlib.servqual.cfa`).
+        If the model is not identified (see :func:`simlib.servqual.cfa`), or
+        a ``group_partial`` entry names no parameter of the model.
     """
     spec = parse_model(model)
+    _check_partial(spec, group_partial)
     if group not in data.columns:
         raise SurveyDataError(f"group column {group!r} is not in the data")
     unknown = [s for s in steps if s not in STEPS]
@@ -152,8 +332,11 @@ def invariance(
     if len(moments) < 2:
         raise SurveyDataError(f"group column {group!r} has fewer than two groups")
     fits: dict[str, dict[str, Any]] = {}
+    results: dict[str, SEMResult] = {}
     for step in steps:
-        _, idx = _fit_step(spec, moments, STEPS[step], fix_single_indicator)
+        res, idx = _fit_step(spec, moments, STEPS[step], fix_single_indicator,
+                             tuple(group_partial), list(labels))
+        results[step] = res
         fits[step] = {k: idx[k] for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea",
                                           "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
                                           "bic", "loglik", "npar", "converged")}
@@ -185,6 +368,18 @@ def invariance(
     )
     out["chen_ok"] = (~chen_bad).where(has_prev)
     out["df"] = out["df"].astype(int)
+    means: dict[str, list[float]] = {}
+    for res in results.values():
+        lm = _latent_means(res)
+        estimated = bool(lm["free"].any())
+        for row in lm.itertuples(index=False):
+            for col, val in ((f"mean:{row.factor}:{row.group}", row.est),
+                             (f"se:{row.factor}:{row.group}", row.se)):
+                means.setdefault(col, []).append(float(val) if estimated else np.nan)
+    for col, vals in means.items():
+        out[col] = vals
+    out = InvarianceResult(out)
+    out.fits = results
     out.attrs["groups"] = sizes
     out.attrs["group_column"] = group
     return out
