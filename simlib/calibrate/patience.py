@@ -303,6 +303,8 @@ def erlang_a_check(
     )
 
 
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
 #: Patience families fitted by censored maximum likelihood (``survival``: the
 #: Kaplan-Meier curve with an exponential tail).
 PATIENCE_FAMILIES: tuple[str, ...] = ("exponential", "lognormal", "weibull", "gamma", "survival")
@@ -448,13 +450,15 @@ def fit_patience(
     wc, nc = np.unique(w[~a], return_counts=True)
     pos = wc > 0
     wc, nc = wc[pos], nc[pos]
+    log_wa, log_wc = np.log(wa), np.log(wc)
     rows: list[dict[str, object]] = []
     specs: dict[str, dict[str, object]] = {}
 
     def nll_lognormal(p: np.ndarray) -> float:
         mu, s = p[0], np.exp(p[1])
-        dens = stats.norm.logpdf((np.log(wa) - mu) / s) - np.log(s * wa)
-        return -float(na @ dens + nc @ stats.norm.logsf((np.log(wc) - mu) / s))
+        za = (log_wa - mu) / s
+        dens = -0.5 * za * za - _LOG_SQRT_2PI - np.log(s) - log_wa
+        return -float(na @ dens + nc @ special.log_ndtr(-(log_wc - mu) / s))
 
     def nll_weibull(p: np.ndarray) -> float:
         c, lam = np.exp(p[0]), np.exp(p[1])
@@ -463,7 +467,9 @@ def fit_patience(
 
     def nll_gamma(p: np.ndarray) -> float:
         k, sc_ = np.exp(p[0]), np.exp(p[1])
-        return -float(na @ stats.gamma.logpdf(wa, k, scale=sc_) + nc @ stats.gamma.logsf(wc, k, scale=sc_))
+        dens = (k - 1) * log_wa - wa / sc_ - special.gammaln(k) - k * np.log(sc_)
+        surv = np.log(np.maximum(special.gammaincc(k, wc / sc_), 1e-300))
+        return -float(na @ dens + nc @ surv)
 
     for fam in families:
         if fam == "exponential":
@@ -482,7 +488,7 @@ def fit_patience(
             if fam == "gamma":
                 x0 = np.array([0.0, np.log(theta)])
             res = optimize.minimize(nll, x0, method="Nelder-Mead",
-                                    options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 4000})
+                                    options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000})
             p = res.x
             if fam == "lognormal":
                 mu, s = float(p[0]), float(np.exp(p[1]))

@@ -152,7 +152,10 @@ def _fit_one(name: str, x: np.ndarray, logx: np.ndarray) -> DistFit:
     loglik = float(dist.logpdf(x).sum())
     k = len(params)
     mean, var = (float(v) for v in dist.stats(moments="mv"))
-    ks = float(stats.kstest(x, dist.cdf).statistic)
+    # KS statistic of the sorted sample (the p-value is not used: parameters are fitted).
+    cdf = dist.cdf(x)
+    n = x.size
+    ks = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
     return DistFit(
         dist=name,
         params=params,
