@@ -38,6 +38,7 @@ from simlib.spec.quality import (
     parse_blocks,
 )
 from simlib.spec.targets import ServiceLevelTarget
+from simlib.spec.timevarying import DayToDay, parse_day_to_day, parse_service
 from simlib.spec.validation import Node as _Node
 from simlib.spec.validation import ScenarioError, is_integer, is_number, read_column, show
 from simlib.spec.yaml_loader import load_yaml
@@ -186,6 +187,9 @@ class CustomerClass:
     priority: int = 0
     #: Fixed path through stations; None = enter the first station and follow routing.
     route: tuple[str, ...] | None = None
+    #: Waiting-time credit (time units) at stations with ``discipline: credit``: the
+    #: queue is ordered by the time joined minus the credit, ties first come first served.
+    credit: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,8 @@ class Station:
     service_per_class: bool = False
     #: Most customers waiting; None = unlimited. An arrival finding it full is blocked.
     queue_capacity: int | None = None
-    #: ``fifo`` or ``priority`` (non-preemptive).
+    #: ``fifo``, ``priority`` (non-preemptive) or ``credit`` (ordered by time joined
+    #: minus the class's credit, non-preemptive).
     discipline: str = "fifo"
 
     def servers_at(self, t: float) -> int:
@@ -271,6 +276,8 @@ class Scenario:
     retention: RetentionSpec | None = None
     #: Revenue and costs.
     economics: Economics | None = None
+    #: Random day-level multiplier of the Poisson arrival rates (None = none).
+    day_to_day: DayToDay | None = None
     #: The validated input as a plain dict (the scenario-file form).
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Folder that relative file names in the scenario are resolved against.
@@ -438,6 +445,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             "failures",
             "retention",
             "economics",
+            "day_to_day",
         ),
         required=("horizon", "classes", "stations"),
     )
@@ -471,7 +479,8 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     for i, raw in enumerate(raw_classes):
         node = _Node(raw, f"classes[{i}]")
         node.check_keys(
-            ("name", "arrivals", "patience", "priority", "route"), required=("name", "arrivals")
+            ("name", "arrivals", "patience", "priority", "route", "credit"),
+            required=("name", "arrivals"),
         )
         cname = node.string("name")
         if any(c.name == cname for c in classes):
@@ -505,7 +514,8 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                         f"unknown station {show(s)} (stations: {', '.join(station_names)})",
                     )
             route = tuple(r)
-        classes.append(CustomerClass(cname, arrivals, patience, priority, route))
+        credit = node.number("credit", minimum=0) if node.has("credit") else 0.0
+        classes.append(CustomerClass(cname, arrivals, patience, priority, route, credit))
     class_names = [c.name for c in classes]
 
     routing: dict[str, dict[str, float]] = {}
@@ -572,7 +582,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         service_raw = raw["service"]
         spath = node.sub("service")
         if isinstance(service_raw, Mapping) and "dist" in service_raw:
-            dist = parse_distribution(service_raw, spath, base_dir)
+            dist = parse_service(service_raw, spath, base_dir, parse_distribution)
             service = {c: dist for c in class_names}
             per_class = False
         else:
@@ -584,7 +594,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                         snode.sub(str(cname)),
                         f"unknown class (classes: {', '.join(class_names)}), or give one {{dist: ...}}",
                     )
-                service[cname] = parse_distribution(draw, snode.sub(cname), base_dir)
+                service[cname] = parse_service(draw, snode.sub(cname), base_dir, parse_distribution)
             missing = sorted(visits[sname] - set(service))
             if missing:
                 raise ScenarioError(spath, f"no service time for class {missing[0]!r}, which visits this station")
@@ -593,9 +603,9 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
         )
         discipline = raw.get("discipline", "fifo")
-        if discipline not in ("fifo", "priority"):
+        if discipline not in ("fifo", "priority", "credit"):
             raise ScenarioError(
-                node.sub("discipline"), f"must be fifo or priority, got {show(discipline)}"
+                node.sub("discipline"), f"must be fifo, priority or credit, got {show(discipline)}"
             )
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline)
@@ -617,6 +627,10 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     blocks = parse_blocks(
         data, class_names, station_names, time_unit, parse_distribution, base_dir
     )
+    day_to_day = (
+        parse_day_to_day(data["day_to_day"], "day_to_day", time_unit)
+        if top.has("day_to_day") else None
+    )
 
     return Scenario(
         name=name,
@@ -629,6 +643,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         routing=routing,
         service_level=target,
         **blocks,
+        day_to_day=day_to_day,
         source=copy.deepcopy(dict(data)),
         base_dir=base_dir,
     )
