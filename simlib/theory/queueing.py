@@ -57,6 +57,8 @@ References
   Palm/Erlang-A queue, with applications to call centers", in *Advances in
   Services Innovations*, Springer, 17-45.
 - F. Pollaczek (1930), A. Khinchine (1932): the M/G/1 mean waiting time.
+- L. Kleinrock (1975), *Queueing Systems, Vol. 1: Theory*, Wiley, sec. 6.4
+  (the GI/M/1 queue: geometric queue seen at arrivals, exponential wait).
 - A. Cobham (1954), "Priority assignment in waiting line problems",
   *Operations Research* 2(1):70-76.
 - J. R. Jackson (1957), "Networks of waiting lines", *Operations Research*
@@ -70,7 +72,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +84,7 @@ __all__ = [
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "gim1",
     "jackson",
     "mg1",
     "mm1",
@@ -618,7 +621,7 @@ def mmck(
 
 
 # --------------------------------------------------------------------------
-# M/G/1 and GI/G/c
+# M/G/1, GI/M/1 and GI/G/c
 # --------------------------------------------------------------------------
 
 
@@ -653,6 +656,83 @@ def mg1(arrival_rate: float, mean_service: float, cv_service: float) -> dict[str
     _check_stable(func, rho, 1)
     wq = rho * s * (1.0 + cv * cv) / (2.0 * (1.0 - rho))
     return _delay_metrics(lam, s, 1, rho, wq)
+
+
+def gim1(
+    arrival_rate: float,
+    mean_service: float,
+    laplace_interarrival: Callable[[float], float],
+    threshold: float | None = None,
+) -> dict[str, float]:
+    """Steady-state measures of the GI/M/1 queue (renewal arrivals, exponential service).
+
+    With ``A*(s) = E[exp(-s T)]`` the Laplace transform of the inter-arrival
+    time ``T`` and ``mu = 1 / mean_service``, the number present at an arrival
+    is geometric with parameter ``sigma``, the root in (0, 1) of
+    ``sigma = A*(mu (1 - sigma))`` (unique when ``rho = lambda / mu < 1``).
+    Then ``p_wait = sigma``, the wait of a delayed customer is exponential with
+    rate ``mu (1 - sigma)``: ``mean_wait = sigma / (mu (1 - sigma))`` and
+    ``P(W <= t) = 1 - sigma exp(-mu (1 - sigma) t)``; the time averages follow
+    by Little's law. Poisson arrivals (``A*(s) = lambda / (lambda + s)``) give
+    ``sigma = rho``: the M/M/1 queue.
+
+    Parameters
+    ----------
+    arrival_rate : float
+        Arrival rate ``1 / E[T]``, customers per time unit, > 0.
+    mean_service : float
+        Mean (exponential) service time, time units, > 0; ``rho < 1``.
+    laplace_interarrival : callable
+        ``s -> E[exp(-s T)]`` for ``s >= 0``, the inter-arrival time's
+        Laplace transform (e.g. ``(k lam / (k lam + s))**k`` for Erlang-k,
+        ``exp(-s / lam)`` for deterministic arrivals).
+    threshold : float, optional
+        Time units, >= 0; adds ``service_level = P(W <= threshold)``.
+
+    Returns
+    -------
+    dict[str, float]
+        ``p_wait, mean_wait, asa, p_abandon (0), p_blocked (0), utilization,
+        mean_queue, mean_in_system, mean_sojourn, throughput, mean_service``
+        and, with a threshold, ``service_level``.
+    """
+    func = "gim1"
+    lam = _positive(func, "arrival_rate", arrival_rate)
+    s = _positive(func, "mean_service", mean_service)
+    t = _threshold(func, threshold)
+    if not callable(laplace_interarrival):
+        raise ValueError(f"{func}: laplace_interarrival must be a function, got {laplace_interarrival!r}")
+    _check_stable(func, lam * s, 1)
+    mu = 1.0 / s
+
+    def excess(sigma: float) -> float:
+        value = laplace_interarrival(mu * (1.0 - sigma))
+        if not (isinstance(value, numbers.Real) and 0.0 <= float(value) <= 1.0):
+            raise ValueError(
+                f"{func}: laplace_interarrival({mu * (1.0 - sigma):.6g}) must be in [0, 1], "
+                f"got {value!r}"
+            )
+        return float(value) - sigma
+
+    # excess > 0 below the root and < 0 between it and the trivial root 1
+    # (its slope at 1 is 1/rho - 1 > 0), so bisection on a bracket [0, 1 - 2^-k].
+    lo, hi = 0.0, 0.5
+    while excess(hi) >= 0.0:
+        lo, hi = hi, 0.5 * (1.0 + hi)
+        if hi >= 1.0:
+            raise ValueError(f"{func}: no root of sigma = A*(mu (1 - sigma)) below 1; "
+                             "check the transform's mean against arrival_rate")
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if excess(mid) > 0.0 else (lo, mid)
+    sigma = 0.5 * (lo + hi)
+    decay = mu * (1.0 - sigma)
+    out = _delay_metrics(lam, s, 1, sigma, sigma / decay)
+    if t is not None:
+        out["service_level"] = 1.0 - sigma * math.exp(-decay * t)
+    return out
 
 
 def allen_cunneen(

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import linalg
+from scipy import linalg, optimize
 
 from simlib.experiments.statistics import METRICS as SIMULATED_METRICS
 from simlib.theory import queueing as q
@@ -188,6 +188,69 @@ def test_allen_cunneen_exact_cases() -> None:
     assert half["mean_wait"] == pytest.approx(0.5 * ec["mean_wait"])
     with pytest.raises(ValueError, match="allen_cunneen: cv_arrival"):
         q.allen_cunneen(1.0, 1.0, 2, -1.0, 1.0)
+
+
+# ---------------------------------------------------------------- GI/M/1
+
+
+def test_gim1_with_poisson_arrivals_is_mm1() -> None:
+    for lam, s in [(0.8, 1.0), (0.3, 2.5), (0.95, 1.0)]:
+        g = q.gim1(lam, s, lambda x, lam=lam: lam / (lam + x), threshold=0.7)
+        m = q.mm1(lam, s, threshold=0.7)
+        assert set(g) == set(m) and _all_finite(g)
+        for key in m:
+            assert g[key] == pytest.approx(m[key], rel=1e-10), key
+
+
+def _cubic_sigma_e2m1(lam: float, mu: float) -> float:
+    """E2/M/1: sigma (2 lam + mu (1 - sigma))^2 = 4 lam^2, a cubic solved by numpy.roots
+    (an independent route to the root; sigma = 1 is the other root in [0, 1])."""
+    a, b = 2 * lam + mu, -mu  # 2 lam + mu (1 - sigma) = a + b sigma
+    coeffs = [b * b, 2 * a * b, a * a, -4 * lam * lam]  # sigma (a + b sigma)^2 - 4 lam^2
+    roots = np.roots(coeffs)
+    real = sorted(r.real for r in roots if abs(r.imag) < 1e-12 and 0 < r.real < 1 - 1e-9)
+    return real[0]
+
+
+def test_gim1_erlang_and_deterministic_arrivals() -> None:
+    lam, s = 0.8, 1.0
+    sigma = _cubic_sigma_e2m1(lam, 1 / s)
+    e2 = q.gim1(lam, s, lambda x: (2 * lam / (2 * lam + x)) ** 2, threshold=1.0)
+    assert e2["p_wait"] == pytest.approx(sigma, rel=1e-12)
+    assert e2["mean_wait"] == pytest.approx(sigma * s / (1 - sigma), rel=1e-12)
+    assert e2["service_level"] == pytest.approx(1 - sigma * math.exp(-(1 - sigma) / s), rel=1e-12)
+    assert e2["mean_queue"] == pytest.approx(lam * e2["mean_wait"], rel=1e-12)  # Little
+    # D/M/1 at rho = 0.5: sigma = exp(-2 (1 - sigma)), solved independently by scipy's brentq.
+    d = q.gim1(0.5, 1.0, lambda x: math.exp(-x / 0.5))
+    root = optimize.brentq(lambda g: math.exp(-2 * (1 - g)) - g, 1e-9, 0.9, xtol=1e-15)
+    assert d["p_wait"] == pytest.approx(root, rel=1e-12)
+    assert d["mean_wait"] == pytest.approx(root / (1 - root), rel=1e-12)
+    # Less variable arrivals wait less than Poisson ones; Allen-Cunneen (ca^2 = 1/2, 0)
+    # is an approximation of the same queue, within 15% here.
+    mm = q.mm1(lam, s)["mean_wait"]
+    d8 = q.gim1(lam, s, lambda x: math.exp(-x / lam))
+    assert d8["mean_wait"] < e2["mean_wait"] < mm
+    ac = q.allen_cunneen(lam, s, 1, math.sqrt(0.5), 1.0)["mean_wait"]
+    assert ac == pytest.approx(e2["mean_wait"], rel=0.15)
+
+
+def test_gim1_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="gim1: offered load"):
+        q.gim1(1.0, 1.0, lambda x: 1 / (1 + x))
+    with pytest.raises(ValueError, match="gim1: laplace_interarrival must be a function"):
+        q.gim1(0.5, 1.0, 0.3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"gim1: laplace_interarrival\(.*\) must be in \[0, 1\]"):
+        q.gim1(0.5, 1.0, lambda x: 2.0)
+    with pytest.raises(ValueError, match="gim1: arrival_rate must be positive"):
+        q.gim1(0.0, 1.0, lambda x: 1.0)
+
+
+def test_allen_cunneen_with_exponential_times_is_erlang_c_for_many_sizes() -> None:
+    for lam, s, c in [(0.8, 1.0, 1), (9.0, 1.0, 10), (100.0 / 30, 3.0, 14)]:
+        ac = q.allen_cunneen(lam, s, c, 1.0, 1.0)
+        ec = q.erlang_c(lam, s, c)
+        for key in ac:
+            assert ac[key] == pytest.approx(ec[key], rel=1e-12), key
 
 
 # ---------------------------------------------------------------- M/M/c/K
