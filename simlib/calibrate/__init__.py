@@ -73,10 +73,13 @@ from simlib.calibrate.patience import (
     survival_knots,
 )
 from simlib.calibrate.scenario import (
+    PRIORITY_SUFFIX,
     Calibration,
     add_agents,
     calibrate,
     fit_from_events,
+    patience_spec,
+    round_keeping_total,
     to_scenario,
 )
 from simlib.calibrate.service import (
@@ -89,15 +92,22 @@ from simlib.calibrate.service import (
 )
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
 from simlib.calibrate.validate import (
+    MIN_CALLS,
     VALIDATION_METRICS,
     Observed,
     Validation,
     interval_difference,
     observed_intervals,
+    out_of_sample,
     validate,
 )
 
 __all__ = [
+    "MIN_CALLS",
+    "PRIORITY_SUFFIX",
+    "out_of_sample",
+    "patience_spec",
+    "round_keeping_total",
     "ACW_CAP",
     "ACW_CAPS",
     "AfterCallWork",

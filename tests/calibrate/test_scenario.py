@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import simlib
 import simlib.calibrate as sc
 
 
@@ -13,9 +14,10 @@ def check_structure(scn: dict, horizon: float) -> None:
     assert set(scn) >= {"name", "time_unit", "horizon", "warmup", "classes", "stations"}
     assert scn["horizon"] == pytest.approx(horizon)
     for c in scn["classes"]:
-        assert set(c) == {"name", "arrivals", "patience", "priority"}
+        assert {"name", "arrivals", "patience", "priority"} <= set(c) <= {
+            "name", "arrivals", "patience", "priority", "credit"}
         assert len(c["arrivals"]) == 1
-        assert c["patience"]["dist"] == "exponential" and c["patience"]["mean"] > 0
+        assert simlib.load_scenario(scn).classes[0].patience.mean > 0
     (st,) = scn["stations"]
     shifts = st["shifts"]
     assert shifts[0]["start"] == 0 and shifts[-1]["end"] == pytest.approx(horizon)
@@ -31,17 +33,24 @@ def test_bank_fitted_scenario(bank_weekday):
     assert cal.priorities["NE"] == 0  # stock-exchange callers are mostly priority customers
     scn = sc.to_scenario(cal)
     check_structure(scn, 1440.0)
-    ps = scn["classes"][0]
-    rates = ps["arrivals"]["profile"]["rates"]
+    ps, ps_priority = scn["classes"][:2]
+    assert ps_priority["name"] == "PS-priority" and ps_priority["credit"] == 1.5  # 90 s
+    assert ps["credit"] == 0 and ps_priority["priority"] < ps["priority"]
+    rates = np.add(ps["arrivals"]["profile"]["rates"], ps_priority["arrivals"]["profile"]["rates"])
     assert ps["arrivals"]["profile"]["period"] == 30.0 and len(rates) == 48
-    # Rates are fitted, per minute: they reproduce the observed number of PS calls.
+    # Rates are fitted, per minute: they reproduce the observed number of PS calls
+    # (callers who hung up before reaching the queue are left out by default).
     n_ps = int((cal.calls["class"] == "PS").sum())
     assert sum(rates) * 30 * 20 == pytest.approx(n_ps, rel=1e-4)
+    assert not (cal.calls["wait"].isna() & cal.calls["abandoned"]).any()
     svc = scn["stations"][0]["service"]
-    assert set(svc) == set(cal.classes)
+    assert set(svc) == {c["name"] for c in scn["classes"]}
     assert svc["PS"]["dist"] in {"lognormal", "gamma", "exponential"}
     assert svc["PS"]["mean"] == pytest.approx(cal.service["PS"].best_scenario.mean / 60, rel=1e-5)
-    assert scn["stations"][0]["discipline"] == "priority"
+    assert scn["stations"][0]["discipline"] == "credit"
+    # Strict priority and agents on duty remain available.
+    old = sc.to_scenario(sc.calibrate(sc.ingest_bank(), day_type="weekday", credit=None), capacity="on_duty")
+    assert old["stations"][0]["discipline"] == "credit"  # the bank's log carries its 90 s credit
     # At most the 8 agent positions the centre has, plus its supervisor and a few
     # internet agents; nobody at 3 a.m.
     servers = [s["servers"] for s in scn["stations"][0]["shifts"]]
