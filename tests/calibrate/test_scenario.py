@@ -143,3 +143,53 @@ def test_plots_return_figures(bank_weekday):
     ]
     assert all(isinstance(f, Figure) for f in figs)
     assert len(figs[0].axes) == 4
+
+
+def test_round_keeping_total_keeps_agent_hours():
+    level = [4.65] * 12 + [2.2, 0.0, 7.5]
+    out = sc.round_keeping_total(level)
+    assert out.dtype.kind == "i" and np.all(np.abs(out - np.asarray(level)) < 1)
+    assert abs(np.cumsum(out) - np.cumsum(level)).max() <= 0.5
+    assert sorted(set(out[:12].tolist())) == [4, 5]
+
+
+def test_bank_priority_of_never_queued_callers_is_unrecorded(bank):
+    calls = bank.calls
+    unknown = ~calls["priority_known"]
+    # Raw priority 0 of callers who never queued (the system's customer-id bug):
+    # 14,521 rows with q_time 0, less the PHANTOM records and the HANG calls
+    # the ingestion places at the queue exit.
+    raw = sc.load_bank()
+    assert int(((raw["priority"] == 0) & (raw["q_time"] == 0)).sum()) == 14_521
+    assert int(unknown.sum()) == 14_500
+    assert not calls.loc[unknown, "queued"].any()
+    cal = sc.calibrate(bank, day_type="weekday", patience_families=["exponential"])
+    known = cal.calls[cal.calls["priority_known"] & (cal.calls["class"] == "PS")]
+    assert cal.priority_share["PS"] == pytest.approx((known["priority"] == 0).mean())
+    assert cal.credit == 90.0 and bank.priority_credit == 90.0
+
+
+def test_effective_capacity_is_below_on_duty_and_both_readings_exist(bank_weekday):
+    ty = bank_weekday.typical
+    # About 82 effective agent-hours a weekday against 90 on duty (issue 12).
+    hours = bank_weekday.staffing_period / 3600
+    assert ty["mean_on_duty"].sum() * hours == pytest.approx(90, abs=3)
+    assert ty["mean_effective"].sum() * hours == pytest.approx(82, abs=3)
+    assert ty["effective_servers"].sum() * hours == pytest.approx(ty["mean_effective"].sum() * hours, abs=hours)
+    eff = sc.to_scenario(bank_weekday)
+    duty = sc.to_scenario(bank_weekday, capacity="on_duty")
+    def agent_hours(s):
+        return sum((x["end"] - x["start"]) * x["servers"] for x in s["stations"][0]["shifts"]) / 60
+    assert agent_hours(eff) < agent_hours(duty) - 5
+    # After-call work goes into the service with on-duty capacity only.
+    m_eff = eff["stations"][0]["service"]["PS"]["mean"]
+    m_duty = duty["stations"][0]["service"]["PS"]["mean"]
+    assert m_duty == pytest.approx(m_eff + bank_weekday.acw.mean / 60, rel=1e-4)
+    assert eff["day_to_day"]["cv"] == pytest.approx(bank_weekday.day_cv, rel=1e-4)
+    with pytest.raises(ValueError, match="capacity"):
+        sc.to_scenario(bank_weekday, capacity="rostered")
+
+
+def test_out_of_sample_needs_disjoint_days(bank):
+    with pytest.raises(ValueError, match="also calibration days"):
+        sc.out_of_sample(bank, [0, 1], [1, 2], replications=2)
