@@ -523,6 +523,7 @@ def to_scenario(
     service_by_hour: bool = True,
     patience: str = "aic",
     day_to_day: bool = True,
+    staffing: Literal["typical", "days"] = "typical",
 ) -> dict[str, object]:
     """Build a scenario dict (docs/scenario.md) from a calibration.
 
@@ -574,6 +575,14 @@ def to_scenario(
         Write ``day_to_day: {cv}`` (random day-level arrival multiplier with the
         dispersion of the chosen days) when the cv is positive.
 
+    staffing
+        ``"typical"`` (default): one typical day, staffed with the mean over
+        the chosen days. ``"days"``: the chosen days laid end to end
+        (``horizon`` = days × 24 h), each staffed as it was observed (arrivals,
+        service and patience stay the fitted ones, repeated every day), so the
+        simulated spread includes the day-to-day variation of staffing; a
+        replication then is a group of ``len(cal.days)`` days.
+
     Returns
     -------
     dict
@@ -586,12 +595,15 @@ def to_scenario(
     """
     if time_unit not in TIME_UNITS:
         raise ValueError(f"time_unit: expected one of {list(TIME_UNITS)}, got {time_unit!r}")
+    if staffing not in ("typical", "days"):
+        raise ValueError(f"staffing: expected 'typical' or 'days', got {staffing!r}")
     if capacity not in ("effective", "on_duty"):
         raise ValueError(f"capacity: expected 'effective' or 'on_duty', got {capacity!r}")
     scale = TIME_UNITS[time_unit]
     n_days = len(cal.days)
     trace = trace_dir is not None
-    horizon = (n_days if trace else 1) * DAY / scale
+    by_day = trace or staffing == "days"
+    horizon = (n_days if by_day else 1) * DAY / scale
     desc_days = f"{n_days} {cal.day_type or 'all'} day(s)"
     out_dir = Path(trace_dir).resolve() if trace_dir is not None else None
     if out_dir is not None:
@@ -669,7 +681,7 @@ def to_scenario(
             part["arrivals"] = {
                 "profile": {
                     "period": _round(cal.period / scale),
-                    "rates": [_round(r * frac) for r in rates],
+                    "rates": [_round(r * frac) for r in rates] * (n_days if by_day else 1),
                 }
             }
             part["priority"] = int(level)
@@ -678,17 +690,17 @@ def to_scenario(
             classes.append(part)
 
     column = "effective_servers" if capacity == "effective" else "servers"
-    if trace:
+    if by_day:
         st = cal.staffing.sort_values(["day", "start"])
         pos = st["day"].map(day_pos).to_numpy()
         starts = st["start"].to_numpy() + pos * DAY
-        level = (
+        per_slot: np.ndarray = (
             round_keeping_total(st["effective"].to_numpy())
             if capacity == "effective"
             else st["on_duty"].to_numpy()
         )
         shifts = shifts_from_staffing(
-            starts, starts + cal.staffing_period, level, scale=scale, horizon=horizon
+            starts, starts + cal.staffing_period, per_slot, scale=scale, horizon=horizon
         )
     else:
         ty = cal.typical
