@@ -33,6 +33,7 @@ builds a network with the layers its scenario needs.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
@@ -47,6 +48,7 @@ from simlib.engine.rng import BlockSampler, StreamFactory
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
+from simlib.spec.timevarying import Profiled
 
 __all__ = ["ServiceNetwork", "needs_layer"]
 
@@ -116,6 +118,7 @@ class _ClassState(Counts):
         self.name = spec.name
         self.index = index
         self.priority = spec.priority
+        self.credit = spec.credit
         self.route: tuple[_StationState, ...] | None = None
         self.patience: BlockSampler | None = None
         self.n_admitted = 0
@@ -134,10 +137,15 @@ class _StationState(Counts):
         self.busy = 0
         self.n_waiting = 0
         self.queue_limit = math.inf if spec.queue_capacity is None else spec.queue_capacity
-        self.priority = spec.discipline == "priority"
+        # A heap orders the queue under priority and credit; credit keys by time joined - credit.
+        self.priority = spec.discipline in ("priority", "credit")
+        self.credit = spec.discipline == "credit"
         self.queue: Any = [] if self.priority else deque()
         # Service sampler per class index (the same object when not per class).
         self.service: list[BlockSampler] = []
+        # Time-varying service per class index (None = the base draw as it is).
+        self.profiles: list[Profiled | None] = []
+        self.varying = False
         # Routing: cumulative probabilities and the matching next stations (None = exit).
         self.route_cum: tuple[float, ...] = ()
         self.route_to: tuple[_StationState | None, ...] = (None,)
@@ -221,11 +229,19 @@ class ServiceNetwork:
         self.draining = False
         self.finished = self.env.event()
         self.censored = 0
+        #: Day-to-day multipliers of the arrival rates, one per period of observed time
+        #: from 0 to the drain limit (None without ``day_to_day``).
+        self.multipliers: list[float] | None = None
+        if scenario.day_to_day is not None:
+            n_days = int(math.ceil((self.drain_until - self.window_start) / scenario.day_to_day.period)) + 1
+            self.multipliers = scenario.day_to_day.multipliers(
+                self.streams.generator("day_to_day"), n_days).tolist()
 
         for st in self.stations:
             shared: dict[int, BlockSampler] = {}
             for k in self.classes:
                 dist = st.spec.service.get(k.name)
+                st.profiles.append(dist if isinstance(dist, Profiled) else None)
                 if dist is None:
                     st.service.append(None)  # type: ignore[arg-type]  # class never visits
                     continue
@@ -234,6 +250,7 @@ class ServiceNetwork:
                 if key not in shared:
                     shared[key] = self.streams.sampler("service", owner, dist)
                 st.service.append(shared[key])
+            st.varying = any(p is not None for p in st.profiles)
             table = scenario.routing.get(st.name)
             if table:
                 # Targets with probability 0 are never chosen, not even by rounding.
@@ -265,7 +282,9 @@ class ServiceNetwork:
         env = self.env
         arrivals = k.spec.arrivals
         w = self.window_start
-        if arrivals.rate is not None:
+        if self.multipliers is not None and arrivals.trace is None:
+            self._start_varied_arrivals(k)
+        elif arrivals.rate is not None:
             gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
 
             def poisson(event: Event) -> None:
@@ -325,6 +344,59 @@ class ServiceNetwork:
                     Step(env, times[i + 1] - times[i], replay, i + 1)
 
             Step(env, times[0] + w, replay, 0)
+
+    def _start_varied_arrivals(self, k: _ClassState) -> None:
+        """Poisson arrivals whose rate is multiplied by the day-to-day multiplier of each period.
+
+        The rate (constant, or the profile's, the last rate in the warm-up) times
+        the multiplier of the period (the warm-up shares the first period's) is
+        piecewise constant up to the drain limit; arrivals invert its cumulative
+        intensity with unit exponentials of the class's arrival stream.
+        """
+        env = self.env
+        arrivals = k.spec.arrivals
+        assert self.multipliers is not None and self.scenario.day_to_day is not None
+        day, mult = self.scenario.day_to_day.period, self.multipliers
+        w, end = self.window_start, self.drain_until - self.window_start
+        cuts = {-w, end, *(j * day for j in range(1, len(mult)) if j * day < end)}
+        if arrivals.profile is not None:
+            profile = arrivals.profile
+            rate_at = profile.rate_at
+            cuts |= {i * profile.period for i in range(int(end // profile.period) + 1)
+                     if -w < i * profile.period < end}
+        else:
+            rate = arrivals.rate
+            assert rate is not None
+
+            def rate_at(t: float) -> float:
+                return rate
+        edges = sorted(cuts)
+        rates = [rate_at((a + b) / 2) * mult[max(0, int(((a + b) / 2) // day))]
+                 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        cum = [0.0]
+        for r, a, b in zip(rates, edges[:-1], edges[1:], strict=True):
+            cum.append(cum[-1] + r * (b - a))
+        unit = self.streams.sampler("arrivals", k.name, Exponential(1.0))
+        state = [0.0]  # cumulative intensity used so far
+
+        def next_time() -> float | None:
+            target = state[0] + unit.next()
+            state[0] = target
+            i = bisect_right(cum, target) - 1
+            if i >= len(rates):
+                return None  # beyond the drain limit: the run is over by then
+            return edges[i] + (target - cum[i]) / rates[i]
+
+        def varied(event: Event) -> None:
+            self.new_customer(k)
+            t = event._value
+            nxt = next_time()
+            if nxt is not None:
+                Step(env, nxt - t, varied, nxt)
+
+        first = next_time()
+        if first is not None:
+            Step(env, first + w, varied, first)
 
     def _start_shifts(self, st: _StationState) -> None:
         spec = st.spec
@@ -388,7 +460,8 @@ class ServiceNetwork:
             st.n_waiting += 1
             c.waiting = True
             if st.priority:
-                heappush(st.queue, (c.kind.priority, next(self._sequence), c))
+                key = now - c.kind.credit if st.credit else c.kind.priority
+                heappush(st.queue, (key, next(self._sequence), c))
             else:
                 st.queue.append(c)
             if limit is not None:
@@ -412,6 +485,11 @@ class ServiceNetwork:
                 st.n_sl_ok += 1
         if self.layer is not None:
             self.layer.on_start(c, st)
+        if st.varying:
+            profile = st.profiles[c.kind.index]
+            if profile is not None:
+                # The base draw scaled to the mean of the cell the service starts in.
+                c.service *= profile.factor_at(now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
 
     def _serve_next(self, st: _StationState, now: float) -> None:
