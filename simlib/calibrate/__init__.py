@@ -72,6 +72,7 @@ from simlib.calibrate.patience import (
     patience,
     survival_knots,
 )
+from simlib.calibrate.priority import CreditEstimate, estimate_credit
 from simlib.calibrate.scenario import (
     PRIORITY_SUFFIX,
     Calibration,
@@ -103,6 +104,8 @@ from simlib.calibrate.validate import (
 )
 
 __all__ = [
+    "CreditEstimate",
+    "estimate_credit",
     "MIN_CALLS",
     "PRIORITY_SUFFIX",
     "out_of_sample",

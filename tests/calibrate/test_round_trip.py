@@ -187,3 +187,39 @@ def test_day_to_day_cv_from_daily_counts():
     assert sc.day_to_day_cv(calls) == pytest.approx(0.2, abs=0.02)
     flat = pd.DataFrame({"day": np.repeat(np.arange(400), rng.poisson(1000, 400))})
     assert sc.day_to_day_cv(flat) < 0.01
+
+
+def test_time_varying_service_means_are_recovered():
+    # The engine draws each service with the mean of the hour it starts in.
+    means = [120.0, 240.0, 180.0, 300.0] * 6
+    svc = {"dist": "lognormal", "mean": 200.0, "cv": 0.8, "profile": {"period": 3600.0, "means": means}}
+    scn = scenario(12, 0.03, svc, None, hours=24)
+    calls = simulated_calls(scn, seed=5, servers=12)
+    prof = sc.service_profile(calls, 3600, k=0)
+    se = 0.8 * np.asarray(means) / np.sqrt(prof["n"].to_numpy())
+    assert (prof["n"] > 60).all()
+    assert (np.abs(prof["mean"].to_numpy() - means) < 4 * se).all()
+    # With shrinkage, the hour means move towards the class mean, never past it.
+    shrunk = sc.service_profile(calls, 3600, k=50)
+    m_c = calls["service"].mean()
+    assert (np.abs(shrunk["mean"] - m_c) <= np.abs(prof["mean"] - m_c) + 1e-9).all()
+
+
+def test_credit_is_recovered_from_the_order_of_service():
+    # Two classes at one 4-agent station ordered by (time joined − credit), credit 60 s.
+    scn = scenario(4, 3.8 / 180, {"dist": "exponential", "mean": 180.0}, None, hours=24)
+    scn["classes"] = [
+        {"name": "regular", "arrivals": {"rate": 0.6 * 3.8 / 180}, "priority": 1, "credit": 0},
+        {"name": "vip", "arrivals": {"rate": 0.4 * 3.8 / 180}, "priority": 0, "credit": 60},
+    ]
+    scn["stations"][0]["discipline"] = "credit"
+    rec = simulate(simlib.load_scenario(scn), 13, 0, trace=True)
+    ev = pd.DataFrame(rec.events, columns=["customer", "class", "station", "event", "time"])
+    calls = sc.calls_from_events(ev)
+    calls["priority"] = np.where(calls["class"] == "vip", 0, 1)
+    calls["class"] = "all"  # one queue: the classes only differ by priority
+    est = sc.estimate_credit(calls)
+    assert est.n_lower > 100 and est.n_upper > 100
+    # Every decision of the engine agrees with the credit: the interval holds 60 s exactly.
+    assert est.agreement == 1.0 and est.low <= 60.0 <= est.high
+    assert est.credit == pytest.approx(60.0, abs=5.0)
