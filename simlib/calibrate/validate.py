@@ -609,7 +609,12 @@ def out_of_sample(
     observation (:func:`observed_intervals`) only ``validation_days``; the
     two must be disjoint (a model checked on the days it was fitted to
     proves little). The scenario is :func:`~simlib.calibrate.to_scenario`
-    with its defaults (or ``scenario_options``), simulated by :func:`validate`.
+    with its defaults (or ``scenario_options``), simulated by :func:`validate`,
+    except that ``staffing="days"`` is the default when the number of
+    validation days is a multiple of the calibration days: the calibration
+    days are simulated end to end, each with its own observed staffing, so the
+    band carries the day-to-day variation of staffing (simulating one average
+    day instead is optimistic, because waiting is convex in capacity).
 
     Parameters
     ----------
@@ -640,7 +645,10 @@ def out_of_sample(
     cal = calibrate(log, days=cal_days, **calibrate_options)
     obs = observed_intervals(log, period, days=val_days, threshold=threshold)
     scale = TIME_UNITS["minute"]
-    scn = to_scenario(cal, service_level_threshold=threshold / scale, **dict(scenario_options or {}))
+    options = dict(scenario_options or {})
+    # Each calibration day staffed as observed, when the validation days fill whole groups of them.
+    options.setdefault("staffing", "days" if len(val_days) % len(cal.days) == 0 else "typical")
+    scn = to_scenario(cal, service_level_threshold=threshold / scale, **options)
     return validate(scn, obs, replications=replications, seed=seed, min_calls=min_calls, jobs=jobs)
 
 

@@ -1,0 +1,34 @@
+"""The out-of-sample protocol on the bank: calibrate on 15-28 Feb, validate on 1-14 Feb.
+
+The full table (both directions, two seeds, 40 replications) is in notebook
+08 and the README; this checks one direction with fewer replications.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import simlib.calibrate as sc
+
+FIRST = [0, 1, 2, 3, 6, 7, 8, 9, 10, 13]  # weekdays (Sunday-Thursday) of 1-14 February 1999
+SECOND = [14, 15, 16, 17, 20, 21, 22, 23, 24, 27]  # weekdays of 15-28 February
+
+
+@pytest.mark.statistical
+@pytest.mark.slow
+def test_calibrated_defaults_cover_other_days(bank):
+    val = sc.out_of_sample(bank, SECOND, FIRST, replications=16, seed=3)
+    s = val.summary().set_index("metric")
+    # Half-hours with at least 50 observed callers only (the default minimum).
+    assert (val.table.loc[val.table["counted"], "calls"] >= sc.MIN_CALLS).all()
+    assert s["intervals"].min() >= 25
+    assert (val.coverage >= 0.55).all(), val.coverage
+    assert abs(s.loc["p_abandon", "bias"]) < 0.04
+    # The previous defaults (agents on duty, one service law all day, exponential
+    # patience, no day-to-day variation) are visibly worse on the same days.
+    old = sc.out_of_sample(
+        bank, SECOND, FIRST, replications=16, seed=3,
+        scenario_options={"capacity": "on_duty", "after_call_work": False, "service_by_hour": False,
+                          "patience": "exponential", "day_to_day": False},
+    )
+    assert val.coverage.mean() > old.coverage.mean() + 0.1, (val.coverage, old.coverage)
