@@ -72,6 +72,7 @@ __all__ = [
     "fit_from_events",
     "patience_spec",
     "round_keeping_total",
+    "select_days",
     "to_scenario",
     "TIME_UNITS",
 ]
@@ -306,17 +307,7 @@ def calibrate(
     if len(calls) == 0:
         raise ValueError("log: no calls")
     all_calls = calls
-    if day_type is not None:
-        labels = day_types(call_dates(calls), scheme)
-        if day_type not in set(labels):
-            raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
-        calls = calls.loc[labels == day_type]
-    if days is not None:
-        wanted = {int(d) for d in days}
-        calls = calls.loc[calls["day"].isin(wanted)]
-        missing = sorted(wanted - set(calls["day"].unique().tolist()))
-        if missing:
-            raise ValueError(f"days: no calls on day(s) {missing} (after the day_type filter)")
+    calls = select_days(calls, days, day_type, scheme)
     if unqueued == "exclude":
         calls = calls.loc[~(calls["wait"].isna() & calls["abandoned"].to_numpy(bool))]
     if len(calls) == 0:
@@ -415,6 +406,29 @@ def calibrate(
         priority_share=shares,
         credit=float(credit) if credit is not None and distinct else None,
     )
+
+
+def select_days(
+    calls: pd.DataFrame,
+    days: Sequence[int] | None,
+    day_type: str | None,
+    scheme: Mapping[int, str] | str = "israel",
+) -> pd.DataFrame:
+    """The calls of the chosen day type and days (one-line errors for absent ones)."""
+    if day_type is not None:
+        labels = day_types(call_dates(calls), scheme)
+        if day_type not in set(labels):
+            raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
+        calls = calls.loc[labels == day_type]
+    if days is not None:
+        wanted = {int(d) for d in days}
+        calls = calls.loc[calls["day"].isin(wanted)]
+        missing = sorted(wanted - set(calls["day"].unique().tolist()))
+        if missing:
+            raise ValueError(f"days: no calls on day(s) {missing} (after the day_type filter)")
+    if len(calls) == 0:
+        raise ValueError("no calls on the chosen days")
+    return calls
 
 
 def round_keeping_total(level: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -57,14 +57,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
 from simlib.calibrate.scenario import (
     TIME_UNITS,
     Calibration,
     as_calls,
     calibrate,
-    call_dates,
+    select_days,
     to_scenario,
 )
 from simlib.experiments.results import Results
@@ -138,28 +137,6 @@ class Observed:
         return w.reset_index()
 
 
-def _select_days(
-    calls: pd.DataFrame,
-    days: Sequence[int] | None,
-    day_type: str | None,
-    scheme: Mapping[int, str] | str,
-) -> pd.DataFrame:
-    if day_type is not None:
-        labels = day_types(call_dates(calls), scheme)
-        if day_type not in set(labels):
-            raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
-        calls = calls.loc[labels == day_type]
-    if days is not None:
-        wanted = {int(d) for d in days}
-        calls = calls.loc[calls["day"].isin(wanted)]
-        missing = sorted(wanted - set(calls["day"].unique().tolist()))
-        if missing:
-            raise ValueError(f"days: no calls on day(s) {missing} (after the day_type filter)")
-    if len(calls) == 0:
-        raise ValueError("no calls on the chosen days")
-    return calls
-
-
 def observed_intervals(
     calls_or_ingest: IngestResult | Calibration | pd.DataFrame,
     period: float = 1800.0,
@@ -216,7 +193,7 @@ def observed_intervals(
             days = calls_or_ingest.days
     else:
         calls = as_calls(calls_or_ingest)
-    calls = _select_days(calls, days, day_type, scheme)
+    calls = select_days(calls, days, day_type, scheme)
     chosen = tuple(int(d) for d in np.unique(calls["day"].to_numpy()))
 
     outcome = calls["outcome"].astype(str).to_numpy()
