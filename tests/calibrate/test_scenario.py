@@ -193,3 +193,14 @@ def test_effective_capacity_is_below_on_duty_and_both_readings_exist(bank_weekda
 def test_out_of_sample_needs_disjoint_days(bank):
     with pytest.raises(ValueError, match="also calibration days"):
         sc.out_of_sample(bank, [0, 1], [1, 2], replications=2)
+
+
+def test_availability_and_coverage_plots(bank_weekday):
+    from simlib.plots.calibration import availability_plot, coverage_table_plot
+
+    fig = availability_plot(bank_weekday.typical)
+    assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_ylabel() == "agents"
+    table = pd.DataFrame({"run": ["a", "a", "b", "b"], "metric": ["p_abandon", "mean_wait"] * 2,
+                          "coverage": [0.9, 0.8, 0.7, 0.6]})
+    fig = coverage_table_plot(table)
+    assert len(fig.axes[0].patches) == 4
