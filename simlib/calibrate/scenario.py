@@ -11,10 +11,16 @@ Two kinds of scenario are built:
 
 * **Fitted** (default): one typical day (``horizon`` = 24 h) of the chosen
   day type. Each class arrives by a piecewise-constant ``profile`` (rates
-  averaged over the chosen days), waits with exponential patience (the
-  censoring-aware MLE), and is served with the best-AIC distribution that
-  the scenario format can express (lognormal, gamma or exponential). Staffing is the
-  agents on duty per interval, averaged over the days and rounded.
+  averaged over the chosen days; a random ``day_to_day`` multiplier with the
+  days' dispersion), waits with the censored-ML patience chosen by AIC (the
+  Kaplan-Meier ``survival`` on the bank), and is served with the best-AIC
+  distribution the scenario format can express, its mean varying by hour
+  (``profile``). Staffing is the effective agents per 5-minute interval
+  (available while callers wait), averaged over the days and rounded keeping
+  the agent-hours (``capacity="on_duty"``: the agents on duty, plus
+  after-call work in the service). Priority callers get the log's
+  waiting-time credit (``discipline: credit``). ``staffing="days"`` lays the
+  chosen days end to end, each staffed as observed.
 * **Trace-driven** (``trace_dir`` given): the chosen days laid end to end
   (``horizon`` = days × 24 h). Each class replays its observed arrival times
   (``arrivals: {trace: {file, column: time}}``) and draws service times from
