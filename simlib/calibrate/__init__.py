@@ -14,7 +14,9 @@ The workflow, one module per step:
 4. :mod:`~simlib.calibrate.patience` - patience from censored waits:
    Kaplan-Meier (1958), hazard, exponential MLE, the Erlang-A relation
    (Mandelbaum & Zeltyn).
-5. :mod:`~simlib.calibrate.staffing` - agents on duty per interval.
+5. :mod:`~simlib.calibrate.staffing` - agents on duty per interval;
+   :mod:`~simlib.calibrate.availability` - effective agents (available while
+   callers wait) and after-call work.
 6. :mod:`~simlib.calibrate.scenario` - :func:`calibrate` runs all of the
    above; :func:`to_scenario` writes a scenario dict (docs/scenario.md) (fitted or trace-driven);
    :func:`add_agents` makes a staffing what-if of a scenario.
@@ -35,9 +37,17 @@ from simlib.calibrate.arrivals import (
     PoissonTest,
     arrival_profile,
     daily_dispersion,
+    day_to_day_cv,
     day_types,
     poisson_test,
     profile_by_day_type,
+)
+from simlib.calibrate.availability import (
+    ACW_CAP,
+    ACW_CAPS,
+    AfterCallWork,
+    after_call_work,
+    effective_agents,
 )
 from simlib.calibrate.events import EVENTS, calls_from_events, events_from_calls
 from simlib.calibrate.ingest import (
@@ -52,31 +62,67 @@ from simlib.calibrate.ingest import (
     read_log,
 )
 from simlib.calibrate.patience import (
+    PATIENCE_FAMILIES,
     ErlangACheck,
     PatienceFit,
+    PatienceModel,
     erlang_a_check,
+    fit_patience,
     hazard_table,
     patience,
+    survival_knots,
 )
+from simlib.calibrate.priority import CreditEstimate, estimate_credit
 from simlib.calibrate.scenario import (
+    PRIORITY_SUFFIX,
     Calibration,
     add_agents,
     calibrate,
     fit_from_events,
+    patience_spec,
+    round_keeping_total,
     to_scenario,
 )
-from simlib.calibrate.service import DistFit, ServiceFit, fit_service, fit_service_by_class
+from simlib.calibrate.service import (
+    SHRINK_K,
+    DistFit,
+    ServiceFit,
+    fit_service,
+    fit_service_by_class,
+    service_profile,
+)
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
 from simlib.calibrate.validate import (
+    MIN_CALLS,
     VALIDATION_METRICS,
     Observed,
     Validation,
     interval_difference,
     observed_intervals,
+    out_of_sample,
     validate,
 )
 
 __all__ = [
+    "CreditEstimate",
+    "estimate_credit",
+    "MIN_CALLS",
+    "PRIORITY_SUFFIX",
+    "out_of_sample",
+    "patience_spec",
+    "round_keeping_total",
+    "ACW_CAP",
+    "ACW_CAPS",
+    "AfterCallWork",
+    "after_call_work",
+    "effective_agents",
+    "day_to_day_cv",
+    "PATIENCE_FAMILIES",
+    "PatienceModel",
+    "fit_patience",
+    "survival_knots",
+    "SHRINK_K",
+    "service_profile",
     "BANK_CSV",
     "BANK_MAPPING",
     "EVENTS",

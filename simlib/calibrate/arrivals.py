@@ -47,6 +47,7 @@ __all__ = [
     "poisson_test",
     "Dispersion",
     "daily_dispersion",
+    "day_to_day_cv",
     "ISRAEL_DAY_TYPES",
     "WESTERN_DAY_TYPES",
 ]
@@ -384,3 +385,36 @@ def daily_dispersion(
         p = float(stats.chi2.sf((c.size - 1) * index, c.size - 1))
         out.append(Dispersion(label, int(c.size), mean, var, index, p))
     return out
+
+
+def day_to_day_cv(calls: pd.DataFrame, days: Sequence[int] | None = None) -> float:
+    """Coefficient of variation of a gamma day-level arrival multiplier, from daily counts.
+
+    If each day's arrivals are Poisson with a rate scaled by a random
+    multiplier of mean 1 and coefficient of variation ``v``, the daily counts
+    have mean ``m`` and variance ``m + v²·m²`` (gamma-Poisson). Hence
+    ``v² = (Var − m) / m²``, floored at 0 (counts no more dispersed than
+    Poisson need no multiplier).
+
+    Parameters
+    ----------
+    calls
+        Call table (``day``).
+    days
+        Days to use (default: every day of ``calls``; days without calls
+        count as zero).
+
+    Returns
+    -------
+    float
+        ``v`` (0 with fewer than two days).
+    """
+    day = calls["day"].to_numpy()
+    chosen = np.unique(day) if days is None else np.asarray(sorted({int(d) for d in days}))
+    if chosen.size < 2:
+        return 0.0
+    counts = np.array([(day == d).sum() for d in chosen], dtype=float)
+    m, var = float(counts.mean()), float(counts.var(ddof=1))
+    if m <= 0:
+        return 0.0
+    return float(np.sqrt(max((var - m) / (m * m), 0.0)))

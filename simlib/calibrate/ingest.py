@@ -115,6 +115,19 @@ class ColumnMap:
         Raw agent values meaning "no agent" (e.g. ``NO_SERVER``).
     priority_map
         Raw priority value → scenario priority (smaller is served first).
+    priority_unrecorded
+        Raw priority values that, for a call that never queued, mean "not
+        recorded" rather than a level (the bank writes 0 for the priority and
+        the customer id of callers who did not wait, by a system bug). Such
+        calls get ``priority_known = False`` in the call table, and
+        :func:`~simlib.calibrate.calibrate` apportions them to the levels
+        in the proportions of their class's calls whose priority is known.
+    priority_credit
+        Waiting-time credit (seconds) the centre gives its higher-priority
+        callers, when its queue is ordered by credited waiting time rather
+        than strict priority (the bank: 90 s, "advanced in the queue by 1.5
+        minutes"); passed on by the :class:`IngestResult` to
+        :func:`~simlib.calibrate.calibrate`. None: not known.
     station
         Station name given to the calls in the event layout.
     date_format
@@ -153,6 +166,8 @@ class ColumnMap:
     missing: tuple[str, ...] = ()
     no_agent: tuple[str, ...] = ()
     priority_map: Mapping[int, int] | None = None
+    priority_unrecorded: tuple[int, ...] = ()
+    priority_credit: float | None = None
     station: str = "contact"
     tolerance: float = 2.0
     date_format: str | None = None
@@ -162,6 +177,10 @@ class ColumnMap:
         bad = {k: v for k, v in self.outcome_codes.items() if v not in OUTCOMES}
         if bad:
             raise IngestError(f"outcome_codes: targets must be one of {OUTCOMES}, got {bad}")
+        if self.priority_credit is not None and not (
+            np.isfinite(self.priority_credit) and self.priority_credit >= 0
+        ):
+            raise IngestError(f"priority_credit: must be >= 0 seconds, got {self.priority_credit}")
         if self.tolerance < 0:
             raise IngestError(f"tolerance: must be >= 0 seconds, got {self.tolerance}")
         try:
@@ -192,6 +211,11 @@ BANK_MAPPING = ColumnMap(
     missing=("0:00:00",),
     no_agent=("NO_SERVER",),
     priority_map={0: 1, 1: 1, 2: 0},
+    # Callers who did not wait in queue have priority 0 (and customer id 0) by a
+    # system bug: their priority is unknown, not "regular".
+    priority_unrecorded=(0,),
+    # "Priority customers are advanced in the queue by 1.5 minutes".
+    priority_credit=90.0,
     # The agent's clock and the queue's differ: the service starts a median 1 s
     # and in 35 calls more than 60 s (at most 468 s) before the recorded queue exit.
     tolerance=600.0,
@@ -207,7 +231,7 @@ class IngestResult:
     calls
         One row per call: ``customer, class, priority, agent, date, day,
         arrival, queue_start, queue_exit, service_start, service_end, outcome,
-        queued, abandoned, wait, service`` (times in seconds since midnight of
+        queued, abandoned, wait, service, priority_known`` (times in seconds since midnight of
         the first day; ``wait`` and ``service`` in seconds; ``wait`` is NaN for
         callers who abandoned before joining the queue).
     events
@@ -218,6 +242,8 @@ class IngestResult:
         Rows dropped, by reason (e.g. ``{"ignore:PHANTOM": 278}``).
     origin
         Calendar date of time 0 (midnight), or None when times are plain seconds.
+    priority_credit
+        :attr:`ColumnMap.priority_credit` of the mapping used.
     """
 
     calls: pd.DataFrame
@@ -225,6 +251,7 @@ class IngestResult:
     n_rows: int
     dropped: Mapping[str, int]
     origin: pd.Timestamp | None
+    priority_credit: float | None = None
 
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> str:
@@ -536,8 +563,11 @@ def ingest(
     agent = pd.Series(col_or("agent", None), dtype="object")
     if mapping.no_agent:
         agent = agent.where(~agent.isin(list(mapping.no_agent)), None)
+    priority_known = np.ones(len(idx), dtype=bool)
     if wanted["priority"] is not None:
         pr = pd.Series(raw[wanted["priority"]].to_numpy()[idx])
+        if mapping.priority_unrecorded:
+            priority_known = ~(pr.isin(list(mapping.priority_unrecorded)).to_numpy() & np.isnan(qs))
         if mapping.priority_map is not None:
             mapped = pr.map(dict(mapping.priority_map))
             if mapped.isna().any():
@@ -585,6 +615,7 @@ def ingest(
             "abandoned": abandoned,
             "wait": wait,
             "service": np.where(served[idx], se - ss, np.nan),
+            "priority_known": priority_known,
         }
     )
     if calls["customer"].duplicated().any():
@@ -597,7 +628,12 @@ def ingest(
         raise IngestError("no rows left after dropping ignored and invalid records")
     events = events_from_calls(calls, station=mapping.station)
     return IngestResult(
-        calls=calls, events=events, n_rows=n, dropped=dict(chk.dropped), origin=origin
+        calls=calls,
+        events=events,
+        n_rows=n,
+        dropped=dict(chk.dropped),
+        origin=origin,
+        priority_credit=mapping.priority_credit,
     )
 
 

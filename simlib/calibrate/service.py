@@ -31,6 +31,8 @@ __all__ = [
     "ServiceFit",
     "fit_service",
     "fit_service_by_class",
+    "service_profile",
+    "SHRINK_K",
 ]
 
 #: Candidate distributions: name → scipy.stats family.
@@ -150,7 +152,10 @@ def _fit_one(name: str, x: np.ndarray, logx: np.ndarray) -> DistFit:
     loglik = float(dist.logpdf(x).sum())
     k = len(params)
     mean, var = (float(v) for v in dist.stats(moments="mv"))
-    ks = float(stats.kstest(x, dist.cdf).statistic)
+    # KS statistic of the sorted sample (the p-value is not used: parameters are fitted).
+    cdf = dist.cdf(x)
+    n = x.size
+    ks = float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
     return DistFit(
         dist=name,
         params=params,
@@ -292,3 +297,80 @@ def fit_service_by_class(
         n_pos = int((s > 0).sum())
         out[str(cls)] = fit_service(s, dists) if n_pos >= min_n else pooled
     return out
+
+
+#: Default shrinkage constant of :func:`service_profile`: a cell with ``n``
+#: services gets weight ``n / (n + SHRINK_K)`` on its own mean.
+SHRINK_K = 50.0
+
+
+def service_profile(
+    calls: pd.DataFrame,
+    period: float = 3600.0,
+    *,
+    k: float = SHRINK_K,
+    min_duration: float = 0.0,
+) -> pd.DataFrame:
+    """Mean service time per class and interval of the day, shrunk towards the class mean.
+
+    Services are placed in the interval in which they *start* (the engine's
+    time-varying service draws a service's mean at its start). A cell with
+    ``n`` services has sample mean ``m_ck``; its estimate is
+    ``w·m_ck + (1 − w)·m_c`` with ``w = n / (n + k)``, ``m_c`` the class's
+    sample mean (a sparse cell stays near its class, an empty one equals it).
+    ``ratio`` = estimate ÷ ``m_c`` scales the class's fitted distribution.
+
+    Parameters
+    ----------
+    calls
+        Call table (``class, day, service_start, service``; seconds).
+    period
+        Interval length (seconds); must divide 86,400.
+    k
+        Shrinkage constant (services), >= 0 (0: no shrinkage).
+    min_duration
+        Services below this (seconds) are left out, as in :func:`fit_service`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``class, start, end, n, sample_mean, weight, mean, ratio``.
+    """
+    if not np.isfinite(period) or period <= 0 or (86_400.0 / period) % 1:
+        raise ValueError(f"period: must be a positive number of seconds dividing 86400, got {period}")
+    if not np.isfinite(k) or k < 0:
+        raise ValueError(f"k: must be a non-negative number of services, got {k}")
+    s = calls["service"].to_numpy(float)
+    ok = np.isfinite(s) & (s > 0) & (s >= min_duration) & calls["service_start"].notna().to_numpy()
+    sub = calls.loc[ok]
+    per_day = int(round(86_400.0 / period))
+    tod = sub["service_start"].to_numpy(float) - sub["day"].to_numpy() * 86_400.0
+    slot = np.clip((tod // period).astype(np.int64), 0, per_day - 1)
+    out = []
+    for cls in sorted(map(str, sub["class"].unique())):
+        sel = (sub["class"].astype(str) == cls).to_numpy()
+        x = s[ok][sel]
+        m_c = float(x.mean())
+        n = np.bincount(slot[sel], minlength=per_day).astype(float)
+        tot = np.bincount(slot[sel], weights=x, minlength=per_day)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(n > 0, tot / np.maximum(n, 1), np.nan)
+        w = n / (n + k) if k > 0 else (n > 0).astype(float)
+        est = np.where(n > 0, w * np.nan_to_num(raw) + (1 - w) * m_c, m_c)
+        starts = np.arange(per_day) * period
+        out.append(
+            pd.DataFrame(
+                {
+                    "class": cls,
+                    "start": starts,
+                    "end": starts + period,
+                    "n": n.astype(np.int64),
+                    "sample_mean": raw,
+                    "weight": w,
+                    "mean": est,
+                    "ratio": est / m_c,
+                }
+            )
+        )
+    cols = ["class", "start", "end", "n", "sample_mean", "weight", "mean", "ratio"]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)

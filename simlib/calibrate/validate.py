@@ -57,9 +57,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simlib.calibrate.arrivals import day_types
 from simlib.calibrate.ingest import IngestResult
-from simlib.calibrate.scenario import TIME_UNITS, Calibration, as_calls, call_dates, to_scenario
+from simlib.calibrate.scenario import (
+    TIME_UNITS,
+    Calibration,
+    as_calls,
+    calibrate,
+    select_days,
+    to_scenario,
+)
 from simlib.experiments.results import Results
 from simlib.experiments.runner import run
 from simlib.spec.edits import set_service_level
@@ -68,8 +74,10 @@ from simlib.spec.units import DAY
 from simlib.spec.validation import count, fraction
 
 __all__ = [
+    "MIN_CALLS",
     "VALIDATION_METRICS",
     "Observed",
+    "out_of_sample",
     "Validation",
     "observed_intervals",
     "validate",
@@ -78,6 +86,8 @@ __all__ = [
 
 #: Metrics compared by :func:`validate` (names of docs/metrics.md).
 VALIDATION_METRICS: tuple[str, ...] = ("p_abandon", "mean_wait", "service_level")
+#: Default minimum of observed admitted callers for an interval to count in the coverage.
+MIN_CALLS = 50
 #: Metrics measured in time (reported in seconds on both sides).
 _DURATIONS = frozenset({"mean_wait", "asa"})
 
@@ -125,28 +135,6 @@ class Observed:
         w = self.table.pivot_table(index=["start", "end", "calls"], columns="metric", values="value")
         w.columns.name = None
         return w.reset_index()
-
-
-def _select_days(
-    calls: pd.DataFrame,
-    days: Sequence[int] | None,
-    day_type: str | None,
-    scheme: Mapping[int, str] | str,
-) -> pd.DataFrame:
-    if day_type is not None:
-        labels = day_types(call_dates(calls), scheme)
-        if day_type not in set(labels):
-            raise ValueError(f"day_type: {day_type!r} not in the log; have {sorted(set(labels))}")
-        calls = calls.loc[labels == day_type]
-    if days is not None:
-        wanted = {int(d) for d in days}
-        calls = calls.loc[calls["day"].isin(wanted)]
-        missing = sorted(wanted - set(calls["day"].unique().tolist()))
-        if missing:
-            raise ValueError(f"days: no calls on day(s) {missing} (after the day_type filter)")
-    if len(calls) == 0:
-        raise ValueError("no calls on the chosen days")
-    return calls
 
 
 def observed_intervals(
@@ -205,7 +193,7 @@ def observed_intervals(
             days = calls_or_ingest.days
     else:
         calls = as_calls(calls_or_ingest)
-    calls = _select_days(calls, days, day_type, scheme)
+    calls = select_days(calls, days, day_type, scheme)
     chosen = tuple(int(d) for d in np.unique(calls["day"].to_numpy()))
 
     outcome = calls["outcome"].astype(str).to_numpy()
@@ -433,7 +421,7 @@ def validate(
     *,
     level: float = 0.95,
     metrics: Sequence[str] = VALIDATION_METRICS,
-    min_calls: int = 1,
+    min_calls: int = MIN_CALLS,
     time_unit: Literal["second", "minute"] = "minute",
     jobs: int | None = 1,
 ) -> Validation:
@@ -475,7 +463,9 @@ def validate(
         Metrics to compare (of ``p_abandon, mean_wait, service_level``).
     min_calls
         Intervals with fewer observed admitted callers (all days together)
-        are shown but not counted in the coverage.
+        are shown but not counted in the coverage (default
+        :data:`MIN_CALLS` = 50: a share from fewer callers is mostly noise of
+        the observation, e.g. the first and last half-hours of the day).
     time_unit
         Unit of the scenario built from a :class:`Calibration`.
     jobs
@@ -574,6 +564,69 @@ def validate(
         groups=replications,
         level=level,
     )
+
+
+def out_of_sample(
+    log: IngestResult | pd.DataFrame,
+    calibration_days: Sequence[int],
+    validation_days: Sequence[int],
+    *,
+    replications: int = 40,
+    seed: int = 0,
+    period: float = 1800.0,
+    threshold: float = 20.0,
+    min_calls: int = MIN_CALLS,
+    jobs: int | None = 1,
+    scenario_options: Mapping[str, Any] | None = None,
+    **calibrate_options: Any,
+) -> Validation:
+    """Calibrate on some days, validate on other days: the out-of-sample protocol.
+
+    :func:`~simlib.calibrate.calibrate` sees only ``calibration_days``; the
+    observation (:func:`observed_intervals`) only ``validation_days``; the
+    two must be disjoint (a model checked on the days it was fitted to
+    proves little). The scenario is :func:`~simlib.calibrate.to_scenario`
+    with its defaults (or ``scenario_options``), simulated by :func:`validate`,
+    except that ``staffing="days"`` is the default when the number of
+    validation days is a multiple of the calibration days: the calibration
+    days are simulated end to end, each with its own observed staffing, so the
+    band carries the day-to-day variation of staffing (simulating one average
+    day instead is optimistic, because waiting is convex in capacity).
+
+    Parameters
+    ----------
+    log
+        An ingested log or a call table (seconds).
+    calibration_days, validation_days
+        Day indices (0 = first day of the log), disjoint.
+    replications, seed, min_calls, jobs
+        As in :func:`validate`.
+    period, threshold
+        Interval length and service-level threshold of the observation (seconds).
+    scenario_options
+        Keyword arguments of :func:`~simlib.calibrate.to_scenario`.
+    **calibrate_options
+        Keyword arguments of :func:`~simlib.calibrate.calibrate` (e.g. ``service_min``).
+
+    Returns
+    -------
+    Validation
+    """
+    cal_days = sorted({int(d) for d in calibration_days})
+    val_days = sorted({int(d) for d in validation_days})
+    both = sorted(set(cal_days) & set(val_days))
+    if both:
+        raise ValueError(f"validation_days: day(s) {both} are also calibration days; use disjoint days")
+    if not cal_days or not val_days:
+        raise ValueError("calibration_days/validation_days: need at least one day each")
+    cal = calibrate(log, days=cal_days, **calibrate_options)
+    obs = observed_intervals(log, period, days=val_days, threshold=threshold)
+    scale = TIME_UNITS["minute"]
+    options = dict(scenario_options or {})
+    # Each calibration day staffed as observed, when the validation days fill whole groups of them.
+    options.setdefault("staffing", "days" if len(val_days) % len(cal.days) == 0 else "typical")
+    scn = to_scenario(cal, service_level_threshold=threshold / scale, **options)
+    return validate(scn, obs, replications=replications, seed=seed, min_calls=min_calls, jobs=jobs)
 
 
 class _quiet:

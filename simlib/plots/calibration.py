@@ -276,3 +276,55 @@ def difference_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
     axes[-1].set_xlabel("time of day [h]")
     axes[-1].set_xlim(0, 24)
     return fig
+
+
+def availability_plot(typical: pd.DataFrame) -> Figure:
+    """Agents on duty, effective agents and the rounded levels the scenario uses, over the day.
+
+    Parameters
+    ----------
+    typical
+        ``Calibration.typical`` (``start, end, mean_on_duty, mean_effective,
+        effective_servers``; seconds since midnight).
+    """
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.subplots()
+    x = np.r_[typical["start"].to_numpy(), typical["end"].iloc[-1]] / _HOUR
+    for col, label, style in (
+        ("mean_on_duty", "on duty (overlap rule)", {"color": "0.4"}),
+        ("mean_effective", "effective (available while callers wait)", {"color": "C0"}),
+        ("effective_servers", "scenario servers (rounded, agent-hours kept)", {"color": "C1", "alpha": 0.6}),
+    ):
+        if col in typical.columns:
+            y = typical[col].to_numpy(float)
+            ax.step(x, np.r_[y, y[-1]], where="post", label=label, **style)
+    ax.set_xlabel("time of day [h]")
+    ax.set_ylabel("agents")
+    ax.set_xlim(0, 24)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def coverage_table_plot(table: pd.DataFrame) -> Figure:
+    """Coverage per metric of several validations (e.g. both directions, two seeds).
+
+    Parameters
+    ----------
+    table
+        Columns ``run`` (label), ``metric``, ``coverage`` (0-1).
+    """
+    fig = Figure(figsize=(7, 3.2), layout="constrained")
+    ax = fig.subplots()
+    runs = list(dict.fromkeys(table["run"]))
+    metrics = list(dict.fromkeys(table["metric"]))
+    width = 0.8 / max(len(runs), 1)
+    for i, run in enumerate(runs):
+        sub = table[table["run"] == run].set_index("metric").reindex(metrics)
+        ax.bar(np.arange(len(metrics)) + i * width, sub["coverage"], width, label=run)
+    ax.axhline(0.8, color="k", ls="--", lw=1, label="target 80 %")
+    ax.axhline(0.95, color="0.5", ls=":", lw=1, label="nominal 95 %")
+    ax.set_xticks(np.arange(len(metrics)) + width * (len(runs) - 1) / 2, metrics)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of half-hours inside the band")
+    ax.legend(fontsize=7, ncol=2)
+    return fig

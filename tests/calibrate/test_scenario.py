@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import simlib
 import simlib.calibrate as sc
 
 
@@ -13,9 +14,10 @@ def check_structure(scn: dict, horizon: float) -> None:
     assert set(scn) >= {"name", "time_unit", "horizon", "warmup", "classes", "stations"}
     assert scn["horizon"] == pytest.approx(horizon)
     for c in scn["classes"]:
-        assert set(c) == {"name", "arrivals", "patience", "priority"}
+        assert {"name", "arrivals", "patience", "priority"} <= set(c) <= {
+            "name", "arrivals", "patience", "priority", "credit"}
         assert len(c["arrivals"]) == 1
-        assert c["patience"]["dist"] == "exponential" and c["patience"]["mean"] > 0
+        assert simlib.load_scenario(scn).classes[0].patience.mean > 0
     (st,) = scn["stations"]
     shifts = st["shifts"]
     assert shifts[0]["start"] == 0 and shifts[-1]["end"] == pytest.approx(horizon)
@@ -31,17 +33,24 @@ def test_bank_fitted_scenario(bank_weekday):
     assert cal.priorities["NE"] == 0  # stock-exchange callers are mostly priority customers
     scn = sc.to_scenario(cal)
     check_structure(scn, 1440.0)
-    ps = scn["classes"][0]
-    rates = ps["arrivals"]["profile"]["rates"]
+    ps, ps_priority = scn["classes"][:2]
+    assert ps_priority["name"] == "PS-priority" and ps_priority["credit"] == 1.5  # 90 s
+    assert ps["credit"] == 0 and ps_priority["priority"] < ps["priority"]
+    rates = np.add(ps["arrivals"]["profile"]["rates"], ps_priority["arrivals"]["profile"]["rates"])
     assert ps["arrivals"]["profile"]["period"] == 30.0 and len(rates) == 48
-    # Rates are fitted, per minute: they reproduce the observed number of PS calls.
+    # Rates are fitted, per minute: they reproduce the observed number of PS calls
+    # (callers who hung up before reaching the queue are left out by default).
     n_ps = int((cal.calls["class"] == "PS").sum())
     assert sum(rates) * 30 * 20 == pytest.approx(n_ps, rel=1e-4)
+    assert not (cal.calls["wait"].isna() & cal.calls["abandoned"]).any()
     svc = scn["stations"][0]["service"]
-    assert set(svc) == set(cal.classes)
+    assert set(svc) == {c["name"] for c in scn["classes"]}
     assert svc["PS"]["dist"] in {"lognormal", "gamma", "exponential"}
     assert svc["PS"]["mean"] == pytest.approx(cal.service["PS"].best_scenario.mean / 60, rel=1e-5)
-    assert scn["stations"][0]["discipline"] == "priority"
+    assert scn["stations"][0]["discipline"] == "credit"
+    # Strict priority and agents on duty remain available.
+    old = sc.to_scenario(sc.calibrate(sc.ingest_bank(), day_type="weekday", credit=None), capacity="on_duty")
+    assert old["stations"][0]["discipline"] == "credit"  # the bank's log carries its 90 s credit
     # At most the 8 agent positions the centre has, plus its supervisor and a few
     # internet agents; nobody at 3 a.m.
     servers = [s["servers"] for s in scn["stations"][0]["shifts"]]
@@ -134,3 +143,64 @@ def test_plots_return_figures(bank_weekday):
     ]
     assert all(isinstance(f, Figure) for f in figs)
     assert len(figs[0].axes) == 4
+
+
+def test_round_keeping_total_keeps_agent_hours():
+    level = [4.65] * 12 + [2.2, 0.0, 7.5]
+    out = sc.round_keeping_total(level)
+    assert out.dtype.kind == "i" and np.all(np.abs(out - np.asarray(level)) < 1)
+    assert abs(np.cumsum(out) - np.cumsum(level)).max() <= 0.5
+    assert sorted(set(out[:12].tolist())) == [4, 5]
+
+
+def test_bank_priority_of_never_queued_callers_is_unrecorded(bank):
+    calls = bank.calls
+    unknown = ~calls["priority_known"]
+    # Raw priority 0 of callers who never queued (the system's customer-id bug):
+    # 14,521 rows with q_time 0, less the PHANTOM records and the HANG calls
+    # the ingestion places at the queue exit.
+    raw = sc.load_bank()
+    assert int(((raw["priority"] == 0) & (raw["q_time"] == 0)).sum()) == 14_521
+    assert int(unknown.sum()) == 14_500
+    assert not calls.loc[unknown, "queued"].any()
+    cal = sc.calibrate(bank, day_type="weekday", patience_families=["exponential"])
+    known = cal.calls[cal.calls["priority_known"] & (cal.calls["class"] == "PS")]
+    assert cal.priority_share["PS"] == pytest.approx((known["priority"] == 0).mean())
+    assert cal.credit == 90.0 and bank.priority_credit == 90.0
+
+
+def test_effective_capacity_is_below_on_duty_and_both_readings_exist(bank_weekday):
+    ty = bank_weekday.typical
+    # About 82 effective agent-hours a weekday against 90 on duty (issue 12).
+    hours = bank_weekday.staffing_period / 3600
+    assert ty["mean_on_duty"].sum() * hours == pytest.approx(90, abs=3)
+    assert ty["mean_effective"].sum() * hours == pytest.approx(82, abs=3)
+    assert ty["effective_servers"].sum() * hours == pytest.approx(ty["mean_effective"].sum() * hours, abs=hours)
+    eff = sc.to_scenario(bank_weekday)
+    duty = sc.to_scenario(bank_weekday, capacity="on_duty")
+    def agent_hours(s):
+        return sum((x["end"] - x["start"]) * x["servers"] for x in s["stations"][0]["shifts"]) / 60
+    assert agent_hours(eff) < agent_hours(duty) - 5
+    # After-call work goes into the service with on-duty capacity only.
+    m_eff = eff["stations"][0]["service"]["PS"]["mean"]
+    m_duty = duty["stations"][0]["service"]["PS"]["mean"]
+    assert m_duty == pytest.approx(m_eff + bank_weekday.acw.mean / 60, rel=1e-4)
+    assert eff["day_to_day"]["cv"] == pytest.approx(bank_weekday.day_cv, rel=1e-4)
+    with pytest.raises(ValueError, match="capacity"):
+        sc.to_scenario(bank_weekday, capacity="rostered")
+
+
+def test_out_of_sample_needs_disjoint_days(bank):
+    with pytest.raises(ValueError, match="also calibration days"):
+        sc.out_of_sample(bank, [0, 1], [1, 2], replications=2)
+
+
+def test_availability_and_coverage_plots(bank_weekday):
+    from simlib.plots.calibration import availability_plot, coverage_table_plot
+
+    fig = availability_plot(bank_weekday.typical)
+    assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_ylabel() == "agents"
+    table = pd.DataFrame({"run": ["a", "a", "b", "b"], "metric": ["p_abandon", "mean_wait"] * 2,
+                          "coverage": [0.9, 0.8, 0.7, 0.6]})
+    fig = coverage_table_plot(table)
+    assert len(fig.axes[0].patches) == 4

@@ -188,7 +188,8 @@ def test_calibrated_model_covers_its_log_and_a_wrong_one_does_not(observed_log, 
     assert good.scenario.service_level.threshold == pytest.approx(20 / 60)
     assert set(good.coverage.index) == set(sc.VALIDATION_METRICS)
     assert (good.coverage >= 0.75).all(), good.coverage
-    assert good.table["counted"].sum() == 3 * 24
+    # Half-hours with fewer than MIN_CALLS (50) observed callers are left out: the night hours.
+    assert good.table["counted"].sum() == (good.table["calls"] >= sc.MIN_CALLS).sum() == 3 * 17
 
     half = [dict(s, servers=s["servers"] // 2) for s in SHIFTS]
     wrong_scn = {**refit, "stations": [{**refit["stations"][0], "shifts": half}]}
