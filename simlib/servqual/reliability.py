@@ -34,7 +34,6 @@ import pandas as pd
 from scipy import stats
 
 from .cfa import CFAModel, cfa, group_moments, parse_model
-from .sem import fit_moments
 from .checks import (
     ConvergenceWarning,
     IdentificationWarning,
@@ -43,6 +42,7 @@ from .checks import (
     check_not_degenerate,
     user_stacklevel,
 )
+from .sem import fit_moments
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_total", "omega_total", "OmegaResult",
            "omega_ci", "htmt", "ReliabilityReport", "reliability_table"]
