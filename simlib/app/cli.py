@@ -94,6 +94,9 @@ def _common_options(p: argparse.ArgumentParser, auto: bool) -> None:
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help="result store: finished replications are kept; rerun to resume")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.add_argument("--allow-paths", action="append", default=[], metavar="DIR",
+                   help="also read files the scenario names from DIR (repeatable); by default "
+                        "only files inside the scenario's folder are read")
     if auto:
         p.add_argument("--precision", type=_fraction, default=0.05,
                        help="with --replications auto: target relative half-width (0.05)")
@@ -214,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simlib`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, allow_paths=args.allow_paths)
     except ScenarioError as exc:
         # File-level problems already name the file; key-path problems get it in front.
         where = f"{args.scenario}: " if exc.path else ""

@@ -408,7 +408,8 @@ def build_scenario(
     if service_level is not None:
         set_service_level(data, service_level if isinstance(service_level, Mapping) else
                           {"threshold": service_level.threshold, "target": service_level.target})
-    scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name)
+    scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name,
+                         allow_paths=base.allow_paths)
     if measures:
         scenario, changes, measure_notes = apply_measures(scenario, list(measures))
         notes += [f"{c.measure}: {c.path} {_short(c.old)} → {_short(c.new)} ({c.why})"

@@ -57,6 +57,7 @@ __all__ = [
     "FailureSpec",
     "RetentionSpec",
     "parse_blocks",
+    "logistic",
 ]
 
 #: The five SERVQUAL dimensions, in the instrument's order.
@@ -197,7 +198,7 @@ class FailureSpec:
             logit -= self.competence_effect * (staff.competence - STAFF_REFERENCE)
             logit -= self.training_effect * (staff.training - STAFF_REFERENCE)
         logit += self.load_effect * max(0.0, load - self.load_reference)
-        return 1 / (1 + math.exp(-logit))
+        return logistic(logit)
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,14 @@ class RetentionSpec:
     def probability(self, satisfaction: float) -> float:
         """P(return | satisfaction)."""
         b = min(max(self.base, 1e-12), 1 - 1e-12)
-        return 1 / (1 + math.exp(-(math.log(b / (1 - b)) + self.slope * (satisfaction - 4))))
+        return logistic(math.log(b / (1 - b)) + self.slope * (satisfaction - 4))
+
+
+def logistic(x: float) -> float:
+    """``1 / (1 + exp(-x))`` without overflow for large ``|x|`` (large slopes and effects)."""
+    if x < -700:  # exp(-x) would overflow; the result is exp(x), to double precision
+        return math.exp(x)
+    return 1 / (1 + math.exp(-x))
 
 
 # --------------------------------------------------------------------------- parsing
