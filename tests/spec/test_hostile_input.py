@@ -162,3 +162,15 @@ def test_a_dict_may_name_any_file_unless_confined(tmp_path, monkeypatch):
     other.mkdir()
     monkeypatch.chdir(other)  # a dict's folder is the working folder
     refused(data, "classes[0].arrivals.trace", "outside", allow_paths=[])
+
+
+def test_the_command_refuses_outside_files_unless_allowed(folder, tmp_path, capsys):
+    from simlib.app.cli import main
+
+    (tmp_path / "ok.csv").write_text("time\n" + "\n".join(str(t) for t in range(1, 60)) + "\n")
+    path = write(folder, with_trace("../ok.csv"))
+    assert main(["run", str(path), "-r", "2", "-q", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--allow-paths" in err
+    assert main(["run", str(path), "-r", "2", "-q", "--jobs", "1",
+                 "--allow-paths", str(tmp_path)]) == 0
