@@ -33,6 +33,8 @@ import pandas as pd
 import yaml
 
 from simlib import __version__
+from simlib.engine import MAX_CUSTOMERS
+from simlib.experiments.budget import MAX_WORK
 from simlib.experiments.execution import Execution
 from simlib.experiments.runner import compare, run, sweep
 from simlib.spec.scenario import Scenario, ScenarioError, load_scenario
@@ -66,6 +68,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def _replications(text: str) -> int | str:
     return "auto" if text == "auto" else _positive_int(text)
 
@@ -94,6 +106,15 @@ def _common_options(p: argparse.ArgumentParser, auto: bool) -> None:
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help="result store: finished replications are kept; rerun to resume")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.add_argument("--max-work", type=_positive_float, default=MAX_WORK, metavar="VISITS",
+                   help=f"refuse experiments estimated above this many station visits "
+                        f"(default {MAX_WORK:g})")
+    p.add_argument("--max-customers", type=_positive_int, default=MAX_CUSTOMERS, metavar="N",
+                   help=f"stop a replication with more customers in the system at once "
+                        f"(default {MAX_CUSTOMERS:,})")
+    p.add_argument("--allow-paths", action="append", default=[], metavar="DIR",
+                   help="also read files the scenario names from DIR (repeatable); by default "
+                        "only files inside the scenario's folder are read")
     if auto:
         p.add_argument("--precision", type=_fraction, default=0.05,
                        help="with --replications auto: target relative half-width (0.05)")
@@ -175,7 +196,14 @@ def _execution(args: argparse.Namespace) -> Execution:
 
 def _auto(args: argparse.Namespace) -> dict[str, Any]:
     return {"precision": args.precision, "metric": args.metric,
-            "max_replications": args.max_replications}
+            "max_replications": args.max_replications, **_limits(args)}
+
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    # max_customers is an engine option: only passed when changed, so that
+    # result stores of earlier runs keep their manifest.
+    extra = {} if args.max_customers == MAX_CUSTOMERS else {"max_customers": args.max_customers}
+    return {"max_work": args.max_work, **extra}
 
 
 def _print(table: pd.DataFrame, fmt: str, heading: str) -> None:
@@ -204,7 +232,8 @@ def _execute(args: argparse.Namespace, scenario: Scenario) -> tuple[pd.DataFrame
         return swept.table, f"{scenario.name}: sweep of {', '.join(grid)}, {what}"
     variants = _read_variants(args.variants)
     comparison = compare(scenario, variants, replications=args.replications, seed=args.seed,
-                         common_random_numbers=not args.independent, execution=_execution(args))
+                         common_random_numbers=not args.independent, execution=_execution(args),
+                         **_limits(args))
     crn = "independent seeds" if args.independent else "common random numbers"
     return comparison.table, (f"{scenario.name}: variant - base, {args.replications} replications, "
                    f"{crn}, {what}")
@@ -214,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simlib`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, allow_paths=args.allow_paths)
     except ScenarioError as exc:
         # File-level problems already name the file; key-path problems get it in front.
         where = f"{args.scenario}: " if exc.path else ""

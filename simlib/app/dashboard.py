@@ -80,6 +80,7 @@ from simlib.spec.economics import Economics
 from simlib.spec.edits import scale_demand, set_service_level, set_staffing
 from simlib.spec.scenario import Scenario, ScenarioError, from_dict, load_scenario
 from simlib.spec.targets import ServiceLevelTarget
+from simlib.spec.units import SECONDS_PER_UNIT, unit_name
 
 __all__ = [
     "DEFAULT_COSTS",
@@ -169,8 +170,6 @@ _MAX_NOTES = 12
 #: seconds on the bundled scenarios.
 _ISA_REPLICATIONS = 40
 
-#: Seconds in one time unit, by the scenario's ``time_unit`` label.
-_SECONDS_PER_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 _TABLE_STYLE = (
     "<style>"
@@ -199,11 +198,11 @@ _TABLE_STYLE = (
 
 def seconds_per_unit(time_unit: str) -> float:
     """Seconds in one scenario time unit (``minute`` -> 60)."""
-    key = time_unit.strip().lower().rstrip("s") or "second"
-    key = {"min": "minute", "h": "hour", "": "second"}.get(key, key)
-    if key not in _SECONDS_PER_UNIT:
-        raise ValueError(f"unknown time unit {time_unit!r} (known: {', '.join(_SECONDS_PER_UNIT)})")
-    return _SECONDS_PER_UNIT[key]
+    # simlib.spec.units is the one table of units; "mins" or "hrs" are read as their singular
+    key = unit_name(time_unit) or unit_name(time_unit.strip().lower().rstrip("s"))
+    if key is None:
+        raise ValueError(f"unknown time unit {time_unit!r} (known: {', '.join(SECONDS_PER_UNIT)})")
+    return SECONDS_PER_UNIT[key]
 
 
 def _mmss(seconds: float) -> str:
@@ -408,7 +407,8 @@ def build_scenario(
     if service_level is not None:
         set_service_level(data, service_level if isinstance(service_level, Mapping) else
                           {"threshold": service_level.threshold, "target": service_level.target})
-    scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name)
+    scenario = from_dict(data, base_dir=base.base_dir, default_name=base.name,
+                         allow_paths=base.allow_paths)
     if measures:
         scenario, changes, measure_notes = apply_measures(scenario, list(measures))
         notes += [f"{c.measure}: {c.path} {_short(c.old)} → {_short(c.new)} ({c.why})"

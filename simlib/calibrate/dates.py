@@ -147,13 +147,22 @@ def far_from_the_rest(days: np.ndarray) -> np.ndarray:
     """Mask of days (any float day number; NaN is never flagged) far outside the central range.
 
     A day is far when it lies more than ``max(OUTLIER_MARGIN_DAYS, central span)``
-    days below the 1st or above the 99th percentile of the days.
+    days below the 1st or above the 99th percentile of the days. Below 100
+    days the 1st and 99th percentiles are interpolations toward the extreme
+    days themselves (one year-1900 typo among 50 calls would widen its own
+    range), so there the quartiles stand for the centre and the span is three
+    interquartile ranges.
     """
     days = np.asarray(days, dtype=float)
     valid = np.isfinite(days)
     if valid.sum() < 2:
         return np.zeros(days.shape, dtype=bool)
-    low, high = np.percentile(days[valid], [1, 99])
-    margin = max(float(OUTLIER_MARGIN_DAYS), high - low)
+    if valid.sum() >= 100:
+        low, high = np.percentile(days[valid], [1, 99])
+        span = high - low
+    else:
+        low, high = np.percentile(days[valid], [25, 75])
+        span = 3 * (high - low)
+    margin = max(float(OUTLIER_MARGIN_DAYS), span)
     with np.errstate(invalid="ignore"):
         return valid & ((days < low - margin) | (days > high + margin))

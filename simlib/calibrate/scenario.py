@@ -832,4 +832,5 @@ def add_agents(
     spec = next(s for s in data["stations"] if s["name"] == station)
     add_servers(spec, extra, start, end, horizon)
     data["name"] = f"{base.name}+{extra}"
-    return from_dict(data, base_dir=base.base_dir, default_name=base.name)
+    return from_dict(data, base_dir=base.base_dir, default_name=base.name,
+                     allow_paths=base.allow_paths)

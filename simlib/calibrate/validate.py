@@ -340,7 +340,8 @@ def _with_threshold(scn: Scenario, threshold: float) -> Scenario:
     data = scn.to_dict()
     target = scn.service_level.target if scn.service_level is not None else 0.8
     set_service_level(data, {"threshold": threshold, "target": target})
-    return from_dict(data, base_dir=scn.base_dir, default_name=scn.name)
+    return from_dict(data, base_dir=scn.base_dir, default_name=scn.name,
+                     allow_paths=scn.allow_paths)
 
 
 def _as_scenario(

@@ -26,7 +26,7 @@ through its modules in this order:
 """
 
 from simlib.engine.events import Hooks, Host, Outcome, Step
-from simlib.engine.network import ServiceNetwork
+from simlib.engine.network import MAX_CUSTOMERS, RunawayError, ServiceNetwork
 from simlib.engine.records import (
     Departure,
     Interval,
@@ -39,12 +39,14 @@ from simlib.engine.records import (
 from simlib.engine.replication import build_network, simulate
 
 __all__ = [
+    "MAX_CUSTOMERS",
     "Departure",
     "Hooks",
     "Host",
     "Interval",
     "Outcome",
     "ReplicationRecord",
+    "RunawayError",
     "ServiceNetwork",
     "Step",
     "TraceEvent",

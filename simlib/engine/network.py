@@ -58,13 +58,32 @@ from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
 from simlib.spec.timevarying import Profiled
 
-__all__ = ["ServiceNetwork", "needs_layer"]
+__all__ = ["MAX_CUSTOMERS", "RunawayError", "ServiceNetwork", "needs_layer"]
 
 # The outcomes as plain ints, module-level so that the hot path finds them with one global
 # lookup. Plain ints, not the enum members: the garbage collector stops tracking a tuple
 # that holds only numbers, but keeps tracking one that holds an enum member, and a long
 # recorded run would then traverse every visit record at each collection (30% slower).
 _COMPLETED, _ABANDONED, _BLOCKED = int(Outcome.COMPLETED), int(Outcome.ABANDONED), int(Outcome.BLOCKED)
+
+
+#: Most customers in the system at once before a replication stops (``max_customers=``):
+#: a queue that grows without bound would otherwise take all memory.
+MAX_CUSTOMERS = 1_000_000
+
+
+class RunawayError(ValueError):
+    """A replication stopped because its queues grew beyond ``max_customers``."""
+
+    def __init__(self, scenario: str, limit: int, time: float) -> None:
+        super().__init__(scenario, limit, time)  # args rebuild it when it is pickled
+
+    def __str__(self) -> str:
+        scenario, limit, time = self.args
+        return (f"{scenario}: more than {limit:,} customers in the system at once (at time "
+                f"{time:g}): a queue grows without bound, so the run was stopped; add servers, "
+                "patience or a queue capacity, or raise max_customers= (--max-customers) if "
+                "this is intended")
 
 
 def needs_layer(scenario: Scenario) -> bool:
@@ -208,6 +227,7 @@ class ServiceNetwork:
         drain_limit: float = 1.0,
         record: bool = False,
         layer: Callable[[Host], Hooks] | None = None,
+        max_customers: int = MAX_CUSTOMERS,
     ) -> None:
         if layer is None and needs_layer(scenario):
             raise ValueError(
@@ -248,6 +268,8 @@ class ServiceNetwork:
             n_days = int(math.ceil((self.drain_until - self.window_start) / scenario.day_to_day.period)) + 1
             self.multipliers = scenario.day_to_day.multipliers(
                 self.streams.generator("day_to_day"), n_days).tolist()
+        #: More customers in the system at once stops the run (:class:`RunawayError`).
+        self.max_customers = max_customers
 
         for st in self.stations:
             shared: dict[int, BlockSampler] = {}
@@ -257,7 +279,7 @@ class ServiceNetwork:
                 if dist is None:
                     st.service.append(None)  # type: ignore[arg-type]  # class never visits
                     continue
-                owner = f"{st.name}/{k.name}" if st.spec.service_per_class else st.name
+                owner = (st.name, k.name) if st.spec.service_per_class else st.name
                 key = id(dist) if not st.spec.service_per_class else k.index
                 if key not in shared:
                     shared[key] = self.streams.sampler("service", owner, dist)
@@ -441,6 +463,8 @@ class ServiceNetwork:
         c = _Customer(next(self._idents), k, now, counted)
         if self.layer is not None:
             self.layer.on_new(c, returning)
+        if len(self.present) >= self.max_customers:
+            raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
         self.present[c.ident] = c
         if counted:
             k.n_arrivals += 1

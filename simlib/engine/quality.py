@@ -162,10 +162,10 @@ class QualityLayer:
         self.retention = scn.retention
         self.economics = scn.economics
         streams = network.streams
-        self.normal = streams.sampler("quality", "experience", _Normal())  # type: ignore[arg-type]
-        self.complaint_draw = streams.sampler("quality", "complaints", _Unit())  # type: ignore[arg-type]
+        self.normal = streams.sampler("quality", ("experience",), _Normal())  # type: ignore[arg-type]
+        self.complaint_draw = streams.sampler("quality", ("complaints",), _Unit())  # type: ignore[arg-type]
         self.failure_draw: dict[int, BlockSampler] = {}
-        self.recovery_draw = streams.sampler("failures", "recovery", _Unit())  # type: ignore[arg-type]
+        self.recovery_draw = streams.sampler("failures", ("recovery",), _Unit())  # type: ignore[arg-type]
         self.failure: dict[int, Any] = {}
         self.detour: dict[int, Any] = {}
         self.staff: dict[int, Any] = {}
@@ -192,7 +192,7 @@ class QualityLayer:
             for k in network.classes:
                 self.return_draw[k.index] = streams.sampler("retention", k.name, _Unit())  # type: ignore[arg-type]
                 self.return_delay[k.index] = streams.sampler(
-                    "retention", f"delay/{k.name}", delay
+                    "retention", ("delay", k.name), delay
                 )
         self.segments: dict[int, tuple[Any, ...]] = {}
         self.segment_cum: dict[int, list[float]] = {}

@@ -133,6 +133,11 @@ def departure_array(departures: Iterable[Sequence[Any]]) -> np.ndarray:
     return np.array(list(departures), dtype=DEPARTURE_DTYPE)
 
 
+#: Scope of the rows that describe the record itself rather than a station, class or system
+#: (no scenario name can be empty, so it never clashes).
+RECORD_SCOPE = ""
+
+
 @dataclass(frozen=True)
 class ReplicationRecord:
     """Everything one replication produced, in plain Python types.
@@ -153,14 +158,16 @@ class ReplicationRecord:
     #: when the scenario has a quality block.
     customers: tuple[tuple, ...] | None = field(default=None, compare=False)
     #: Customers still present at the drain limit, whose waits were censored there
-    #: (not kept in result stores: a record loaded from one reports 0).
+    #: (kept in the rows, so a record loaded from a result store reports it too).
     censored: int = field(default=0, compare=False)
 
     def to_rows(self) -> list[tuple[int, float, float, str, str, float]]:
         """Flat rows ``(replication, start, end, scope, metric, value)``.
 
-        Whole-window metrics have ``start = end = NaN``. The event log is not
-        part of the rows (traces are for inspection, not for result stores).
+        Whole-window metrics have ``start = end = NaN``. A censored count above
+        zero is one more whole-window row in the scope :data:`RECORD_SCOPE`. The
+        event log is not part of the rows (traces are for inspection, not for
+        result stores).
         """
         nan = math.nan
         rows = [
@@ -174,17 +181,23 @@ class ReplicationRecord:
                 for scope, metrics in block.items()
                 for metric, value in metrics.items()
             )
+        if self.censored:
+            rows.append((self.replication, nan, nan, RECORD_SCOPE, "censored",
+                         float(self.censored)))
         return rows
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]]) -> ReplicationRecord:
         """Rebuild a record from :meth:`to_rows` output (order preserved)."""
         replication = None
+        censored = 0
         metrics: Metrics = {}
         blocks: dict[tuple[float, float], Metrics] = {}
         for rep, start, end, scope, metric, value in rows:
             replication = int(rep)
-            if isinstance(start, float) and math.isnan(start):
+            if scope == RECORD_SCOPE:
+                censored = int(value)
+            elif isinstance(start, float) and math.isnan(start):
                 metrics.setdefault(scope, {})[metric] = float(value)
             else:
                 block = blocks.setdefault((float(start), float(end)), {})
@@ -192,7 +205,7 @@ class ReplicationRecord:
         if replication is None:
             raise ValueError("no rows to rebuild a replication record from")
         intervals = tuple(Interval(a, b, m) for (a, b), m in blocks.items())
-        return cls(replication, metrics, intervals)
+        return cls(replication, metrics, intervals, censored=censored)
 
 
 def interval_edges(horizon: float, period: float) -> np.ndarray:

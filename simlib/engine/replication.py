@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 
-from simlib.engine.network import ServiceNetwork, needs_layer
+from simlib.engine.network import MAX_CUSTOMERS, ServiceNetwork, needs_layer
 from simlib.engine.quality import QualityLayer
 from simlib.engine.records import ReplicationRecord, event_log, interval_metrics
 from simlib.spec.scenario import Scenario
@@ -32,6 +32,7 @@ def build_network(
     replication: int = 0,
     drain_limit: float = 1.0,
     record: bool = False,
+    max_customers: int = MAX_CUSTOMERS,
 ) -> ServiceNetwork:
     """The network of one replication, with the quality layer when the scenario needs it.
 
@@ -39,7 +40,8 @@ def build_network(
     Attach extra SimPy processes to ``network.env`` before ``network.run()``.
     """
     layer = QualityLayer if needs_layer(scenario) else None
-    return ServiceNetwork(scenario, seed, replication, drain_limit, record, layer=layer)
+    return ServiceNetwork(scenario, seed, replication, drain_limit, record, layer=layer,
+                          max_customers=max_customers)
 
 
 def simulate(
@@ -49,6 +51,7 @@ def simulate(
     interval: float | None = None,
     trace: bool = False,
     warn: bool = True,
+    max_customers: int = MAX_CUSTOMERS,
 ) -> ReplicationRecord:
     """Run replication ``replication`` of an experiment with root ``seed``.
 
@@ -64,10 +67,16 @@ def simulate(
         Log a warning (logger ``simlib``) when customers were still present at
         the drain limit; ``record.censored`` counts them either way, so that
         :func:`simlib.run` can warn once for all its replications.
+    max_customers
+        Stop with :class:`~simlib.engine.network.RunawayError` when more
+        customers than this are in the system at once (a queue growing without
+        bound); the default, :data:`~simlib.engine.network.MAX_CUSTOMERS`, is
+        far above any stable model's.
     """
     if interval is not None and not (interval > 0 and math.isfinite(interval)):
         raise ValueError(f"interval must be a positive number of time units, got {interval!r}")
-    network = build_network(scenario, seed, replication, record=interval is not None or trace)
+    network = build_network(scenario, seed, replication, record=interval is not None or trace,
+                            max_customers=max_customers)
     metrics = network.run()
     if warn and network.censored:
         _log.warning(

@@ -18,7 +18,9 @@ from simlib.experiments.runner import (
     COMPARE_COLUMNS,
     CapacityWarning,
     CensoringWarning,
+    MissingMetricWarning,
     PrecisionWarning,
+    WindowWarning,
     compare,
     run,
     sweep,
@@ -28,7 +30,8 @@ from simlib.lazy import submodule, submodule_names
 
 __all__ = [
     "COMPARE_COLUMNS", "CapacityWarning", "CensoringWarning", "Comparison", "Execution",
-    "PrecisionWarning", "Results", "SweepResults", "compare", "run", "sweep", "variant_seed",
+    "MissingMetricWarning", "PrecisionWarning", "Results", "SweepResults", "WindowWarning",
+    "compare", "run", "sweep", "variant_seed",
 ]
 
 

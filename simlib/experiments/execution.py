@@ -21,9 +21,12 @@ method, the platform's default (see :func:`process_context`).
 
 from __future__ import annotations
 
+import ast
 import itertools
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -42,6 +45,8 @@ __all__ = [
     "Task",
     "simulate_task",
     "process_context",
+    "die_with_parent",
+    "unguarded_main_line",
     "Executor",
     "Progress",
 ]
@@ -101,6 +106,58 @@ def process_context() -> multiprocessing.context.BaseContext:
     # Where the default is spawn (macOS, Windows) scripts need that guard, as
     # for any use of multiprocessing.
     return multiprocessing.get_context()
+
+
+def _watch_parent(parent: int, every: float) -> None:
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:  # the parent died: this process was handed to init
+            os._exit(1)
+
+
+def die_with_parent(parent: int, every: float = 0.5) -> None:
+    """Worker initializer: end this process within ``every`` seconds of its parent's death.
+
+    A killed sweep (SIGKILL gives no chance to clean up) otherwise leaves its
+    worker processes running as orphans. A daemon thread compares the parent
+    process id; it works on every platform and, unlike Linux's
+    ``PR_SET_PDEATHSIG``, does not fire when merely the thread that started
+    the worker ends.
+    """
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent, every), daemon=True,
+                     name="simlib-parent-watch").start()
+
+
+def unguarded_main_line() -> int | None:
+    """The line of the running script that called into simlib outside an
+    ``if __name__ == "__main__":`` block, or None (guarded, interactive, or not a script).
+
+    Dask's local cluster starts its workers with the spawn method, which
+    re-imports the main script: unguarded, every worker would run the script again.
+    """
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    if main is None or not file or not str(file).endswith(".py"):
+        return None
+    frame: Any = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is main.__dict__
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return None  # not called from the script's top level
+    line = frame.f_lineno
+    try:
+        with open(file, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+                and node.lineno <= line <= (node.end_lineno or node.lineno)):
+            return None
+    return line
 
 
 @dataclass(frozen=True)
@@ -275,7 +332,9 @@ class Executor:
 
     def _local_pool(self, workers: int) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(workers, mp_context=process_context())
+            self._pool = ProcessPoolExecutor(workers, mp_context=process_context(),
+                                             initializer=die_with_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def _run_pool(
@@ -315,11 +374,17 @@ class Executor:
         from distributed import Client, LocalCluster  # heavy, and only the Dask backend needs it
 
         if self.address is None:
+            line = unguarded_main_line()
+            if line is not None:
+                raise RuntimeError(
+                    f'executor="dask" starts workers that re-import {sys.argv[0]}: put the code '
+                    f'from line {line} on under `if __name__ == "__main__":`, or use jobs=N')
             self._cluster = LocalCluster(
                 n_workers=self.jobs or os.cpu_count() or 1,
                 threads_per_worker=1,  # the engine is pure Python: threads would share the GIL
                 processes=True,
-                dashboard_address=":0",  # a free port: never clash with a running cluster
+                host="127.0.0.1",  # scheduler and workers on this machine only
+                dashboard_address="127.0.0.1:0",  # this machine only, a free port
             )
             self._client = Client(self._cluster)
             self._own_client = True

@@ -47,6 +47,12 @@ from typing import Any, Literal
 import numpy as np
 
 from simlib.engine import ReplicationRecord
+from simlib.experiments.budget import (
+    MAX_WORK,
+    check_work,
+    expected_arrivals,
+    work_per_replication,
+)
 from simlib.experiments.capacity import offered_loads
 from simlib.experiments.execution import Execution, ExecutorName, Point, Task
 from simlib.experiments.results import COMPARE_COLUMNS, Comparison, Results, SweepResults
@@ -63,6 +69,8 @@ __all__ = [
     "PrecisionWarning",
     "CapacityWarning",
     "CensoringWarning",
+    "WindowWarning",
+    "MissingMetricWarning",
     "COMPARE_COLUMNS",
 ]
 
@@ -83,6 +91,18 @@ class CapacityWarning(UserWarning):
 
 class CensoringWarning(UserWarning):
     """Customers were still present at the drain limit: their waits are censored."""
+
+
+class WindowWarning(UserWarning):
+    """The observation window expects so few arrivals that metrics are NaN or noise."""
+
+
+class MissingMetricWarning(UserWarning):
+    """A system metric is NaN (undefined) in every replication."""
+
+
+#: Fewer expected arrivals in the observed window than this triggers a WindowWarning.
+MIN_WINDOW_ARRIVALS = 10
 
 
 # --------------------------------------------------------------------------- collecting
@@ -132,6 +152,7 @@ def _collect(
     engine_options: Mapping[str, Any],
     desc: str,
     known: Mapping[int, Sequence[ReplicationRecord]] | None = None,
+    max_work: float = MAX_WORK,
 ) -> list[list[ReplicationRecord]]:
     """Records of every point, each list in replication order.
 
@@ -156,6 +177,9 @@ def _collect(
     else:
         counts = [int(replications)] * len(points)
     active = set(range(len(points)))
+    # replications="auto" stops growing where the next round would pass the work budget
+    per = [work_per_replication(p.scenario) for p in points] if precision is not None else []
+    budget_hit = False
     bar = execution.progress_bar(0, desc)
     try:
         with execution.open() as ex:
@@ -183,14 +207,26 @@ def _collect(
                         active.discard(i)
                     else:
                         counts[i] = precision.next_count(records)
+                if active and sum(c * w for c, w in zip(counts, per, strict=True)) > max_work:
+                    for i in active:
+                        counts[i] = len(found[i])
+                    active.clear()
+                    budget_hit = True
     finally:
         bar.close()
     out = [[found[i][r] for r in range(counts[i])] for i in range(len(points))]
     _warn_censored(points, out)
+    _warn_missing(points, out)
     if precision is not None:
         for p, records in zip(points, out, strict=True):
             label = _label(p)
-            if precision.reached(records):
+            if budget_hit and not precision.reached(records):
+                warnings.warn(
+                    f"{label}: {len(records)} replications do not reach ±{precision.precision:g} "
+                    f"relative precision on {precision.scope}.{precision.metric}; more would "
+                    f"pass the work budget max_work={max_work:.3g}", PrecisionWarning,
+                    stacklevel=3)
+            elif precision.reached(records):
                 log.info("%s: %d replications reach ±%g on %s.%s", label, len(records),
                          precision.precision, precision.scope, precision.metric)
             else:
@@ -231,6 +267,38 @@ def _warn_censored(points: Sequence[Point], records: Sequence[Sequence[Replicati
         CensoringWarning, stacklevel=4)
 
 
+def _warn_window(points: Sequence[Point]) -> None:
+    """One :class:`WindowWarning` when a point's window expects fewer than a few arrivals."""
+    for p in points:
+        n = sum(expected_arrivals(p.scenario, warmup=False).values())
+        if n < MIN_WINDOW_ARRIVALS:
+            where = f" ({_label(p)})" if len(points) > 1 else ""
+            warnings.warn(
+                f"{p.scenario.name}{where}: the observation window (horizon "
+                f"{p.scenario.horizon:g} {p.scenario.time_unit}s) expects {n:.3g} arrivals per "
+                "replication: metrics will be undefined (NaN) or rest on a handful of customers",
+                WindowWarning, stacklevel=3)
+            return
+
+
+def _warn_missing(points: Sequence[Point], records: Sequence[Sequence[ReplicationRecord]]) -> None:
+    """One :class:`MissingMetricWarning` naming system metrics NaN in every replication."""
+    for p, recs in zip(points, records, strict=True):
+        if not recs:
+            continue
+        names = [m for m, v in recs[0].metrics.get("system", {}).items()
+                 if isinstance(v, float) and math.isnan(v)
+                 and all(math.isnan(r.metrics["system"].get(m, math.nan)) for r in recs)]
+        if names:
+            where = f" ({_label(p)})" if len(points) > 1 else ""
+            warnings.warn(
+                f"{p.scenario.name}{where}: {', '.join(names[:6])}"
+                f"{', ...' if len(names) > 6 else ''} undefined (NaN) in all {len(recs)} "
+                "replications: no customer finished what they measure in the window",
+                MissingMetricWarning, stacklevel=4)
+            return
+
+
 def _overload_text(scn: Scenario) -> str | None:
     """Every station of ``scn`` whose offered load reaches capacity, and what follows; or None."""
     over = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9]
@@ -246,6 +314,23 @@ def _overload_text(scn: Scenario) -> str | None:
                    if relief else "the queue grows for as long as the run lasts, so waits "
                    "depend on the horizon rather than settling")
     return f"{stations} of capacity: {consequence}"
+
+
+def _refuse_unstable_auto(points: Sequence[Point]) -> None:
+    """``replications="auto"`` cannot reach a precision on a queue that grows for ever."""
+    for p in points:
+        scn = p.scenario
+        if any(c.patience is not None for c in scn.classes):
+            continue  # abandonment keeps the queue finite
+        over = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9
+                and scn.station(s.station).queue_capacity is None]
+        if over:
+            where = f" ({_label(p)})" if len(points) > 1 else ""
+            raise ValueError(
+                f"{scn.name}{where}: replications='auto' needs a stable model, but station "
+                f"{over[0].station!r} is loaded to {over[0].utilisation:.0%} of capacity with "
+                "no abandonment or queue capacity: its waits grow with the horizon, so no "
+                "number of replications estimates them; give a number of replications")
 
 
 def _warn_overloaded(points: Sequence[Point]) -> None:
@@ -264,6 +349,13 @@ def _warn_overloaded(points: Sequence[Point]) -> None:
         message = (f"{name}: at {len(found)} of {len(points)} points ({where}) a station's "
                    f"offered load reaches capacity; at the first, {found[0][1]}.")
     warnings.warn(message, CapacityWarning, stacklevel=3)
+
+
+def _check_budget(points: Sequence[Point], replications: Replications,
+                  rule: _Precision | None, max_work: float) -> None:
+    """Refuse an experiment whose first round of replications passes the work budget."""
+    first = rule.minimum if rule is not None else int(replications)
+    check_work([p.scenario for p in points], first, max_work)
 
 
 def _precision_rule(
@@ -327,6 +419,7 @@ def run(
     metric: str = "mean_wait",
     min_replications: int = 10,
     max_replications: int = 1000,
+    max_work: float = MAX_WORK,
     **engine_options: Any,
 ) -> Results:
     """Simulate independent replications of a scenario.
@@ -362,6 +455,12 @@ def run(
     precision, metric, min_replications, max_replications
         The stopping rule of ``replications="auto"``; ``metric`` is a metric
         name (system scope) or ``"scope.metric"``, e.g. ``"agents.mean_wait"``.
+    max_work
+        Budget of station visits (:mod:`simlib.experiments.budget`): an
+        experiment estimated above it is refused before it runs
+        (:class:`~simlib.experiments.budget.WorkBudgetError`); with
+        ``replications="auto"`` the replications stop growing at it (with a
+        :class:`PrecisionWarning`).
     **engine_options
         Passed on to :func:`simlib.engine.simulate`.
 
@@ -388,11 +487,15 @@ def run(
     rule = _precision_rule(scn, replications, precision, metric, min_replications,
                            max_replications)
     point = Point({}, scn, int(seed))
+    _check_budget([point], replications, rule, max_work)
+    if rule is not None:
+        _refuse_unstable_auto([point])
+    _warn_window([point])
     _warn_overloaded([point])
     store = _open_store(ex, "run", scn, seed, engine_options, replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
     [records] = _collect([point], replications, precision=rule, execution=ex, store=store,
-                       engine_options=engine_options, desc=scn.name)
+                       engine_options=engine_options, desc=scn.name, max_work=max_work)
     results = Results(scn, int(seed), records)
     if store is not None:
         store.write_results(results.summary())
@@ -454,6 +557,7 @@ def sweep(
     min_replications: int = 10,
     max_replications: int = 1000,
     level: float = 0.95,
+    max_work: float = MAX_WORK,
     **engine_options: Any,
 ) -> SweepResults:
     """Simulate every combination of parameter values with common random numbers.
@@ -497,13 +601,18 @@ def sweep(
                            max_replications)
     paths, overrides = _grid_points(scn, grid)
     points = _build_points(scn, overrides, [seed] * len(overrides))
+    _check_budget(points, replications, rule, max_work)
+    if rule is not None:
+        _refuse_unstable_auto(points)
+    _warn_window(points)
     _warn_overloaded(points)
     store = _open_store(ex, "sweep", scn, seed, engine_options,
                         grid={p: list(dict.fromkeys(o[p] for o in overrides)) for p in paths},
                         replications=replications,
                         **({"precision": precision, "metric": metric} if rule else {}))
     records = _collect(points, replications, precision=rule, execution=ex, store=store,
-                       engine_options=engine_options, desc=f"{scn.name} sweep")
+                       engine_options=engine_options, desc=f"{scn.name} sweep",
+                       max_work=max_work)
     result = SweepResults(
         paths=tuple(paths), points=tuple(p.overrides for p in points),
         results=tuple(Results(p.scenario, p.seed, recs) for p, recs in zip(points, records,
@@ -544,6 +653,7 @@ def compare(
     out: str | os.PathLike[str] | None = None,
     progress: bool = True,
     execution: Execution | None = None,
+    max_work: float = MAX_WORK,
     **engine_options: Any,
 ) -> Comparison:
     """Paired comparison of scenario variants with a base scenario.
@@ -565,6 +675,8 @@ def compare(
         these overrides, validated before anything runs.
     replications, seed
         Replications per scenario and the root seed.
+    max_work
+        The work budget, as in :func:`run`.
     common_random_numbers
         ``True`` (default): every variant runs with ``seed``. ``False``:
         variant ``i`` (1, 2, …) runs with :func:`variant_seed` ``(seed, i)``,
@@ -615,6 +727,8 @@ def compare(
         # Name the variant: several may override the same path.
         bad = next(n for n in names if _fails(scn, variants[n]))
         raise ScenarioError(exc.path, f"{exc.problem} (variant {bad!r})") from None
+    _check_budget(points, replications, None, max_work)
+    _warn_window(points)
     _warn_overloaded(points)
     store = _open_store(ex, "compare", scn, seed, engine_options,
                         variants={n: dict(variants[n]) for n in names},

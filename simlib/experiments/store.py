@@ -82,6 +82,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import warnings
 import weakref
 from collections.abc import Iterable, Mapping
@@ -192,8 +193,15 @@ def git_commit() -> str | None:
 
 
 def _atomic_write_bytes(path: Path, writer: Any) -> None:
-    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Call ``writer(tmp_path)`` then rename the temporary file onto ``path``.
+
+    The temporary file is made by :func:`tempfile.mkstemp` in the target's
+    folder: an unpredictable name, created exclusively (never through a
+    symbolic link someone placed there).
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
     try:
         writer(tmp)
         os.replace(tmp, path)
@@ -269,8 +277,14 @@ class _WriterLock:
 
     def _take(self) -> None:
         path = self.root / LOCK
-        # kept open: the lock lives as long as this handle
-        handle = open(path, "a+b")
+        # kept open: the lock lives as long as this handle; O_NOFOLLOW: a symbolic
+        # link planted as DIR/.lock is refused instead of truncating its target
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the store's lock file ({exc.strerror}; "
+                             "a symbolic link is refused)") from None
+        handle = os.fdopen(fd, "r+b")
         try:
             # A POSIX record lock (lockf): owned by this process only, so worker
             # processes forked during the run do not inherit it, and the system

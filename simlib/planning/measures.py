@@ -654,7 +654,8 @@ def apply_measures(
                 c, n = effect(data, params)
                 changes += c
                 notes += n
-    new = from_dict(data, base_dir=scn.base_dir, default_name=scn.name)
+    new = from_dict(data, base_dir=scn.base_dir, default_name=scn.name,
+                    allow_paths=scn.allow_paths)
     return new, changes, notes
 
 

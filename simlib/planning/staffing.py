@@ -738,7 +738,8 @@ def _with_staffing(scenario: Scenario, station: str, servers: Sequence[int] | in
                 set_staffing(st, _shifts(servers, edges))
     if isinstance(target, ServiceLevelTarget):
         set_service_level(data, {"threshold": target.threshold, "target": target.target})
-    return from_dict(data, base_dir=scenario.base_dir, default_name=scenario.name)
+    return from_dict(data, base_dir=scenario.base_dir, default_name=scenario.name,
+                     allow_paths=scenario.allow_paths)
 
 
 def _erlang_c_p_wait_servers(load: float, alpha: float) -> tuple[int, float, list[float]]:

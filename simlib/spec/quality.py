@@ -86,6 +86,7 @@ __all__ = [
     "FailureSpec",
     "RetentionSpec",
     "parse_blocks",
+    "logistic",
 ]
 
 #: The five SERVQUAL dimensions, in the instrument's order.
@@ -361,7 +362,7 @@ class FailureSpec:
             logit -= self.competence_effect * (staff.competence - STAFF_REFERENCE)
             logit -= self.training_effect * (staff.training - STAFF_REFERENCE)
         logit += self.load_effect * max(0.0, load - self.load_reference)
-        return 1 / (1 + math.exp(-logit))
+        return logistic(logit)
 
 
 @dataclass(frozen=True)
@@ -397,7 +398,14 @@ class RetentionSpec:
         logit = math.log(b / (1 - b)) + slope * d
         if self.jump and satisfaction >= self.jump_threshold:
             logit += self.jump
-        return 1 / (1 + math.exp(-logit))
+        return logistic(logit)
+
+
+def logistic(x: float) -> float:
+    """``1 / (1 + exp(-x))`` without overflow for large ``|x|`` (large slopes and effects)."""
+    if x < -700:  # exp(-x) would overflow; the result is exp(x), to double precision
+        return math.exp(x)
+    return 1 / (1 + math.exp(-x))
 
 
 # --------------------------------------------------------------------------- parsing

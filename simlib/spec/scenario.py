@@ -40,9 +40,17 @@ from simlib.spec.quality import (
 )
 from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.timevarying import DayToDay, parse_day_to_day, parse_service
+from simlib.spec.validation import (
+    MAX_MAGNITUDE,
+    ScenarioError,
+    allowed_paths,
+    is_integer,
+    is_number,
+    read_column,
+    show,
+)
 from simlib.spec.validation import Node as _Node
-from simlib.spec.validation import ScenarioError, is_integer, is_number, read_column, show
-from simlib.spec.yaml_loader import load_yaml
+from simlib.spec.yaml_loader import check_nesting, load_yaml
 
 __all__ = [
     "ScenarioError",
@@ -67,6 +75,13 @@ SYSTEM = "system"
 
 #: Tolerance for routing probabilities summing to one.
 _PROB_TOL = 1e-6
+
+#: A routing probability of leaving below this counts as no exit (docs/scenario.md#routing):
+#: customers would circulate about 1/p times, which no run can simulate.
+MIN_EXIT_PROBABILITY = 1e-9
+
+#: Most rate-profile intervals over warm-up and horizon (a period too short for its horizon).
+MAX_PROFILE_INTERVALS = 10_000_000
 
 
 # --------------------------------------------------------------------------- specifications
@@ -274,6 +289,8 @@ class Scenario:
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Folder that relative file names in the scenario are resolved against.
     base_dir: str = field(default=".", repr=False, compare=False)
+    #: Folders besides ``base_dir`` that files named in the scenario may come from.
+    allow_paths: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.economics is not None and math.isnan(self.economics.hours_per_time_unit):
@@ -313,7 +330,8 @@ class Scenario:
         for path, value in overrides.items():
             set_path(data, path, value)
         try:
-            return from_dict(data, base_dir=self.base_dir, default_name=self.name)
+            return from_dict(data, base_dir=self.base_dir, default_name=self.name,
+                             allow_paths=self.allow_paths)
         except ScenarioError as exc:
             given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
             raise ScenarioError(exc.path, f"{exc.problem} (with {given})") from None
@@ -347,8 +365,9 @@ def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arri
         if not isinstance(rates, list) or not rates:
             raise ScenarioError(prof.sub("rates"), "must be a non-empty list of rates")
         for i, r in enumerate(rates):
-            if not is_number(r) or r < 0:
-                raise ScenarioError(f"{prof.sub('rates')}[{i}]", f"must be a rate >= 0, got {show(r)}")
+            if not is_number(r) or not 0 <= r <= MAX_MAGNITUDE:
+                raise ScenarioError(f"{prof.sub('rates')}[{i}]",
+                                    f"must be a rate >= 0 (at most {MAX_MAGNITUDE:g}), got {show(r)}")
         if not any(r > 0 for r in rates):
             raise ScenarioError(prof.sub("rates"), "at least one rate must be positive")
         return Arrivals(profile=RateProfile(period, tuple(float(r) for r in rates)))
@@ -438,8 +457,32 @@ def _pooled_station(
     )
 
 
-def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") -> Scenario:
-    """Validate a scenario dict and build the :class:`Scenario`."""
+def _name(node: _Node) -> str:
+    name = node.string("name")
+    if name != name.strip() or not name.isprintable():
+        # "system " would look like the reserved scope "system" in every table.
+        raise ScenarioError(node.sub("name"), f"must not start or end with spaces or hold control "
+                                              f"characters, got {show(name)}")
+    return name
+
+
+def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario",
+              allow_paths: Sequence[str | os.PathLike[str]] = ()) -> Scenario:
+    """Validate a scenario dict and build the :class:`Scenario`.
+
+    Files it names are resolved against ``base_dir`` and must lie inside it or
+    inside one of the ``allow_paths`` folders
+    (:func:`simlib.spec.validation.resolve_file`).
+    """
+    check_nesting(data)
+    folders = tuple(str(Path(p).resolve()) for p in allow_paths)
+    with allowed_paths(folders):
+        scenario = _from_dict(data, base_dir, default_name)
+    object.__setattr__(scenario, "allow_paths", folders)
+    return scenario
+
+
+def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
     if not isinstance(data, Mapping):
         raise ScenarioError(
             "", f"a scenario must be a mapping of keys (name, horizon, classes, stations, ...), got {show(data)}"
@@ -479,7 +522,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     station_names: list[str] = []
     for i, raw in enumerate(raw_stations):
         node = _Node(raw, f"stations[{i}]")
-        sname = node.string("name")
+        sname = _name(node)
         if sname == EXIT:
             raise ScenarioError(node.sub("name"), f"{EXIT!r} is reserved for leaving the system")
         if sname == SYSTEM:
@@ -498,7 +541,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             ("name", "arrivals", "patience", "priority", "route", "credit"),
             required=("name", "arrivals"),
         )
-        cname = node.string("name")
+        cname = _name(node)
         if any(c.name == cname for c in classes):
             raise ScenarioError(node.sub("name"), f"duplicate class name {cname!r}")
         if cname == SYSTEM:
@@ -507,6 +550,14 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             # Metrics are reported per scope name, so a class cannot share a station's name.
             raise ScenarioError(node.sub("name"), f"{cname!r} is already a station name")
         arrivals = _parse_arrivals(raw["arrivals"], node.sub("arrivals"), base_dir, warmup)
+        if arrivals.profile is not None and (
+            (warmup + horizon) / arrivals.profile.period > MAX_PROFILE_INTERVALS
+        ):
+            raise ScenarioError(
+                node.sub("arrivals.profile.period"),
+                f"{arrivals.profile.period:g} is too short: warm-up and horizon span "
+                f"{(warmup + horizon) / arrivals.profile.period:.3g} intervals "
+                f"(at most {MAX_PROFILE_INTERVALS:,})")
         patience = (
             parse_distribution(raw["patience"], node.sub("patience"), base_dir)
             if node.has("patience")
@@ -563,16 +614,20 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
 
     # Every station that routing can reach must have a way out, or customers
     # circulate for ever (and zero service times would stop the clock).
-    can_exit = {s for s in station_names if s not in routing or routing[s].get(EXIT, 0) > 0}
+    can_exit = {s for s in station_names
+                if s not in routing or routing[s].get(EXIT, 0) >= MIN_EXIT_PROBABILITY}
     changed = True
     while changed:
         changed = False
         for s in station_names:
-            if s not in can_exit and any(p > 0 and t in can_exit for t, p in routing[s].items()):
+            if s not in can_exit and any(p >= MIN_EXIT_PROBABILITY and t in can_exit
+                                         for t, p in routing[s].items()):
                 can_exit.add(s)
                 changed = True
     for s in sorted(_reachable(station_names[0], routing) - can_exit):
-        raise ScenarioError(f"routing.{s}", "customers routed here can never reach exit")
+        raise ScenarioError(f"routing.{s}", "customers routed here can never reach exit (an exit "
+                                            f"probability below {MIN_EXIT_PROBABILITY:g} counts "
+                                            "as none)")
 
     # Which stations each class can visit decides which per-class service times are needed.
     visits: dict[str, set[str]] = {s: set() for s in station_names}
@@ -675,8 +730,15 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
     )
 
 
-def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario) -> Scenario:
+def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario, *,
+                  allow_paths: Sequence[str | os.PathLike[str]] | None = None) -> Scenario:
     """Load and validate a scenario from a YAML file, a dict, or pass a Scenario through.
+
+    Files named in a scenario file (traces, empirical distributions) are
+    resolved against the file's folder and must lie inside it, or inside one
+    of the ``allow_paths`` folders. A dict is resolved against the working
+    folder and, being built by the calling program, may name any file unless
+    ``allow_paths`` is given.
 
     Raises
     ------
@@ -686,7 +748,8 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     if isinstance(source, Scenario):
         return source
     if isinstance(source, Mapping):
-        return from_dict(source, base_dir=os.getcwd())
+        return from_dict(source, base_dir=os.getcwd(),
+                         allow_paths=[Path(os.sep)] if allow_paths is None else allow_paths)
     path = Path(source)
     if path.is_dir():
         raise ScenarioError("", f"{path} is a directory, not a scenario file (give a .yaml file)")
@@ -699,4 +762,5 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | Scenario)
     data = load_yaml(text, str(path))
     if data is None:
         raise ScenarioError("", f"{path} is empty")
-    return from_dict(data, base_dir=str(path.parent.resolve()), default_name=path.stem)
+    return from_dict(data, base_dir=str(path.parent.resolve()), default_name=path.stem,
+                     allow_paths=allow_paths or ())

@@ -14,11 +14,15 @@ one-line :class:`ValueError` naming the function and the argument
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
+import errno
 import math
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+import reprlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,11 @@ __all__ = [
     "is_number",
     "is_integer",
     "show",
+    "MAX_MAGNITUDE",
+    "MAX_INTEGER",
+    "MAX_FIELD_CHARS",
+    "allowed_paths",
+    "resolve_file",
     "read_column",
     "real",
     "positive",
@@ -36,6 +45,17 @@ __all__ = [
     "fraction",
     "probability",
 ]
+
+
+#: Largest magnitude a scenario number may have (times, rates, coefficients, money):
+#: far beyond any real value, small enough that sums, squares and exponentials of the
+#: model's arithmetic stay finite.
+MAX_MAGNITUDE = 1e15
+#: Largest integer a scenario count may have (servers, Erlang phases, queue capacity):
+#: below 2**53, so it converts to a float exactly.
+MAX_INTEGER = 10**15
+#: Longest field read from a CSV file named in a scenario, in characters.
+MAX_FIELD_CHARS = 10_000
 
 
 class ScenarioError(ValueError):
@@ -95,17 +115,22 @@ class Node:
         x: Any = self.value.get(key)
         if not is_number(x):
             raise ScenarioError(self.sub(key), f"must be a number, got {show(x)}")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ScenarioError(self.sub(key), f"must be at most {MAX_MAGNITUDE:g} in magnitude, "
+                                               f"got {show(x)}")
         if positive and x <= 0:
             raise ScenarioError(self.sub(key), f"must be positive, got {show(x)}")
         if minimum is not None and x < minimum:
             raise ScenarioError(self.sub(key), f"must be at least {minimum}, got {show(x)}")
         return float(x)
 
-    def integer(self, key: str, *, minimum: int) -> int:
+    def integer(self, key: str, *, minimum: int, maximum: int = MAX_INTEGER) -> int:
         x: Any = self.value.get(key)
         if not is_integer(x) or x < minimum:
             kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise ScenarioError(self.sub(key), f"must be {kind}, got {show(x)}")
+        if x > maximum:
+            raise ScenarioError(self.sub(key), f"must be at most {maximum:,}, got {show(x)}")
         return int(x)
 
     def string(self, key: str, default: str | None = None) -> str:
@@ -115,49 +140,137 @@ class Node:
         return x
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 70, 70, 70
+
+
 def show(x: Any) -> str:
     if x is None:
         return "nothing"
-    text = repr(x)
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) > 10**60:
+        return f"an integer of about {int(x.bit_length() * math.log10(2)) + 1} digits"
+    # reprlib bounds the depth and length of what it shows (deep or huge nested values).
+    text = _SHORT.repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
-    """Numbers from one column of a CSV file, with row-numbered errors."""
+#: Folders outside the scenario's own that files named in it may come from (set while a
+#: scenario is validated, by :func:`allowed_paths`).
+_ALLOWED: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "simlib_allowed_paths", default=()
+)
+
+
+@contextlib.contextmanager
+def allowed_paths(folders: Sequence[str]) -> Iterator[None]:
+    """Let :func:`resolve_file` accept files under ``folders`` too, within this block."""
+    token = _ALLOWED.set(tuple(folders))
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
+
+
+def _inside(full: Path, folder: str) -> bool:
+    try:
+        full.relative_to(Path(folder).resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _file_name(file: str) -> str:
+    return file if len(file) <= 200 and file.isprintable() else show(file)
+
+
+def resolve_file(file: Any, path: str, base_dir: str) -> Path:
+    """The file a scenario names at ``path``, checked to be a readable file in an allowed folder.
+
+    A relative name is resolved against ``base_dir`` (the scenario's folder).
+    The resolved file (symbolic links followed) must lie inside ``base_dir`` or
+    a folder given to :func:`allowed_paths`; otherwise, or when it is missing,
+    a directory or a name the file system cannot hold, a one-line
+    :class:`ScenarioError` says so (naming the file as written, never its contents).
+    """
     if not isinstance(file, str) or not file:
         raise ScenarioError(path, f"file must be a path, got {show(file)}")
-    full = Path(file) if os.path.isabs(file) else Path(base_dir) / file
-    if not full.is_file():
+    if "\0" in file:
+        raise ScenarioError(path, "file name contains a NUL character")
+    name = _file_name(file)
+    try:
+        full = (Path(file) if os.path.isabs(file) else Path(base_dir) / file).resolve()
+        kind = "dir" if full.is_dir() else "file" if full.is_file() else "missing"
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise ScenarioError(path, f"file name {name} is longer than the file system "
+                                      "allows") from None
+        raise ScenarioError(path, f"cannot open {name}: {exc.strerror}") from None
+    if not any(_inside(full, folder) for folder in (base_dir, *_ALLOWED.get())):
+        raise ScenarioError(
+            path, f"{name} is outside the scenario's folder {base_dir}; give allow_paths= "
+                  "(--allow-paths DIR) to read files from elsewhere")
+    if kind == "dir":
+        raise ScenarioError(path, f"{name} is a directory, not a file")
+    if kind == "missing":
         raise ScenarioError(path, f"file not found: {full}")
-    with full.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header:
-            raise ScenarioError(path, f"{file} is empty")
-        header = [h.strip() for h in header]
-        if column is None:
-            column = "time" if "time" in header or len(header) != 1 else header[0]
-        if column not in header:
-            raise ScenarioError(path, f"{file} has no column {column!r} (columns: {header})")
-        j = header.index(column)
-        values: list[float] = []
-        for row_number, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            cell = row[j].strip() if j < len(row) else ""
-            try:
-                x = float(cell)
-            except ValueError:
-                raise ScenarioError(
-                    path, f"{file} column {column!r} line {row_number} is not a number: {cell!r}"
-                ) from None
-            if not math.isfinite(x):
-                raise ScenarioError(
-                    path, f"{file} column {column!r} line {row_number} is not finite: {cell!r}"
-                )
-            values.append(x)
+    return full
+
+
+def read_column(file: Any, column: str | None, path: str, base_dir: str) -> list[float]:
+    """Numbers from one column of a CSV file, with row-numbered errors.
+
+    The file is found with :func:`resolve_file`. It must be UTF-8 text with
+    fields of at most :data:`MAX_FIELD_CHARS` characters. Messages name the
+    line and column of a bad cell but never echo the file's contents.
+    """
+    full = resolve_file(file, path, base_dir)
+    name = _file_name(file)
+    values: list[float] = []
+    try:
+        with full.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if not header:
+                raise ScenarioError(path, f"{name} is empty")
+            header = [h.strip() for h in header]
+            label = f"column {column!r}" if column is not None else "column 'time'"
+            if column is None:
+                if "time" not in header and len(header) == 1:
+                    label = "column 1"  # its header is file content: not echoed
+                column = "time" if "time" in header or len(header) != 1 else header[0]
+            if column not in header:
+                raise ScenarioError(path, f"{name} has no column {show(column)} in its first line "
+                                          f"({len(header)} columns)")
+            j = header.index(column)
+            for row_number, row in enumerate(reader, start=2):
+                if not row or all(not c.strip() for c in row):
+                    continue
+                cell = row[j].strip() if j < len(row) else ""
+                if len(cell) > MAX_FIELD_CHARS:
+                    raise ScenarioError(path, f"{name} line {row_number} has a field of "
+                                              f"{len(cell):,} characters (at most "
+                                              f"{MAX_FIELD_CHARS:,})")
+                try:
+                    x = float(cell)
+                except ValueError:
+                    raise ScenarioError(
+                        path, f"{name} {label} line {row_number} is not a number"
+                    ) from None
+                if not math.isfinite(x) or abs(x) > MAX_MAGNITUDE:
+                    raise ScenarioError(
+                        path, f"{name} {label} line {row_number} is not a finite "
+                              f"number of magnitude at most {MAX_MAGNITUDE:g}"
+                    )
+                values.append(x)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, f"{name} is not UTF-8 text (byte {exc.start + 1} cannot be "
+                                  "decoded)") from None
+    except csv.Error as exc:
+        raise ScenarioError(path, f"{name} is not a readable CSV file: {str(exc)[:80]}") from None
+    except OSError as exc:
+        raise ScenarioError(path, f"cannot read {name}: {exc.strerror}") from None
     if not values:
-        raise ScenarioError(path, f"{file} column {column!r} has no values")
+        raise ScenarioError(path, f"{name} {label} has no values")
     return values
 
 

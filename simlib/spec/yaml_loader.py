@@ -35,7 +35,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from simlib.spec.validation import ScenarioError
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_CHARS", "MAX_NODES", "load_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_CHARS", "MAX_NODES", "check_nesting", "load_yaml"]
 
 #: Longest scenario text read, in characters (16 MiB of text is far beyond any scenario).
 MAX_DOCUMENT_CHARS = 16 * 1024 * 1024
@@ -129,6 +129,42 @@ def _check_size(root: Node, source: str) -> None:
         stack.extend((c, depth + 1, False) for c in children if id(c) not in expanded)
 
 
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of flow brackets in ``text`` (an upper bound on flow nesting)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def check_nesting(data: Any, source: str = "scenario") -> None:
+    """Refuse a Python value (a scenario dict) nested deeper than :data:`MAX_DEPTH`
+    or holding more than :data:`MAX_NODES` values, without recursing.
+
+    A dict built in a program skips the YAML reader's limits; this applies them
+    before anything walks (copies, validates or prints) the value.
+    """
+    seen = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ScenarioError("", f"{source}: holds more than {MAX_NODES:,} values")
+        if isinstance(value, dict | list | tuple):
+            if depth > MAX_DEPTH:
+                raise ScenarioError("", f"{source}: nested more than {MAX_DEPTH} levels deep")
+            items = [v for kv in value.items() for v in kv] if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
+
+
 def load_yaml(text: str, source: str) -> Any:
     """Parse scenario YAML ``text`` (``source`` names it in messages) within the limits above.
 
@@ -140,6 +176,9 @@ def load_yaml(text: str, source: str) -> Any:
     if len(text) > MAX_DOCUMENT_CHARS:
         raise ScenarioError("", f"{source}: {len(text):,} characters, more than the "
                                 f"{MAX_DOCUMENT_CHARS:,} a scenario may have")
+    if _bracket_depth(text) > MAX_DEPTH:
+        # PyYAML's parser takes minutes on thousands of nested [ or {: refuse before it runs.
+        raise ScenarioError("", f"{source}: nested more than {MAX_DEPTH} levels deep")
     loader = _Loader(text)
     try:
         try:
@@ -150,6 +189,8 @@ def load_yaml(text: str, source: str) -> Any:
             return None
         _check_size(root, source)
         return loader.construct_document(root)
+    except ScenarioError:
+        raise
     except (ValueError, TypeError) as exc:
         # a value YAML accepts but Python cannot build, e.g. the date 2024-02-30
         raise ScenarioError("", f"{source}: invalid YAML: {str(exc)[:120]}") from None

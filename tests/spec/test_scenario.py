@@ -150,7 +150,7 @@ def test_trace_files_are_checked(tmp_csv, tmp_path):
     data["classes"][0]["arrivals"] = {"trace": str(tmp_path / "missing.csv")}
     refuse(data, "classes[0].arrivals.trace", "file not found")
     data["classes"][0]["arrivals"] = {"trace": str(tmp_csv("bad.csv", "time\n1\nabc\n3\n"))}
-    refuse(data, "classes[0].arrivals.trace", "line 3 is not a number: 'abc'")
+    refuse(data, "classes[0].arrivals.trace", "line 3 is not a number")  # the cell is not echoed
     data["classes"][0]["arrivals"] = {"trace": str(tmp_csv("down.csv", "time\n1\n5\n4\n"))}
     refuse(data, "classes[0].arrivals.trace", "must not decrease")
     data["classes"][0]["arrivals"] = {"trace": {"file": str(tmp_csv("t.csv", "t\n1\n")), "column": "time"}}
@@ -217,7 +217,7 @@ def test_cli_reports_invalid_scenarios_in_one_line_with_status_2(tmp_path):
         (lambda d: d["stations"][0].update(name="system", service={"dist": "exponential", "mean": 1}), "stations[0].name", "reserved"),
         (lambda d: d["stations"][0].update(service={"dist": ["exponential"]}), "stations[0].service.dist", "unknown distribution"),
         (lambda d: d.update(horizon=10**400), "horizon", "must be a number"),
-        (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1, "cv": 1e200}), "stations[0].service.cv", "between"),
+        (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1, "cv": 1e200}), "stations[0].service.cv", "at most 1e+15"),
         (lambda d: d["stations"][0].update(service={"dist": "gamma", "mean": 1, "cv": 1e-200}), "stations[0].service.cv", "between"),
         (lambda d: d.update(routing={"s": {"s": 1.0}}), "routing.s", "never reach exit"),
     ],
