@@ -39,7 +39,7 @@ from simlib.spec.quality import (
     parse_blocks,
 )
 from simlib.spec.targets import ServiceLevelTarget
-from simlib.spec.timevarying import DayToDay, parse_day_to_day, parse_service
+from simlib.spec.timevarying import DayToDay, Profiled, parse_day_to_day, parse_service
 from simlib.spec.validation import (
     MAX_MAGNITUDE,
     ScenarioError,
@@ -712,6 +712,23 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         parse_day_to_day(data["day_to_day"], "day_to_day", time_unit)
         if top.has("day_to_day") else None
     )
+    # Planning and the engine walk these grids cell by cell over the run: bound them
+    # as the arrival profiles are bounded.
+    grids: list[tuple[str, float]] = [("day_to_day.period", day_to_day.period)] if day_to_day else []
+    for i, st in enumerate(stations):
+        services = [(f"stations[{i}].service", st.service)]
+        if st.pools is not None:
+            services += [(f"stations[{i}].pools.{pool.name}.service", pool.service)
+                         for pool in st.pools.pools]
+        for path, by_class in services:
+            for dist in by_class.values():
+                if isinstance(dist, Profiled):
+                    grids.append((f"{path}.profile.period", dist.profile.period))
+    for path, period in grids:
+        if (warmup + horizon) / period > MAX_PROFILE_INTERVALS:
+            raise ScenarioError(
+                path, f"{period:g} is too short: warm-up and horizon span "
+                      f"{(warmup + horizon) / period:.3g} periods (at most {MAX_PROFILE_INTERVALS:,})")
 
     return Scenario(
         name=name,

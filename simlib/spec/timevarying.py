@@ -36,7 +36,7 @@ import numpy as np
 
 from simlib.spec.distributions import Distribution
 from simlib.spec.units import DAY, SECONDS_PER_UNIT, unit_name
-from simlib.spec.validation import Node, ScenarioError, is_number, show
+from simlib.spec.validation import MAX_MAGNITUDE, Node, ScenarioError, is_number, show
 
 __all__ = [
     "MeanProfile",
@@ -201,8 +201,9 @@ def parse_service(value: Any, path: str, base_dir: str,
     if not isinstance(means, list) or not means:
         raise ScenarioError(prof.sub("means"), f"must be a non-empty list of mean service times, got {show(means)}")
     for i, m in enumerate(means):
-        if not is_number(m) or m <= 0:
-            raise ScenarioError(f"{prof.sub('means')}[{i}]", f"must be a positive number, got {show(m)}")
+        if not is_number(m) or not 0 < m <= MAX_MAGNITUDE:
+            raise ScenarioError(f"{prof.sub('means')}[{i}]",
+                                f"must be a positive number up to {MAX_MAGNITUDE:g}, got {show(m)}")
     if not base.mean > 0:
         raise ScenarioError(path, "a profiled service needs a base distribution with a positive mean")
     return Profiled(base, MeanProfile(period, tuple(float(m) for m in means)))

@@ -111,3 +111,29 @@ def test_day_to_day_key():
         with pytest.raises(ScenarioError) as err:
             load_scenario(data)
         assert err.value.path == path
+
+
+def _fine_grid_scenario(**top):
+    data = {"name": "t", "horizon": 100, "classes": [{"name": "a", "arrivals": {"rate": 1}}],
+            "stations": [{"name": "s", "servers": 2, "service": {
+                "dist": "exponential", "mean": 1, "profile": {"period": 10, "means": [1, 2]}}}]}
+    data.update(top)
+    return data
+
+
+@pytest.mark.parametrize("edit, where", [
+    (lambda d: d["stations"][0]["service"]["profile"].update(period=1e-300),
+     r"stations\[0\]\.service\.profile\.period: 1e-300 is too short"),
+    (lambda d: d.update(day_to_day={"cv": 0.2, "period": 1e-300}),
+     r"day_to_day\.period: 1e-300 is too short"),
+    (lambda d: d["stations"][0]["service"]["profile"].update(means=[1, 1e300]),
+     r"profile\.means\[1\]: must be a positive number up to"),
+])
+def test_grids_too_fine_for_the_run_and_absurd_means_are_refused(edit, where):
+    # Planning walks a profile cell by cell over the run: a period that underflows
+    # would allocate without bound instead of failing.
+    data = _fine_grid_scenario()
+    load_scenario(data)
+    edit(data)
+    with pytest.raises(ScenarioError, match=where):
+        load_scenario(data)
