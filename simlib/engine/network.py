@@ -15,6 +15,8 @@ a profiled service is the base draw taken at arrival (the stream is consumed
 as without a profile) multiplied, when the service starts, by the mean of the
 profile's cell at that time over the base mean; ``day_to_day`` multiplies each
 period's Poisson rates by a gamma multiplier from the ``day_to_day`` stream.
+Renewal arrivals (``interarrival``) draw their gaps from the class's arrival
+stream, like the Poisson gaps (and are not scaled by ``day_to_day``).
 
 Statistics are streaming. Customer-based metrics are counted for customers who
 arrive during the observed window ``[warmup, warmup + horizon)``; after the
@@ -296,7 +298,17 @@ class ServiceNetwork:
         env = self.env
         arrivals = k.spec.arrivals
         w = self.window_start
-        if self.multipliers is not None and arrivals.trace is None:
+        if arrivals.interarrival is not None:
+            # Renewal arrivals: the first gap runs from the start of the warm-up.
+            renewal = self.streams.sampler("arrivals", k.name, arrivals.interarrival)
+
+            def renew(event: Event) -> None:
+                self.new_customer(k)
+                values = renewal.values
+                Step(env, values.pop() if values else renewal.next(), renew, None)
+
+            Step(env, renewal.next(), renew, None)
+        elif self.multipliers is not None and arrivals.trace is None:
             self._start_varied_arrivals(k)
         elif arrivals.rate is not None:
             gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))

@@ -155,7 +155,7 @@ class Intensity:
 
 @dataclass(frozen=True)
 class Arrivals:
-    """How one customer class arrives: exactly one of rate, profile or trace."""
+    """How one customer class arrives: exactly one of rate, profile, trace or interarrival."""
 
     #: Poisson arrival rate (customers per time unit).
     rate: float | None = None
@@ -165,6 +165,8 @@ class Arrivals:
     trace: tuple[float, ...] | None = None
     #: (file, column) the trace was read from, for writing the scenario back.
     trace_source: tuple[str, str] | None = None
+    #: Renewal arrivals: independent gaps from this distribution, drawn afresh per replication.
+    interarrival: Distribution | None = None
 
     def mean_rate(self, horizon: float) -> float:
         """Average arrival rate over the observed horizon."""
@@ -172,6 +174,8 @@ class Arrivals:
             return self.rate
         if self.profile is not None:
             return float(self.profile.intensity(horizon).cumulative(horizon)) / horizon
+        if self.interarrival is not None:
+            return 1.0 / self.interarrival.mean
         assert self.trace is not None
         return sum(1 for t in self.trace if 0 <= t < horizon) / horizon
 
@@ -333,10 +337,16 @@ def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
 
 def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arrivals:
     node = _Node(value, path)
-    node.check_keys(("rate", "profile", "trace"))
-    given = [k for k in ("rate", "profile", "trace") if k in value]
+    kinds = ("rate", "profile", "trace", "interarrival")
+    node.check_keys(kinds)
+    given = [k for k in kinds if k in value]
     if len(given) != 1:
-        raise ScenarioError(path, "give exactly one of rate, profile, trace")
+        raise ScenarioError(path, "give exactly one of rate, profile, trace, interarrival")
+    if "interarrival" in value:
+        gap = parse_distribution(value["interarrival"], node.sub("interarrival"), base_dir)
+        if not gap.mean > 0:
+            raise ScenarioError(node.sub("interarrival"), f"must have a positive mean, got {gap.mean:g}")
+        return Arrivals(interarrival=gap)
     if "rate" in value:
         return Arrivals(rate=node.number("rate", positive=True))
     if "profile" in value:
