@@ -145,7 +145,7 @@ class _StationState(Counts):
         self.spec = spec
         self.name = spec.name
         self.index = index
-        self.capacity = 0
+        self.capacity: float = 0
         self.busy = 0
         self.n_waiting = 0
         self.queue_limit = math.inf if spec.queue_capacity is None else spec.queue_capacity
@@ -426,7 +426,7 @@ class ServiceNetwork:
 
     def _start_shifts(self, st: _StationState) -> None:
         spec = st.spec
-        st.capacity = spec.servers_at(0.0)  # the warm-up runs with the first shift
+        st.capacity = math.inf if spec.infinite else spec.servers_at(0.0)  # warm-up: first shift
         if st.pools is not None:
             st.pools.start_shifts()
             return

@@ -211,7 +211,7 @@ class Station:
     """A service step: servers, a queue and service times."""
 
     name: str
-    #: Constant number of servers (None when ``shifts`` is given).
+    #: Constant number of servers (None when ``shifts`` is given or the station is infinite).
     servers: int | None
     #: Shift schedule (None when ``servers`` is given).
     shifts: tuple[Shift, ...] | None
@@ -228,18 +228,27 @@ class Station:
     #: With pools, ``servers``/``shifts`` are the pools' totals and ``service`` is each
     #: class's primary pool's.
     pools: PoolSet | None = None
+    #: ``servers: inf``: an infinite-server (self-service) station, every arrival served at
+    #: once; no servers are scheduled (server time 0, utilization NaN) and nobody queues.
+    infinite: bool = False
 
     def servers_at(self, t: float) -> int:
-        """Servers scheduled at observed time ``t`` (the warm-up uses the first shift)."""
+        """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
+        if self.infinite:
+            return 0
         return servers_at(self.servers, self.shifts, t)
 
     def server_time(self, start: float, end: float) -> float:
-        """Server-time scheduled over ``[start, end)`` of observed time."""
+        """Server-time scheduled over ``[start, end)`` of observed time (0 when infinite)."""
+        if self.infinite:
+            return 0.0
         return server_time(self.servers, self.shifts, start, end)
 
     @property
     def max_servers(self) -> int:
-        """The largest number of servers ever scheduled."""
+        """The largest number of servers ever scheduled (0 when infinite)."""
+        if self.infinite:
+            return 0
         if self.shifts is None:
             assert self.servers is not None
             return self.servers
@@ -614,7 +623,14 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             raise ScenarioError(node.sub("service"), "is required")
         if ("servers" in raw) == ("shifts" in raw):
             raise ScenarioError(node.path, "give exactly one of servers, shifts")
-        servers = node.integer("servers", minimum=1) if "servers" in raw else None
+        infinite = raw.get("servers") in ("inf", math.inf)
+        if infinite:
+            servers = None
+            for key in ("queue_capacity", "discipline"):
+                if key in raw:
+                    raise ScenarioError(node.sub(key), "not allowed with servers: inf (nobody queues)")
+        else:
+            servers = node.integer("servers", minimum=1) if "servers" in raw else None
         shifts = _parse_shifts(raw["shifts"], node.sub("shifts"), horizon) if "shifts" in raw else None
         service_raw = raw["service"]
         spath = node.sub("service")
@@ -644,7 +660,8 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
                 node.sub("discipline"), f"must be fifo, priority or credit, got {show(discipline)}"
             )
         stations.append(
-            Station(sname, servers, shifts, service, per_class, queue_capacity, discipline)
+            Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
+                    infinite=infinite)
         )
 
     target = None
