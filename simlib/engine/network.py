@@ -172,6 +172,9 @@ class _StationState(Counts):
         self.busy_area = 0.0
         #: The station's agent pools (simlib.engine.pools), None without pools.
         self.pools: PooledStation | None = None
+        #: Balking: the join draw (None = everybody joins) and the join probabilities.
+        self.balk_draw: BlockSampler | None = None
+        self.balk_join: Any = None if spec.balking is None else spec.balking.join_probability
 
 
 class ServiceNetwork:
@@ -287,6 +290,9 @@ class ServiceNetwork:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
+            if st.balk_join is not None:
+                # Its own generator (owner "balk:<station>"), so no other draw moves.
+                st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
             if st.spec.pools is not None:
                 st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
         #: The layer riding on the network (the quality model), None when there is none.
@@ -483,6 +489,8 @@ class ServiceNetwork:
             self._start(c, st, now)
         elif st.n_waiting >= st.queue_limit:
             self._block(c, st, now)
+        elif st.balk_draw is not None and st.balk_draw.next() >= st.balk_join(st.n_waiting):
+            self._block(c, st, now)  # balked: leaves as a blocked customer does
         else:
             st.n_waiting += 1
             c.waiting = True

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simlib.spec.behaviour import Balking, parse_balking
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
@@ -231,6 +232,8 @@ class Station:
     #: ``servers: inf``: an infinite-server (self-service) station, every arrival served at
     #: once; no servers are scheduled (server time 0, utilization NaN) and nobody queues.
     infinite: bool = False
+    #: Join probabilities by the number waiting (simlib.spec.behaviour); None = all join.
+    balking: Balking | None = None
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
@@ -607,11 +610,14 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         node = _Node(raw, f"stations[{i}]")
         node.check_keys(
             ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
-             "selection", "policies"),
+             "selection", "policies", "balking"),
             required=("name",),
         )
         sname = raw["name"]
         discipline = raw.get("discipline", "fifo")
+        if "balking" in raw and ("pools" in raw or raw.get("servers") in ("inf", math.inf)):
+            raise ScenarioError(node.sub("balking"), "not allowed with pools or servers: inf")
+        balking = parse_balking(raw["balking"], node.sub("balking")) if "balking" in raw else None
         if "pools" in raw:
             stations.append(_pooled_station(raw, node, class_names, visits[sname], discipline,
                                             horizon, base_dir))
@@ -661,7 +667,7 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
             )
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
-                    infinite=infinite)
+                    infinite=infinite, balking=balking)
         )
 
     target = None
