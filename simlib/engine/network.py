@@ -152,7 +152,11 @@ class _StationState(Counts):
         # A heap orders the queue under priority and credit; credit keys by time joined - credit.
         self.priority = spec.discipline in ("priority", "credit")
         self.credit = spec.discipline == "credit"
-        self.queue: Any = [] if self.priority else deque()
+        self.queue: Any = [] if self.priority or spec.discipline == "random" else deque()
+        #: Takes the next customer from a deque or list queue: fifo from the front, lifo
+        #: from the back; random order is set up by the network (it needs a draw).
+        self.take: Callable[[], Any] = self.queue.pop if spec.discipline == "lifo" else getattr(
+            self.queue, "popleft", self.queue.pop)
         # Service sampler per class index (the same object when not per class).
         self.service: list[BlockSampler] = []
         # Time-varying service per class index (None = the base draw as it is).
@@ -290,6 +294,8 @@ class ServiceNetwork:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
+            if st.spec.discipline == "random":
+                st.take = self._random_taker(st)
             if st.balk_join is not None:
                 # Its own generator (owner "balk:<station>"), so no other draw moves.
                 st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
@@ -534,10 +540,27 @@ class ServiceNetwork:
                 c.service *= profile.factor_at(now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
 
+    def _random_taker(self, st: _StationState) -> Callable[[], Any]:
+        """Random order: a uniformly chosen entry of the list queue (moved to the end, popped).
+
+        Entries of customers who abandoned are still in the list (removed lazily); picking
+        one is skipped by the caller and another is drawn, so the choice stays uniform over
+        those waiting. The draws come from the station's own generator (owner ``order:<station>``).
+        """
+        draw = self.streams.sampler("routing", f"order:{st.name}", Uniform(0.0, 1.0))
+        queue = st.queue
+
+        def take() -> Any:
+            i = int(draw.next() * len(queue))
+            queue[i], queue[-1] = queue[-1], queue[i]
+            return queue.pop()
+
+        return take
+
     def _serve_next(self, st: _StationState, now: float) -> None:
         queue = st.queue
         while st.n_waiting and st.busy < st.capacity:
-            c = heappop(queue)[2] if st.priority else queue.popleft()
+            c = heappop(queue)[2] if st.priority else st.take()
             if not c.waiting:
                 continue  # abandoned while queued; removed lazily
             c.waiting = False

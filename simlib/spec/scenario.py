@@ -63,6 +63,9 @@ __all__ = [
 #: Routing target meaning "leave the system".
 EXIT = "exit"
 
+#: Queue disciplines of a station without pools.
+DISCIPLINES = ("fifo", "priority", "credit", "lifo", "random")
+
 #: Scope name of the whole system in results; no class or station may use it.
 SYSTEM = "system"
 
@@ -222,8 +225,9 @@ class Station:
     service_per_class: bool = False
     #: Most customers waiting; None = unlimited. An arrival finding it full is blocked.
     queue_capacity: int | None = None
-    #: ``fifo``, ``priority`` (non-preemptive) or ``credit`` (ordered by time joined
-    #: minus the class's credit, non-preemptive).
+    #: ``fifo``, ``priority`` (non-preemptive), ``credit`` (ordered by time joined
+    #: minus the class's credit, non-preemptive), ``lifo`` (the last to join is served
+    #: first, non-preemptive) or ``random`` (a waiting customer chosen at random).
     discipline: str = "fifo"
     #: Agent pools and routing policies (simlib.spec.pools); None = one group of servers.
     #: With pools, ``servers``/``shifts`` are the pools' totals and ``service`` is each
@@ -661,9 +665,9 @@ def from_dict(data: Any, base_dir: str = ".", default_name: str = "scenario") ->
         queue_capacity = (
             node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
         )
-        if discipline not in ("fifo", "priority", "credit"):
+        if discipline not in DISCIPLINES:
             raise ScenarioError(
-                node.sub("discipline"), f"must be fifo, priority or credit, got {show(discipline)}"
+                node.sub("discipline"), f"must be one of {', '.join(DISCIPLINES)}, got {show(discipline)}"
             )
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
