@@ -320,6 +320,8 @@ class ServiceNetwork:
                 Step(env, values.pop() if values else renewal.next(), renew, None)
 
             Step(env, renewal.next(), renew, None)
+        elif arrivals.batch is not None:
+            self._start_batch_arrivals(k)
         elif self.multipliers is not None and arrivals.trace is None:
             self._start_varied_arrivals(k)
         elif arrivals.rate is not None:
@@ -382,6 +384,27 @@ class ServiceNetwork:
                     Step(env, times[i + 1] - times[i], replay, i + 1)
 
             Step(env, times[0] + w, replay, 0)
+
+    def _start_batch_arrivals(self, k: _ClassState) -> None:
+        """Poisson batch epochs (the class's arrival stream, as without ``batch``), each bringing
+        a batch whose size inverts a uniform of the class's own generator ``batch:<class>``."""
+        env = self.env
+        arrivals = k.spec.arrivals
+        assert arrivals.rate is not None and arrivals.batch is not None
+        gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
+        sizes = self.streams.sampler("arrivals", f"batch:{k.name}", Uniform(0.0, 1.0))
+        cum, values = arrivals.batch.cumulative(), arrivals.batch.values
+
+        def batch(event: Event) -> None:
+            u = sizes.next()
+            i = 0
+            while u >= cum[i]:
+                i += 1
+            for _ in range(values[i]):
+                self.new_customer(k)
+            Step(env, gaps.next(), batch, None)
+
+        Step(env, gaps.next(), batch, None)
 
     def _start_varied_arrivals(self, k: _ClassState) -> None:
         """Poisson arrivals whose rate is multiplied by the day-to-day multiplier of each period.

@@ -1,4 +1,4 @@
-"""Customer behaviour at a station: balking.
+"""Customer behaviour: balking at a station, and arrival in batches.
 
 A customer who balks sees the queue on arrival and leaves without joining it. The station's
 ``balking`` block gives the probability of joining as a step function of the number already
@@ -6,6 +6,10 @@ waiting (not counting those in service): ``join[i]`` holds from ``queue_lengths[
 to the next listed length, the last one for every longer queue. Only a customer who would have
 to wait decides; one who finds a free server always stays. A balking customer leaves the
 system as a blocked one does (it counts in ``p_blocked``).
+
+A class's ``arrivals: {rate, batch: {values, probabilities}}`` brings customers in groups:
+at each epoch of the Poisson process with that rate a batch arrives whose size is one of the
+``values`` (integers >= 1) with the given probabilities.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from typing import Any
 
 from simlib.spec.validation import Node, ScenarioError, is_integer, is_number, show
 
-__all__ = ["Balking", "parse_balking"]
+__all__ = ["Balking", "parse_balking", "BatchSize", "parse_batch"]
+
+#: How far the batch-size probabilities may sum from 1.
+TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,54 @@ def parse_balking(value: Any, path: str) -> Balking:
         if not is_number(p) or not 0.0 <= p <= 1.0:
             raise ScenarioError(f"{jpath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
     return Balking(tuple(int(n) for n in lengths), tuple(float(p) for p in join))
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """The number of customers arriving together: ``values[i]`` with ``probabilities[i]``."""
+
+    values: tuple[int, ...]
+    probabilities: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return sum(v * p for v, p in zip(self.values, self.probabilities, strict=True))
+
+    @property
+    def second_moment(self) -> float:
+        return sum(v * v * p for v, p in zip(self.values, self.probabilities, strict=True))
+
+    def cumulative(self) -> tuple[float, ...]:
+        """Cumulative probabilities, the last one exactly 1 (for inversion of a uniform)."""
+        acc, out = 0.0, []
+        for p in self.probabilities:
+            acc += p
+            out.append(acc)
+        out[-1] = 1.0
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"values": list(self.values), "probabilities": list(self.probabilities)}
+
+
+def parse_batch(value: Any, path: str) -> BatchSize:
+    """The ``batch`` block of a class's arrivals, validated (errors name ``path``)."""
+    node = Node(value, path)
+    node.check_keys(("values", "probabilities"), required=("values", "probabilities"))
+    values, probs = value["values"], value["probabilities"]
+    vpath, ppath = node.sub("values"), node.sub("probabilities")
+    if not isinstance(values, list) or not values:
+        raise ScenarioError(vpath, f"must be a non-empty list of integers >= 1, got {show(values)}")
+    if not isinstance(probs, list) or len(probs) != len(values):
+        raise ScenarioError(ppath, f"must be a list of {len(values)} probabilities, one per value, "
+                                   f"got {show(probs)}")
+    for i, v in enumerate(values):
+        if not is_integer(v) or v < 1:
+            raise ScenarioError(f"{vpath}[{i}]", f"must be an integer >= 1, got {show(v)}")
+    for i, p in enumerate(probs):
+        if not is_number(p) or not 0.0 <= p <= 1.0:
+            raise ScenarioError(f"{ppath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
+    total = sum(float(p) for p in probs)
+    if abs(total - 1.0) > TOLERANCE:
+        raise ScenarioError(ppath, f"must sum to 1, got {total:g}")
+    return BatchSize(tuple(int(v) for v in values), tuple(float(p) for p in probs))

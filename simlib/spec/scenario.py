@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simlib.spec.behaviour import Balking, parse_balking
+from simlib.spec.behaviour import Balking, BatchSize, parse_balking, parse_batch
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
@@ -171,11 +171,13 @@ class Arrivals:
     trace_source: tuple[str, str] | None = None
     #: Renewal arrivals: independent gaps from this distribution, drawn afresh per replication.
     interarrival: Distribution | None = None
+    #: Batch sizes with ``rate`` (batches per time unit); None = one customer at a time.
+    batch: BatchSize | None = None
 
     def mean_rate(self, horizon: float) -> float:
-        """Average arrival rate over the observed horizon."""
+        """Average arrival rate (customers) over the observed horizon."""
         if self.rate is not None:
-            return self.rate
+            return self.rate * (self.batch.mean if self.batch is not None else 1.0)
         if self.profile is not None:
             return float(self.profile.intensity(horizon).cumulative(horizon)) / horizon
         if self.interarrival is not None:
@@ -354,17 +356,20 @@ def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
 def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arrivals:
     node = _Node(value, path)
     kinds = ("rate", "profile", "trace", "interarrival")
-    node.check_keys(kinds)
+    node.check_keys((*kinds, "batch"))
     given = [k for k in kinds if k in value]
     if len(given) != 1:
         raise ScenarioError(path, "give exactly one of rate, profile, trace, interarrival")
+    if "batch" in value and "rate" not in value:
+        raise ScenarioError(node.sub("batch"), "is allowed only with rate")
     if "interarrival" in value:
         gap = parse_distribution(value["interarrival"], node.sub("interarrival"), base_dir)
         if not gap.mean > 0:
             raise ScenarioError(node.sub("interarrival"), f"must have a positive mean, got {gap.mean:g}")
         return Arrivals(interarrival=gap)
     if "rate" in value:
-        return Arrivals(rate=node.number("rate", positive=True))
+        batch = parse_batch(value["batch"], node.sub("batch")) if "batch" in value else None
+        return Arrivals(rate=node.number("rate", positive=True), batch=batch)
     if "profile" in value:
         prof = _Node(value["profile"], node.sub("profile"))
         prof.check_keys(("period", "rates"), required=("period", "rates"))
