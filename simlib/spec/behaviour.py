@@ -43,28 +43,37 @@ class Balking:
         return {"queue_lengths": list(self.queue_lengths), "join": list(self.join)}
 
 
+def _paired_lists(value: Any, path: str, keys: tuple[str, str], minimum: int,
+                  per: str) -> tuple[Node, list[int], list[float]]:
+    """Two required keys: a non-empty list of integers >= ``minimum`` and one probability per item."""
+    node = Node(value, path)
+    node.check_keys(keys, required=keys)
+    ints, probs = value[keys[0]], value[keys[1]]
+    ipath, ppath = node.sub(keys[0]), node.sub(keys[1])
+    if not isinstance(ints, list) or not ints:
+        raise ScenarioError(ipath, f"must be a non-empty list of integers >= {minimum}, got {show(ints)}")
+    if not isinstance(probs, list) or len(probs) != len(ints):
+        raise ScenarioError(ppath, f"must be a list of {len(ints)} probabilities, one per {per}, "
+                                   f"got {show(probs)}")
+    for i, n in enumerate(ints):
+        if not is_integer(n) or n < minimum:
+            raise ScenarioError(f"{ipath}[{i}]", f"must be an integer >= {minimum}, got {show(n)}")
+    for i, p in enumerate(probs):
+        if not is_number(p) or not 0.0 <= p <= 1.0:
+            raise ScenarioError(f"{ppath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
+    return node, [int(n) for n in ints], [float(p) for p in probs]
+
+
 def parse_balking(value: Any, path: str) -> Balking:
     """The ``balking`` block of a station, validated (errors name ``path``)."""
-    node = Node(value, path)
-    node.check_keys(("queue_lengths", "join"), required=("queue_lengths", "join"))
-    lengths, join = value["queue_lengths"], value["join"]
-    lpath, jpath = node.sub("queue_lengths"), node.sub("join")
-    if not isinstance(lengths, list) or not lengths:
-        raise ScenarioError(lpath, f"must be a non-empty list of integers >= 0, got {show(lengths)}")
-    if not isinstance(join, list) or len(join) != len(lengths):
-        raise ScenarioError(jpath, f"must be a list of {len(lengths)} probabilities, one per queue length, "
-                                   f"got {show(join)}")
-    for i, n in enumerate(lengths):
-        if not is_integer(n) or n < 0:
-            raise ScenarioError(f"{lpath}[{i}]", f"must be an integer >= 0, got {show(n)}")
-        if i == 0 and n != 0:
-            raise ScenarioError(f"{lpath}[0]", f"must be 0 (the first step starts at an empty queue), got {show(n)}")
-        if i > 0 and n <= lengths[i - 1]:
-            raise ScenarioError(f"{lpath}[{i}]", f"must be larger than {lengths[i - 1]}, got {show(n)}")
-    for i, p in enumerate(join):
-        if not is_number(p) or not 0.0 <= p <= 1.0:
-            raise ScenarioError(f"{jpath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
-    return Balking(tuple(int(n) for n in lengths), tuple(float(p) for p in join))
+    node, lengths, join = _paired_lists(value, path, ("queue_lengths", "join"), 0, "queue length")
+    lpath = node.sub("queue_lengths")
+    if lengths[0] != 0:
+        raise ScenarioError(f"{lpath}[0]", f"must be 0 (the first step starts at an empty queue), got {lengths[0]}")
+    for i in range(1, len(lengths)):
+        if lengths[i] <= lengths[i - 1]:
+            raise ScenarioError(f"{lpath}[{i}]", f"must be larger than {lengths[i - 1]}, got {lengths[i]}")
+    return Balking(tuple(lengths), tuple(join))
 
 
 @dataclass(frozen=True)
@@ -97,22 +106,8 @@ class BatchSize:
 
 def parse_batch(value: Any, path: str) -> BatchSize:
     """The ``batch`` block of a class's arrivals, validated (errors name ``path``)."""
-    node = Node(value, path)
-    node.check_keys(("values", "probabilities"), required=("values", "probabilities"))
-    values, probs = value["values"], value["probabilities"]
-    vpath, ppath = node.sub("values"), node.sub("probabilities")
-    if not isinstance(values, list) or not values:
-        raise ScenarioError(vpath, f"must be a non-empty list of integers >= 1, got {show(values)}")
-    if not isinstance(probs, list) or len(probs) != len(values):
-        raise ScenarioError(ppath, f"must be a list of {len(values)} probabilities, one per value, "
-                                   f"got {show(probs)}")
-    for i, v in enumerate(values):
-        if not is_integer(v) or v < 1:
-            raise ScenarioError(f"{vpath}[{i}]", f"must be an integer >= 1, got {show(v)}")
-    for i, p in enumerate(probs):
-        if not is_number(p) or not 0.0 <= p <= 1.0:
-            raise ScenarioError(f"{ppath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
-    total = sum(float(p) for p in probs)
+    node, values, probs = _paired_lists(value, path, ("values", "probabilities"), 1, "value")
+    total = sum(probs)
     if abs(total - 1.0) > TOLERANCE:
-        raise ScenarioError(ppath, f"must sum to 1, got {total:g}")
-    return BatchSize(tuple(int(v) for v in values), tuple(float(p) for p in probs))
+        raise ScenarioError(node.sub("probabilities"), f"must sum to 1, got {total:g}")
+    return BatchSize(tuple(values), tuple(probs))
