@@ -15,6 +15,8 @@ a profiled service is the base draw taken at arrival (the stream is consumed
 as without a profile) multiplied, when the service starts, by the mean of the
 profile's cell at that time over the base mean; ``day_to_day`` multiplies each
 period's Poisson rates by a gamma multiplier from the ``day_to_day`` stream.
+Renewal arrivals (``interarrival``) draw their gaps from the class's arrival
+stream, like the Poisson gaps (and are not scaled by ``day_to_day``).
 
 Statistics are streaming. Customer-based metrics are counted for customers who
 arrive during the observed window ``[warmup, warmup + horizon)``; after the
@@ -162,14 +164,18 @@ class _StationState(Counts):
         self.spec = spec
         self.name = spec.name
         self.index = index
-        self.capacity = 0
+        self.capacity: float = 0
         self.busy = 0
         self.n_waiting = 0
         self.queue_limit = math.inf if spec.queue_capacity is None else spec.queue_capacity
         # A heap orders the queue under priority and credit; credit keys by time joined - credit.
         self.priority = spec.discipline in ("priority", "credit")
         self.credit = spec.discipline == "credit"
-        self.queue: Any = [] if self.priority else deque()
+        self.queue: Any = [] if self.priority or spec.discipline == "random" else deque()
+        #: Takes the next customer from a deque or list queue: fifo from the front, lifo
+        #: from the back; random order is set up by the network (it needs a draw).
+        self.take: Callable[[], Any] = self.queue.pop if spec.discipline == "lifo" else getattr(
+            self.queue, "popleft", self.queue.pop)
         # Service sampler per class index (the same object when not per class).
         self.service: list[BlockSampler] = []
         # Time-varying service per class index (None = the base draw as it is).
@@ -189,6 +195,9 @@ class _StationState(Counts):
         self.busy_area = 0.0
         #: The station's agent pools (simlib.engine.pools), None without pools.
         self.pools: PooledStation | None = None
+        #: Balking: the join draw (None = everybody joins) and the join probabilities.
+        self.balk_draw: BlockSampler | None = None
+        self.balk_join: Any = None if spec.balking is None else spec.balking.join_probability
 
 
 class ServiceNetwork:
@@ -307,6 +316,11 @@ class ServiceNetwork:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
+            if st.spec.discipline == "random":
+                st.take = self._random_taker(st)
+            if st.balk_join is not None:
+                # Its own generator (owner "balk:<station>"), so no other draw moves.
+                st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
             if st.spec.pools is not None:
                 st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
         #: The layer riding on the network (the quality model), None when there is none.
@@ -318,7 +332,19 @@ class ServiceNetwork:
         env = self.env
         arrivals = k.spec.arrivals
         w = self.window_start
-        if self.multipliers is not None and arrivals.trace is None:
+        if arrivals.interarrival is not None:
+            # Renewal arrivals: the first gap runs from the start of the warm-up.
+            renewal = self.streams.sampler("arrivals", k.name, arrivals.interarrival)
+
+            def renew(event: Event) -> None:
+                self.new_customer(k)
+                values = renewal.values
+                Step(env, values.pop() if values else renewal.next(), renew, None)
+
+            Step(env, renewal.next(), renew, None)
+        elif arrivals.batch is not None:
+            self._start_batch_arrivals(k)
+        elif self.multipliers is not None and arrivals.trace is None:
             self._start_varied_arrivals(k)
         elif arrivals.rate is not None:
             gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
@@ -381,6 +407,27 @@ class ServiceNetwork:
 
             Step(env, times[0] + w, replay, 0)
 
+    def _start_batch_arrivals(self, k: _ClassState) -> None:
+        """Poisson batch epochs (the class's arrival stream, as without ``batch``), each bringing
+        a batch whose size inverts a uniform of the class's own generator ``batch:<class>``."""
+        env = self.env
+        arrivals = k.spec.arrivals
+        assert arrivals.rate is not None and arrivals.batch is not None
+        gaps = self.streams.sampler("arrivals", k.name, Exponential(1.0 / arrivals.rate))
+        sizes = self.streams.sampler("arrivals", f"batch:{k.name}", Uniform(0.0, 1.0))
+        cum, values = arrivals.batch.cumulative(), arrivals.batch.values
+
+        def batch(event: Event) -> None:
+            u = sizes.next()
+            i = 0
+            while u >= cum[i]:
+                i += 1
+            for _ in range(values[i]):
+                self.new_customer(k)
+            Step(env, gaps.next(), batch, None)
+
+        Step(env, gaps.next(), batch, None)
+
     def _start_varied_arrivals(self, k: _ClassState) -> None:
         """Poisson arrivals whose rate is multiplied by the day-to-day multiplier of each period.
 
@@ -436,7 +483,7 @@ class ServiceNetwork:
 
     def _start_shifts(self, st: _StationState) -> None:
         spec = st.spec
-        st.capacity = spec.servers_at(0.0)  # the warm-up runs with the first shift
+        st.capacity = math.inf if spec.infinite else spec.servers_at(0.0)  # warm-up: first shift
         if st.pools is not None:
             st.pools.start_shifts()
             return
@@ -495,6 +542,8 @@ class ServiceNetwork:
             self._start(c, st, now)
         elif st.n_waiting >= st.queue_limit:
             self._block(c, st, now)
+        elif st.balk_draw is not None and st.balk_draw.next() >= st.balk_join(st.n_waiting):
+            self._block(c, st, now)  # balked: leaves as a blocked customer does
         else:
             st.n_waiting += 1
             c.waiting = True
@@ -538,10 +587,27 @@ class ServiceNetwork:
                 c.service *= profile.factor_at(now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
 
+    def _random_taker(self, st: _StationState) -> Callable[[], Any]:
+        """Random order: a uniformly chosen entry of the list queue (moved to the end, popped).
+
+        Entries of customers who abandoned are still in the list (removed lazily); picking
+        one is skipped by the caller and another is drawn, so the choice stays uniform over
+        those waiting. The draws come from the station's own generator (owner ``order:<station>``).
+        """
+        draw = self.streams.sampler("routing", f"order:{st.name}", Uniform(0.0, 1.0))
+        queue = st.queue
+
+        def take() -> Any:
+            i = int(draw.next() * len(queue))
+            queue[i], queue[-1] = queue[-1], queue[i]
+            return queue.pop()
+
+        return take
+
     def _serve_next(self, st: _StationState, now: float) -> None:
         queue = st.queue
         while st.n_waiting and st.busy < st.capacity:
-            c = heappop(queue)[2] if st.priority else queue.popleft()
+            c = heappop(queue)[2] if st.priority else st.take()
             if not c.waiting:
                 continue  # abandoned while queued; removed lazily
             c.waiting = False

@@ -142,7 +142,8 @@ def network_metrics(scenario: Scenario, stations: Sequence[Any], classes: Sequen
     busy = scheduled = 0.0
     for st in stations:
         server_time = st.spec.server_time(0.0, h)
-        busy += st.busy_area
+        if not st.spec.infinite:  # self-service is nobody's server time
+            busy += st.busy_area
         scheduled += server_time
         out[st.name] = scope_metrics(
             st, h, with_sl, admitted=st.n_started + st.n_abandoned + st.n_censored,

@@ -83,6 +83,8 @@ def visits_per_arrival(scenario: Scenario) -> dict[str, dict[str, float]]:
 
 
 def _mean_servers(station: Station, horizon: float) -> float:
+    if station.infinite:
+        return math.inf
     if station.shifts is None:
         return float(station.max_servers)
     edges = sorted({0.0, horizon, *(t for s in station.shifts for t in (s.start, s.end)

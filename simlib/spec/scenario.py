@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simlib.spec.behaviour import Balking, BatchSize, parse_balking, parse_batch
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
@@ -69,6 +70,9 @@ __all__ = [
 
 #: Routing target meaning "leave the system".
 EXIT = "exit"
+
+#: Queue disciplines of a station without pools.
+DISCIPLINES = ("fifo", "priority", "credit", "lifo", "random")
 
 #: Scope name of the whole system in results; no class or station may use it.
 SYSTEM = "system"
@@ -170,7 +174,7 @@ class Intensity:
 
 @dataclass(frozen=True)
 class Arrivals:
-    """How one customer class arrives: exactly one of rate, profile or trace."""
+    """How one customer class arrives: exactly one of rate, profile, trace or interarrival."""
 
     #: Poisson arrival rate (customers per time unit).
     rate: float | None = None
@@ -180,13 +184,19 @@ class Arrivals:
     trace: tuple[float, ...] | None = None
     #: (file, column) the trace was read from, for writing the scenario back.
     trace_source: tuple[str, str] | None = None
+    #: Renewal arrivals: independent gaps from this distribution, drawn afresh per replication.
+    interarrival: Distribution | None = None
+    #: Batch sizes with ``rate`` (batches per time unit); None = one customer at a time.
+    batch: BatchSize | None = None
 
     def mean_rate(self, horizon: float) -> float:
-        """Average arrival rate over the observed horizon."""
+        """Average arrival rate (customers) over the observed horizon."""
         if self.rate is not None:
-            return self.rate
+            return self.rate * (self.batch.mean if self.batch is not None else 1.0)
         if self.profile is not None:
             return float(self.profile.intensity(horizon).cumulative(horizon)) / horizon
+        if self.interarrival is not None:
+            return 1.0 / self.interarrival.mean
         assert self.trace is not None
         return sum(1 for t in self.trace if 0 <= t < horizon) / horizon
 
@@ -222,7 +232,7 @@ class Station:
     """A service step: servers, a queue and service times."""
 
     name: str
-    #: Constant number of servers (None when ``shifts`` is given).
+    #: Constant number of servers (None when ``shifts`` is given or the station is infinite).
     servers: int | None
     #: Shift schedule (None when ``servers`` is given).
     shifts: tuple[Shift, ...] | None
@@ -232,25 +242,37 @@ class Station:
     service_per_class: bool = False
     #: Most customers waiting; None = unlimited. An arrival finding it full is blocked.
     queue_capacity: int | None = None
-    #: ``fifo``, ``priority`` (non-preemptive) or ``credit`` (ordered by time joined
-    #: minus the class's credit, non-preemptive).
+    #: ``fifo``, ``priority`` (non-preemptive), ``credit`` (ordered by time joined
+    #: minus the class's credit, non-preemptive), ``lifo`` (the last to join is served
+    #: first, non-preemptive) or ``random`` (a waiting customer chosen at random).
     discipline: str = "fifo"
     #: Agent pools and routing policies (simlib.spec.pools); None = one group of servers.
     #: With pools, ``servers``/``shifts`` are the pools' totals and ``service`` is each
     #: class's primary pool's.
     pools: PoolSet | None = None
+    #: ``servers: inf``: an infinite-server (self-service) station, every arrival served at
+    #: once; no servers are scheduled (server time 0, utilization NaN) and nobody queues.
+    infinite: bool = False
+    #: Join probabilities by the number waiting (simlib.spec.behaviour); None = all join.
+    balking: Balking | None = None
 
     def servers_at(self, t: float) -> int:
-        """Servers scheduled at observed time ``t`` (the warm-up uses the first shift)."""
+        """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
+        if self.infinite:
+            return 0
         return servers_at(self.servers, self.shifts, t)
 
     def server_time(self, start: float, end: float) -> float:
-        """Server-time scheduled over ``[start, end)`` of observed time."""
+        """Server-time scheduled over ``[start, end)`` of observed time (0 when infinite)."""
+        if self.infinite:
+            return 0.0
         return server_time(self.servers, self.shifts, start, end)
 
     @property
     def max_servers(self) -> int:
-        """The largest number of servers ever scheduled."""
+        """The largest number of servers ever scheduled (0 when infinite)."""
+        if self.infinite:
+            return 0
         if self.shifts is None:
             assert self.servers is not None
             return self.servers
@@ -351,12 +373,21 @@ def _file_spec(value: Any, path: str) -> tuple[Any, str | None]:
 
 def _parse_arrivals(value: Any, path: str, base_dir: str, warmup: float) -> Arrivals:
     node = _Node(value, path)
-    node.check_keys(("rate", "profile", "trace"))
-    given = [k for k in ("rate", "profile", "trace") if k in value]
+    kinds = ("rate", "profile", "trace", "interarrival")
+    node.check_keys((*kinds, "batch"))
+    given = [k for k in kinds if k in value]
     if len(given) != 1:
-        raise ScenarioError(path, "give exactly one of rate, profile, trace")
+        raise ScenarioError(path, "give exactly one of rate, profile, trace, interarrival")
+    if "batch" in value and "rate" not in value:
+        raise ScenarioError(node.sub("batch"), "is allowed only with rate")
+    if "interarrival" in value:
+        gap = parse_distribution(value["interarrival"], node.sub("interarrival"), base_dir)
+        if not gap.mean > 0:
+            raise ScenarioError(node.sub("interarrival"), f"must have a positive mean, got {gap.mean:g}")
+        return Arrivals(interarrival=gap)
     if "rate" in value:
-        return Arrivals(rate=node.number("rate", positive=True))
+        batch = parse_batch(value["batch"], node.sub("batch")) if "batch" in value else None
+        return Arrivals(rate=node.number("rate", positive=True), batch=batch)
     if "profile" in value:
         prof = _Node(value["profile"], node.sub("profile"))
         prof.check_keys(("period", "rates"), required=("period", "rates"))
@@ -643,11 +674,14 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         node = _Node(raw, f"stations[{i}]")
         node.check_keys(
             ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
-             "selection", "policies"),
+             "selection", "policies", "balking"),
             required=("name",),
         )
         sname = raw["name"]
         discipline = raw.get("discipline", "fifo")
+        if "balking" in raw and ("pools" in raw or raw.get("servers") in ("inf", math.inf)):
+            raise ScenarioError(node.sub("balking"), "not allowed with pools or servers: inf")
+        balking = parse_balking(raw["balking"], node.sub("balking")) if "balking" in raw else None
         if "pools" in raw:
             stations.append(_pooled_station(raw, node, class_names, visits[sname], discipline,
                                             horizon, base_dir))
@@ -659,7 +693,14 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             raise ScenarioError(node.sub("service"), "is required")
         if ("servers" in raw) == ("shifts" in raw):
             raise ScenarioError(node.path, "give exactly one of servers, shifts")
-        servers = node.integer("servers", minimum=1) if "servers" in raw else None
+        infinite = raw.get("servers") in ("inf", math.inf)
+        if infinite:
+            servers = None
+            for key in ("queue_capacity", "discipline"):
+                if key in raw:
+                    raise ScenarioError(node.sub(key), "not allowed with servers: inf (nobody queues)")
+        else:
+            servers = node.integer("servers", minimum=1) if "servers" in raw else None
         shifts = _parse_shifts(raw["shifts"], node.sub("shifts"), horizon) if "shifts" in raw else None
         service_raw = raw["service"]
         spath = node.sub("service")
@@ -684,12 +725,13 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         queue_capacity = (
             node.integer("queue_capacity", minimum=0) if node.has("queue_capacity") else None
         )
-        if discipline not in ("fifo", "priority", "credit"):
+        if discipline not in DISCIPLINES:
             raise ScenarioError(
-                node.sub("discipline"), f"must be fifo, priority or credit, got {show(discipline)}"
+                node.sub("discipline"), f"must be one of {', '.join(DISCIPLINES)}, got {show(discipline)}"
             )
         stations.append(
-            Station(sname, servers, shifts, service, per_class, queue_capacity, discipline)
+            Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
+                    infinite=infinite, balking=balking)
         )
 
     target = None

@@ -109,7 +109,7 @@ def test_every_listed_key_is_understood(tmp_csv):
         (lambda d: d["classes"][0]["arrivals"].update(profile={"period": 10, "rates": [1]}), "classes[0].arrivals", "exactly one of rate, profile, trace"),
         (lambda d: d["classes"][0].update(arrivals={}), "classes[0].arrivals", "exactly one of rate, profile, trace"),
         (lambda d: d["classes"][0].update(arrivals={"profile": {"period": 10, "rates": [1, -1]}}), "classes[0].arrivals.profile.rates[1]", ">= 0"),
-        (lambda d: d["stations"][0].update(discipline="lifo"), "stations[0].discipline", "fifo, priority or credit"),
+        (lambda d: d["stations"][0].update(discipline="lilo"), "stations[0].discipline", "one of fifo, priority, credit, lifo, random"),
         (lambda d: d["stations"][0].update(queue_capacity=-1), "stations[0].queue_capacity", "integer >= 0"),
         (lambda d: d["stations"][0].update(shifts=[{"start": 0, "end": 10, "servers": 1}]), "stations[0]", "exactly one of servers, shifts"),
         (lambda d: d.update(colour="blue"), "colour", "unknown key"),

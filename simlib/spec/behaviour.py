@@ -1,0 +1,113 @@
+"""Customer behaviour: balking at a station, and arrival in batches.
+
+A customer who balks sees the queue on arrival and leaves without joining it. The station's
+``balking`` block gives the probability of joining as a step function of the number already
+waiting (not counting those in service): ``join[i]`` holds from ``queue_lengths[i]`` waiting up
+to the next listed length, the last one for every longer queue. Only a customer who would have
+to wait decides; one who finds a free server always stays. A balking customer leaves the
+system as a blocked one does (it counts in ``p_blocked``).
+
+A class's ``arrivals: {rate, batch: {values, probabilities}}`` brings customers in groups:
+at each epoch of the Poisson process with that rate a batch arrives whose size is one of the
+``values`` (integers >= 1) with the given probabilities.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+from simlib.spec.validation import Node, ScenarioError, is_integer, is_number, show
+
+__all__ = ["Balking", "parse_balking", "BatchSize", "parse_batch"]
+
+#: How far the batch-size probabilities may sum from 1.
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Balking:
+    """Join probabilities by the number waiting seen at arrival."""
+
+    #: Increasing numbers waiting, the first 0.
+    queue_lengths: tuple[int, ...]
+    #: The probability of joining from each length on, in [0, 1].
+    join: tuple[float, ...]
+
+    def join_probability(self, waiting: int) -> float:
+        """The probability that an arrival who finds ``waiting`` customers queued joins."""
+        return self.join[bisect_right(self.queue_lengths, waiting) - 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"queue_lengths": list(self.queue_lengths), "join": list(self.join)}
+
+
+def _paired_lists(value: Any, path: str, keys: tuple[str, str], minimum: int,
+                  per: str) -> tuple[Node, list[int], list[float]]:
+    """Two required keys: a non-empty list of integers >= ``minimum`` and one probability per item."""
+    node = Node(value, path)
+    node.check_keys(keys, required=keys)
+    ints, probs = value[keys[0]], value[keys[1]]
+    ipath, ppath = node.sub(keys[0]), node.sub(keys[1])
+    if not isinstance(ints, list) or not ints:
+        raise ScenarioError(ipath, f"must be a non-empty list of integers >= {minimum}, got {show(ints)}")
+    if not isinstance(probs, list) or len(probs) != len(ints):
+        raise ScenarioError(ppath, f"must be a list of {len(ints)} probabilities, one per {per}, "
+                                   f"got {show(probs)}")
+    for i, n in enumerate(ints):
+        if not is_integer(n) or n < minimum:
+            raise ScenarioError(f"{ipath}[{i}]", f"must be an integer >= {minimum}, got {show(n)}")
+    for i, p in enumerate(probs):
+        if not is_number(p) or not 0.0 <= p <= 1.0:
+            raise ScenarioError(f"{ppath}[{i}]", f"must be a probability in [0, 1], got {show(p)}")
+    return node, [int(n) for n in ints], [float(p) for p in probs]
+
+
+def parse_balking(value: Any, path: str) -> Balking:
+    """The ``balking`` block of a station, validated (errors name ``path``)."""
+    node, lengths, join = _paired_lists(value, path, ("queue_lengths", "join"), 0, "queue length")
+    lpath = node.sub("queue_lengths")
+    if lengths[0] != 0:
+        raise ScenarioError(f"{lpath}[0]", f"must be 0 (the first step starts at an empty queue), got {lengths[0]}")
+    for i in range(1, len(lengths)):
+        if lengths[i] <= lengths[i - 1]:
+            raise ScenarioError(f"{lpath}[{i}]", f"must be larger than {lengths[i - 1]}, got {lengths[i]}")
+    return Balking(tuple(lengths), tuple(join))
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """The number of customers arriving together: ``values[i]`` with ``probabilities[i]``."""
+
+    values: tuple[int, ...]
+    probabilities: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return sum(v * p for v, p in zip(self.values, self.probabilities, strict=True))
+
+    @property
+    def second_moment(self) -> float:
+        return sum(v * v * p for v, p in zip(self.values, self.probabilities, strict=True))
+
+    def cumulative(self) -> tuple[float, ...]:
+        """Cumulative probabilities, the last one exactly 1 (for inversion of a uniform)."""
+        acc, out = 0.0, []
+        for p in self.probabilities:
+            acc += p
+            out.append(acc)
+        out[-1] = 1.0
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"values": list(self.values), "probabilities": list(self.probabilities)}
+
+
+def parse_batch(value: Any, path: str) -> BatchSize:
+    """The ``batch`` block of a class's arrivals, validated (errors name ``path``)."""
+    node, values, probs = _paired_lists(value, path, ("values", "probabilities"), 1, "value")
+    total = sum(probs)
+    if abs(total - 1.0) > TOLERANCE:
+        raise ScenarioError(node.sub("probabilities"), f"must sum to 1, got {total:g}")
+    return BatchSize(tuple(values), tuple(probs))
