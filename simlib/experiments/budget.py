@@ -62,9 +62,12 @@ def expected_arrivals(scenario: Scenario, warmup: bool = True) -> dict[str, floa
     for c in scenario.classes:
         a = c.arrivals
         if a.rate is not None:
-            out[c.name] = a.rate * (scenario.horizon - start)
+            size = a.batch.mean if a.batch is not None else 1.0
+            out[c.name] = a.rate * size * (scenario.horizon - start)
         elif a.profile is not None:
             out[c.name] = _profile_arrivals(a, start, scenario.horizon)
+        elif a.interarrival is not None:
+            out[c.name] = (scenario.horizon - start) / a.interarrival.mean
         else:
             assert a.trace is not None
             out[c.name] = float(sum(1 for t in a.trace if start <= t < scenario.horizon))

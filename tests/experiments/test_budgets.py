@@ -18,7 +18,13 @@ import simlib
 from simlib.app.cli import main
 from simlib.engine import RunawayError, simulate
 from simlib.experiments import MissingMetricWarning, WindowWarning
-from simlib.experiments.budget import MAX_WORK, WorkBudgetError, check_work, work_per_replication
+from simlib.experiments.budget import (
+    MAX_WORK,
+    WorkBudgetError,
+    check_work,
+    expected_arrivals,
+    work_per_replication,
+)
 from simlib.spec.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).parents[2] / "data" / "scenarios").glob("*.yaml"))
@@ -131,3 +137,15 @@ def test_auto_replications_refuse_an_unstable_model():
     res = simlib.run(patient, replications="auto", precision=0.2, min_replications=3,
                      progress=False, jobs=1)
     assert res.n_replications >= 3
+
+
+def test_expected_arrivals_of_renewal_and_batch_arrivals():
+    scn = load_scenario({
+        "name": "t", "horizon": 200, "warmup": 10,
+        "classes": [
+            {"name": "renewal", "arrivals": {"interarrival": {"dist": "erlang", "k": 2, "mean": 0.5}}},
+            {"name": "batches", "arrivals": {
+                "rate": 0.2, "batch": {"values": [1, 3], "probabilities": [0.5, 0.5]}}}],
+        "stations": [{"name": "s", "servers": 3, "service": {"dist": "exponential", "mean": 1}}]})
+    # 210 time units: 1/0.5 renewal arrivals per unit, 0.2 batches of mean size 2.
+    assert expected_arrivals(scn) == pytest.approx({"renewal": 420.0, "batches": 84.0})
