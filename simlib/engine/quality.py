@@ -31,8 +31,15 @@ generator of the ``quality`` stream); with word of mouth, a new customer's
 expected wait moves towards an exponentially smoothed average of the waits
 recent customers of the class experienced.
 
-Random numbers come from the ``quality``, ``failures`` and ``retention``
-streams, so switching the quality model on leaves arrivals, services,
+With a ``word_of_mouth`` block, a departing customer tells others: a
+satisfied one brings referred new customers (scheduled after a delay, like a
+returning customer), a dissatisfied one deters prospective new customers (each
+turns away the next spontaneous arrival of the class, through ``admit``), so
+the arrival rate of new customers moves with the service they hear about (the
+acquisition side of the chain).
+
+Random numbers come from the ``quality``, ``failures``, ``retention`` and
+``word_of_mouth`` streams, so switching the quality model on leaves arrivals, services,
 patience and routing unchanged (common random numbers).
 """
 
@@ -49,7 +56,7 @@ from simlib.engine.experience import Visit, evaluate, reference_wait
 from simlib.engine.rng import BlockSampler
 from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
 
-__all__ = ["QualityLayer", "CUSTOMER_COLUMNS"]
+__all__ = ["QualityLayer", "CUSTOMER_COLUMNS", "poisson_count"]
 
 _SUB = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "waiting",
         "tangibles_outcome", "valence")
@@ -75,6 +82,22 @@ class _Unit:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.random(size)
+
+
+#: What a referred new customer brings to ``on_new`` (nothing but being new).
+_REFERRED = ("referred",)
+
+
+def poisson_count(u: float, mean: float) -> int:
+    """The Poisson(``mean``) count whose CDF first exceeds the uniform ``u`` (inversion:
+    one uniform per customer, so the stream stays aligned across variants)."""
+    p = math.exp(-mean)
+    cdf, n = p, 0
+    while u >= cdf and n < 1000:
+        n += 1
+        p *= mean / n
+        cdf += p
+    return n
 
 
 class _State:
@@ -136,13 +159,15 @@ class _Tally:
         self.recovered = 0
         self.complaints = 0
         self.returns = 0
+        self.referred = 0
+        self.deterred = 0
         self.satisfaction = 0.0
         self.perceived = 0.0
         self.dims = [0.0] * len(DIMENSIONS)
 
     def add(self, other: _Tally) -> None:
         for key in ("n", "served", "failed", "recovered", "complaints", "returns",
-                    "satisfaction", "perceived"):
+                    "referred", "deterred", "satisfaction", "perceived"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
         self.dims = [a + b for a, b in zip(self.dims, other.dims, strict=True)]
 
@@ -194,6 +219,17 @@ class QualityLayer:
                 self.return_delay[k.index] = streams.sampler(
                     "retention", f"delay/{k.name}", delay
                 )
+        self.wom = scn.word_of_mouth
+        self.wom_draw: dict[int, BlockSampler] = {}
+        self.wom_delay: dict[int, BlockSampler] = {}
+        #: Deterred prospects per class not yet met by a spontaneous arrival.
+        self.deterred = [0] * len(network.classes)
+        if self.wom is not None:
+            assert self.wom.delay is not None  # the scenario parser requires a delay
+            for k in network.classes:
+                self.wom_draw[k.index] = streams.sampler("word_of_mouth", k.name, _Unit())  # type: ignore[arg-type]
+                self.wom_delay[k.index] = streams.sampler(
+                    "word_of_mouth", f"delay/{k.name}", self.wom.delay)
         self.segments: dict[int, tuple[Any, ...]] = {}
         self.segment_cum: dict[int, list[float]] = {}
         self.segment_draw: dict[int, BlockSampler] = {}
@@ -220,7 +256,20 @@ class QualityLayer:
 
     # ------------------------------------------------------------------ hooks
 
+    def admit(self, k: Any) -> bool:
+        if self.wom is None or not self.deterred[k.index]:
+            return True
+        self.deterred[k.index] -= 1
+        now = self.network.env.now
+        if self.network.window_start <= now < self.network.window_end:
+            self.class_tally[k.index].deterred += 1
+        return False
+
     def on_new(self, c: Any, returning: tuple[Any, ...] | None) -> None:
+        if returning is _REFERRED:
+            returning = None
+            if c.counted:
+                self.class_tally[c.kind.index].referred += 1
         q = _State()
         spec = self.quality
         expect = spec.expectations[c.kind.name] if spec is not None else None
@@ -347,7 +396,7 @@ class QualityLayer:
         if spec.waiting.word_of_mouth > 0:
             s = spec.waiting.word_of_mouth_smoothing
             self.heard[k.index] = (1 - s) * self.heard[k.index] + s * c.wait_total
-        if not counted and self.retention is None:
+        if not counted and self.retention is None and self.wom is None:
             return  # nobody will see this customer's experience
         if outcome == Outcome.ABANDONED:
             name = "abandoned"
@@ -388,6 +437,8 @@ class QualityLayer:
                 self._schedule_return(
                     k, (new_wait, new_levels, q.prior_failures + len(q.failures), q.segment)
                 )
+        if self.wom is not None:
+            self._tell(k, exp.satisfaction)
         if counted:
             self._tally(c, exp, complained, returns)
             segs = self.segments.get(k.index)
@@ -414,6 +465,29 @@ class QualityLayer:
         payload: Any = event.value
         k, state = payload
         self.network.new_customer(k, returning=state)
+
+    def _tell(self, k: Any, satisfaction: float) -> None:
+        """Word of mouth of one departing customer: referred or deterred new customers."""
+        wom = self.wom
+        assert wom is not None
+        u = self.wom_draw[k.index].next()  # drawn for everyone: the stream stays aligned
+        if satisfaction >= wom.satisfied:
+            n, positive = poisson_count(u, wom.referrals), True
+        elif satisfaction < wom.dissatisfied:
+            n, positive = poisson_count(u, wom.referrals * wom.negative_ratio), False
+        else:
+            return
+        env = self.network.env
+        for _ in range(n):
+            Step(env, self.wom_delay[k.index].next(), self._heard, (k, positive))
+
+    def _heard(self, event: Event) -> None:
+        payload: Any = event.value
+        k, positive = payload
+        if positive:
+            self.network.new_customer(k, returning=_REFERRED)
+        else:
+            self.deterred[k.index] += 1
 
     def _tally(self, c: Any, exp: Any, complained: bool, returns: bool) -> None:
         q = c.q
@@ -504,6 +578,9 @@ class QualityLayer:
             m["p_complaint"] = t.complaints / t.n if t.n else nan
         if self.retention is not None:
             m["p_return"] = t.returns / t.n if t.n else nan
+        if self.wom is not None and station is None:
+            m["referred"] = float(t.referred)
+            m["deterred"] = float(t.deterred)
         if self.economics is not None:
             if station is not None:
                 m["cost"] = wages or 0.0

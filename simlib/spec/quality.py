@@ -78,6 +78,7 @@ __all__ = [
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
     "WaitingSpec",
+    "WordOfMouthSpec",
     "RecoverySpec",
     "ParadoxSpec",
     "SegmentSpec",
@@ -400,12 +401,40 @@ class RetentionSpec:
         return 1 / (1 + math.exp(-logit))
 
 
+@dataclass(frozen=True)
+class WordOfMouthSpec:
+    """What customers tell others, and how it changes the arrival of new customers
+    (``word_of_mouth`` block: the acquisition side of the service-profit chain).
+
+    A customer whose satisfaction is at least ``satisfied`` brings, after a
+    ``delay``, a Poisson number (mean ``referrals``) of referred new customers;
+    one below ``dissatisfied`` deters a Poisson number (mean ``referrals`` ·
+    ``negative_ratio``: dissatisfied customers tell more, Anderson 1998) of
+    prospective new customers, each of whom removes the next spontaneous
+    arrival of the class. Referred customers talk too, so with everyone
+    satisfied the new-customer rate λ becomes λ / (1 − ``referrals``) in the
+    long run.
+    """
+
+    #: Time from a customer's departure until a referred (or deterred) customer acts.
+    delay: Distribution | None = None
+    #: Expected new customers one satisfied customer brings.
+    referrals: float = 0.1
+    #: How many times as many people a dissatisfied customer tells.
+    negative_ratio: float = 2.0
+    #: Satisfaction at or above which a customer recommends (1-7 scale).
+    satisfied: float = 5.5
+    #: Satisfaction below which a customer warns others off (1-7 scale).
+    dissatisfied: float = 3.5
+
+
 # --------------------------------------------------------------------------- parsing
 
 _DQ = QualitySpec(expectations={})
 _DS = StaffSpec()
 _DF = FailureSpec(probability=0.0, to="repeat")
 _DR = RetentionSpec()
+_DW = WordOfMouthSpec()
 
 
 def _levels(node: Node, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -693,9 +722,10 @@ def parse_blocks(
     """Validate the optional quality-model blocks of a scenario dict.
 
     Returns the keyword arguments for :class:`~simlib.spec.scenario.Scenario`:
-    ``quality``, ``staff``, ``failures``, ``retention``, ``economics``.
+    ``quality``, ``staff``, ``failures``, ``retention``, ``word_of_mouth``, ``economics``.
     """
-    out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None, "economics": None}
+    out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None,
+                           "word_of_mouth": None, "economics": None}
     if data.get("quality") is not None:
         out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"))
     if data.get("staff") is not None:
@@ -749,6 +779,25 @@ def parse_blocks(
             delay=parse_distribution(data["retention"]["delay"], "retention.delay", base_dir),
             learning=_unit(rn, "learning", _DR.learning),
             **_curve(rn, _DR),
+        )
+    if data.get("word_of_mouth") is not None:
+        if out["quality"] is None:
+            raise ScenarioError("word_of_mouth", "needs a quality block (what customers tell depends on satisfaction)")
+        wn = Node(data["word_of_mouth"], "word_of_mouth")
+        wn.check_keys(("delay", "referrals", "negative_ratio", "satisfied", "dissatisfied"), required=("delay",))
+        satisfied = _scale(wn, "satisfied") if wn.has("satisfied") else _DW.satisfied
+        dissatisfied = _scale(wn, "dissatisfied") if wn.has("dissatisfied") else _DW.dissatisfied
+        if dissatisfied > satisfied:
+            raise ScenarioError(wn.sub("dissatisfied"), f"must be <= satisfied ({satisfied:g}), got {dissatisfied:g}")
+        referrals = _num(wn, "referrals", _DW.referrals)
+        if referrals >= 1:
+            raise ScenarioError(wn.sub("referrals"), f"must be below 1 (else referrals grow without bound), got {referrals:g}")
+        out["word_of_mouth"] = WordOfMouthSpec(
+            delay=parse_distribution(data["word_of_mouth"]["delay"], "word_of_mouth.delay", base_dir),
+            referrals=referrals,
+            negative_ratio=_num(wn, "negative_ratio", _DW.negative_ratio),
+            satisfied=satisfied,
+            dissatisfied=dissatisfied,
         )
     if data.get("economics") is not None:
         out["economics"] = Economics.from_mapping(data["economics"]).for_time_unit(time_unit)
