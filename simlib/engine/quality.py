@@ -195,6 +195,11 @@ class QualityLayer:
         self.detour: dict[int, Any] = {}
         self.staff: dict[int, Any] = {}
         self.encounter_base: dict[int, tuple[float, float, float]] = {}
+        #: The internal chain: smoothed workload, when it was last updated, and the staff
+        #: satisfaction met at counted service starts (sum, count), per station with one.
+        self.internal: dict[int, Any] = {}
+        self.workload: dict[int, list[float]] = {}
+        self.staff_satisfaction: dict[int, list[float]] = {}
         for st in network.stations:
             staff = scn.staff.get(st.name)
             self.staff[st.index] = staff
@@ -204,6 +209,10 @@ class QualityLayer:
             self.encounter_base[st.index] = (
                 courtesy, (courtesy + competence) / 2, (competence + training) / 2
             )
+            if staff is not None and staff.internal is not None:
+                self.internal[st.index] = staff.internal
+                self.workload[st.index] = [0.0, 0.0]
+                self.staff_satisfaction[st.index] = [0.0, 0.0]
             fs = scn.failures.get(st.name)
             if fs is not None:
                 self.failure[st.index] = fs
@@ -336,6 +345,9 @@ class QualityLayer:
             overload = min(1.0, max(0.0, load - spec.stress_threshold) / spec.stress_range)
             factor = 1 - self.quality.stress * overload
             a, b, e = self.encounter_base[st.index]
+            inner = self.internal.get(st.index)
+            if inner is not None:
+                a, b, e = self._internal(c, st, inner, load)
             if q.recovering:
                 # The recovery is its own episode: its staff set the recovery's
                 # quality, not the customer's view of the service staff.
@@ -347,6 +359,23 @@ class QualityLayer:
             q.fail_here = self.failure_draw[st.index].next() < fs.probability_at(
                 self.staff[st.index], load
             )
+
+    def _internal(self, c: Any, st: Any, inner: Any, load: float) -> tuple[float, float, float]:
+        """The internal chain at a service start: update the staff's smoothed workload and
+        return the encounter levels of staff as satisfied as that workload leaves them."""
+        w = self.workload[st.index]
+        now = self.network.env.now
+        w[0] += (1 - math.exp(-(now - w[1]) / inner.window)) * (load - w[0])
+        w[1] = now
+        d = inner.dissatisfaction(w[0])
+        if c.visit_counted:
+            tally = self.staff_satisfaction[st.index]
+            tally[0] += 1 - d
+            tally[1] += 1
+        staff = self.staff[st.index]
+        courtesy = staff.courtesy * (1 - inner.courtesy_loss * d)
+        competence = staff.competence * (1 - inner.turnover_loss * d)
+        return courtesy, (courtesy + competence) / 2, (competence + staff.training) / 2
 
     def after_service(self, c: Any, st: Any) -> tuple[Any, Any]:
         q = c.q
@@ -578,6 +607,9 @@ class QualityLayer:
             m["p_complaint"] = t.complaints / t.n if t.n else nan
         if self.retention is not None:
             m["p_return"] = t.returns / t.n if t.n else nan
+        if station is not None and station.index in self.internal:
+            tally = self.staff_satisfaction[station.index]
+            m["staff_satisfaction"] = tally[0] / tally[1] if tally[1] else nan
         if self.wom is not None and station is None:
             m["referred"] = float(t.referred)
             m["deterred"] = float(t.deterred)

@@ -78,6 +78,7 @@ __all__ = [
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
     "WaitingSpec",
+    "InternalSpec",
     "WordOfMouthSpec",
     "RecoverySpec",
     "ParadoxSpec",
@@ -310,6 +311,34 @@ class QualitySpec:
 
 
 @dataclass(frozen=True)
+class InternalSpec:
+    """The service-profit chain's internal part at one station (``staff.<station>.internal``).
+
+    Workload w is the staff's load (customers in service plus waiting, per
+    scheduled server) seen at each service start, exponentially smoothed over
+    ``window`` time units. Staff satisfaction is 1 − d with dissatisfaction
+    d = min(1, max(0, w − ``comfortable``) / ``range``); dissatisfied staff
+    are less courteous (courtesy × (1 − ``courtesy_loss`` · d)) and leave,
+    their replacements less experienced (competence × (1 − ``turnover_loss`` · d)):
+    Heskett et al. 1994; Schneider & Bowen 1985 give the direction, the sizes
+    are assumptions.
+    """
+
+    #: Time constant of the smoothed workload (time units; the scenario's unit).
+    window: float = 480.0
+    #: Workload up to which staff are content, and the excess at which they are fully dissatisfied.
+    comfortable: float = 0.8
+    range: float = 0.7
+    #: Relative loss of courtesy, and of competence through turnover, at full dissatisfaction.
+    courtesy_loss: float = 0.3
+    turnover_loss: float = 0.2
+
+    def dissatisfaction(self, workload: float) -> float:
+        """d in [0, 1] at this smoothed workload."""
+        return min(1.0, max(0.0, workload - self.comfortable) / self.range)
+
+
+@dataclass(frozen=True)
 class StaffSpec:
     """The staff of one station (``staff`` block), attributes on a 0–1 scale."""
 
@@ -318,6 +347,8 @@ class StaffSpec:
     training: float = STAFF_REFERENCE
     #: Relative change of service time per unit of (competence + training)/2 below the reference.
     speed_effect: float = 0.5
+    #: Workload → staff satisfaction → courtesy and turnover (None = off).
+    internal: InternalSpec | None = None
 
     @property
     def service_factor(self) -> float:
@@ -432,6 +463,7 @@ class WordOfMouthSpec:
 
 _DQ = QualitySpec(expectations={})
 _DS = StaffSpec()
+_DI = InternalSpec()
 _DF = FailureSpec(probability=0.0, to="repeat")
 _DR = RetentionSpec()
 _DW = WordOfMouthSpec()
@@ -734,8 +766,20 @@ def parse_blocks(
             if name not in station_names:
                 raise ScenarioError(sn.sub(str(name)), f"unknown station (stations: {', '.join(station_names)})")
             node = Node(block, sn.sub(name))
-            node.check_keys(("competence", "courtesy", "training", "speed_effect"))
+            node.check_keys(("competence", "courtesy", "training", "speed_effect", "internal"))
+            internal = None
+            if node.has("internal"):
+                inn = Node(block["internal"], node.sub("internal"))
+                inn.check_keys(("window", "comfortable", "range", "courtesy_loss", "turnover_loss"))
+                internal = InternalSpec(
+                    window=inn.number("window", positive=True) if inn.has("window") else _DI.window,
+                    comfortable=_num(inn, "comfortable", _DI.comfortable),
+                    range=inn.number("range", positive=True) if inn.has("range") else _DI.range,
+                    courtesy_loss=_unit(inn, "courtesy_loss", _DI.courtesy_loss),
+                    turnover_loss=_unit(inn, "turnover_loss", _DI.turnover_loss),
+                )
             out["staff"][name] = StaffSpec(
+                internal=internal,
                 competence=_unit(node, "competence", _DS.competence),
                 courtesy=_unit(node, "courtesy", _DS.courtesy),
                 training=_unit(node, "training", _DS.training),
