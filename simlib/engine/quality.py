@@ -258,6 +258,12 @@ class QualityLayer:
                     self.segment_draw[k.index] = streams.sampler(
                         "quality", f"segments/{k.name}", _Unit())  # type: ignore[arg-type]
                 self.heard[k.index] = self.quality.expectations[k.name].expected_wait
+        #: Setting indicators: (spec, class indices it covers); per class, [sum, n] by indicator.
+        self.indicators: list[tuple[Any, set[int]]] = []
+        for ind in (self.quality.indicators or ()) if self.quality is not None else ():
+            covered = {k.index for k in network.classes if ind.classes is None or k.name in ind.classes}
+            self.indicators.append((ind, covered))
+        self.indicator_tally = [[[0.0, 0] for _ in self.indicators] for _ in network.classes]
         self.class_tally = [_Tally() for _ in network.classes]
         self.station_tally = [_Tally() for _ in network.stations]
         #: Experience rows of counted customers (CUSTOMER_COLUMNS), when the quality block is on.
@@ -468,6 +474,8 @@ class QualityLayer:
                 )
         if self.wom is not None:
             self._tell(k, exp.satisfaction)
+        if counted and self.indicators:
+            self._score(c, now, outcome)
         if counted:
             self._tally(c, exp, complained, returns)
             segs = self.segments.get(k.index)
@@ -494,6 +502,18 @@ class QualityLayer:
         payload: Any = event.value
         k, state = payload
         self.network.new_customer(k, returning=state)
+
+    def _score(self, c: Any, now: float, outcome: int) -> None:
+        """The setting's own quality indicators for one counted customer."""
+        q = c.q
+        served = outcome == Outcome.COMPLETED
+        names = {st.name for st in q.stations}
+        tally = self.indicator_tally[c.kind.index]
+        for i, (ind, covered) in enumerate(self.indicators):
+            if c.kind.index in covered:
+                tally[i][0] += ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
+                                         len(q.stations), len(names), names)
+                tally[i][1] += 1
 
     def _tell(self, k: Any, satisfaction: float) -> None:
         """Word of mouth of one departing customer: referred or deterred new customers."""
@@ -559,6 +579,13 @@ class QualityLayer:
             self._write(out[st.name], t, station=st, wages=wages)
         customer_costs = 0.0
         revenue_total = 0.0
+        for i, (ind, _) in enumerate(self.indicators):
+            total, n = 0.0, 0
+            for k in network.classes:
+                s, m = self.indicator_tally[k.index][i]
+                total, n = total + s, n + m
+                out[k.name][ind.name] = s / m if m else float("nan")
+            out["system"][ind.name] = total / n if n else float("nan")
         for k, t in zip(network.classes, self.class_tally, strict=True):
             revenue, costs = self._money(k, t)
             revenue_total += revenue

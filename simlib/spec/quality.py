@@ -78,6 +78,8 @@ __all__ = [
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
     "WaitingSpec",
+    "IndicatorSpec",
+    "INDICATOR_KINDS",
     "InternalSpec",
     "WordOfMouthSpec",
     "RecoverySpec",
@@ -226,6 +228,43 @@ class ParadoxSpec:
     repurchase: bool = False
 
 
+#: Kinds of setting-specific quality indicators and what each scores per customer.
+INDICATOR_KINDS: dict[str, str] = {
+    "wait_within": "1 if the first wait (before the first service) is at most `standard`, else 0 "
+                   "(a customer who left unserved scores 0)",
+    "time_within": "1 if the customer was served and left within `standard` of arriving, else 0",
+    "lateness": "time in the system beyond `standard` (0 when within it)",
+    "first_time_right": "1 if served without a failure and without a visit to `station` (if given), else 0",
+    "rework": "visits beyond the first to any station (a repeated service is a visit)",
+}
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """A setting's own quality dimension (``quality.indicators.<name>``), scored from what
+    happened to each customer of ``classes`` (None = every class); see :data:`INDICATOR_KINDS`."""
+
+    name: str
+    kind: str
+    standard: float | None = None
+    classes: tuple[str, ...] | None = None
+    station: str | None = None
+
+    def score(self, first_wait: float, sojourn: float, served: bool, failed: bool,
+              visits: int, distinct: int, stations: set[str]) -> float:
+        """This indicator's value for one customer."""
+        kind, std = self.kind, self.standard if self.standard is not None else 0.0
+        if kind == "wait_within":
+            return float(served and first_wait <= std)
+        if kind == "time_within":
+            return float(served and sojourn <= std)
+        if kind == "lateness":
+            return max(0.0, sojourn - std)
+        if kind == "first_time_right":
+            return float(served and not failed and (self.station is None or self.station not in stations))
+        return float(visits - distinct)
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     """A segment of a class's customers (``quality.segments``)."""
@@ -298,6 +337,8 @@ class QualitySpec:
     paradox: ParadoxSpec = ParadoxSpec()
     #: Segments per class name (classes without segments are one segment).
     segments: Mapping[str, tuple[SegmentSpec, ...]] | None = None
+    #: The setting's own quality dimensions (None = none).
+    indicators: tuple[IndicatorSpec, ...] | None = None
 
     @property
     def recovery_bonus(self) -> float:
@@ -647,6 +688,35 @@ def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[
     return out
 
 
+def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSpec, ...]:
+    node = Node(raw, "quality.indicators")
+    if not isinstance(raw, Mapping) or not raw:
+        raise ScenarioError("quality.indicators", "must be a non-empty mapping {name: {kind, ...}}")
+    out = []
+    for name, block in raw.items():
+        path = node.sub(str(name))
+        if not isinstance(name, str) or not name.isidentifier() or name in DIMENSIONS:
+            raise ScenarioError(path, "must be an identifier that is not a SERVQUAL dimension")
+        n = Node(block, path)
+        n.check_keys(("kind", "standard", "classes", "station"), required=("kind",))
+        kind = n.value["kind"]
+        if kind not in INDICATOR_KINDS:
+            raise ScenarioError(n.sub("kind"), f"must be one of {', '.join(INDICATOR_KINDS)}, got {kind!r}")
+        needs = kind in ("wait_within", "time_within", "lateness")
+        if needs and not n.has("standard"):
+            raise ScenarioError(n.sub("standard"), f"is required for kind {kind}")
+        standard = n.number("standard", minimum=0) if n.has("standard") else None
+        classes = None
+        if n.has("classes"):
+            cl = n.value["classes"]
+            if not isinstance(cl, list) or not cl or any(c not in class_names for c in cl):
+                raise ScenarioError(n.sub("classes"), f"must be a list of classes ({', '.join(class_names)}), got {cl!r}")
+            classes = tuple(cl)
+        station = n.string("station") if n.has("station") else None
+        out.append(IndicatorSpec(name, kind, standard, classes, station))
+    return tuple(out)
+
+
 def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = None) -> QualitySpec:
     node = Node(raw, "quality")
     node.check_keys(
@@ -654,7 +724,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
          "disconfirmation_asymmetry", "dimension_weights",
          "heterogeneity", "dimension_noise", "halo", "satisfaction_noise", "stress", "stress_threshold", "stress_range",
          "wait_sensitivity", "valence", "recovery_paradox", "complaints",
-         "management", "waiting", "recovery", "segments")
+         "management", "waiting", "recovery", "segments", "indicators")
     )
     base = ClassExpectations()
     per_class: dict[str, ClassExpectations] = {}
@@ -723,6 +793,8 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
         kw["recovery"] = _parse_recovery(raw["recovery"])
     if node.has("segments"):
         kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw)
+    if node.has("indicators"):
+        kw["indicators"] = _parse_indicators(raw["indicators"], class_names)
     if node.has("complaints"):
         cn = Node(raw["complaints"], "quality.complaints")
         cn.check_keys(("threshold", "propensity"))
@@ -760,6 +832,10 @@ def parse_blocks(
                            "word_of_mouth": None, "economics": None}
     if data.get("quality") is not None:
         out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"))
+        for ind in out["quality"].indicators or ():
+            if ind.station is not None and ind.station not in station_names:
+                raise ScenarioError(f"quality.indicators.{ind.name}.station",
+                                    f"unknown station (stations: {', '.join(station_names)})")
     if data.get("staff") is not None:
         sn = Node(data["staff"], "staff")
         for name, block in sn.value.items():
