@@ -76,6 +76,11 @@ class Hooks(Protocol):
     ``n_waiting``, ``capacity`` and its tallies).
     """
 
+    def admit(self, kind: Any) -> bool:
+        """A spontaneous new customer of class ``kind`` is about to arrive: False turns
+        them away before they exist (word of mouth deterred them)."""
+        ...
+
     def on_new(self, customer: Any, returning: Any) -> None:
         """A customer was created; ``returning`` is what a returning customer brings back."""
 
@@ -118,8 +123,9 @@ class Host(Protocol):
     #: (None when the replication keeps no records).
     returning: set[int]
     visits: list[tuple] | None
-    #: Start of the observed window in simulation time.
+    #: Start and end of the observed window in simulation time.
     window_start: float
+    window_end: float
 
     def new_customer(self, kind: Any, returning: Any = None) -> None:
         """Bring a customer of class ``kind`` into the system now."""

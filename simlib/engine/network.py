@@ -505,6 +505,8 @@ class ServiceNetwork:
 
     def new_customer(self, k: _ClassState, returning: Any = None) -> None:
         """Bring a customer of class ``k`` into the system now (``returning``: see the layer)."""
+        if returning is None and self.layer is not None and not self.layer.admit(k):
+            return
         now = self.env._now
         counted = self.window_start <= now < self.window_end
         c = _Customer(next(self._idents), k, now, counted)

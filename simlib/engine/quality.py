@@ -31,8 +31,15 @@ generator of the ``quality`` stream); with word of mouth, a new customer's
 expected wait moves towards an exponentially smoothed average of the waits
 recent customers of the class experienced.
 
-Random numbers come from the ``quality``, ``failures`` and ``retention``
-streams, so switching the quality model on leaves arrivals, services,
+With a ``word_of_mouth`` block, a departing customer tells others: a
+satisfied one brings referred new customers (scheduled after a delay, like a
+returning customer), a dissatisfied one deters prospective new customers (each
+turns away the next spontaneous arrival of the class, through ``admit``), so
+the arrival rate of new customers moves with the service they hear about (the
+acquisition side of the chain).
+
+Random numbers come from the ``quality``, ``failures``, ``retention`` and
+``word_of_mouth`` streams, so switching the quality model on leaves arrivals, services,
 patience and routing unchanged (common random numbers).
 """
 
@@ -49,7 +56,7 @@ from simlib.engine.experience import Visit, evaluate, reference_wait
 from simlib.engine.rng import BlockSampler
 from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
 
-__all__ = ["QualityLayer", "CUSTOMER_COLUMNS"]
+__all__ = ["QualityLayer", "CUSTOMER_COLUMNS", "poisson_count"]
 
 _SUB = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "waiting",
         "tangibles_outcome", "valence")
@@ -75,6 +82,22 @@ class _Unit:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.random(size)
+
+
+#: What a referred new customer brings to ``on_new`` (nothing but being new).
+_REFERRED = ("referred",)
+
+
+def poisson_count(u: float, mean: float) -> int:
+    """The Poisson(``mean``) count whose CDF first exceeds the uniform ``u`` (inversion:
+    one uniform per customer, so the stream stays aligned across variants)."""
+    p = math.exp(-mean)
+    cdf, n = p, 0
+    while u >= cdf and n < 1000:
+        n += 1
+        p *= mean / n
+        cdf += p
+    return n
 
 
 class _State:
@@ -136,13 +159,15 @@ class _Tally:
         self.recovered = 0
         self.complaints = 0
         self.returns = 0
+        self.referred = 0
+        self.deterred = 0
         self.satisfaction = 0.0
         self.perceived = 0.0
         self.dims = [0.0] * len(DIMENSIONS)
 
     def add(self, other: _Tally) -> None:
         for key in ("n", "served", "failed", "recovered", "complaints", "returns",
-                    "satisfaction", "perceived"):
+                    "referred", "deterred", "satisfaction", "perceived"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
         self.dims = [a + b for a, b in zip(self.dims, other.dims, strict=True)]
 
@@ -170,6 +195,11 @@ class QualityLayer:
         self.detour: dict[int, Any] = {}
         self.staff: dict[int, Any] = {}
         self.encounter_base: dict[int, tuple[float, float, float]] = {}
+        #: The internal chain: smoothed workload, when it was last updated, and the staff
+        #: satisfaction met at counted service starts (sum, count), per station with one.
+        self.internal: dict[int, Any] = {}
+        self.workload: dict[int, list[float]] = {}
+        self.staff_satisfaction: dict[int, list[float]] = {}
         for st in network.stations:
             staff = scn.staff.get(st.name)
             self.staff[st.index] = staff
@@ -179,6 +209,10 @@ class QualityLayer:
             self.encounter_base[st.index] = (
                 courtesy, (courtesy + competence) / 2, (competence + training) / 2
             )
+            if staff is not None and staff.internal is not None:
+                self.internal[st.index] = staff.internal
+                self.workload[st.index] = [0.0, 0.0]
+                self.staff_satisfaction[st.index] = [0.0, 0.0]
             fs = scn.failures.get(st.name)
             if fs is not None:
                 self.failure[st.index] = fs
@@ -194,6 +228,17 @@ class QualityLayer:
                 self.return_delay[k.index] = streams.sampler(
                     "retention", ("delay", k.name), delay
                 )
+        self.wom = scn.word_of_mouth
+        self.wom_draw: dict[int, BlockSampler] = {}
+        self.wom_delay: dict[int, BlockSampler] = {}
+        #: Deterred prospects per class not yet met by a spontaneous arrival.
+        self.deterred = [0] * len(network.classes)
+        if self.wom is not None:
+            assert self.wom.delay is not None  # the scenario parser requires a delay
+            for k in network.classes:
+                self.wom_draw[k.index] = streams.sampler("word_of_mouth", k.name, _Unit())  # type: ignore[arg-type]
+                self.wom_delay[k.index] = streams.sampler(
+                    "word_of_mouth", f"delay/{k.name}", self.wom.delay)
         self.segments: dict[int, tuple[Any, ...]] = {}
         self.segment_cum: dict[int, list[float]] = {}
         self.segment_draw: dict[int, BlockSampler] = {}
@@ -213,6 +258,12 @@ class QualityLayer:
                     self.segment_draw[k.index] = streams.sampler(
                         "quality", f"segments/{k.name}", _Unit())  # type: ignore[arg-type]
                 self.heard[k.index] = self.quality.expectations[k.name].expected_wait
+        #: Setting indicators: (spec, class indices it covers); per class, [sum, n] by indicator.
+        self.indicators: list[tuple[Any, set[int]]] = []
+        for ind in (self.quality.indicators or ()) if self.quality is not None else ():
+            covered = {k.index for k in network.classes if ind.classes is None or k.name in ind.classes}
+            self.indicators.append((ind, covered))
+        self.indicator_tally = [[[0.0, 0] for _ in self.indicators] for _ in network.classes]
         self.class_tally = [_Tally() for _ in network.classes]
         self.station_tally = [_Tally() for _ in network.stations]
         #: Experience rows of counted customers (CUSTOMER_COLUMNS), when the quality block is on.
@@ -220,7 +271,20 @@ class QualityLayer:
 
     # ------------------------------------------------------------------ hooks
 
+    def admit(self, k: Any) -> bool:
+        if self.wom is None or not self.deterred[k.index]:
+            return True
+        self.deterred[k.index] -= 1
+        now = self.network.env.now
+        if self.network.window_start <= now < self.network.window_end:
+            self.class_tally[k.index].deterred += 1
+        return False
+
     def on_new(self, c: Any, returning: tuple[Any, ...] | None) -> None:
+        if returning is _REFERRED:
+            returning = None
+            if c.counted:
+                self.class_tally[c.kind.index].referred += 1
         q = _State()
         spec = self.quality
         expect = spec.expectations[c.kind.name] if spec is not None else None
@@ -287,6 +351,9 @@ class QualityLayer:
             overload = min(1.0, max(0.0, load - spec.stress_threshold) / spec.stress_range)
             factor = 1 - self.quality.stress * overload
             a, b, e = self.encounter_base[st.index]
+            inner = self.internal.get(st.index)
+            if inner is not None:
+                a, b, e = self._internal(c, st, inner, load)
             if q.recovering:
                 # The recovery is its own episode: its staff set the recovery's
                 # quality, not the customer's view of the service staff.
@@ -298,6 +365,23 @@ class QualityLayer:
             q.fail_here = self.failure_draw[st.index].next() < fs.probability_at(
                 self.staff[st.index], load
             )
+
+    def _internal(self, c: Any, st: Any, inner: Any, load: float) -> tuple[float, float, float]:
+        """The internal chain at a service start: update the staff's smoothed workload and
+        return the encounter levels of staff as satisfied as that workload leaves them."""
+        w = self.workload[st.index]
+        now = self.network.env.now
+        w[0] += (1 - math.exp(-(now - w[1]) / inner.window)) * (load - w[0])
+        w[1] = now
+        d = inner.dissatisfaction(w[0])
+        if c.visit_counted:
+            tally = self.staff_satisfaction[st.index]
+            tally[0] += 1 - d
+            tally[1] += 1
+        staff = self.staff[st.index]
+        courtesy = staff.courtesy * (1 - inner.courtesy_loss * d)
+        competence = staff.competence * (1 - inner.turnover_loss * d)
+        return courtesy, (courtesy + competence) / 2, (competence + staff.training) / 2
 
     def after_service(self, c: Any, st: Any) -> tuple[Any, Any]:
         q = c.q
@@ -347,7 +431,7 @@ class QualityLayer:
         if spec.waiting.word_of_mouth > 0:
             s = spec.waiting.word_of_mouth_smoothing
             self.heard[k.index] = (1 - s) * self.heard[k.index] + s * c.wait_total
-        if not counted and self.retention is None:
+        if not counted and self.retention is None and self.wom is None:
             return  # nobody will see this customer's experience
         if outcome == Outcome.ABANDONED:
             name = "abandoned"
@@ -388,6 +472,10 @@ class QualityLayer:
                 self._schedule_return(
                     k, (new_wait, new_levels, q.prior_failures + len(q.failures), q.segment)
                 )
+        if self.wom is not None:
+            self._tell(k, exp.satisfaction)
+        if counted and self.indicators:
+            self._score(c, now, outcome)
         if counted:
             self._tally(c, exp, complained, returns)
             segs = self.segments.get(k.index)
@@ -414,6 +502,41 @@ class QualityLayer:
         payload: Any = event.value
         k, state = payload
         self.network.new_customer(k, returning=state)
+
+    def _score(self, c: Any, now: float, outcome: int) -> None:
+        """The setting's own quality indicators for one counted customer."""
+        q = c.q
+        served = outcome == Outcome.COMPLETED
+        names = {st.name for st in q.stations}
+        tally = self.indicator_tally[c.kind.index]
+        for i, (ind, covered) in enumerate(self.indicators):
+            if c.kind.index in covered:
+                tally[i][0] += ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
+                                         len(q.stations), len(names), names)
+                tally[i][1] += 1
+
+    def _tell(self, k: Any, satisfaction: float) -> None:
+        """Word of mouth of one departing customer: referred or deterred new customers."""
+        wom = self.wom
+        assert wom is not None
+        u = self.wom_draw[k.index].next()  # drawn for everyone: the stream stays aligned
+        if satisfaction >= wom.satisfied:
+            n, positive = poisson_count(u, wom.referrals), True
+        elif satisfaction < wom.dissatisfied:
+            n, positive = poisson_count(u, wom.referrals * wom.negative_ratio), False
+        else:
+            return
+        env = self.network.env
+        for _ in range(n):
+            Step(env, self.wom_delay[k.index].next(), self._heard, (k, positive))
+
+    def _heard(self, event: Event) -> None:
+        payload: Any = event.value
+        k, positive = payload
+        if positive:
+            self.network.new_customer(k, returning=_REFERRED)
+        else:
+            self.deterred[k.index] += 1
 
     def _tally(self, c: Any, exp: Any, complained: bool, returns: bool) -> None:
         q = c.q
@@ -456,6 +579,13 @@ class QualityLayer:
             self._write(out[st.name], t, station=st, wages=wages)
         customer_costs = 0.0
         revenue_total = 0.0
+        for i, (ind, _) in enumerate(self.indicators):
+            total, n = 0.0, 0
+            for k in network.classes:
+                s, m = self.indicator_tally[k.index][i]
+                total, n = total + s, n + m
+                out[k.name][ind.name] = s / m if m else float("nan")
+            out["system"][ind.name] = total / n if n else float("nan")
         for k, t in zip(network.classes, self.class_tally, strict=True):
             revenue, costs = self._money(k, t)
             revenue_total += revenue
@@ -504,6 +634,12 @@ class QualityLayer:
             m["p_complaint"] = t.complaints / t.n if t.n else nan
         if self.retention is not None:
             m["p_return"] = t.returns / t.n if t.n else nan
+        if station is not None and station.index in self.internal:
+            tally = self.staff_satisfaction[station.index]
+            m["staff_satisfaction"] = tally[0] / tally[1] if tally[1] else nan
+        if self.wom is not None and station is None:
+            m["referred"] = float(t.referred)
+            m["deterred"] = float(t.deterred)
         if self.economics is not None:
             if station is not None:
                 m["cost"] = wages or 0.0

@@ -78,6 +78,10 @@ __all__ = [
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
     "WaitingSpec",
+    "IndicatorSpec",
+    "INDICATOR_KINDS",
+    "InternalSpec",
+    "WordOfMouthSpec",
     "RecoverySpec",
     "ParadoxSpec",
     "SegmentSpec",
@@ -225,6 +229,43 @@ class ParadoxSpec:
     repurchase: bool = False
 
 
+#: Kinds of setting-specific quality indicators and what each scores per customer.
+INDICATOR_KINDS: dict[str, str] = {
+    "wait_within": "1 if the first wait (before the first service) is at most `standard`, else 0 "
+                   "(a customer who left unserved scores 0)",
+    "time_within": "1 if the customer was served and left within `standard` of arriving, else 0",
+    "lateness": "time in the system beyond `standard` (0 when within it)",
+    "first_time_right": "1 if served without a failure and without a visit to `station` (if given), else 0",
+    "rework": "visits beyond the first to any station (a repeated service is a visit)",
+}
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """A setting's own quality dimension (``quality.indicators.<name>``), scored from what
+    happened to each customer of ``classes`` (None = every class); see :data:`INDICATOR_KINDS`."""
+
+    name: str
+    kind: str
+    standard: float | None = None
+    classes: tuple[str, ...] | None = None
+    station: str | None = None
+
+    def score(self, first_wait: float, sojourn: float, served: bool, failed: bool,
+              visits: int, distinct: int, stations: set[str]) -> float:
+        """This indicator's value for one customer."""
+        kind, std = self.kind, self.standard if self.standard is not None else 0.0
+        if kind == "wait_within":
+            return float(served and first_wait <= std)
+        if kind == "time_within":
+            return float(served and sojourn <= std)
+        if kind == "lateness":
+            return max(0.0, sojourn - std)
+        if kind == "first_time_right":
+            return float(served and not failed and (self.station is None or self.station not in stations))
+        return float(visits - distinct)
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     """A segment of a class's customers (``quality.segments``)."""
@@ -297,6 +338,8 @@ class QualitySpec:
     paradox: ParadoxSpec = ParadoxSpec()
     #: Segments per class name (classes without segments are one segment).
     segments: Mapping[str, tuple[SegmentSpec, ...]] | None = None
+    #: The setting's own quality dimensions (None = none).
+    indicators: tuple[IndicatorSpec, ...] | None = None
 
     @property
     def recovery_bonus(self) -> float:
@@ -310,6 +353,34 @@ class QualitySpec:
 
 
 @dataclass(frozen=True)
+class InternalSpec:
+    """The service-profit chain's internal part at one station (``staff.<station>.internal``).
+
+    Workload w is the staff's load (customers in service plus waiting, per
+    scheduled server) seen at each service start, exponentially smoothed over
+    ``window`` time units. Staff satisfaction is 1 − d with dissatisfaction
+    d = min(1, max(0, w − ``comfortable``) / ``range``); dissatisfied staff
+    are less courteous (courtesy × (1 − ``courtesy_loss`` · d)) and leave,
+    their replacements less experienced (competence × (1 − ``turnover_loss`` · d)):
+    Heskett et al. 1994; Schneider & Bowen 1985 give the direction, the sizes
+    are assumptions.
+    """
+
+    #: Time constant of the smoothed workload (time units; the scenario's unit).
+    window: float = 480.0
+    #: Workload up to which staff are content, and the excess at which they are fully dissatisfied.
+    comfortable: float = 0.8
+    range: float = 0.7
+    #: Relative loss of courtesy, and of competence through turnover, at full dissatisfaction.
+    courtesy_loss: float = 0.3
+    turnover_loss: float = 0.2
+
+    def dissatisfaction(self, workload: float) -> float:
+        """d in [0, 1] at this smoothed workload."""
+        return min(1.0, max(0.0, workload - self.comfortable) / self.range)
+
+
+@dataclass(frozen=True)
 class StaffSpec:
     """The staff of one station (``staff`` block), attributes on a 0–1 scale."""
 
@@ -318,6 +389,8 @@ class StaffSpec:
     training: float = STAFF_REFERENCE
     #: Relative change of service time per unit of (competence + training)/2 below the reference.
     speed_effect: float = 0.5
+    #: Workload → staff satisfaction → courtesy and turnover (None = off).
+    internal: InternalSpec | None = None
 
     @property
     def service_factor(self) -> float:
@@ -408,12 +481,41 @@ def logistic(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
+@dataclass(frozen=True)
+class WordOfMouthSpec:
+    """What customers tell others, and how it changes the arrival of new customers
+    (``word_of_mouth`` block: the acquisition side of the service-profit chain).
+
+    A customer whose satisfaction is at least ``satisfied`` brings, after a
+    ``delay``, a Poisson number (mean ``referrals``) of referred new customers;
+    one below ``dissatisfied`` deters a Poisson number (mean ``referrals`` ·
+    ``negative_ratio``: dissatisfied customers tell more, Anderson 1998) of
+    prospective new customers, each of whom removes the next spontaneous
+    arrival of the class. Referred customers talk too, so with everyone
+    satisfied the new-customer rate λ becomes λ / (1 − ``referrals``) in the
+    long run.
+    """
+
+    #: Time from a customer's departure until a referred (or deterred) customer acts.
+    delay: Distribution | None = None
+    #: Expected new customers one satisfied customer brings.
+    referrals: float = 0.1
+    #: How many times as many people a dissatisfied customer tells.
+    negative_ratio: float = 2.0
+    #: Satisfaction at or above which a customer recommends (1-7 scale).
+    satisfied: float = 5.5
+    #: Satisfaction below which a customer warns others off (1-7 scale).
+    dissatisfied: float = 3.5
+
+
 # --------------------------------------------------------------------------- parsing
 
 _DQ = QualitySpec(expectations={})
 _DS = StaffSpec()
+_DI = InternalSpec()
 _DF = FailureSpec(probability=0.0, to="repeat")
 _DR = RetentionSpec()
+_DW = WordOfMouthSpec()
 
 
 def _levels(node: Node, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -594,6 +696,35 @@ def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[
     return out
 
 
+def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSpec, ...]:
+    node = Node(raw, "quality.indicators")
+    if not isinstance(raw, Mapping) or not raw:
+        raise ScenarioError("quality.indicators", "must be a non-empty mapping {name: {kind, ...}}")
+    out = []
+    for name, block in raw.items():
+        path = node.sub(str(name))
+        if not isinstance(name, str) or not name.isidentifier() or name in DIMENSIONS:
+            raise ScenarioError(path, "must be an identifier that is not a SERVQUAL dimension")
+        n = Node(block, path)
+        n.check_keys(("kind", "standard", "classes", "station"), required=("kind",))
+        kind = n.value["kind"]
+        if kind not in INDICATOR_KINDS:
+            raise ScenarioError(n.sub("kind"), f"must be one of {', '.join(INDICATOR_KINDS)}, got {kind!r}")
+        needs = kind in ("wait_within", "time_within", "lateness")
+        if needs and not n.has("standard"):
+            raise ScenarioError(n.sub("standard"), f"is required for kind {kind}")
+        standard = n.number("standard", minimum=0) if n.has("standard") else None
+        classes = None
+        if n.has("classes"):
+            cl = n.value["classes"]
+            if not isinstance(cl, list) or not cl or any(c not in class_names for c in cl):
+                raise ScenarioError(n.sub("classes"), f"must be a list of classes ({', '.join(class_names)}), got {cl!r}")
+            classes = tuple(cl)
+        station = n.string("station") if n.has("station") else None
+        out.append(IndicatorSpec(name, kind, standard, classes, station))
+    return tuple(out)
+
+
 def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = None) -> QualitySpec:
     node = Node(raw, "quality")
     node.check_keys(
@@ -601,7 +732,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
          "disconfirmation_asymmetry", "dimension_weights",
          "heterogeneity", "dimension_noise", "halo", "satisfaction_noise", "stress", "stress_threshold", "stress_range",
          "wait_sensitivity", "valence", "recovery_paradox", "complaints",
-         "management", "waiting", "recovery", "segments")
+         "management", "waiting", "recovery", "segments", "indicators")
     )
     base = ClassExpectations()
     per_class: dict[str, ClassExpectations] = {}
@@ -670,6 +801,8 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
         kw["recovery"] = _parse_recovery(raw["recovery"])
     if node.has("segments"):
         kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw)
+    if node.has("indicators"):
+        kw["indicators"] = _parse_indicators(raw["indicators"], class_names)
     if node.has("complaints"):
         cn = Node(raw["complaints"], "quality.complaints")
         cn.check_keys(("threshold", "propensity"))
@@ -701,19 +834,36 @@ def parse_blocks(
     """Validate the optional quality-model blocks of a scenario dict.
 
     Returns the keyword arguments for :class:`~simlib.spec.scenario.Scenario`:
-    ``quality``, ``staff``, ``failures``, ``retention``, ``economics``.
+    ``quality``, ``staff``, ``failures``, ``retention``, ``word_of_mouth``, ``economics``.
     """
-    out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None, "economics": None}
+    out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None,
+                           "word_of_mouth": None, "economics": None}
     if data.get("quality") is not None:
         out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"))
+        for ind in out["quality"].indicators or ():
+            if ind.station is not None and ind.station not in station_names:
+                raise ScenarioError(f"quality.indicators.{ind.name}.station",
+                                    f"unknown station (stations: {', '.join(station_names)})")
     if data.get("staff") is not None:
         sn = Node(data["staff"], "staff")
         for name, block in sn.value.items():
             if name not in station_names:
                 raise ScenarioError(sn.sub(str(name)), f"unknown station (stations: {', '.join(station_names)})")
             node = Node(block, sn.sub(name))
-            node.check_keys(("competence", "courtesy", "training", "speed_effect"))
+            node.check_keys(("competence", "courtesy", "training", "speed_effect", "internal"))
+            internal = None
+            if node.has("internal"):
+                inn = Node(block["internal"], node.sub("internal"))
+                inn.check_keys(("window", "comfortable", "range", "courtesy_loss", "turnover_loss"))
+                internal = InternalSpec(
+                    window=inn.number("window", positive=True) if inn.has("window") else _DI.window,
+                    comfortable=_num(inn, "comfortable", _DI.comfortable),
+                    range=inn.number("range", positive=True) if inn.has("range") else _DI.range,
+                    courtesy_loss=_unit(inn, "courtesy_loss", _DI.courtesy_loss),
+                    turnover_loss=_unit(inn, "turnover_loss", _DI.turnover_loss),
+                )
             out["staff"][name] = StaffSpec(
+                internal=internal,
                 competence=_unit(node, "competence", _DS.competence),
                 courtesy=_unit(node, "courtesy", _DS.courtesy),
                 training=_unit(node, "training", _DS.training),
@@ -757,6 +907,25 @@ def parse_blocks(
             delay=parse_distribution(data["retention"]["delay"], "retention.delay", base_dir),
             learning=_unit(rn, "learning", _DR.learning),
             **_curve(rn, _DR),
+        )
+    if data.get("word_of_mouth") is not None:
+        if out["quality"] is None:
+            raise ScenarioError("word_of_mouth", "needs a quality block (what customers tell depends on satisfaction)")
+        wn = Node(data["word_of_mouth"], "word_of_mouth")
+        wn.check_keys(("delay", "referrals", "negative_ratio", "satisfied", "dissatisfied"), required=("delay",))
+        satisfied = _scale(wn, "satisfied") if wn.has("satisfied") else _DW.satisfied
+        dissatisfied = _scale(wn, "dissatisfied") if wn.has("dissatisfied") else _DW.dissatisfied
+        if dissatisfied > satisfied:
+            raise ScenarioError(wn.sub("dissatisfied"), f"must be <= satisfied ({satisfied:g}), got {dissatisfied:g}")
+        referrals = _num(wn, "referrals", _DW.referrals)
+        if referrals >= 1:
+            raise ScenarioError(wn.sub("referrals"), f"must be below 1 (else referrals grow without bound), got {referrals:g}")
+        out["word_of_mouth"] = WordOfMouthSpec(
+            delay=parse_distribution(data["word_of_mouth"]["delay"], "word_of_mouth.delay", base_dir),
+            referrals=referrals,
+            negative_ratio=_num(wn, "negative_ratio", _DW.negative_ratio),
+            satisfied=satisfied,
+            dissatisfied=dissatisfied,
         )
     if data.get("economics") is not None:
         out["economics"] = Economics.from_mapping(data["economics"]).for_time_unit(time_unit)

@@ -37,6 +37,7 @@ from simlib.spec.quality import (
     QualitySpec,
     RetentionSpec,
     StaffSpec,
+    WordOfMouthSpec,
     parse_blocks,
 )
 from simlib.spec.targets import ServiceLevelTarget
@@ -303,6 +304,8 @@ class Scenario:
     failures: Mapping[str, FailureSpec] = field(default_factory=dict)
     #: Whether and when customers come back.
     retention: RetentionSpec | None = None
+    #: Word of mouth: referred and deterred new customers.
+    word_of_mouth: WordOfMouthSpec | None = None
     #: Revenue and costs.
     economics: Economics | None = None
     #: Random day-level multiplier of the Poisson arrival rates (None = none).
@@ -534,6 +537,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             "staff",
             "failures",
             "retention",
+            "word_of_mouth",
             "economics",
             "day_to_day",
         ),

@@ -21,7 +21,8 @@ from simlib.studies.quality import ASSUMPTIONS
 
 DOC = Path(__file__).resolve().parents[2] / "docs/quality-model.md"
 SPECS = (quality.ClassExpectations, quality.WaitingSpec, quality.RecoverySpec, quality.ParadoxSpec,
-         quality.QualitySpec, quality.StaffSpec, quality.FailureSpec, quality.RetentionSpec)
+         quality.QualitySpec, quality.StaffSpec, quality.FailureSpec, quality.RetentionSpec,
+         quality.WordOfMouthSpec, quality.InternalSpec)
 CITATION = re.compile(r"[A-Z][A-Za-zé\-]+.*\b(19|20)\d\d\b")
 
 

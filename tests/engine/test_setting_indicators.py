@@ -1,0 +1,85 @@
+"""The seed settings' own quality dimensions (issue 14, item 8), each moving with its
+operational driver under common random numbers: the care home's safety, call-bell
+response and dignity; the shared service centre's accuracy, timeliness against the SLA,
+SLA lateness and rework.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import SCENARIOS, replication_values
+
+import simlib
+from simlib.spec.quality import IndicatorSpec
+from simlib.spec.validation import ScenarioError
+
+CARE = SCENARIOS / "care_home.yaml"
+SSC = SCENARIOS / "shared_service_centre.yaml"
+
+
+def load(path) -> dict:
+    return simlib.load_scenario(path).to_dict()
+
+
+def run(data: dict, replications: int = 2) -> simlib.Results:
+    return simlib.run(simlib.load_scenario(data), replications=replications, seed=4, progress=False)
+
+
+def values(res: simlib.Results, metric: str) -> np.ndarray:
+    return replication_values(res, "system", metric)
+
+
+def test_care_home_dimensions_follow_staffing_and_failures():
+    base = load(CARE)
+    short = load(CARE)
+    for shift in short["stations"][0]["shifts"]:
+        shift["servers"] = max(1, shift["servers"] // 3)
+    risky = load(CARE)
+    risky["failures"]["caregivers"]["probability"] = 0.2
+    b, s, r = run(base), run(short), run(risky)
+    for metric in ("call_bell_response", "dignity"):
+        assert np.all(values(s, metric) < values(b, metric)), metric
+    assert np.all(values(r, "safety") < values(b, "safety"))
+    assert np.all(values(s, "safety") < values(b, "safety"))  # unanswered call bells
+
+
+def test_shared_service_centre_dimensions_follow_exceptions_and_clerks():
+    base = load(SSC)
+    messy = load(SSC)
+    messy["routing"]["processing"] = {"exceptions": 0.3, "exit": 0.7}
+    thin = load(SSC)
+    for shift in thin["stations"][0]["shifts"]:
+        shift["servers"] = min(shift["servers"], 1)
+    b, m, t = run(base), run(messy), run(thin)
+    assert np.all(values(m, "accuracy") < values(b, "accuracy"))
+    assert np.all(values(m, "rework") > values(b, "rework"))
+    assert np.all(values(t, "timeliness") < values(b, "timeliness"))
+    assert np.all(values(t, "sla_lateness") > values(b, "sla_lateness"))
+
+
+def test_scores_per_customer():
+    wait = IndicatorSpec("w", "wait_within", standard=10)
+    assert wait.score(10, 50, True, False, 1, 1, {"a"}) == 1 and wait.score(11, 50, True, False, 1, 1, {"a"}) == 0
+    assert wait.score(2, 5, False, False, 1, 1, {"a"}) == 0  # left unserved
+    assert IndicatorSpec("l", "lateness", standard=24).score(0, 30, True, False, 1, 1, set()) == 6
+    assert IndicatorSpec("t", "time_within", standard=24).score(0, 30, True, False, 1, 1, set()) == 0
+    ftr = IndicatorSpec("a", "first_time_right", station="exceptions")
+    assert ftr.score(0, 1, True, False, 1, 1, {"processing"}) == 1
+    assert ftr.score(0, 1, True, False, 3, 2, {"processing", "exceptions"}) == 0
+    assert ftr.score(0, 1, True, True, 1, 1, {"processing"}) == 0
+    assert IndicatorSpec("r", "rework").score(0, 1, True, False, 3, 2, set()) == 1
+
+
+@pytest.mark.parametrize("block, key", [
+    ({"x": {"kind": "nope"}}, "quality.indicators.x.kind"),
+    ({"x": {"kind": "lateness"}}, "quality.indicators.x.standard"),
+    ({"x": {"kind": "rework", "classes": ["ghost"]}}, "quality.indicators.x.classes"),
+    ({"x": {"kind": "first_time_right", "station": "ghost"}}, "quality.indicators.x.station"),
+    ({"reliability": {"kind": "rework"}}, "quality.indicators.reliability"),
+])
+def test_bad_indicators_are_refused(block, key):
+    data = load(SSC)
+    data["quality"]["indicators"] = block
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        simlib.load_scenario(data)
