@@ -57,7 +57,7 @@ from .checks import (
     check_not_degenerate,
     user_stacklevel,
 )
-from .robust import RobustML, satorra_bentler
+from .robust import RobustML, satorra_bentler, yuan_bentler
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
 
@@ -1010,7 +1010,11 @@ def sem(
         test, lavaan's ``estimator = "MLM"``; adds ``chisq_scaled``,
         ``chisq_scaling_factor``, ``pvalue_scaled``, ``cfi_scaled``,
         ``tli_scaled``, ``cfi_robust``, ``tli_robust``, ``rmsea_scaled``,
-        ``rmsea_robust`` and the scaled baseline to :meth:`SEMResult.fit_measures`).
+        ``rmsea_robust`` and the scaled baseline to :meth:`SEMResult.fit_measures`)
+        or ``"MLR"`` (lavaan 0.6's ``estimator = "MLR"``: Huber–White sandwich
+        standard errors with the observed information as bread and the casewise
+        scores as meat, the Yuan–Bentler (Mplus) scaled test; the same fit
+        measures as MLM).
     ordered
         Not available yet (``None`` only).
     missing
@@ -1063,10 +1067,12 @@ def sem(
         As for :func:`simlib.servqual.cfa`.
     """
     estimator = str(estimator).upper()
-    if estimator not in ("ML", "MLM"):
-        raise ValueError(f"estimator: choose 'ML' or 'MLM' (Satorra-Bentler), got {estimator!r}")
-    if estimator == "MLM" and data is None:
-        raise ValueError("estimator='MLM' needs the raw data (fourth moments), not sample_cov")
+    if estimator not in ("ML", "MLM", "MLR"):
+        raise ValueError(f"estimator: choose 'ML', 'MLM' (Satorra-Bentler) or 'MLR' "
+                         f"(Yuan-Bentler), got {estimator!r}")
+    if estimator in ("MLM", "MLR") and data is None:
+        raise ValueError(f"estimator={estimator!r} needs the raw data (fourth moments), "
+                         "not sample_cov")
     if ordered not in (None, False, (), []):
         raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
     if missing not in ("listwise", "raise"):
@@ -1139,14 +1145,18 @@ def sem(
                       meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
                       group_equal=group_equal, group_partial=group_partial, seed=seed,
                       fixed_x=fixed_x)
-    if estimator == "MLM":
+    if estimator in ("MLM", "MLR"):
         assert frames is not None
         if res.roles.ov_x:
-            raise ValueError("estimator='MLM' with fixed observed covariates (fixed.x) is not "
-                             "available; pass fixed_x=False")
-        rob = satorra_bentler(list(res.patterns), list(res.moments), res.theta, res.raw.info,
-                              [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames])
-        res = replace(res, estimator="MLM", robust=rob, raw=replace(res.raw, vcov=rob.vcov))
+            raise ValueError(f"estimator={estimator!r} with fixed observed covariates (fixed.x) "
+                             "is not available; pass fixed_x=False")
+        arrays = [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames]
+        if estimator == "MLM":
+            rob = satorra_bentler(list(res.patterns), list(res.moments), res.theta,
+                                  res.raw.info, arrays)
+        else:
+            rob = yuan_bentler(list(res.patterns), list(res.moments), res.theta, arrays)
+        res = replace(res, estimator=estimator, robust=rob, raw=replace(res.raw, vcov=rob.vcov))
     if se == "bootstrap":
         assert frames is not None
         res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))

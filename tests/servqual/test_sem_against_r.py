@@ -2,7 +2,8 @@
 
 Reference values were written by ``tests/servqual/reference/sem_reference.R`` (R 4.2.2,
 lavaan 0.6.14) to ``tests/servqual/data/sem_reference.json``; R is not needed to run the
-tests. Robust ML (``estimator="MLM"``, Satorra–Bentler) is compared on one and two groups.
+tests. Robust ML (``estimator="MLM"``, Satorra–Bentler, and ``estimator="MLR"``,
+Yuan–Bentler with Huber–White SEs) is compared on one and two groups.
 Tolerances (issue 13): fit statistics 1e-4 relative, estimates 1e-3, standard errors
 2e-3 (relative to max(1, |value|)).
 """
@@ -75,6 +76,10 @@ CASES = {
     "hs_orthogonal": ("hs", HS3, {"orthogonal": True}),
     "political_democracy_mlm": ("pd", PD_MODEL, {"estimator": "MLM"}),
     "hs_groups_mlm": ("hs", HS3, {"group": "school", "estimator": "MLM",
+                                  "group_equal": ("loadings",)}),
+    "political_democracy_mlr": ("pd", PD_MODEL, {"estimator": "MLR"}),
+    "hs_mlr": ("hs", HS3, {"estimator": "MLR"}),
+    "hs_groups_mlr": ("hs", HS3, {"group": "school", "estimator": "MLR",
                                   "group_equal": ("loadings",)}),
 }
 

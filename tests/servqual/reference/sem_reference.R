@@ -125,6 +125,13 @@ out$political_democracy_mlm <- robust_case(sem(pd_model, data = pd, estimator = 
 out$hs_groups_mlm <- robust_case(sem(hs3, data = hs, group = "school", estimator = "MLM",
                                      group.equal = "loadings"))
 
+# 8b. Yuan-Bentler (MLR, lavaan 0.6.14's defaults: observed information, first-order meat,
+#     test "yuan.bentler.mplus"): robust SEs, scaled and robust fit measures; one and two groups.
+out$political_democracy_mlr <- robust_case(sem(pd_model, data = pd, estimator = "MLR"))
+out$hs_mlr <- robust_case(sem(hs3, data = hs, estimator = "MLR"))
+out$hs_groups_mlr <- robust_case(sem(hs3, data = hs, group = "school", estimator = "MLR",
+                                     group.equal = "loadings"))
+
 # 9. Bootstrap standard errors and percentile intervals of the mediation model (1000 draws;
 #    simlib draws different resamples, so the tests compare within Monte Carlo error).
 set.seed(1)
