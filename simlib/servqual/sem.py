@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fiml as fiml_mod
 from . import structural
 from .checks import (
     ConvergenceWarning,
@@ -455,6 +456,9 @@ def _fit_dict(res: SEMResult) -> dict[str, float]:
             marg = -0.5 * mom.n * (px * np.log(2 * np.pi) + ldx + px)
             logl -= marg
             h1 -= marg
+    if res.fiml is not None:  # casewise likelihoods (lavaan's missing = "ml")
+        logl, h1, ll_b = res.fiml
+        chi2_b = 2.0 * (h1 - ll_b)
     pvalue = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
     d_m = max(chi2 - df, 0.0)
     d_b = max(chi2_b - df_b, d_m, 0.0)
@@ -546,6 +550,8 @@ class SEMResult:
     boot: np.ndarray | None = None  # bootstrap draws: (B, npar + n_defined)
     boot_failed: int = 0
     robust: RobustML | None = None  # estimator="MLM": sandwich vcov and trace terms
+    # missing="fiml": log-likelihoods of the model, the saturated (EM) and the baseline model
+    fiml: tuple[float, float, float] | None = None
     _fit: dict = field(default_factory=dict, repr=False)
 
     # basic quantities ----------------------------------------------------------------
@@ -1018,7 +1024,10 @@ def sem(
     ordered
         Not available yet (``None`` only).
     missing
-        ``"listwise"`` (drop incomplete rows, with a warning) or ``"raise"``.
+        ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
+        ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
+        ``missing = "ml"``: mean structure, saturated loglik by EM, standard
+        errors from the observed information; ``estimator="ML"``, one group).
     group, group_equal, group_partial
         Multi-group model: the grouping column (groups in order of first
         appearance, as lavaan), kinds of parameters constrained equal across
@@ -1075,8 +1084,12 @@ def sem(
                          "not sample_cov")
     if ordered not in (None, False, (), []):
         raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
-    if missing not in ("listwise", "raise"):
-        raise ValueError(f"missing: choose 'listwise' or 'raise', got {missing!r}")
+    if missing not in ("listwise", "raise", "fiml"):
+        raise ValueError(f"missing: choose 'listwise', 'raise' or 'fiml', got {missing!r}")
+    if missing == "fiml" and (estimator != "ML" or group is not None or se != "standard"
+                              or data is None):
+        raise ValueError("missing='fiml' is available for estimator='ML', one group, "
+                         "se='standard' and raw data only")
     if se not in ("standard", "bootstrap"):
         raise ValueError(f"se: choose 'standard' or 'bootstrap', got {se!r}")
     if se == "bootstrap" and (isinstance(bootstrap, bool) or not isinstance(bootstrap, int)
@@ -1112,6 +1125,9 @@ def sem(
     if data is not None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if missing == "fiml":
+            return _sem_fiml(model, data, ov, std_lv=std_lv, orthogonal=orthogonal,
+                             seed=seed, fixed_x=fixed_x)
         x = check_items(data, ov, missing=missing)  # type: ignore[arg-type]
         check_not_degenerate(x)
         if group is None:
@@ -1160,6 +1176,46 @@ def sem(
     if se == "bootstrap":
         assert frames is not None
         res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))
+    return res
+
+
+def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
+              orthogonal: bool, seed: int, fixed_x: bool) -> SEMResult:
+    """FIML fit (see :mod:`simlib.servqual.fiml`): EM moments as start, casewise ML."""
+    present = [v for v in ov if v in data.columns]
+    probe = data.copy()
+    probe[present] = data[present].bfill().ffill()  # validate types/values, keep the gaps
+    check_items(probe, ov, missing="raise")
+    frame = data[ov].astype(float)
+    empty = frame.isna().all(axis=1)
+    if empty.any():
+        warnings.warn(f"missing='fiml': {int(empty.sum())} rows with no answer dropped",
+                      UserWarning, stacklevel=user_stacklevel())
+        frame = frame.loc[~empty]
+    x = frame.to_numpy()
+    n = x.shape[0]
+    pats = fiml_mod.patterns_of(x)
+    sigma, mu, ll_h1 = fiml_mod.em_saturated(x, pats)
+    mom = structural.Moments(cov=sigma, mean=mu, n=n)
+    res = fit_moments(model, [mom], frames=[frame], group_labels=[None], meanstructure=True,
+                      std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x)
+    if res.roles.ov_x:
+        raise ValueError("missing='fiml' with fixed observed covariates (fixed.x) is not "
+                         "available; pass fixed_x=False")
+    theta, ll, ok, nit, vcov, hess = fiml_mod.fiml_fit(res.patterns[0], pats, res.theta, n)
+    if not ok:
+        warnings.warn("the FIML estimation did not converge; estimates and fit measures are "
+                      "not trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())
+    ll_b = fiml_mod.logl(pats, np.diag(np.nanvar(x, axis=0)), np.nanmean(x, axis=0))
+    chi2 = 2.0 * (ll_h1 - ll)
+    raw = replace(res.raw, theta=theta, chi2=chi2, fmin=chi2 / n, vcov=vcov, converged=ok,
+                  n_iter=res.raw.n_iter + nit, method="fiml-lbfgs", info=hess)
+    res = replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=())
+    problems = _check_admissible(res)
+    if problems:
+        warnings.warn("improper solution: " + "; ".join(problems), ImproperSolutionWarning,
+                      stacklevel=user_stacklevel())
+        res = replace(res, improper=problems)
     return res
 
 
