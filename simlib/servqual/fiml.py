@@ -140,15 +140,7 @@ def fiml_fit(pat: structural.RAMPattern, pats: list[Pattern], start: np.ndarray,
                             method="L-BFGS-B", options={"maxiter": 20000, "gtol": 1e-10,
                                                         "ftol": 1e-15, "maxcor": 50})
     theta = res.x
-    k = theta.size
-    h = np.zeros((k, k))
-    steps = 1e-5 * np.maximum(np.abs(theta), 1.0)
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = steps[j]
-        h[:, j] = (_negll_grad(theta + e, pat, pats, n)[1]
-                   - _negll_grad(theta - e, pat, pats, n)[1]) / (2 * steps[j])
-    h = 0.5 * (h + h.T)
+    h = structural.central_hessian(lambda t: _negll_grad(t, pat, pats, n)[1], theta)
     vcov = structural.invert_information(n * h)
     sigma, mu = structural.implied(pat, theta)
     return theta, logl(pats, sigma, mu), bool(res.success), int(res.nit), vcov, h

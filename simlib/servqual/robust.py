@@ -180,16 +180,8 @@ def h1_first_order(sigma: np.ndarray, mu: np.ndarray | None, x: np.ndarray) -> n
 
 def observed_information(patterns, moments, theta: np.ndarray) -> np.ndarray:
     """Observed unit information of the model: half the Hessian of the discrepancy."""
-    k = theta.size
-    h = np.zeros((k, k))
-    steps = 1e-5 * np.maximum(np.abs(theta), 1.0)
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = steps[j]
-        gp = structural.gradient(patterns, moments, theta + e)
-        gm = structural.gradient(patterns, moments, theta - e)
-        h[:, j] = (gp - gm) / (2 * steps[j])
-    return 0.25 * (h + h.T)
+    return 0.5 * structural.central_hessian(
+        lambda t: structural.gradient(patterns, moments, t), theta)
 
 
 def _delta(pat, theta: np.ndarray) -> np.ndarray:

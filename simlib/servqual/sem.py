@@ -1198,7 +1198,8 @@ def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
     sigma, mu, ll_h1 = fiml_mod.em_saturated(x, pats)
     mom = structural.Moments(cov=sigma, mean=mu, n=n)
     res = fit_moments(model, [mom], frames=[frame], group_labels=[None], meanstructure=True,
-                      std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x)
+                      std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x,
+                      check_admissible=False)  # the EM-moment fit is only the start
     if res.roles.ov_x:
         raise ValueError("missing='fiml' with fixed observed covariates (fixed.x) is not "
                          "available; pass fixed_x=False")
@@ -1210,13 +1211,7 @@ def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
     chi2 = 2.0 * (ll_h1 - ll)
     raw = replace(res.raw, theta=theta, chi2=chi2, fmin=chi2 / n, vcov=vcov, converged=ok,
                   n_iter=res.raw.n_iter + nit, method="fiml-lbfgs", info=hess)
-    res = replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=())
-    problems = _check_admissible(res)
-    if problems:
-        warnings.warn("improper solution: " + "; ".join(problems), ImproperSolutionWarning,
-                      stacklevel=user_stacklevel())
-        res = replace(res, improper=problems)
-    return res
+    return with_admissibility(replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=()))
 
 
 def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int,
@@ -1260,6 +1255,7 @@ def fit_moments(
     group_partial: Sequence[str] = (),
     seed: int = 0,
     fixed_x: bool = True,
+    check_admissible: bool = True,
 ) -> SEMResult:
     """Fit a lavaan-syntax model to checked sample moments (the core of :func:`sem`).
 
@@ -1287,6 +1283,11 @@ def fit_moments(
     res = SEMResult(model=model, roles=roles, rows=tuple(rows), definitions=tuple(definitions),
                     patterns=tuple(pats), moments=tuple(moments), raw=fit,
                     group_labels=tuple(glabels), data=tuple(frames) if frames else None)
+    return with_admissibility(res) if check_admissible else res
+
+
+def with_admissibility(res: SEMResult) -> SEMResult:
+    """Warn (naming the parameters) and record an improper solution."""
     problems = _check_admissible(res)
     if problems:
         warnings.warn("improper solution: " + "; ".join(problems), ImproperSolutionWarning,
