@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fiml as fiml_mod
 from . import structural
 from .checks import (
     ConvergenceWarning,
@@ -57,7 +58,7 @@ from .checks import (
     check_not_degenerate,
     user_stacklevel,
 )
-from .robust import RobustML, satorra_bentler
+from .robust import RobustML, satorra_bentler, yuan_bentler
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
 
@@ -455,6 +456,9 @@ def _fit_dict(res: SEMResult) -> dict[str, float]:
             marg = -0.5 * mom.n * (px * np.log(2 * np.pi) + ldx + px)
             logl -= marg
             h1 -= marg
+    if res.fiml is not None:  # casewise likelihoods (lavaan's missing = "ml")
+        logl, h1, ll_b = res.fiml
+        chi2_b = 2.0 * (h1 - ll_b)
     pvalue = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
     d_m = max(chi2 - df, 0.0)
     d_b = max(chi2_b - df_b, d_m, 0.0)
@@ -546,6 +550,8 @@ class SEMResult:
     boot: np.ndarray | None = None  # bootstrap draws: (B, npar + n_defined)
     boot_failed: int = 0
     robust: RobustML | None = None  # estimator="MLM": sandwich vcov and trace terms
+    # missing="fiml": log-likelihoods of the model, the saturated (EM) and the baseline model
+    fiml: tuple[float, float, float] | None = None
     _fit: dict = field(default_factory=dict, repr=False)
 
     # basic quantities ----------------------------------------------------------------
@@ -1011,11 +1017,18 @@ def sem(
         test, lavaan's ``estimator = "MLM"``; adds ``chisq_scaled``,
         ``chisq_scaling_factor``, ``pvalue_scaled``, ``cfi_scaled``,
         ``tli_scaled``, ``cfi_robust``, ``tli_robust``, ``rmsea_scaled``,
-        ``rmsea_robust`` and the scaled baseline to :meth:`SEMResult.fit_measures`).
+        ``rmsea_robust`` and the scaled baseline to :meth:`SEMResult.fit_measures`)
+        or ``"MLR"`` (lavaan 0.6's ``estimator = "MLR"``: Huber–White sandwich
+        standard errors with the observed information as bread and the casewise
+        scores as meat, the Yuan–Bentler (Mplus) scaled test; the same fit
+        measures as MLM).
     ordered
         Not available yet (``None`` only).
     missing
-        ``"listwise"`` (drop incomplete rows, with a warning) or ``"raise"``.
+        ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
+        ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
+        ``missing = "ml"``: mean structure, saturated loglik by EM, standard
+        errors from the observed information; ``estimator="ML"``, one group).
     group, group_equal, group_partial
         Multi-group model: the grouping column (groups in order of first
         appearance, as lavaan), kinds of parameters constrained equal across
@@ -1068,14 +1081,20 @@ def sem(
         As for :func:`simlib.servqual.cfa`.
     """
     estimator = str(estimator).upper()
-    if estimator not in ("ML", "MLM"):
-        raise ValueError(f"estimator: choose 'ML' or 'MLM' (Satorra-Bentler), got {estimator!r}")
-    if estimator == "MLM" and data is None:
-        raise ValueError("estimator='MLM' needs the raw data (fourth moments), not sample_cov")
+    if estimator not in ("ML", "MLM", "MLR"):
+        raise ValueError(f"estimator: choose 'ML', 'MLM' (Satorra-Bentler) or 'MLR' "
+                         f"(Yuan-Bentler), got {estimator!r}")
+    if estimator in ("MLM", "MLR") and data is None:
+        raise ValueError(f"estimator={estimator!r} needs the raw data (fourth moments), "
+                         "not sample_cov")
     if ordered not in (None, False, (), []):
         raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
-    if missing not in ("listwise", "raise"):
-        raise ValueError(f"missing: choose 'listwise' or 'raise', got {missing!r}")
+    if missing not in ("listwise", "raise", "fiml"):
+        raise ValueError(f"missing: choose 'listwise', 'raise' or 'fiml', got {missing!r}")
+    if missing == "fiml" and (estimator != "ML" or group is not None or se != "standard"
+                              or data is None):
+        raise ValueError("missing='fiml' is available for estimator='ML', one group, "
+                         "se='standard' and raw data only")
     if se not in ("standard", "bootstrap"):
         raise ValueError(f"se: choose 'standard' or 'bootstrap', got {se!r}")
     if se == "bootstrap" and (isinstance(bootstrap, bool) or not isinstance(bootstrap, int)
@@ -1111,6 +1130,9 @@ def sem(
     if data is not None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if missing == "fiml":
+            return _sem_fiml(model, data, ov, std_lv=std_lv, orthogonal=orthogonal,
+                             seed=seed, fixed_x=fixed_x, scale=scale)
         x = check_items(data, ov, scale=scale, missing=missing)  # type: ignore[arg-type]
         check_not_degenerate(x)
         if group is None:
@@ -1144,18 +1166,58 @@ def sem(
                       meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal,
                       group_equal=group_equal, group_partial=group_partial, seed=seed,
                       fixed_x=fixed_x)
-    if estimator == "MLM":
+    if estimator in ("MLM", "MLR"):
         assert frames is not None
         if res.roles.ov_x:
-            raise ValueError("estimator='MLM' with fixed observed covariates (fixed.x) is not "
-                             "available; pass fixed_x=False")
-        rob = satorra_bentler(list(res.patterns), list(res.moments), res.theta, res.raw.info,
-                              [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames])
-        res = replace(res, estimator="MLM", robust=rob, raw=replace(res.raw, vcov=rob.vcov))
+            raise ValueError(f"estimator={estimator!r} with fixed observed covariates (fixed.x) "
+                             "is not available; pass fixed_x=False")
+        arrays = [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames]
+        if estimator == "MLM":
+            rob = satorra_bentler(list(res.patterns), list(res.moments), res.theta,
+                                  res.raw.info, arrays)
+        else:
+            rob = yuan_bentler(list(res.patterns), list(res.moments), res.theta, arrays)
+        res = replace(res, estimator=estimator, robust=rob, raw=replace(res.raw, vcov=rob.vcov))
     if se == "bootstrap":
         assert frames is not None
         res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))
     return res
+
+
+def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
+              orthogonal: bool, seed: int, fixed_x: bool,
+              scale: tuple[float, float] | None = None) -> SEMResult:
+    """FIML fit (see :mod:`simlib.servqual.fiml`): EM moments as start, casewise ML."""
+    present = [v for v in ov if v in data.columns]
+    probe = data.copy()
+    probe[present] = data[present].bfill().ffill()  # validate types/values, keep the gaps
+    check_items(probe, ov, scale=scale, missing="raise")
+    frame = data[ov].astype(float)
+    empty = frame.isna().all(axis=1)
+    if empty.any():
+        warnings.warn(f"missing='fiml': {int(empty.sum())} rows with no answer dropped",
+                      UserWarning, stacklevel=user_stacklevel())
+        frame = frame.loc[~empty]
+    x = frame.to_numpy()
+    n = x.shape[0]
+    pats = fiml_mod.patterns_of(x)
+    sigma, mu, ll_h1 = fiml_mod.em_saturated(x, pats)
+    mom = structural.Moments(cov=sigma, mean=mu, n=n)
+    res = fit_moments(model, [mom], frames=[frame], group_labels=[None], meanstructure=True,
+                      std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x,
+                      check_admissible=False)  # the EM-moment fit is only the start
+    if res.roles.ov_x:
+        raise ValueError("missing='fiml' with fixed observed covariates (fixed.x) is not "
+                         "available; pass fixed_x=False")
+    theta, ll, ok, nit, vcov, hess = fiml_mod.fiml_fit(res.patterns[0], pats, res.theta, n)
+    if not ok:
+        warnings.warn("the FIML estimation did not converge; estimates and fit measures are "
+                      "not trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())
+    ll_b = fiml_mod.logl(pats, np.diag(np.nanvar(x, axis=0)), np.nanmean(x, axis=0))
+    chi2 = 2.0 * (ll_h1 - ll)
+    raw = replace(res.raw, theta=theta, chi2=chi2, fmin=chi2 / n, vcov=vcov, converged=ok,
+                  n_iter=res.raw.n_iter + nit, method="fiml-lbfgs", info=hess)
+    return with_admissibility(replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=()))
 
 
 def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int,
@@ -1199,6 +1261,7 @@ def fit_moments(
     group_partial: Sequence[str] = (),
     seed: int = 0,
     fixed_x: bool = True,
+    check_admissible: bool = True,
 ) -> SEMResult:
     """Fit a lavaan-syntax model to checked sample moments (the core of :func:`sem`).
 
@@ -1226,6 +1289,11 @@ def fit_moments(
     res = SEMResult(model=model, roles=roles, rows=tuple(rows), definitions=tuple(definitions),
                     patterns=tuple(pats), moments=tuple(moments), raw=fit,
                     group_labels=tuple(glabels), data=tuple(frames) if frames else None)
+    return with_admissibility(res) if check_admissible else res
+
+
+def with_admissibility(res: SEMResult) -> SEMResult:
+    """Warn (naming the parameters) and record an improper solution."""
     problems = _check_admissible(res)
     if problems:
         warnings.warn("improper solution: " + "; ".join(problems), ImproperSolutionWarning,

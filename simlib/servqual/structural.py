@@ -42,7 +42,7 @@ from scipy import optimize, stats
 
 from .checks import ConvergenceWarning, IdentificationWarning, user_stacklevel
 
-__all__ = ["RAMPattern", "Moments", "RAMFit", "fit_ram", "implied", "total_moments",
+__all__ = ["RAMPattern", "central_hessian", "Moments", "RAMFit", "fit_ram", "implied", "total_moments",
            "jacobian", "expected_information", "invert_information", "discrepancy", "rmsea_ci"]
 
 
@@ -492,3 +492,15 @@ def rmsea_ci(chi2: float, df: int, n: int, groups: int, level: float = 0.90):
     lo = np.sqrt(lam_lo / (n * df)) * np.sqrt(groups)
     hi = np.sqrt(lam_hi / (n * df)) * np.sqrt(groups)
     return float(rmsea), float(lo), float(hi)
+
+
+def central_hessian(grad, theta: np.ndarray) -> np.ndarray:
+    """Symmetrised central differences of an analytic gradient (observed information)."""
+    k = theta.size
+    h = np.zeros((k, k))
+    steps = 1e-5 * np.maximum(np.abs(theta), 1.0)
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = steps[j]
+        h[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * steps[j])
+    return 0.5 * (h + h.T)

@@ -142,6 +142,33 @@ def test_options_are_checked(hs):
         sem("f =~ x1 + x2", hs)
 
 
+def test_mlr_needs_raw_data_and_keeps_the_ml_estimates(hs):
+    cov = hs[[f"x{i}" for i in range(1, 10)]].cov()
+    with pytest.raises(ValueError, match="estimator='MLR' needs the raw data"):
+        sem(HS3, sample_cov=cov, sample_nobs=len(hs), estimator="MLR")
+    ml, mlr = sem(HS3, hs), sem(HS3, hs, estimator="MLR")
+    assert np.allclose(ml.theta, mlr.theta)
+    assert ml.fit_measures()["chisq"] == mlr.fit_measures()["chisq"]
+    # the SEs are the sandwich's (their values are checked against lavaan in
+    # test_sem_against_r.py), not the model-based ones
+    v = mlr.raw.vcov
+    assert np.allclose(v, v.T) and np.linalg.eigvalsh(v).min() > 0
+    assert np.allclose(v, mlr.robust.vcov) and not np.allclose(v, ml.raw.vcov, rtol=0.05)
+
+
+def test_fiml_on_complete_data_is_ml_with_means(hs):
+    ml = sem(HS3, hs, meanstructure=True)  # a mean structure, as FIML has
+    fi = sem(HS3, hs, missing="fiml")
+    a, b = ml.fit_measures(), fi.fit_measures()
+    for key in ("chisq", "df", "logl", "unrestricted_logl", "baseline_chisq", "cfi", "rmsea"):
+        assert b[key] == pytest.approx(a[key], rel=1e-6, abs=1e-8), key
+    assert np.allclose(fi.theta, ml.theta, atol=1e-5)
+    with pytest.raises(ValueError, match="missing='fiml' is available for estimator='ML'"):
+        sem(HS3, hs, missing="fiml", estimator="MLR")
+    with pytest.raises(ValueError, match="missing: choose"):
+        sem(HS3, hs, missing="pairwise")
+
+
 def test_sample_cov_equals_raw_data():
     d = load_political_democracy()
     model = "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60"

@@ -2,7 +2,10 @@
 
 Reference values were written by ``tests/servqual/reference/sem_reference.R`` (R 4.2.2,
 lavaan 0.6.14) to ``tests/servqual/data/sem_reference.json``; R is not needed to run the
-tests. Robust ML (``estimator="MLM"``, Satorra–Bentler) is compared on one and two groups.
+tests. Robust ML (``estimator="MLM"``, Satorra–Bentler, and ``estimator="MLR"``,
+Yuan–Bentler with Huber–White SEs) is compared on one and two groups, FIML
+(``missing="fiml"``) on the Holzinger–Swineford items with values deleted by the script's
+seeded rule (``data/hs_missing.csv``).
 Tolerances (issue 13): fit statistics 1e-4 relative, estimates 1e-3, standard errors
 2e-3 (relative to max(1, |value|)).
 """
@@ -76,12 +79,18 @@ CASES = {
     "political_democracy_mlm": ("pd", PD_MODEL, {"estimator": "MLM"}),
     "hs_groups_mlm": ("hs", HS3, {"group": "school", "estimator": "MLM",
                                   "group_equal": ("loadings",)}),
+    "political_democracy_mlr": ("pd", PD_MODEL, {"estimator": "MLR"}),
+    "hs_mlr": ("hs", HS3, {"estimator": "MLR"}),
+    "hs_groups_mlr": ("hs", HS3, {"group": "school", "estimator": "MLR",
+                                  "group_equal": ("loadings",)}),
+    "hs_fiml": ("hs_missing", HS3, {"missing": "fiml"}),
 }
 
 
 @pytest.fixture(scope="module")
 def data():
-    return {"pd": load_political_democracy(), "hs": load_holzinger_swineford()}
+    return {"pd": load_political_democracy(), "hs": load_holzinger_swineford(),
+            "hs_missing": pd.read_csv(Path(__file__).parent / "data" / "hs_missing.csv")}
 
 
 @pytest.fixture(scope="module")
