@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from simlib.spec.distributions import Distribution
-from simlib.spec.validation import Node, ScenarioError, show
+from simlib.spec.validation import Node, ScenarioError, show, show_names
 
 __all__ = [
     "SELECTIONS",
@@ -236,7 +236,7 @@ def parse_pools(
     for cname in rpol:
         cpath = polnode.sub(str(cname))
         if cname not in class_names:
-            raise ScenarioError(cpath, f"unknown class (classes: {', '.join(class_names)})")
+            raise ScenarioError(cpath, f"unknown class (classes: {show_names(class_names)})")
         cnode = Node(rpol[cname], cpath)
         cnode.check_keys(("pools", "overflow_after"), required=("pools",))
         listed = _names(rpol[cname]["pools"], cnode.sub("pools"), names, "pool")
@@ -269,7 +269,7 @@ def parse_pools(
                 if cname not in class_names:
                     raise ScenarioError(
                         snode.sub(str(cname)),
-                        f"unknown class (classes: {', '.join(class_names)}), or give one {{dist: ...}}",
+                        f"unknown class (classes: {show_names(class_names)}), or give one {{dist: ...}}",
                     )
                 if cname not in skills:
                     raise ScenarioError(snode.sub(cname), "no policy of this class lists this pool")

@@ -69,7 +69,7 @@ from typing import Any
 
 from simlib.spec.distributions import Distribution
 from simlib.spec.economics import Economics
-from simlib.spec.validation import Node, ScenarioError
+from simlib.spec.validation import Node, ScenarioError, show_names
 
 __all__ = [
     "DIMENSIONS",
@@ -668,7 +668,7 @@ def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[
     for cname, items in node.value.items():
         path = node.sub(str(cname))
         if cname not in class_names:
-            raise ScenarioError(path, f"unknown class (classes: {', '.join(class_names)})")
+            raise ScenarioError(path, f"unknown class (classes: {show_names(class_names)})")
         if not isinstance(items, Sequence) or isinstance(items, str) or not items:
             raise ScenarioError(path, "must be a non-empty list of segments")
         segs = []
@@ -718,7 +718,7 @@ def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSp
         if n.has("classes"):
             cl = n.value["classes"]
             if not isinstance(cl, list) or not cl or any(c not in class_names for c in cl):
-                raise ScenarioError(n.sub("classes"), f"must be a list of classes ({', '.join(class_names)}), got {cl!r}")
+                raise ScenarioError(n.sub("classes"), f"must be a list of classes ({show_names(class_names)}), got {cl!r}")
             classes = tuple(cl)
         station = n.string("station") if n.has("station") else None
         out.append(IndicatorSpec(name, kind, standard, classes, station))
@@ -745,7 +745,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
                 if cname not in class_names:
                     raise ScenarioError(
                         exp.sub(str(cname)),
-                        f"unknown class (classes: {', '.join(class_names)}), or give the keys "
+                        f"unknown class (classes: {show_names(class_names)}), or give the keys "
                         f"{', '.join(_EXPECTATION_KEYS)} for all classes",
                     )
                 per_class[cname] = _parse_expectations(Node(block, exp.sub(cname)), base)

@@ -50,6 +50,7 @@ from simlib.spec.validation import (
     is_number,
     read_column,
     show,
+    show_names,
 )
 from simlib.spec.validation import Node as _Node
 from simlib.spec.yaml_loader import check_nesting, load_yaml
@@ -719,7 +720,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
                 if cname not in class_names:
                     raise ScenarioError(
                         snode.sub(str(cname)),
-                        f"unknown class (classes: {', '.join(class_names)}), or give one {{dist: ...}}",
+                        f"unknown class (classes: {show_names(class_names)}), or give one {{dist: ...}}",
                     )
                 service[cname] = parse_service(draw, snode.sub(cname), base_dir, parse_distribution)
             missing = sorted(visits[sname] - set(service))

@@ -28,6 +28,7 @@ from typing import Any
 
 __all__ = [
     "ScenarioError",
+    "show_names",
     "Node",
     "is_number",
     "is_integer",
@@ -152,6 +153,13 @@ def show(x: Any) -> str:
     # reprlib bounds the depth and length of what it shows (deep or huge nested values).
     text = _SHORT.repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def show_names(names: Sequence[str], limit: int = 8) -> str:
+    """A short list of names for an error message: each cut to 40 characters, at most ``limit``."""
+    shown = [n if len(n) <= 40 else n[:37] + "..." for n in list(names)[:limit]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f", and {more} more" if more > 0 else "")
 
 
 #: Folders outside the scenario's own that files named in it may come from (set while a

@@ -243,7 +243,7 @@ def test_n_model_against_its_markov_chain():
             "policies": {"one": {"pools": ["A"]}, "two": {"pools": ["B", "A"], "overflow_after": 0}},
         }],
     }
-    res = simlib.run(spec, replications=30, seed=8, progress=False)
+    res = simlib.run(spec, replications=36, seed=8, progress=False)
     theory = n_model_ctmc()
     samples = {}
     for label, value in theory.items():
