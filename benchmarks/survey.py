@@ -23,21 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simlib.datasets import load_political_democracy
+from simlib.datasets import POLITICAL_DEMOCRACY_MODEL, load_political_democracy
 from simlib.servqual import SERVQUAL22, cfa, efa, sem
 
-PD_MODEL = """
-  ind60 =~ x1 + x2 + x3
-  dem60 =~ y1 + y2 + y3 + y4
-  dem65 =~ y5 + y6 + y7 + y8
-  dem60 ~ ind60
-  dem65 ~ ind60 + dem60
-  y1 ~~ y5
-  y2 ~~ y4 + y6
-  y3 ~~ y7
-  y4 ~~ y8
-  y6 ~~ y8
-"""
+PD_MODEL = POLITICAL_DEMOCRACY_MODEL
 
 
 def simulate(n: int = 10_000, seed: int = 1) -> pd.DataFrame:

@@ -20,23 +20,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simlib.datasets import load_holzinger_swineford, load_political_democracy
+from simlib.datasets import (
+    POLITICAL_DEMOCRACY_MODEL,
+    load_holzinger_swineford,
+    load_political_democracy,
+)
 from simlib.servqual import sem
 
 REF = json.loads((Path(__file__).parent / "data" / "sem_reference.json").read_text())
 
-PD_MODEL = """
-  ind60 =~ x1 + x2 + x3
-  dem60 =~ y1 + y2 + y3 + y4
-  dem65 =~ y5 + y6 + y7 + y8
-  dem60 ~ ind60
-  dem65 ~ ind60 + dem60
-  y1 ~~ y5
-  y2 ~~ y4 + y6
-  y3 ~~ y7
-  y4 ~~ y8
-  y6 ~~ y8
-"""
+PD_MODEL = POLITICAL_DEMOCRACY_MODEL
 PD_EQUAL = """
   ind60 =~ x1 + x2 + x3
   dem60 =~ y1 + a*y2 + b*y3 + c*y4
