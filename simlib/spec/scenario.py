@@ -468,6 +468,16 @@ def _reachable(
     return seen
 
 
+def _check_grid(path: str, period: float, span: float) -> None:
+    """Refuse a time grid (a profile's or day_to_day's period) with too many cells in ``span``.
+
+    The engine and planning walk such grids cell by cell over the run.
+    """
+    if span / period > MAX_PROFILE_INTERVALS:
+        raise ScenarioError(path, f"{period:g} is too short: warm-up and horizon span "
+                                  f"{span / period:.3g} intervals (at most {MAX_PROFILE_INTERVALS:,})")
+
+
 def _pooled_station(
     raw: Mapping[str, Any],
     node: _Node,
@@ -586,14 +596,8 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             # Metrics are reported per scope name, so a class cannot share a station's name.
             raise ScenarioError(node.sub("name"), f"{cname!r} is already a station name")
         arrivals = _parse_arrivals(raw["arrivals"], node.sub("arrivals"), base_dir, warmup)
-        if arrivals.profile is not None and (
-            (warmup + horizon) / arrivals.profile.period > MAX_PROFILE_INTERVALS
-        ):
-            raise ScenarioError(
-                node.sub("arrivals.profile.period"),
-                f"{arrivals.profile.period:g} is too short: warm-up and horizon span "
-                f"{(warmup + horizon) / arrivals.profile.period:.3g} intervals "
-                f"(at most {MAX_PROFILE_INTERVALS:,})")
+        if arrivals.profile is not None:
+            _check_grid(node.sub("arrivals.profile.period"), arrivals.profile.period, warmup + horizon)
         patience = (
             parse_distribution(raw["patience"], node.sub("patience"), base_dir)
             if node.has("patience")
@@ -759,8 +763,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         parse_day_to_day(data["day_to_day"], "day_to_day", time_unit)
         if top.has("day_to_day") else None
     )
-    # Planning and the engine walk these grids cell by cell over the run: bound them
-    # as the arrival profiles are bounded.
+    # Service profiles and day-to-day periods are bounded as arrival profiles are.
     grids: list[tuple[str, float]] = [("day_to_day.period", day_to_day.period)] if day_to_day else []
     for i, st in enumerate(stations):
         services = [(f"stations[{i}].service", st.service)]
@@ -772,10 +775,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
                 if isinstance(dist, Profiled):
                     grids.append((f"{path}.profile.period", dist.profile.period))
     for path, period in grids:
-        if (warmup + horizon) / period > MAX_PROFILE_INTERVALS:
-            raise ScenarioError(
-                path, f"{period:g} is too short: warm-up and horizon span "
-                      f"{(warmup + horizon) / period:.3g} periods (at most {MAX_PROFILE_INTERVALS:,})")
+        _check_grid(path, period, warmup + horizon)
 
     return Scenario(
         name=name,
