@@ -185,3 +185,49 @@ def figures_shown_as_text(outputs: Any) -> list[str]:
         if text.lstrip().startswith("<Figure size") and "image/png" not in data:
             found.append(text.strip())
     return found
+
+
+#: The peer family's detectable relative difference (in any one metric) and its level.
+PEER_BIAS, PEER_ALPHA = 0.10, 0.01
+
+
+def holm_rejects(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray],
+                 alpha: float = PEER_ALPHA) -> list[str]:
+    """Labels whose Welch test rejects equal means, Holm-corrected at ``alpha``."""
+    p = {label: stats.ttest_ind(a[label], b[label], equal_var=False).pvalue for label in a}
+    order = sorted(p, key=p.__getitem__)
+    rejected = []
+    for i, label in enumerate(order):
+        if p[label] > alpha / (len(order) - i):
+            break
+        rejected.append(label)
+    return rejected
+
+
+def assert_peer_agreement(ours: Mapping[str, np.ndarray], peer: Mapping[str, np.ndarray],
+                          bias: float = PEER_BIAS, alpha: float = PEER_ALPHA) -> None:
+    """simlib and a peer (Ciw, or a SimPy model written in a test) agree, metric by metric.
+
+    Holm-corrected Welch tests of equal means over the replications of each. The family
+    states its power: a relative difference of ``bias`` in any one metric is detected with
+    probability >= ``POWER`` (a Bonferroni bound, which Holm beats); a metric whose spread
+    is too wide for that fails the test as underpowered. It also shows it can fail: each
+    metric shifted by ``bias`` either way is rejected.
+    """
+    labels = list(peer)
+    z = stats.norm.ppf(1 - alpha / (2 * len(labels))) + stats.norm.ppf(POWER)
+    weak = []
+    for label in labels:
+        a, b = np.asarray(ours[label], float), np.asarray(peer[label], float)
+        se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        detectable = z * se / abs(b.mean())
+        print(f"{label}: simlib {a.mean():.4g}, peer {b.mean():.4g}, detects {detectable:.2%}")
+        if detectable > bias:
+            weak.append(f"{label} ({detectable:.2%})")
+    assert not weak, f"too few replications for the stated power: {weak}"
+    rejected = holm_rejects(ours, peer, alpha)
+    assert not rejected, f"simlib and the peer differ in {rejected}"
+    for label in labels:
+        for factor in (1 + bias, 1 - bias):
+            shifted = {**ours, label: np.asarray(ours[label], float) * factor}
+            assert label in holm_rejects(shifted, peer, alpha), f"a {bias:.0%} shift in {label} passes"
