@@ -530,6 +530,7 @@ class SEMResult:
     """A fitted structural equation model (see :func:`sem`).
 
     Methods mirror lavaan's: :meth:`fit_measures`, :meth:`estimates`,
+    :meth:`standardized_solution`,
     :meth:`modindices`, :meth:`residuals`, :meth:`factor_scores`,
     :meth:`summary`. ``converged``, ``n_iter``, ``admissible`` and
     ``improper`` (the parameters that make the solution improper) describe the
@@ -727,6 +728,52 @@ class SEMResult:
         df.insert(df.columns.get_loc("pvalue") + 1, "ci_lower", lo)
         df.insert(df.columns.get_loc("ci_lower") + 1, "ci_upper", hi)
         return df
+
+    def standardized_solution(self, type: str = "std.all", level: float = 0.95) -> pd.DataFrame:
+        """Standardized estimates with standard errors, like lavaan's ``standardizedSolution``.
+
+        ``type`` is ``"std.all"`` (latent and observed variables standardized)
+        or ``"std.lv"`` (latent variables only). Columns ``lhs, op, rhs``
+        (``group`` for several groups), ``label, est_std, se, z, pvalue,
+        ci_lower, ci_upper``. The standard errors come from the delta method:
+        the Jacobian of the standardized values with respect to the free
+        parameters (central differences) applied to the estimator's covariance
+        matrix of the estimates (the robust one for MLM/MLR; with
+        ``se="bootstrap"`` the covariance of the bootstrap draws, as lavaan).
+        A fixed parameter whose standardized value still depends on free ones
+        (a marker loading) gets a standard error; one that does not has 0 and
+        a NaN ``z``. Defined parameters (``:=``) are evaluated on the
+        standardized values and come last.
+        """
+        if type not in ("std.all", "std.lv"):
+            raise ValueError(f"type: choose 'std.all' or 'std.lv', got {type!r}")
+        lv_only = type == "std.lv"
+
+        def values(theta: np.ndarray) -> np.ndarray:
+            std = self._standardized(theta, lv_only)
+            return np.concatenate([std, self._defined(std)]) if self.definitions else std
+
+        if self.boot is not None:
+            vcov = np.cov(self.boot[:, : self.npar], rowvar=False)
+        else:
+            vcov = self.raw.vcov
+        est = values(self.theta)
+        jac = numeric_jacobian(values, self.theta)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+        # a standardized value that no free parameter moves (a fixed 0, a fixed.x variance)
+        se[np.abs(jac).max(axis=1, initial=0.0) < 1e-9] = 0.0
+        base = self.estimates(standardized=False)
+        out = base[[c for c in ("lhs", "op", "rhs", "group", "label") if c in base]].copy()
+        out["est_std"] = est
+        out["se"] = se
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, est / se, np.nan)
+        q = stats.norm.ppf(0.5 + level / 2)
+        out["z"] = z
+        out["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        out["ci_lower"] = est - q * se
+        out["ci_upper"] = est + q * se
+        return out
 
     # diagnostics -----------------------------------------------------------------------
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:

@@ -160,6 +160,43 @@ def test_estimates_equal_lavaan(fits, name):
         assert ok.all(), m.loc[~ok, ["lhs", "op", "rhs", col, f"{col}_r"]]
 
 
+def _merge_frames(ref: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
+    """Rows of lavaan's and simlib's tables matched by (lhs, op, rhs, group)."""
+    for df in (ref, ours):
+        if "group" not in df:
+            df["group"] = np.where(df["op"] == ":=", 0, 1)
+        df.loc[df["op"] == ":=", "group"] = 0
+        df["key_rhs"] = np.where(df["op"] == ":=", "", df["rhs"])
+        sym = (df["op"] == "~~") & (df["lhs"] > df["rhs"])
+        lhs = df["lhs"].copy()
+        df.loc[sym, "lhs"], df.loc[sym, "key_rhs"] = df.loc[sym, "rhs"], lhs[sym]
+    return ref.merge(ours, on=["lhs", "op", "key_rhs", "group"], suffixes=("_r", ""),
+                     how="outer", indicator=True)
+
+
+@pytest.mark.parametrize("kind", ["std_all", "std_lv"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_standardized_solution_equals_lavaan(fits, name, kind):
+    """``standardized_solution`` vs lavaan's ``standardizedSolution``: estimates to 1e-3 and
+    delta-method SEs (robust ones for MLM/MLR) to 2e-3 relative, every row present."""
+    ref = pd.DataFrame(REF[name][kind]).rename(columns={"est_std": "est_std"})
+    ours = fits[name].standardized_solution(kind.replace("_", "."))
+    m = _merge_frames(ref, ours)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both",
+                                                 ["lhs", "op", "key_rhs", "group", "_merge"]]
+    bad = ~_close(m["est_std"], m["est_std_r"], 1e-3)
+    assert not bad.any(), m.loc[bad, ["lhs", "op", "rhs", "group", "est_std", "est_std_r"]]
+    ok = _close(m["se"], m["se_r"], 2e-3) | (m["se_r"].isna() & (m["se"] == 0))
+    assert ok.all(), m.loc[~ok, ["lhs", "op", "rhs", "group", "se", "se_r"]]
+    both = m["z_r"].notna()
+    assert _close(m.loc[both, "ci_lower"], m.loc[both, "ci_lower_r"], 2e-3).all()
+
+
+def test_standardized_solution_refuses_an_unknown_type(fits):
+    with pytest.raises(ValueError, match="std.all"):
+        fits["political_democracy"].standardized_solution("std.nox")
+
+
 def test_political_democracy_published_fit(fits):
     """The lavaan tutorial's printed numbers (chi2 38.125 on 35 df, CFI .995, ...)."""
     fm = fits["political_democracy"].fit_measures()
@@ -210,7 +247,8 @@ def test_bootstrap_agrees_with_lavaans_within_monte_carlo_error(data):
     _, model, _ = CASES["hs_mediation"]
     ref = pd.DataFrame(REF["hs_mediation_bootstrap"]["estimates"]).rename(
         columns={"ci.lower": "ci_lower", "ci.upper": "ci_upper"})
-    got = sem(model, data["hs"], se="bootstrap", bootstrap=150, seed=11).estimates()
+    fit = sem(model, data["hs"], se="bootstrap", bootstrap=150, seed=11)
+    got = fit.estimates()
     ref["key"] = ref["lhs"] + ref["op"] + np.where(ref["op"] == ":=", "", ref["rhs"])
     got["key"] = got["lhs"] + got["op"] + np.where(got["op"] == ":=", "", got["rhs"])
     m = ref.merge(got, on="key", suffixes=("_r", ""))
@@ -222,3 +260,9 @@ def test_bootstrap_agrees_with_lavaans_within_monte_carlo_error(data):
     width = m.loc[free, "ci_upper"] - m.loc[free, "ci_lower"]
     assert (width / width_r).between(0.65, 1.35).all()
     assert (m.loc[free, "ci_lower"] < m.loc[free, "est"]).all()
+    # standardized SEs from the draws' covariance (delta method, as lavaan's standardizedSolution)
+    ss = _merge_frames(pd.DataFrame(REF["hs_mediation_bootstrap"]["std_all"]),
+                       fit.standardized_solution())
+    assert (ss["_merge"] == "both").all()
+    moved = ss["se_r"] > 0
+    assert (ss.loc[moved, "se"] / ss.loc[moved, "se_r"]).between(0.7, 1.3).all()

@@ -19,7 +19,17 @@ case <- function(fit) {
                     names(pe))
   pe <- pe[, keep]
   names(pe) <- gsub(".", "_", names(pe), fixed = TRUE)
-  list(fit = fm, estimates = pe, version = as.character(packageVersion("lavaan")))
+  list(fit = fm, estimates = pe, version = as.character(packageVersion("lavaan")),
+       std_all = std_solution(fit, "std.all"), std_lv = std_solution(fit, "std.lv"))
+}
+# standardizedSolution: delta-method SEs of the standardized estimates
+std_solution <- function(fit, type) {
+  ss <- standardizedSolution(fit, type = type)
+  keep <- intersect(c("lhs", "op", "rhs", "group", "est.std", "se", "z", "pvalue", "ci.lower",
+                      "ci.upper"), names(ss))
+  ss <- ss[, keep]
+  names(ss) <- gsub(".", "_", names(ss), fixed = TRUE)
+  ss
 }
 out <- list()
 
@@ -146,7 +156,8 @@ set.seed(1)
 fb <- sem(hs_med, data = hs, se = "bootstrap", bootstrap = 1000)
 pb <- parameterEstimates(fb, boot.ci.type = "perc")
 out$hs_mediation_bootstrap <- list(estimates = pb[, c("lhs", "op", "rhs", "est", "se",
-                                                      "ci.lower", "ci.upper")])
+                                                      "ci.lower", "ci.upper")],
+                                   std_all = std_solution(fb, "std.all"))
 
 dir.create("tests/servqual/data", showWarnings = FALSE)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
