@@ -41,7 +41,7 @@ and standardized correlations or loadings beyond ±1 each give an
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -1044,6 +1044,7 @@ def sem(
     meanstructure: bool | None = None,
     fixed_x: bool = True,
     scale: tuple[float, float] | None = None,
+    mapper: Callable[..., Any] | None = None,
 ) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax (as lavaan's ``sem()``).
 
@@ -1081,18 +1082,22 @@ def sem(
         appearance, as lavaan), kinds of parameters constrained equal across
         groups (:data:`GROUP_EQUAL`) and parameters exempt from them
         (``"visual =~ x2"``, ``"x3 ~ 1"``).
-    se
-        ``"standard"`` (expected information).
     se, bootstrap, seed
         ``"standard"`` (expected information) or ``"bootstrap"``: ``bootstrap``
         resamples of the rows (within groups), refitted from the estimates;
         standard errors are the standard deviations of the draws and the
         intervals of :meth:`SEMResult.estimates` are percentile intervals
         (lavaan's ``se = "bootstrap"``, ``boot.ci.type = "perc"``), defined
-        parameters included. Resamples drawn from
-        ``numpy.random.default_rng(seed)``, so the same seed gives the same
-        draws; resamples whose fit does not converge are dropped (their
-        number is in ``boot_failed``).
+        parameters included. Resample ``i`` is drawn from
+        ``numpy.random.default_rng([seed, i])``, so the same seed gives the
+        same draws, in parallel or not; resamples whose fit does not
+        converge are dropped (their number is in ``boot_failed``).
+    mapper
+        How the bootstrap's tasks (50 resamples each) are computed: a
+        ``map``-like callable, ``mapper(fn, *iterables)``, such as the
+        ``map`` method of an open :class:`simlib.experiments.execution.Executor`
+        (local worker processes or Dask); None (default) runs them here.
+        The draws are identical either way.
     std_lv
         Identify factors by unit (residual) variances instead of marker loadings.
     orthogonal
@@ -1227,7 +1232,7 @@ def sem(
         res = replace(res, estimator=estimator, robust=rob, raw=replace(res.raw, vcov=rob.vcov))
     if se == "bootstrap":
         assert frames is not None
-        res = _bootstrap(res, frames, bootstrap, np.random.default_rng(seed))
+        res = _bootstrap(res, frames, bootstrap, seed, mapper)
     return res
 
 
@@ -1267,13 +1272,23 @@ def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
     return with_admissibility(replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=()))
 
 
-def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int,
-               rng: np.random.Generator) -> SEMResult:
-    arrays = [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames]
+#: Resamples per task of a parallel bootstrap (the draws do not depend on it).
+BOOTSTRAP_CHUNK = 50
+
+
+def bootstrap_chunk(res: SEMResult, arrays: Sequence[np.ndarray], first: int, count: int,
+                    seed: int) -> tuple[list[np.ndarray], int]:
+    """Refit resamples ``first .. first + count - 1`` of a bootstrap; (draws, failures).
+
+    Resample ``i`` draws its rows (within each group) from
+    ``numpy.random.default_rng([seed, i])``, so the draws are the same however the
+    resamples are split into tasks and wherever the tasks run.
+    """
     meanstructure = res.patterns[0].meanstructure
     draws = []
     failed = 0
-    for _ in range(b):
+    for i in range(first, first + count):
+        rng = np.random.default_rng([seed, i])
         moms = [_moments_of(x[rng.integers(0, x.shape[0], x.shape[0])]) for x in arrays]
         if any(np.linalg.eigvalsh(m.cov).min() <= 0 for m in moms):
             failed += 1
@@ -1287,6 +1302,21 @@ def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int,
         tmp = replace(res, patterns=tuple(pats), moments=tuple(moms), raw=fit)
         vals = tmp._values(fit.theta)
         draws.append(np.concatenate([fit.theta, tmp._defined(vals)]))
+    return draws, failed
+
+
+def _bootstrap(res: SEMResult, frames: Sequence[pd.DataFrame], b: int, seed: int,
+               mapper: Callable[..., Any] | None) -> SEMResult:
+    arrays = [fr[list(res.roles.ov)].to_numpy(dtype=float) for fr in frames]
+    # the workers need no data frames: the result travels without them
+    light = replace(res, data=None)
+    firsts = list(range(0, b, BOOTSTRAP_CHUNK))
+    counts = [min(BOOTSTRAP_CHUNK, b - f) for f in firsts]
+    n = len(firsts)
+    parts = list((mapper or map)(bootstrap_chunk, [light] * n, [arrays] * n, firsts, counts,
+                                 [seed] * n))
+    draws = [d for part, _ in parts for d in part]
+    failed = sum(f for _, f in parts)
     if len(draws) < 2:
         raise ValueError(f"bootstrap: only {len(draws)} of {b} resamples could be fitted")
     if failed:
