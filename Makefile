@@ -30,8 +30,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(RUNTIME_STAMP)
 	$(BIN)/python -m simlib.app.demo
 
+# The suite runs on every core (pytest-xdist), a file per worker at a time: each notebook
+# keeps its kernel and each module its fixtures.
 test: $(DEV_STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n auto --dist loadfile
 
 test-fast: $(DEV_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not statistical and not slow"
