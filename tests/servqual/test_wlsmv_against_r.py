@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from simlib.datasets import load_bliemel
 from simlib.servqual import ImproperSolutionWarning, sem
@@ -47,12 +47,13 @@ SQ5 = """tangibles =~ a01 + a02 + a03 + a04
          empathy =~ a18 + a19 + a20 + a21 + a22"""
 SQ_ITEMS = [f"a{i:02d}" for i in range(1, 23)]
 CASES = {"hs_cfa": ("hs", HS3, {}), "hs_sem": ("hs", HS_SEM, {"std_lv": True}),
-         "servqual_cfa": ("sq", SQ5, {})}
+         "servqual_cfa": ("sq", SQ5, {}), "hs_binary": ("bin", "f =~ b1 + b2 + b3 + b4", {})}
 
 
 @pytest.fixture(scope="module")
 def data():
-    return {"hs": pd.read_csv(HERE / "data" / "hs_ordinal.csv"), "sq": load_bliemel()}
+    return {"hs": pd.read_csv(HERE / "data" / "hs_ordinal.csv"), "sq": load_bliemel(),
+            "bin": pd.read_csv(HERE / "data" / "hs_binary.csv")}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_bivariate_normal_cdf_matches_adaptive_quadrature():
 
 
 @pytest.mark.parametrize("name,ds,items", [("hs_cfa", "hs", [f"x{i}" for i in range(1, 10)]),
-                                           ("servqual_cfa", "sq", SQ_ITEMS)])
+                                           ("servqual_cfa", "sq", SQ_ITEMS),
+                                           ("hs_binary", "bin", ["b1", "b2", "b3", "b4"])])
 def test_polychoric_equals_lavaan(data, name, ds, items):
     ref = REF[name]["sample"]
     pc = polychoric(data[ds], items)
@@ -171,3 +173,45 @@ def test_refusals_of_model_parts_and_methods(data, fits):
     single = data["hs"].assign(x1=1)
     with pytest.raises(SurveyDataError, match="single category"):
         polychoric(single)
+
+
+def test_binary_table_with_an_empty_cell(data):
+    """b1 x b5 has one empty cell: 0.5 is added keeping the margins (lavaan's rule).
+
+    lavaan 0.6.14 states the same rule but its optimizer stops at the bound 0.999 (its
+    objective floors tiny cell probabilities), with an asymptotic variance of order 1e58;
+    every other statistic of the five items must equal lavaan's, and b1-b5 must be the ML
+    estimate of the adjusted table.
+    """
+    ref = REF["hs_binary"]["sample_b5"]
+    pc = polychoric(data["bin"])
+    cor_r = np.array(ref["cor"])
+    assert cor_r[4, 0] == pytest.approx(0.999)
+    keep = np.ones((5, 5), dtype=bool)
+    keep[4, 0] = keep[0, 4] = False
+    np.testing.assert_allclose(pc.cor.to_numpy()[keep], cor_r[keep], atol=1e-6)
+    np.testing.assert_allclose(pc.thresholds.to_numpy(), ref["th"], atol=1e-10)
+    # the statistic of b1-b5 is the 4th correlation (pairs column by column)
+    q = len(ref["th"]) + 3
+    assert ref["nacov_diag"][q] > 1e50
+    ok = np.ones(len(ref["nacov_diag"]), dtype=bool)
+    ok[q] = False
+    assert pc.gamma is not None
+    np.testing.assert_allclose(np.diag(pc.gamma)[ok], np.array(ref["nacov_diag"])[ok],
+                               rtol=1e-5)
+    tab = np.array([[163.5, 0.5], [59.5, 77.5]])  # b1 rows, b5 columns, adjusted
+    assert pd.crosstab(data["bin"]["b1"], data["bin"]["b5"]).to_numpy().tolist() == [
+        [164, 0], [59, 78]]
+    t1 = stats.norm.ppf(tab.sum(axis=1)[0] / tab.sum())
+    t2 = stats.norm.ppf(tab.sum(axis=0)[0] / tab.sum())
+
+    def negll(r):
+        p11 = stats.multivariate_normal.cdf([t1, t2], cov=[[1, r], [r, 1]], abseps=1e-12,
+                                            releps=1e-12)
+        p1, p2 = stats.norm.cdf(t1), stats.norm.cdf(t2)
+        probs = np.array([[p11, p1 - p11], [p2 - p11, 1 - p1 - p2 + p11]])
+        return -float(np.sum(tab * np.log(probs)))
+
+    best = optimize.minimize_scalar(negll, bounds=(0.5, 0.999), method="bounded",
+                                    options={"xatol": 1e-9})
+    assert pc.cor.iloc[4, 0] == pytest.approx(best.x, abs=1e-5)

@@ -2,11 +2,12 @@
 #   R 4.2.2 with lavaan 0.6.14 (Debian r-cran-lavaan) and jsonlite, run from the repository root:
 #   Rscript tests/servqual/reference/wlsmv_reference.R
 # It writes tests/servqual/data/hs_ordinal.csv (the nine Holzinger-Swineford tests cut at their
-# 20/50/80% quantiles into 4 ordered categories) and tests/servqual/data/wlsmv_reference.json:
+# 20/50/80% quantiles into 4 ordered categories), hs_binary.csv (binary items, see case 4) and
+# tests/servqual/data/wlsmv_reference.json:
 # thresholds, polychoric correlations and the diagonal of their asymptotic covariance
 # (lavaan's NACOV) for both data sets, and estimates, standard errors and fit measures of
 # lavaan's default ordinal estimator (estimator = "WLSMV", parameterization = "delta") for
-# three models. The SERVQUAL data are data/servqual/sq_bliemel2004.csv (items 0..100 in steps
+# four models. The SERVQUAL data are data/servqual/sq_bliemel2004.csv (items 0..100 in steps
 # of 20, six categories with sparse low ones: many empty cells in the bivariate tables).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 
@@ -70,6 +71,20 @@ sq_model <- 'tangibles =~ a01 + a02 + a03 + a04
              empathy =~ a18 + a19 + a20 + a21 + a22'
 fit <- cfa(sq_model, data = sq, ordered = sq_items)
 out$servqual_cfa <- c(case(fit), list(sample = sampstats(fit)))
+
+# 4. Binary items (tetrachoric correlations): x1..x4 split at their medians, a one-factor
+#    model. And b5, which is 1 only when b1 is, so the table of b1 and b5 has one empty cell:
+#    lavaan means to add 0.5 to it keeping the margins, but its optimizer stops at the bound
+#    0.999 (its objective floors cell probabilities) with a NACOV entry of order 1e58; the
+#    test compares every other statistic of the five items (sample_b5).
+hs_bin <- data.frame(lapply(hs[paste0("x", 1:4)], function(v) as.integer(v > median(v))))
+names(hs_bin) <- paste0("b", 1:4)
+hs_bin$b5 <- as.integer(hs_bin$b1 == 1 & hs$x5 > median(hs$x5))
+write.csv(hs_bin, "tests/servqual/data/hs_binary.csv", row.names = FALSE)
+fit <- cfa('f =~ b1 + b2 + b3 + b4', data = hs_bin, ordered = names(hs_bin))
+out$hs_binary <- c(case(fit), list(sample = sampstats(fit, full = TRUE)))
+fit <- cfa('f =~ b1 + b2 + b3 + b4 + b5', data = hs_bin, ordered = names(hs_bin))
+out$hs_binary$sample_b5 <- sampstats(fit, full = TRUE)
 
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
            "tests/servqual/data/wlsmv_reference.json")
