@@ -32,6 +32,10 @@ numbers equal R's:
   Bentler's SRMR), standard errors from the expected information, defined
   parameters (``:=``) with delta-method standard errors.
 
+With ``ordered=`` (Likert items as ordered categories) the model is fitted
+by WLSMV to polychoric correlations instead (:mod:`simlib.servqual.polychoric`,
+:mod:`simlib.servqual.categorical`), as lavaan does by default.
+
 After the fit the solution is checked for admissibility: negative variances
 (Heywood cases), a latent covariance matrix that is not positive definite,
 and standardized correlations or loadings beyond ±1 each give an
@@ -1031,6 +1035,8 @@ def sem(
         Covariance matrix (a DataFrame named by variable; a list for several
         groups) with divisor N - 1, and the number of observations.
     estimator
+        None: ``"ML"``, or ``"WLSMV"`` when ``ordered`` is given. ``"WLSMV"``
+        needs ``ordered``; the ML estimators refuse it. Otherwise
         ``"ML"`` (normal-theory maximum likelihood) or ``"MLM"`` (ML
         estimates with Satorra–Bentler robust standard errors and scaled
         test, lavaan's ``estimator = "MLM"``; adds ``chisq_scaled``,
@@ -1042,7 +1048,17 @@ def sem(
         scores as meat, the Yuan–Bentler (Mplus) scaled test; the same fit
         measures as MLM).
     ordered
-        Not available yet (``None`` only).
+        Ordinal items: ``True`` (every observed variable of the model) or a list
+        naming them all; the model is then fitted by WLSMV (lavaan's default for
+        ``ordered=``, delta parameterization; :mod:`simlib.servqual.categorical`):
+        DWLS on the thresholds and polychoric correlations of
+        :func:`simlib.servqual.polychoric.polychoric`, robust standard errors,
+        the scaled-shifted test (``chisq_scaled``, ``chisq_scaling_factor``,
+        ``chisq_shift``, scaled baseline, CFI/TLI/RMSEA ``_scaled``), thresholds as
+        ``"|"`` rows of :meth:`SEMResult.estimates`. One group, complete rows
+        (listwise), no mixing with continuous variables, no mean structure or
+        observed covariates; ``modindices``/``residuals``/``factor_scores`` are
+        refused.
     missing
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
         ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
