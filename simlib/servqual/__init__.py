@@ -16,7 +16,9 @@ Import what you need, e.g. ``from simlib.servqual import cfa``. The layers:
 * :mod:`~simlib.servqual.invariance` – configural/metric/scalar/strict;
 * :mod:`~simlib.servqual.sem` – structural equation models in lavaan syntax
   (parser :mod:`~simlib.servqual.syntax`, engine
-  :mod:`~simlib.servqual.structural`, report :mod:`~simlib.servqual.semreport`);
+  :mod:`~simlib.servqual.structural`, report :mod:`~simlib.servqual.semreport`;
+  ordinal items: :mod:`~simlib.servqual.polychoric` thresholds and polychoric
+  correlations, :mod:`~simlib.servqual.categorical` WLSMV);
 * :mod:`~simlib.servqual.ipa`, :mod:`~simlib.servqual.kano` – IPA and Kano;
 * figures live in :mod:`simlib.plots.servqual` (they load matplotlib).
 """
@@ -55,6 +57,7 @@ from .instruments import (
 from .invariance import invariance
 from .ipa import ipa
 from .kano import kano, kano_category
+from .polychoric import Polychoric, polychoric
 from .reliability import (
     AlphaResult,
     OmegaResult,
@@ -87,4 +90,5 @@ __all__ = [
     "omega_total", "parallel_analysis", "parse_model", "reliability_table", "sem", "servperf",
     "weighted_servqual", "zone_of_tolerance",
     "OmegaResult", "htmt", "omega_ci", "omega_hierarchical", "OmegaHierarchical",
+    "Polychoric", "polychoric",
 ]

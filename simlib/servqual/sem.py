@@ -32,6 +32,10 @@ numbers equal R's:
   Bentler's SRMR), standard errors from the expected information, defined
   parameters (``:=``) with delta-method standard errors.
 
+With ``ordered=`` (Likert items as ordered categories) the model is fitted
+by WLSMV to polychoric correlations instead (:mod:`simlib.servqual.polychoric`,
+:mod:`simlib.servqual.categorical`), as lavaan does by default.
+
 After the fit the solution is checked for admissibility: negative variances
 (Heywood cases), a latent covariance matrix that is not positive definite,
 and standardized correlations or loadings beyond ±1 each give an
@@ -49,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import categorical as cat_mod
 from . import fiml as fiml_mod
 from . import structural
 from .checks import (
@@ -58,6 +63,7 @@ from .checks import (
     check_not_degenerate,
     user_stacklevel,
 )
+from .polychoric import polychoric
 from .robust import RobustML, satorra_bentler, yuan_bentler
 from .semreport import format_summary
 from .syntax import Definition, ModelSyntaxError, Statement, compile_expression, parse_syntax
@@ -553,6 +559,8 @@ class SEMResult:
     robust: RobustML | None = None  # estimator="MLM": sandwich vcov and trace terms
     # missing="fiml": log-likelihoods of the model, the saturated (EM) and the baseline model
     fiml: tuple[float, float, float] | None = None
+    # estimator="WLSMV": polychoric sample statistics and the DWLS test terms
+    categorical: cat_mod.CategoricalFit | None = None
     _fit: dict = field(default_factory=dict, repr=False)
 
     # basic quantities ----------------------------------------------------------------
@@ -566,6 +574,8 @@ class SEMResult:
 
     @property
     def df(self) -> int:
+        if self.categorical is not None:
+            return self.categorical.n_stats - self.npar
         return n_moments(self.patterns, len(self.roles.ov_x)) - self.npar
 
     @property
@@ -587,7 +597,10 @@ class SEMResult:
     def fit_measures(self) -> dict[str, float]:
         """lavaan's ``fitMeasures`` (names with dots as underscores)."""
         if not self._fit:
-            self._fit.update(_fit_dict(self))
+            if self.categorical is not None:
+                self._fit.update(cat_mod.fit_measures(self.categorical, self.npar, self.df))
+            else:
+                self._fit.update(_fit_dict(self))
         return dict(self._fit)
 
     # parameter values ----------------------------------------------------------------
@@ -599,13 +612,15 @@ class SEMResult:
         for t, r in enumerate(self.rows):
             a, s, m = mats[r.group]
             i = pos[r.lhs]
-            j = pos[r.rhs] if r.rhs else 0
+            j = pos[r.rhs] if r.rhs and r.op != "|" else 0
             if r.op == "=~":
                 out[t] = a[j, i]
             elif r.op == "~":
                 out[t] = a[i, j]
             elif r.op == "~~":
                 out[t] = s[i, j]
+            elif r.op == "|":
+                out[t] = theta[r.free]
             else:
                 assert m is not None
                 out[t] = m[i]
@@ -637,7 +652,7 @@ class SEMResult:
                     out[t] = est[t] * scale(r.lhs) / scale(r.rhs)
                 elif r.op == "~":
                     out[t] = est[t] * scale(r.rhs) / scale(r.lhs)
-                elif r.op == "~1":
+                elif r.op in ("~1", "|"):
                     out[t] = est[t] / scale(r.lhs)
                 elif r.lhs == r.rhs:
                     out[t] = est[t] / scale(r.lhs) ** 2
@@ -745,6 +760,7 @@ class SEMResult:
         a NaN ``z``. Defined parameters (``:=``) are evaluated on the
         standardized values and come last.
         """
+        self._not_for_wlsmv("standardized_solution")
         if type not in ("std.all", "std.lv"):
             raise ValueError(f"type: choose 'std.all' or 'std.lv', got {type!r}")
         lv_only = type == "std.lv"
@@ -775,6 +791,11 @@ class SEMResult:
         out["ci_upper"] = est + q * se
         return out
 
+    def _not_for_wlsmv(self, what: str) -> None:
+        if self.categorical is not None:
+            raise ValueError(f"{what}() is not available for estimator='WLSMV' (ordinal "
+                             "items); it needs a normal-theory (ML) fit")
+
     # diagnostics -----------------------------------------------------------------------
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
         """Modification indices (score tests) of the parameters the model fixes at 0.
@@ -785,6 +806,7 @@ class SEMResult:
         covariates of ``fixed.x`` excluded). Columns ``lhs, op, rhs, mi, epc,
         sepc_lv, sepc_all`` (``group`` for several groups), sorted by ``mi``.
         """
+        self._not_for_wlsmv("modindices")
         roles = self.roles
         nox = [v for v in roles.ov if v not in roles.ov_x]
         existing = {(r.group, *_row_key(r)) for r in self.rows}
@@ -889,6 +911,7 @@ class SEMResult:
         (lavaan's ``standardized``; NaN where the variance is not positive).
         A list with one dict per group for multi-group models.
         """
+        self._not_for_wlsmv("residuals")
         if type not in ("raw", "cor", "standardized"):
             raise ValueError(f"type: choose 'raw', 'cor' or 'standardized', got {type!r}")
         ov = list(self.roles.ov)
@@ -951,6 +974,7 @@ class SEMResult:
         in the (listwise-complete) data; a ``group`` column for several
         groups.
         """
+        self._not_for_wlsmv("factor_scores")
         if self.data is None:
             raise ValueError("factor scores need the raw data (the model was fitted to "
                              "sample_cov)")
@@ -1030,7 +1054,7 @@ def sem(
     *,
     sample_cov: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
     sample_nobs: int | Sequence[int] | None = None,
-    estimator: str = "ML",
+    estimator: str | None = None,
     ordered: Sequence[str] | bool | None = None,
     missing: str = "listwise",
     group: str | None = None,
@@ -1060,6 +1084,8 @@ def sem(
         Covariance matrix (a DataFrame named by variable; a list for several
         groups) with divisor N - 1, and the number of observations.
     estimator
+        None: ``"ML"``, or ``"WLSMV"`` when ``ordered`` is given. ``"WLSMV"``
+        needs ``ordered``; the ML estimators refuse it. Otherwise
         ``"ML"`` (normal-theory maximum likelihood) or ``"MLM"`` (ML
         estimates with Satorra–Bentler robust standard errors and scaled
         test, lavaan's ``estimator = "MLM"``; adds ``chisq_scaled``,
@@ -1071,7 +1097,17 @@ def sem(
         scores as meat, the Yuan–Bentler (Mplus) scaled test; the same fit
         measures as MLM).
     ordered
-        Not available yet (``None`` only).
+        Ordinal items: ``True`` (every observed variable of the model) or a list
+        naming them all; the model is then fitted by WLSMV (lavaan's default for
+        ``ordered=``, delta parameterization; :mod:`simlib.servqual.categorical`):
+        DWLS on the thresholds and polychoric correlations of
+        :func:`simlib.servqual.polychoric.polychoric`, robust standard errors,
+        the scaled-shifted test (``chisq_scaled``, ``chisq_scaling_factor``,
+        ``chisq_shift``, scaled baseline, CFI/TLI/RMSEA ``_scaled``), thresholds as
+        ``"|"`` rows of :meth:`SEMResult.estimates`. One group, complete rows
+        (listwise), no mixing with continuous variables, no mean structure or
+        observed covariates; ``modindices``/``residuals``/``factor_scores`` are
+        refused.
     missing
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
         ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
@@ -1132,15 +1168,20 @@ def sem(
     ConvergenceWarning, IdentificationWarning
         As for :func:`simlib.servqual.cfa`.
     """
-    estimator = str(estimator).upper()
-    if estimator not in ("ML", "MLM", "MLR"):
-        raise ValueError(f"estimator: choose 'ML', 'MLM' (Satorra-Bentler) or 'MLR' "
-                         f"(Yuan-Bentler), got {estimator!r}")
+    has_ordered = not (ordered is None or ordered is False
+                       or (not isinstance(ordered, bool) and len(ordered) == 0))
+    estimator = ("WLSMV" if has_ordered else "ML") if estimator is None else str(estimator).upper()
+    if estimator not in ("ML", "MLM", "MLR", "WLSMV"):
+        raise ValueError(f"estimator: choose 'ML', 'MLM' (Satorra-Bentler), 'MLR' "
+                         f"(Yuan-Bentler) or 'WLSMV' (ordinal items), got {estimator!r}")
+    if has_ordered and estimator != "WLSMV":
+        raise ValueError(f"estimator={estimator!r} is for continuous items; ordered items are "
+                         "fitted with estimator='WLSMV' (the default with ordered=)")
+    if estimator == "WLSMV":
+        _check_wlsmv_options(has_ordered, data, missing, group, se, meanstructure)
     if estimator in ("MLM", "MLR") and data is None:
         raise ValueError(f"estimator={estimator!r} needs the raw data (fourth moments), "
                          "not sample_cov")
-    if ordered not in (None, False, (), []):
-        raise ValueError("ordered: ordinal estimation (WLSMV) is not available; pass None")
     if missing not in ("listwise", "raise", "fiml"):
         raise ValueError(f"missing: choose 'listwise', 'raise' or 'fiml', got {missing!r}")
     if missing == "fiml" and (estimator != "ML" or group is not None or se != "standard"
@@ -1185,6 +1226,10 @@ def sem(
         if missing == "fiml":
             return _sem_fiml(model, data, ov, std_lv=std_lv, orthogonal=orthogonal,
                              seed=seed, fixed_x=fixed_x, scale=scale)
+        if estimator == "WLSMV":
+            assert ordered is not None and ordered is not False
+            return _sem_wlsmv(model, data, ordered, std_lv=std_lv, orthogonal=orthogonal,
+                              fixed_x=fixed_x, scale=scale, missing=missing)
         x = check_items(data, ov, scale=scale, missing=missing)  # type: ignore[arg-type]
         check_not_degenerate(x)
         if group is None:
@@ -1234,6 +1279,115 @@ def sem(
         assert frames is not None
         res = _bootstrap(res, frames, bootstrap, seed, mapper)
     return res
+
+
+def _check_wlsmv_options(has_ordered: bool, data, missing: str, group, se: str,
+                         meanstructure) -> None:
+    """One-line refusals of what estimator='WLSMV' does not cover."""
+    if not has_ordered:
+        raise ValueError("estimator='WLSMV': name the ordinal items with ordered= (a list of "
+                         "columns, or True for every observed variable of the model)")
+    if data is None:
+        raise ValueError("estimator='WLSMV' needs the raw data (polychoric correlations), "
+                         "not sample_cov")
+    if missing == "fiml":
+        raise ValueError("missing='fiml' is not available with estimator='WLSMV'; use "
+                         "missing='listwise' (lavaan's default for WLSMV)")
+    if group is not None:
+        raise ValueError("estimator='WLSMV' with several groups (group=) is not available")
+    if se != "standard":
+        raise ValueError(f"se={se!r} is not available with estimator='WLSMV' (its standard "
+                         "errors are the robust sandwich)")
+    if meanstructure:
+        raise ValueError("meanstructure=True is not available with estimator='WLSMV' (the "
+                         "intercepts of the latent responses are fixed at 0)")
+
+
+def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
+               std_lv: bool, orthogonal: bool, fixed_x: bool,
+               scale: tuple[float, float] | None, missing: str) -> SEMResult:
+    """WLSMV fit on polychoric correlations (see :mod:`simlib.servqual.categorical`)."""
+    statements, definitions = parse_syntax(model)
+    if any(st.op == "~1" for st in statements):
+        raise ModelSyntaxError("intercepts ('~ 1') are not available with estimator='WLSMV' "
+                               "(the latent responses have fixed intercepts 0)")
+    roles = _roles(statements, fixed_x)
+    ov = list(roles.ov)
+    if ordered is True:
+        ordinal = ov
+    else:
+        assert not isinstance(ordered, bool)
+        ordinal = [ordered] if isinstance(ordered, str) else list(ordered)
+        unknown = [v for v in ordinal if v not in data.columns]
+        if unknown:
+            raise SurveyDataError(f"ordered: columns {unknown} are not in the data")
+    continuous = [v for v in ov if v not in ordinal]
+    if continuous:
+        raise ValueError(f"ordered: {continuous} are not declared ordered; mixing ordinal and "
+                         "continuous variables (polyserial correlations) is not available")
+    if roles.ov_x:
+        raise ValueError(f"estimator='WLSMV' with observed exogenous covariates "
+                         f"{list(roles.ov_x)} is not available")
+    x = check_items(data, ov, scale=scale, missing=missing)  # type: ignore[arg-type]
+    sample = polychoric(x, ov)
+    p = len(ov)
+    mom = structural.Moments(cov=sample.cor.to_numpy(), mean=np.zeros(p), n=sample.n)
+    rows = build_rows(statements, roles, 1, meanstructure=False, std_lv=std_lv,
+                      orthogonal=orthogonal, group_equal=())
+    for r in rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
+            if r.user:
+                raise ModelSyntaxError(f"line {r.line}: the residual variance of the ordinal "
+                                       f"item {r.lhs!r} is not a parameter (delta "
+                                       "parameterization: it is 1 - its explained variance)")
+            r.fixed = 0.0
+    k = index_rows(rows, roles, (), set())
+    pat = build_patterns(rows, roles, 1, False, [mom])[0]
+    out_paths = (pat.A_idx[:, :p] >= 0) | (pat.A_fixed[:, :p] != 0)
+    if out_paths.any():
+        j = int(np.nonzero(out_paths.any(axis=0))[0][0])
+        raise ValueError(f"estimator='WLSMV': the ordinal item {ov[j]!r} predicts another "
+                         "variable; this is not available")
+    nth = sample.thresholds.size
+    nd = sample.stats.size
+    if k + nth > nd:
+        raise ValueError(f"the model is not identified: df = {nd - k - nth} ({k + nth} free "
+                         f"parameters > {nd} thresholds and correlations)")
+    start = start_values(rows, roles, [mom], k, std_lv)
+    theta_s, f, nit, ok = cat_mod.fit_dwls(pat, sample, start)
+    if not ok:
+        warnings.warn(f"the DWLS estimation did not converge after {nit} iterations; "
+                      "estimates and fit measures are not trustworthy", ConvergenceWarning,
+                      stacklevel=user_stacklevel())
+    # delta parameterization: residual variances make the latent responses' variances 1
+    resid = 1.0 - np.diag(structural.implied(pat, theta_s)[0])
+    for r in rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
+            r.fixed = float(resid[ov.index(r.lhs)])
+    pat = build_patterns(rows, roles, 1, False, [mom])[0]
+    th_rows = [Row(ov[int(j)], "|", name.split("|", 1)[1], 0, free=k + q)
+               for q, (j, name) in enumerate(zip(sample.th_item, sample.thresholds.index,
+                                                 strict=True))]
+    last_user = max((t for t, r in enumerate(rows) if r.user), default=-1)
+    rows = rows[:last_user + 1] + th_rows + rows[last_user + 1:]
+    theta = np.concatenate([theta_s, sample.thresholds.to_numpy()])
+    vcov, tr1, tr2, trb1, trb2 = cat_mod.robust(pat, sample, theta, k)
+    w = 1.0 / np.diag(sample.gamma)[nth:] if sample.gamma is not None else None
+    assert w is not None
+    pi, pj = sample.pairs
+    n1 = sample.n - 1  # lavaan's test statistics of categorical data use N - 1
+    chi2_b = n1 * float(np.sum(w * sample.cor.to_numpy()[pi, pj] ** 2))
+    cf = cat_mod.CategoricalFit(sample=sample, k_struct=k, chi2=n1 * f,
+                                trace_ugamma=tr1, trace_ugamma2=tr2, baseline_chi2=chi2_b,
+                                baseline_trace=trb1, baseline_trace2=trb2,
+                                srmr=cat_mod.srmr(pat, sample, theta))
+    raw = structural.RAMFit(theta=theta, fmin=n1 * f / (2 * sample.n), chi2=n1 * f, n_iter=nit,
+                            converged=ok, method="dwls-gauss-newton", vcov=vcov,
+                            info=np.zeros((theta.size, theta.size)))
+    res = SEMResult(model=model, roles=roles, rows=tuple(rows), definitions=tuple(definitions),
+                    patterns=(pat,), moments=(mom,), raw=raw, group_labels=(None,),
+                    data=(x,), estimator="WLSMV", categorical=cf)
+    return with_admissibility(res)
 
 
 def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,

@@ -77,6 +77,8 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
     out += ["", "Model Test User Model:", "",
             _kv("Test statistic", fm["chisq"]), _kv("Degrees of freedom", fm["df"]),
             _kv("P-value (Chi-square)", fm["pvalue"])]
+    if res.categorical is not None:
+        return _wlsmv_summary(res, fm, out, fit_measures, standardized)
     robust = "chisq_scaled" in fm
     if robust:
         out += ["", "  Satorra-Bentler scaled test (MLM):",
@@ -154,4 +156,64 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
     if not dfn.empty:
         out += _section("Defined Parameters", dfn, standardized,
                         lambda r: f"{r['lhs']}", False, dot)
+    return "\n".join(out) + "\n"
+
+
+def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
+                   standardized: bool) -> str:
+    """The WLSMV variant: scaled-shifted tests, no likelihood, a thresholds section."""
+    out += ["", "  Scaled-shifted test (WLSMV):",
+            _kv("Scaled test statistic", fm["chisq_scaled"]),
+            _kv("Degrees of freedom", fm["df_scaled"]),
+            _kv("P-value (scaled)", fm["pvalue_scaled"]),
+            _kv("Scaling correction factor", fm["chisq_scaling_factor"]),
+            _kv("Shift parameter", fm["chisq_shift"])]
+    if fit_measures:
+        out += ["", "Model Test Baseline Model:", "",
+                _kv("Test statistic", fm["baseline_chisq"]),
+                _kv("Degrees of freedom", fm["baseline_df"]),
+                _kv("P-value", fm["baseline_pvalue"]),
+                _kv("Scaled test statistic", fm["baseline_chisq_scaled"]),
+                "", "User Model versus Baseline Model:", "",
+                _kv("Comparative Fit Index (CFI)", fm["cfi"]),
+                _kv("Tucker-Lewis Index (TLI)", fm["tli"]),
+                _kv("Scaled CFI / TLI", f"{fm['cfi_scaled']:.3f} / {fm['tli_scaled']:.3f}"),
+                "", "Root Mean Square Error of Approximation:", "",
+                _kv("RMSEA", fm["rmsea"]),
+                _kv("90 Percent confidence interval - lower", fm["rmsea_ci_lower"]),
+                _kv("90 Percent confidence interval - upper", fm["rmsea_ci_upper"]),
+                _kv("P-value H_0: RMSEA <= 0.050", fm["rmsea_pvalue"]),
+                _kv("Scaled RMSEA", fm["rmsea_scaled"]),
+                "", "Standardized Root Mean Square Residual:", "",
+                _kv("SRMR", fm["srmr"])]
+    if res.improper:
+        out += ["", "Improper solution:"] + [f"  {p}" for p in res.improper]
+    out += ["", "Parameter Estimates:", "", _kv("Parameterization", "Delta"),
+            _kv("Standard errors", "Robust.sem"), _kv("Information", "Expected"),
+            _kv("Information saturated (h1) model", "Unstructured")]
+    e = res.estimates(standardized=standardized)
+
+    def plain(r) -> str:
+        lab = f" ({r['label']})" if r["label"] else ""
+        return f"{r['rhs']}{lab}"
+
+    def own(r) -> str:
+        lab = f" ({r['label']})" if r["label"] else ""
+        return f"{r['lhs']}{lab}"
+
+    def none(v: str) -> str:
+        return ""
+
+    out += _section("Latent Variables", e[e["op"] == "=~"], standardized, plain, True, none)
+    out += _section("Regressions", e[e["op"] == "~"], standardized, plain, True, none)
+    out += _section("Covariances", e[(e["op"] == "~~") & (e["lhs"] != e["rhs"])],
+                    standardized, plain, True, none)
+    out += _section("Thresholds", e[e["op"] == "|"], standardized,
+                    lambda r: f"{r['lhs']}|{r['rhs']}", False, none)
+    out += _section("Variances", e[(e["op"] == "~~") & (e["lhs"] == e["rhs"])],
+                    standardized, own, False, none)
+    dfn = e[e["op"] == ":="]
+    if not dfn.empty:
+        out += _section("Defined Parameters", dfn, standardized,
+                        lambda r: f"{r['lhs']}", False, none)
     return "\n".join(out) + "\n"

@@ -1,0 +1,215 @@
+"""WLSMV: diagonally weighted least squares on polychoric correlations (ordinal items).
+
+With ordinal items (Likert answers) lavaan's default estimator is WLSMV
+(Muthén, du Toit & Spisic 1997): the model is fitted to the sample thresholds
+and polychoric correlations ``s`` of :mod:`simlib.servqual.polychoric` rather
+than to a covariance matrix. In lavaan's ``parameterization = "delta"`` the
+latent responses ``y*`` have unit variances, so
+
+    Sigma* = F E S E' F'  with the residual variances of the items set to
+    1 - (their explained variance)  (they are not parameters),
+
+the model's correlations are the off-diagonal elements of ``Sigma*`` and
+its thresholds are free parameters. The estimator is
+
+* **DWLS**: ``F = (s - sigma(theta))' W (s - sigma(theta))`` with ``W`` the
+  inverse of the *diagonal* of ``Gamma`` (the asymptotic covariance of ``s``,
+  ``N Cov(s)``), minimised by Gauss–Newton with step halving; the test
+  statistic is ``chi2 = (N - 1) F_min`` (lavaan 0.6 uses N - 1 for categorical
+  data, also in the RMSEA; its ``fmin`` is ``chi2 / 2N``);
+* **robust standard errors**: the sandwich ``(D'WD)^-1 D'W Gamma W D (D'WD)^-1 / (N - 1)``
+  with ``D = d sigma / d theta``;
+* **mean-and-variance adjusted test** (lavaan's ``"scaled.shifted"``,
+  Asparouhov & Muthén 2010): with ``U = W - W D (D'WD)^-1 D'W``,
+  ``a = sqrt(df / tr((U Gamma)^2))`` and shift ``b = df - a tr(U Gamma)``,
+  ``chisq_scaled = a chi2 + b`` on ``df`` degrees of freedom; lavaan reports
+  ``1/a`` as ``chisq.scaling.factor``. The independence baseline (thresholds
+  free, correlations 0) is corrected the same way, which gives the scaled
+  CFI/TLI.
+
+The functions here work on one group's RAM pattern
+(:mod:`simlib.servqual.structural`) whose ordinal residual variances are
+fixed at 0; :func:`simlib.servqual.sem` builds the pattern and the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from . import structural
+from .polychoric import Polychoric
+
+__all__ = ["CategoricalFit", "fit_dwls", "fit_measures", "implied_stats"]
+
+
+@dataclass(frozen=True)
+class CategoricalFit:
+    """The WLSMV part of a :class:`simlib.servqual.sem.SEMResult`."""
+
+    sample: Polychoric
+    k_struct: int  # free parameters of the RAM pattern; the thresholds follow
+    chi2: float
+    trace_ugamma: float
+    trace_ugamma2: float
+    baseline_chi2: float
+    baseline_trace: float
+    baseline_trace2: float
+    srmr: float
+
+    @property
+    def n_stats(self) -> int:
+        return int(self.sample.stats.size)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.sample.pairs[0].size)
+
+
+def implied_stats(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
+                  k_struct: int) -> np.ndarray:
+    """Model thresholds and correlations, in the order of ``sample.stats``."""
+    sigma, _ = structural.implied(pat, theta)
+    i, j = sample.pairs
+    return np.concatenate([theta[k_struct:], sigma[i, j]])
+
+
+def _corr_jacobian(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
+                   k_struct: int) -> np.ndarray:
+    js, _ = structural.jacobian(pat, theta, k_struct)
+    i, j = sample.pairs
+    return js[i * pat.p + j]
+
+
+def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
+             maxiter: int = 500, tol: float = 1e-14):
+    """Minimise the DWLS discrepancy in the structural parameters (thresholds = sample ones).
+
+    Returns (theta_struct, f_min, iterations, converged); ``f_min`` is
+    ``sum w (r - sigma)^2`` over the correlations.
+    """
+    assert sample.gamma is not None
+    nth = sample.thresholds.size
+    w = 1.0 / np.diag(sample.gamma)[nth:]
+    i, j = sample.pairs
+    r = sample.cor.to_numpy()[i, j]
+    k = start.size
+
+    def resid(th):
+        sigma, _ = structural.implied(pat, th)
+        return r - sigma[i, j]
+
+    theta = start.astype(float)
+    e = resid(theta)
+    f = float(np.sum(w * e * e))
+    for it in range(1, maxiter + 1):
+        jac = _corr_jacobian(pat, theta, sample, k)
+        h = jac.T @ (w[:, None] * jac)
+        g = jac.T @ (w * e)
+        d = np.sqrt(np.clip(np.diag(h), 1e-300, None))
+        try:
+            step = np.linalg.solve(h / np.outer(d, d), g / d) / d
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(h, g, rcond=None)[0]
+        dec = float(g @ step)
+        if not np.isfinite(dec):
+            return theta, f, it, False
+        if dec < tol * max(1.0, f):
+            return theta, f, it, True
+        t = 1.0
+        while t > 1e-10:
+            cand = theta + t * step
+            ec = resid(cand)
+            fc = float(np.sum(w * ec * ec))
+            if np.isfinite(fc) and fc <= f - 1e-4 * t * dec:
+                break
+            t *= 0.5
+        else:
+            return theta, f, it, dec < 1e-10 * max(1.0, f)
+        theta, e, f = cand, ec, fc
+    return theta, f, maxiter, False
+
+
+def robust(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray, k_struct: int):
+    """Sandwich vcov of all parameters (structural, then thresholds) and the trace terms."""
+    gam = sample.gamma
+    assert gam is not None
+    nth = sample.thresholds.size
+    m = gam.shape[0]
+    k = theta.size
+    delta = np.zeros((m, k))
+    delta[:nth, k_struct:] = np.eye(nth)
+    delta[nth:, :k_struct] = _corr_jacobian(pat, theta, sample, k_struct)
+    w = 1.0 / np.diag(gam)
+    wd = w[:, None] * delta
+    a = delta.T @ wd
+    a_inv = np.linalg.inv(a)
+    b = wd.T @ gam @ wd
+    vcov = a_inv @ b @ a_inv / (sample.n - 1)  # N - 1 as lavaan 0.6
+    u = np.diag(w) - wd @ a_inv @ wd.T
+    ug = u @ gam
+    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    # independence baseline: U_b Gamma keeps only the weighted correlation block
+    gc = gam[nth:, nth:] * w[nth:, None]
+    return vcov, tr1, tr2, float(np.trace(gc)), float(np.sum(gc * gc.T))
+
+
+def srmr(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray) -> float:
+    """lavaan's ``srmr`` for ordinal items: residual correlations, thresholds left out."""
+    sigma, _ = structural.implied(pat, theta)
+    i, j = sample.pairs
+    e = sample.cor.to_numpy()[i, j] - sigma[i, j]
+    p = pat.p
+    return float(np.sqrt(np.sum(e * e) / (p * (p + 1) / 2)))
+
+
+def _scaled(chi2: float, df: int, tr1: float, tr2: float):
+    if df <= 0 or tr2 <= 0:
+        return chi2, 1.0, 0.0
+    a = np.sqrt(df / tr2)
+    shift = df - a * tr1
+    return a * chi2 + shift, 1.0 / a, shift
+
+
+def fit_measures(cf: CategoricalFit, npar: int, df: int) -> dict[str, float]:
+    """lavaan's ``fitMeasures`` of a WLSMV fit (names with dots as underscores)."""
+    n = cf.sample.n
+    chi2, chi2_b, df_b = cf.chi2, cf.baseline_chi2, cf.n_pairs
+    x2s, c, shift = _scaled(chi2, df, cf.trace_ugamma, cf.trace_ugamma2)
+    x2bs, cb, _ = _scaled(chi2_b, df_b, cf.baseline_trace, cf.baseline_trace2)
+
+    def pv(x, d):
+        return float(stats.chi2.sf(x, d)) if d > 0 else float("nan")
+
+    def cfi(x, d, xb, db):
+        num, den = max(x - d, 0.0), max(xb - db, x - d, 0.0)
+        return 1.0 if den == 0 else 1.0 - num / den
+
+    def tli(x, d, xb, db):
+        return ((xb / db - x / d) / (xb / db - 1.0)) if d > 0 and db > 0 else 1.0
+
+    # lavaan's RMSEA of categorical data uses N - 1, as its test statistics
+    rmsea, lo, hi = structural.rmsea_ci(chi2, df, n - 1, 1)
+    rmsea_s, lo_s, hi_s = structural.rmsea_ci(x2s, df, n - 1, 1)
+
+    def rmsea_p(x):
+        return float(stats.ncx2.sf(x, df, (n - 1) * df * 0.05**2)) if df > 0 else float("nan")
+
+    return {
+        "npar": int(npar), "fmin": float(chi2 / (2 * n)), "chisq": float(chi2), "df": int(df),
+        "pvalue": pv(chi2, df), "chisq_scaled": float(x2s), "df_scaled": int(df),
+        "pvalue_scaled": pv(x2s, df), "chisq_scaling_factor": float(c),
+        "chisq_shift": float(shift),
+        "baseline_chisq": float(chi2_b), "baseline_df": int(df_b),
+        "baseline_pvalue": pv(chi2_b, df_b), "baseline_chisq_scaled": float(x2bs),
+        "baseline_pvalue_scaled": pv(x2bs, df_b), "baseline_chisq_scaling_factor": float(cb),
+        "cfi": float(cfi(chi2, df, chi2_b, df_b)), "tli": float(tli(chi2, df, chi2_b, df_b)),
+        "cfi_scaled": float(cfi(x2s, df, x2bs, df_b)),
+        "tli_scaled": float(tli(x2s, df, x2bs, df_b)),
+        "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
+        "rmsea_pvalue": rmsea_p(chi2), "rmsea_scaled": rmsea_s,
+        "rmsea_ci_lower_scaled": lo_s, "rmsea_ci_upper_scaled": hi_s,
+        "rmsea_pvalue_scaled": rmsea_p(x2s), "srmr": cf.srmr, "ntotal": int(n),
+    }
