@@ -195,9 +195,10 @@ class CalibratedPlan:
 
         The roster's capacity is ``agents x availability`` per interval,
         rounded on the calibration's staffing grid (5 minutes) keeping the
-        agent-hours (:func:`~simlib.calibrate.round_keeping_total`): since
-        ``agents x availability >= effective``, no slot gets fewer servers than
-        the plan. The metric of an interval is pooled over the simulated days
+        agent-hours (:func:`~simlib.calibrate.round_keeping_total`); for the
+        plan's own roster ``agents x availability >= effective``, so no slot
+        gets fewer servers than the plan (another roster, :meth:`with_agents`,
+        may have fewer). The metric of an interval is pooled over the simulated days
         (total served within the threshold / total arrivals, as
         :func:`~simlib.calibrate.validate` pools the observed days), with a
         ratio-estimator confidence interval over the replications.
