@@ -20,7 +20,11 @@ The workflow, one module per step:
 6. :mod:`~simlib.calibrate.scenario` - :func:`calibrate` runs all of the
    above; :func:`to_scenario` writes a scenario dict (docs/scenario.md) (fitted or trace-driven);
    :func:`add_agents` makes a staffing what-if of a scenario.
-7. :mod:`~simlib.calibrate.validate` - :func:`observed_intervals` and
+7. :mod:`~simlib.calibrate.plan` - :func:`plan_staffing`: a staffing plan (ISA by
+   default) on the calibrated scenario, in effective agents and in agents to
+   roster (through each interval's :func:`agent_availability`), checked by
+   simulation (:meth:`CalibratedPlan.check`).
+8. :mod:`~simlib.calibrate.validate` - :func:`observed_intervals` and
    :func:`validate`: observed vs simulated abandonment, waiting and service
    level per interval, with the share of intervals inside the simulated band.
 
@@ -72,6 +76,7 @@ from simlib.calibrate.patience import (
     patience,
     survival_knots,
 )
+from simlib.calibrate.plan import CalibratedPlan, agent_availability, plan_staffing
 from simlib.calibrate.priority import CreditEstimate, estimate_credit
 from simlib.calibrate.scenario import (
     PRIORITY_SUFFIX,
@@ -104,6 +109,9 @@ from simlib.calibrate.validate import (
 )
 
 __all__ = [
+    "CalibratedPlan",
+    "agent_availability",
+    "plan_staffing",
     "CreditEstimate",
     "estimate_credit",
     "MIN_CALLS",
