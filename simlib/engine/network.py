@@ -55,6 +55,7 @@ from simpy.events import Event
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
+from simlib.engine.servers import ServerBank, SharedStation, server_model
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
@@ -193,8 +194,9 @@ class _StationState(Counts):
         self.n_recovered = 0
         self.n_started = 0
         self.busy_area = 0.0
-        #: The station's agent pools (simlib.engine.pools), None without pools.
-        self.pools: PooledStation | None = None
+        #: The station's agent pools (simlib.engine.pools), or the model of its pre-emption,
+        #: server speeds or processor sharing (simlib.engine.servers); None for plain servers.
+        self.pools: PooledStation | ServerBank | SharedStation | None = None
         #: Balking: the join draw (None = everybody joins) and the join probabilities.
         self.balk_draw: BlockSampler | None = None
         self.balk_join: Any = None if spec.balking is None else spec.balking.join_probability
@@ -323,6 +325,9 @@ class ServiceNetwork:
                 st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
             if st.spec.pools is not None:
                 st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
+            else:
+                st.pools = server_model(st, self, self._end_service, self._block, self._abandon,
+                                        self._overlap)
         #: The layer riding on the network (the quality model), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
 

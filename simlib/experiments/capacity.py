@@ -48,7 +48,8 @@ class StationLoad:
     arrival_rate: float
     #: Work arriving per time unit, in Erlangs (busy servers needed on average).
     offered_load: float
-    #: Servers averaged over the observed horizon (shifts weighted by their length).
+    #: Servers averaged over the observed horizon (shifts weighted by their length); with
+    #: ``speeds``, their sum (the work the servers do per time unit).
     servers: float
 
     @property
@@ -85,6 +86,8 @@ def visits_per_arrival(scenario: Scenario) -> dict[str, dict[str, float]]:
 def _mean_servers(station: Station, horizon: float) -> float:
     if station.infinite:
         return math.inf
+    if station.speeds is not None:
+        return sum(station.speeds)  # servers of speed 1 that do the same work (no shifts)
     if station.shifts is None:
         return float(station.max_servers)
     edges = sorted({0.0, horizon, *(t for s in station.shifts for t in (s.start, s.end)

@@ -40,6 +40,7 @@ from simlib.spec.quality import (
     WordOfMouthSpec,
     parse_blocks,
 )
+from simlib.spec.servers import parse_server_options
 from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.timevarying import DayToDay, Profiled, parse_day_to_day, parse_service
 from simlib.spec.validation import (
@@ -73,8 +74,8 @@ __all__ = [
 #: Routing target meaning "leave the system".
 EXIT = "exit"
 
-#: Queue disciplines of a station without pools.
-DISCIPLINES = ("fifo", "priority", "credit", "lifo", "random")
+#: Queue disciplines of a station without pools (``preemptive`` and ``ps``: simlib.spec.servers).
+DISCIPLINES = ("fifo", "priority", "credit", "lifo", "random", "preemptive", "ps")
 
 #: Scope name of the whole system in results; no class or station may use it.
 SYSTEM = "system"
@@ -246,7 +247,9 @@ class Station:
     queue_capacity: int | None = None
     #: ``fifo``, ``priority`` (non-preemptive), ``credit`` (ordered by time joined
     #: minus the class's credit, non-preemptive), ``lifo`` (the last to join is served
-    #: first, non-preemptive) or ``random`` (a waiting customer chosen at random).
+    #: first, non-preemptive), ``random`` (a waiting customer chosen at random),
+    #: ``preemptive`` (priority with pre-emption, see ``preemption``) or ``ps``
+    #: (processor sharing); simlib.spec.servers describes the last two.
     discipline: str = "fifo"
     #: Agent pools and routing policies (simlib.spec.pools); None = one group of servers.
     #: With pools, ``servers``/``shifts`` are the pools' totals and ``service`` is each
@@ -257,6 +260,10 @@ class Station:
     infinite: bool = False
     #: Join probabilities by the number waiting (simlib.spec.behaviour); None = all join.
     balking: Balking | None = None
+    #: With ``discipline: preemptive``: ``resume``, ``restart`` or ``resample``; else None.
+    preemption: str | None = None
+    #: One speed per server (a requirement x takes x / speed); None = every server speed 1.
+    speeds: tuple[float, ...] | None = None
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
@@ -683,7 +690,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         node = _Node(raw, f"stations[{i}]")
         node.check_keys(
             ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
-             "selection", "policies", "balking"),
+             "selection", "policies", "balking", "preemption", "speeds"),
             required=("name",),
         )
         sname = raw["name"]
@@ -692,6 +699,9 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             raise ScenarioError(node.sub("balking"), "not allowed with pools or servers: inf")
         balking = parse_balking(raw["balking"], node.sub("balking")) if "balking" in raw else None
         if "pools" in raw:
+            for key in ("preemption", "speeds"):
+                if key in raw:
+                    raise ScenarioError(node.sub(key), "is not allowed with pools")
             stations.append(_pooled_station(raw, node, class_names, visits[sname], discipline,
                                             horizon, base_dir))
             continue
@@ -738,9 +748,14 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             raise ScenarioError(
                 node.sub("discipline"), f"must be one of {', '.join(DISCIPLINES)}, got {show(discipline)}"
             )
+        if discipline == "ps":
+            for key in ("queue_capacity", "balking"):
+                if key in raw:
+                    raise ScenarioError(node.sub(key), "not allowed with discipline: ps (nobody queues)")
+        preemption, speeds = parse_server_options(raw, node.path, discipline, servers, shifts is not None)
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
-                    infinite=infinite, balking=balking)
+                    infinite=infinite, balking=balking, preemption=preemption, speeds=speeds)
         )
 
     target = None

@@ -87,4 +87,4 @@ def test_bad_discipline_names_the_choices():
     with pytest.raises(ScenarioError) as err:
         load_scenario(single_station(discipline="lilo"))
     assert str(err.value) == ("stations[0].discipline: must be one of fifo, priority, credit, "
-                              "lifo, random, got 'lilo'")
+                              "lifo, random, preemptive, ps, got 'lilo'")

@@ -64,6 +64,9 @@ def test_every_listed_key_is_understood(tmp_csv):
             {"name": "recovery", "servers": 1, "service": {"dist": "gamma", "mean": 2, "cv": 0.5}},
             {"name": "x", "servers": 1, "service": {"dist": "deterministic", "value": 1}},
             {"name": "y", "servers": 1, "service": {"dist": "empirical", "values": [1, 2, 2]}},
+            {"name": "p", "servers": 2, "discipline": "preemptive", "preemption": "restart",
+             "speeds": [1.5, 1.0], "service": {"dist": "exponential", "mean": 1}},
+            {"name": "q", "servers": 2, "discipline": "ps", "service": {"dist": "exponential", "mean": 1}},
         ],
         "routing": {"front": {"recovery": 0.25, "exit": 0.75}, "recovery": {"front": 0.5, "exit": 0.5}},
         "targets": {"service_level": {"threshold": 0.5, "target": 0.8}},
@@ -80,6 +83,8 @@ def test_every_listed_key_is_understood(tmp_csv):
     assert scn.station("back").servers_at(60) == 0
     assert scn.service_level.threshold == 0.5
     assert scn.routing["front"] == {"recovery": 0.25, "exit": 0.75}
+    assert scn.station("p").preemption == "restart" and scn.station("p").speeds == (1.5, 1.0)
+    assert scn.station("q").discipline == "ps" and scn.station("q").preemption is None
     # And it simulates.
     res = simlib.run(scn, replications=2, seed=3)
     assert set(res.summary().scope) >= {"front", "back", "a", "b", "c", "d", "system"}
@@ -109,7 +114,7 @@ def test_every_listed_key_is_understood(tmp_csv):
         (lambda d: d["classes"][0]["arrivals"].update(profile={"period": 10, "rates": [1]}), "classes[0].arrivals", "exactly one of rate, profile, trace"),
         (lambda d: d["classes"][0].update(arrivals={}), "classes[0].arrivals", "exactly one of rate, profile, trace"),
         (lambda d: d["classes"][0].update(arrivals={"profile": {"period": 10, "rates": [1, -1]}}), "classes[0].arrivals.profile.rates[1]", ">= 0"),
-        (lambda d: d["stations"][0].update(discipline="lilo"), "stations[0].discipline", "one of fifo, priority, credit, lifo, random"),
+        (lambda d: d["stations"][0].update(discipline="lilo"), "stations[0].discipline", "one of fifo, priority, credit, lifo, random, preemptive, ps"),
         (lambda d: d["stations"][0].update(queue_capacity=-1), "stations[0].queue_capacity", "integer >= 0"),
         (lambda d: d["stations"][0].update(shifts=[{"start": 0, "end": 10, "servers": 1}]), "stations[0]", "exactly one of servers, shifts"),
         (lambda d: d.update(colour="blue"), "colour", "unknown key"),
@@ -220,6 +225,20 @@ def test_cli_reports_invalid_scenarios_in_one_line_with_status_2(tmp_path):
         (lambda d: d["stations"][0].update(service={"dist": "lognormal", "mean": 1, "cv": 1e200}), "stations[0].service.cv", "at most 1e+15"),
         (lambda d: d["stations"][0].update(service={"dist": "gamma", "mean": 1, "cv": 1e-200}), "stations[0].service.cv", "between"),
         (lambda d: d.update(routing={"s": {"s": 1.0}}), "routing.s", "never reach exit"),
+        # pre-emption, server speeds and processor sharing (simlib.spec.servers)
+        (lambda d: d["stations"][0].update(preemption="resume"), "stations[0].preemption", "allowed only with discipline: preemptive"),
+        (lambda d: d["stations"][0].update(discipline="preemptive", preemption="pause"), "stations[0].preemption", "one of resume, restart, resample, got 'pause'"),
+        (lambda d: d["stations"][0].update(servers=2, speeds=[1.0]), "stations[0].speeds", "list of 2 speeds, one per server, got [1.0]"),
+        (lambda d: d["stations"][0].update(servers=2, speeds="fast"), "stations[0].speeds", "list of 2 speeds"),
+        (lambda d: d["stations"][0].update(servers=2, speeds=[1.0, 0]), "stations[0].speeds[1]", "positive finite number, got 0"),
+        (lambda d: d["stations"][0].update(servers=2, speeds=[1.0, float("inf")]), "stations[0].speeds[1]", "positive finite number"),
+        (lambda d: d["stations"][0].update(servers=2, speeds=[1.0, True]), "stations[0].speeds[1]", "positive finite number"),
+        (lambda d: d["stations"][0].update(servers=1, discipline="lifo", speeds=[2.0]), "stations[0].speeds", "needs discipline fifo, priority, preemptive, got 'lifo'"),
+        (lambda d: d["stations"][0].update(servers="inf", speeds=[2.0]), "stations[0].speeds", "not allowed with servers: inf"),
+        (lambda d: (d["stations"][0].pop("servers"), d["stations"][0].update(shifts=[{"start": 0, "end": 10_000, "servers": 1}], speeds=[2.0])), "stations[0].speeds", "not allowed with shifts"),
+        (lambda d: d["stations"][0].update(discipline="ps", queue_capacity=3), "stations[0].queue_capacity", "not allowed with discipline: ps"),
+        (lambda d: d["stations"][0].update(discipline="ps", balking={"queue_lengths": [0], "join": [0.5]}), "stations[0].balking", "not allowed with discipline: ps"),
+        (lambda d: d["stations"][0].update(discipline="ps", speeds=[2.0]), "stations[0].speeds", "needs discipline"),
     ],
 )
 def test_more_invalid_input_is_refused(mutate, path, message):
