@@ -55,6 +55,7 @@ from simpy.events import Event
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
+from simlib.engine.routing import ClassChange, ShortestQueue, has_class_change
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
@@ -99,6 +100,7 @@ class _Customer:
     __slots__ = (
         "ident",
         "kind",
+        "arrived_as",
         "t_arrive",
         "counted",
         "pos",
@@ -127,6 +129,9 @@ class _Customer:
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
         self.ident = ident
         self.kind = kind
+        #: The class at arrival, which the class metrics count the customer under; ``kind``
+        #: is the class it has now (they differ only after a class change).
+        self.arrived_as = kind
         self.t_arrive = now
         self.counted = counted
         self.pos = 0
@@ -279,6 +284,11 @@ class ServiceNetwork:
                 self.streams.generator("day_to_day"), n_days).tolist()
         #: More customers in the system at once stops the run (:class:`RunawayError`).
         self.max_customers = max_customers
+        #: Customers present at which an arrival from outside is refused: the scenario's
+        #: ``system_capacity``, or ``max_customers`` (then the run stops instead). One
+        #: comparison serves both, so a scenario without the key pays nothing for it.
+        cap = scenario.system_capacity
+        self.entry_limit = max_customers if cap is None or cap >= max_customers else cap
 
         for st in self.stations:
             shared: dict[int, BlockSampler] = {}
@@ -307,6 +317,14 @@ class ServiceNetwork:
                 st.route_to = tuple(None if t == EXIT else by_name[t] for t, _ in targets)
                 if len(targets) > 1:
                     st.route_draw = self.streams.sampler("routing", st.name, Uniform(0.0, 1.0))
+            jsq = st.spec.join_shortest_queue
+            if jsq is not None:
+                # Indexed like a one-target table (simlib.engine.routing): no draw, no table.
+                ties = (self.streams.sampler("routing", f"shortest:{st.name}", Uniform(0.0, 1.0))
+                        if jsq.ties == "random" else None)
+                st.route_to = ShortestQueue([by_name[t] for t in jsq.among],  # type: ignore[assignment]
+                                            jsq.count == "present", ties)
+                st.route_cum, st.route_draw = (math.inf,), None
         for k in self.classes:
             if k.spec.route is not None:
                 k.route = tuple(by_name[s] for s in k.spec.route)
@@ -323,8 +341,14 @@ class ServiceNetwork:
                 st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
             if st.spec.pools is not None:
                 st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
-        #: The layer riding on the network (the quality model), None when there is none.
+        #: The layer riding on the network (the quality model, or the class change after
+        #: service of simlib.engine.routing), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
+        if has_class_change(scenario):
+            if layer is not None:
+                raise ValueError(f"scenario {scenario.name!r} changes classes after service, "
+                                 "which no other layer may ride along with")
+            self.layer = ClassChange(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -512,13 +536,39 @@ class ServiceNetwork:
         c = _Customer(next(self._idents), k, now, counted)
         if self.layer is not None:
             self.layer.on_new(c, returning)
-        if len(self.present) >= self.max_customers:
-            raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+        if len(self.present) >= self.entry_limit:
+            if self.entry_limit == self.max_customers:
+                raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+            self.present[c.ident] = c
+            if counted:
+                k.n_arrivals += 1
+                self.outstanding += 1
+            self._refuse(c, k.route[0] if k.route is not None else self.stations[0], now)
+            return
         self.present[c.ident] = c
         if counted:
             k.n_arrivals += 1
             self.outstanding += 1
         self._arrive(c, k.route[0] if k.route is not None else self.stations[0], now)
+
+    def _refuse(self, c: _Customer, st: _StationState, now: float) -> None:
+        """The system is full (``system_capacity``): the customer is blocked at its first station.
+
+        It counts as a visit to that station that was blocked, as when its queue is full; its
+        service and patience are drawn all the same, so the streams stay aligned with a run
+        in which it was admitted (common random numbers across capacities).
+        """
+        c.station = st
+        c.t_in = now
+        c.visit_counted = self.window_start <= now < self.window_end
+        if c.visit_counted:
+            st.n_arrivals += 1
+        st.service[c.kind.index].next()
+        if c.kind.patience is not None:
+            c.kind.patience.next()
+        if self.layer is not None:
+            self.layer.on_arrive(c, st)
+        self._block(c, st, now)
 
     def _arrive(self, c: _Customer, st: _StationState, now: float) -> None:
         c.station = st
@@ -561,7 +611,7 @@ class ServiceNetwork:
         if c.visit_counted:
             st.n_blocked += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, now, math.nan, now, _BLOCKED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, now, math.nan, now, _BLOCKED))
         self._leave(c, now, _BLOCKED)
 
     def _start(self, c: _Customer, st: _StationState, now: float) -> None:
@@ -636,7 +686,7 @@ class ServiceNetwork:
             queued, busy = self._overlap(t_in, t_start), self._overlap(t_start, now)
         st.queue_area += queued
         st.busy_area += busy
-        c.kind.queue_area += queued
+        c.arrived_as.queue_area += queued
         if c.visit_counted:
             st.n_completed += 1
             st.sum_service += service
@@ -645,7 +695,7 @@ class ServiceNetwork:
         if self.window_start <= now <= self.window_end:
             st.n_done_in_window += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, t_in, t_start, now, _COMPLETED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
         if st.pools is not None:
             st.pools.release(c, now)
         elif st.n_waiting and st.busy < st.capacity:
@@ -694,18 +744,18 @@ class ServiceNetwork:
         c.late = True  # an abandoned customer fails the service level
         queued = self._overlap(c.t_in, now)
         st.queue_area += queued
-        c.kind.queue_area += queued
+        c.arrived_as.queue_area += queued
         if c.visit_counted:
             st.n_abandoned += 1
             st.sum_wait += wait
             st.n_waited += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, c.t_in, math.nan, now, _ABANDONED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, c.t_in, math.nan, now, _ABANDONED))
         self._leave(c, now, _ABANDONED)
 
     def _leave(self, c: _Customer, now: float, outcome: int) -> None:
         del self.present[c.ident]
-        k = c.kind
+        k = c.arrived_as
         if self.departures is not None:
             self.departures.append(
                 (c.ident, k.index, c.t_arrive, now, outcome, c.wait_total, c.service_total,
@@ -720,6 +770,7 @@ class ServiceNetwork:
             return
         if outcome == _BLOCKED:
             k.n_blocked += 1
+            k.sum_wait_blocked += c.wait_total
         else:
             k.n_admitted += 1
             k.sum_wait += c.wait_total
@@ -761,7 +812,7 @@ class ServiceNetwork:
         """
         for c in self.present.values():
             st = c.station
-            k = c.kind
+            k = c.arrived_as
             if c.waiting:
                 queued = self._overlap(c.t_in, now)
             else:
