@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simlib.spec.validation import MAX_INTEGER, Node, ScenarioError, is_integer, is_number, show, show_names
+from simlib.spec.validation import (
+    MAX_INTEGER,
+    Node,
+    ScenarioError,
+    is_integer,
+    is_number,
+    show,
+    show_names,
+)
 
 __all__ = [
     "COUNTS",

@@ -78,7 +78,6 @@ def test_against_ciw():
         front = station_metrics(records, 1, WARMUP, HORIZON)
         peer_runs.append({
             "front.mean_in_system": front["mean_in_system"],
-            "back.mean_in_system": back["mean_in_system"],
             "back.mean_service": back["mean_service"],
             "a.mean_sojourn": customers["a"]["mean_sojourn"],
             "b.mean_sojourn": customers["b"]["mean_sojourn"],
@@ -93,7 +92,7 @@ def deterministic(change) -> dict:
     for st in data["stations"]:
         st["service"] = {k: {"dist": "deterministic", "value": m} for k, m in
                          (FRONT if st["name"] == "front" else BACK).items()}
-    data["classes"][1]["arrivals"] = {"trace": [1e9]}  # no b arrives in the run
+    data["classes"][1]["arrivals"] = {"interarrival": {"dist": "deterministic", "value": 1e9}}  # no b
     return data
 
 
