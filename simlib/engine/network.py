@@ -55,7 +55,7 @@ from simpy.events import Event
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
-from simlib.engine.routing import ClassChange, ShortestQueue, has_class_change
+from simlib.engine.routing import ClassChange, Retrial, ShortestQueue, has_class_change
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
@@ -118,6 +118,7 @@ class _Customer:
         "q",
         "pool",
         "pool_service",
+        "attempts",  # set only for a customer who retries (read with a default)
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
     station: _StationState
@@ -125,6 +126,7 @@ class _Customer:
     t_start: float
     service: float
     visit_counted: bool
+    attempts: int  # only for a customer who retries
 
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
         self.ident = ident
@@ -159,6 +161,10 @@ class _ClassState(Counts):
         self.patience: BlockSampler | None = None
         self.n_admitted = 0
         self.system_area = 0.0
+        #: The class's retrial rule (simlib.engine.routing), None = never tries again.
+        self.retrial: Retrial | None = None
+        #: Retrials made by the class's counted customers.
+        self.n_retrials = 0
 
 
 class _StationState(Counts):
@@ -330,6 +336,16 @@ class ServiceNetwork:
                 k.route = tuple(by_name[s] for s in k.spec.route)
             if k.spec.patience is not None:
                 k.patience = self.streams.sampler("patience", k.name, k.spec.patience)
+            if k.spec.retrials is not None:
+                k.retrial = Retrial(
+                    k.spec.retrials,
+                    self.streams.sampler("routing", f"retrial:{k.name}", Uniform(0.0, 1.0)),
+                    self.streams.sampler("routing", f"retrial-delay:{k.name}",
+                                         k.spec.retrials.delay))
+        #: Customers in orbit between a failed attempt and their retrial, by ident (None
+        #: without retrials); they are not present (no station holds them).
+        self.orbit: dict[int, _Customer] | None = (
+            {} if any(k.retrial is not None for k in self.classes) else None)
         for st in self.stations:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
@@ -612,6 +628,8 @@ class ServiceNetwork:
             st.n_blocked += 1
         if self.visits is not None:
             self.visits.append((c.ident, c.arrived_as.index, st.index, now, math.nan, now, _BLOCKED))
+        if c.kind.retrial is not None and self._retry(c, now, False):
+            return
         self._leave(c, now, _BLOCKED)
 
     def _start(self, c: _Customer, st: _StationState, now: float) -> None:
@@ -751,7 +769,40 @@ class ServiceNetwork:
             st.n_waited += 1
         if self.visits is not None:
             self.visits.append((c.ident, c.arrived_as.index, st.index, c.t_in, math.nan, now, _ABANDONED))
+        if c.kind.retrial is not None and self._retry(c, now, True):
+            return
         self._leave(c, now, _ABANDONED)
+
+    def _retry(self, c: _Customer, now: float, abandoned: bool) -> bool:
+        """After an abandonment or a blocking: True when the customer goes into orbit to
+        try the same station again after its class's retrial delay (it stays in the system)."""
+        retrial = c.kind.retrial
+        assert retrial is not None and self.orbit is not None
+        attempts = getattr(c, "attempts", 1)
+        if not retrial.again(attempts, abandoned):
+            return False
+        c.attempts = attempts + 1
+        if c.counted:
+            c.arrived_as.n_retrials += 1
+        del self.present[c.ident]
+        self.orbit[c.ident] = c
+        Step(self.env, retrial.delay.next(), self._come_back, c)
+        return True
+
+    def _come_back(self, event: Event) -> None:
+        """A customer in orbit tries its station again: an arrival from outside."""
+        c = event._value
+        assert self.orbit is not None
+        del self.orbit[c.ident]
+        now = self.env._now
+        if len(self.present) >= self.entry_limit:
+            if self.entry_limit == self.max_customers:
+                raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+            self.present[c.ident] = c
+            self._refuse(c, c.station, now)
+            return
+        self.present[c.ident] = c
+        self._arrive(c, c.station, now)
 
     def _leave(self, c: _Customer, now: float, outcome: int) -> None:
         del self.present[c.ident]
@@ -835,6 +886,22 @@ class ServiceNetwork:
                 st.n_waited += 1
 
 
+    def _flush_orbit(self, now: float) -> None:
+        """Customers still in orbit when the run stops: counted ones are censored as those
+        present are (admitted, their waits so far counted, the service level missed); their
+        time since arrival counts in their class's ``mean_in_system``."""
+        assert self.orbit is not None
+        for c in self.orbit.values():
+            k = c.arrived_as
+            k.system_area += self._overlap(c.t_arrive, now)
+            if not c.counted:
+                continue
+            self.censored += 1
+            k.n_admitted += 1
+            k.sum_wait += c.wait_total
+            if c.waited:
+                k.n_waited += 1
+
     def run(self) -> Metrics:
         """Simulate the replication and return ``{scope: {metric: value}}``."""
         for st in self.stations:
@@ -845,6 +912,8 @@ class ServiceNetwork:
         Step(self.env, self.drain_until, self._give_up, None)
         self.env.run(until=self.finished)
         self._flush_present(self.env._now)
+        if self.orbit:
+            self._flush_orbit(self.env._now)
         return self.metrics()
 
     # ------------------------------------------------------------------ metrics
@@ -852,6 +921,13 @@ class ServiceNetwork:
     def metrics(self) -> Metrics:
         """The metrics of every station, class and the system, with the layer's."""
         out = network_metrics(self.scenario, self.stations, self.classes)
+        if self.orbit is not None:
+            # Retrials per arriving customer (docs/metrics.md#retrials).
+            for k in self.classes:
+                out[k.name]["mean_retrials"] = k.n_retrials / k.n_arrivals if k.n_arrivals else math.nan
+            total = sum(k.n_arrivals for k in self.classes)
+            out["system"]["mean_retrials"] = (
+                sum(k.n_retrials for k in self.classes) / total if total else math.nan)
         for st in self.stations:
             if st.pools is not None:
                 st.pools.add_metrics(out, self.scenario.horizon, self.env._now, self.present.values())

@@ -8,6 +8,10 @@ is a layer (:class:`ClassChange`, the :class:`~simlib.engine.events.Hooks` proto
 ``after_service`` draws the class the customer continues as; the scenario format refuses it
 together with the quality model, which is the other layer.
 
+Retrials (a class's ``retrials``) are the network's own: :class:`Retrial` holds one class's
+rule and its generators, and the network consults it only when a customer of that class
+abandons or is blocked.
+
 Counting (docs/metrics.md#class-change): the network counts a customer's class metrics under
 its class at arrival (``arrived_as``); the class it has now (``kind``) chooses its later
 service times, priority, patience and pool policy.
@@ -20,9 +24,10 @@ from typing import Any
 
 from simlib.engine.events import Host, Metrics
 from simlib.engine.rng import BlockSampler
+from simlib.spec.behaviour import Retrials
 from simlib.spec.distributions import Uniform
 
-__all__ = ["ShortestQueue", "ClassChange", "has_class_change"]
+__all__ = ["ShortestQueue", "ClassChange", "has_class_change", "Retrial"]
 
 
 class ShortestQueue:
@@ -132,3 +137,30 @@ class ClassChange:
 
     def add_metrics(self, metrics: Metrics) -> None:
         pass
+
+
+class Retrial:
+    """One class's retrial rule at run time: its probability, delay and draws.
+
+    ``draw`` decides whether to try again (owner ``retrial:<class>`` of the ``routing``
+    stream, one uniform per abandonment or blocking after which a retrial is allowed) and
+    ``delay`` is the time in orbit (owner ``retrial-delay:<class>`` of the ``routing`` stream).
+    """
+
+    __slots__ = ("probability", "max_attempts", "after_abandon", "after_block", "draw", "delay")
+
+    def __init__(self, spec: Retrials, draw: BlockSampler, delay: BlockSampler) -> None:
+        self.probability = spec.probability
+        self.max_attempts = spec.max_attempts
+        self.after_abandon = "abandoned" in spec.after
+        self.after_block = "blocked" in spec.after
+        self.draw = draw
+        self.delay = delay
+
+    def again(self, attempts: int, abandoned: bool) -> bool:
+        """Whether a customer who has made ``attempts`` attempts tries once more."""
+        if not (self.after_abandon if abandoned else self.after_block):
+            return False
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return False
+        return self.draw.next() < self.probability

@@ -10,6 +10,11 @@ system as a blocked one does (it counts in ``p_blocked``).
 A class's ``arrivals: {rate, batch: {values, probabilities}}`` brings customers in groups:
 at each epoch of the Poisson process with that rate a batch arrives whose size is one of the
 ``values`` (integers >= 1) with the given probabilities.
+
+A class's ``retrials`` block lets a customer who abandoned, or was blocked (or balked), try
+again: with ``probability`` it comes back to the same station after a ``delay`` (a
+distribution), up to ``max_attempts`` attempts in all (no limit when omitted); ``after`` says
+which outcomes lead to a retrial (``abandoned``, ``blocked``; both by default).
 """
 
 from __future__ import annotations
@@ -18,9 +23,14 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from simlib.spec.distributions import Distribution
 from simlib.spec.validation import Node, ScenarioError, is_integer, is_number, show
 
-__all__ = ["Balking", "parse_balking", "BatchSize", "parse_batch"]
+__all__ = ["Balking", "parse_balking", "BatchSize", "parse_batch", "Retrials", "parse_retrials",
+           "RETRIAL_OUTCOMES"]
+
+#: The visit outcomes after which a customer may try again.
+RETRIAL_OUTCOMES = ("abandoned", "blocked")
 
 #: How far the batch-size probabilities may sum from 1.
 TOLERANCE = 1e-9
@@ -111,3 +121,41 @@ def parse_batch(value: Any, path: str) -> BatchSize:
     if abs(total - 1.0) > TOLERANCE:
         raise ScenarioError(node.sub("probabilities"), f"must sum to 1, got {total:g}")
     return BatchSize(tuple(values), tuple(probs))
+
+
+@dataclass(frozen=True)
+class Retrials:
+    """Customers who abandoned or were blocked come back to the station after a delay."""
+
+    #: The probability that a customer tries again after an outcome in ``after``.
+    probability: float
+    #: The time until it comes back.
+    delay: Distribution
+    #: Most attempts in all (the first included); None = no limit.
+    max_attempts: int | None = None
+    #: The outcomes after which it may try again (of RETRIAL_OUTCOMES).
+    after: tuple[str, ...] = RETRIAL_OUTCOMES
+
+
+def parse_retrials(value: Any, path: str, parse_distribution: Any, base_dir: str) -> Retrials:
+    """A class's ``retrials`` block, validated (errors name ``path``)."""
+    node = Node(value, path)
+    node.check_keys(("probability", "delay", "max_attempts", "after"),
+                    required=("probability", "delay"))
+    p = node.number("probability", minimum=0)
+    if p > 1:
+        raise ScenarioError(node.sub("probability"), f"must be a probability in [0, 1], got {show(p)}")
+    delay = parse_distribution(value["delay"], node.sub("delay"), base_dir)
+    if not delay.mean > 0:
+        raise ScenarioError(node.sub("delay"), f"must have a positive mean, got {delay.mean:g}")
+    attempts = node.integer("max_attempts", minimum=2) if node.has("max_attempts") else None
+    after = value.get("after", list(RETRIAL_OUTCOMES))
+    apath = node.sub("after")
+    if not isinstance(after, list) or not after:
+        raise ScenarioError(apath, f"must be a non-empty list of {', '.join(RETRIAL_OUTCOMES)}, "
+                                   f"got {show(after)}")
+    for i, outcome in enumerate(after):
+        if outcome not in RETRIAL_OUTCOMES or outcome in after[:i]:
+            raise ScenarioError(f"{apath}[{i}]", f"must be one of {', '.join(RETRIAL_OUTCOMES)} "
+                                                 f"(each once), got {show(outcome)}")
+    return Retrials(p, delay, attempts, tuple(after))

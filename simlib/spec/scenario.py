@@ -27,7 +27,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simlib.spec.behaviour import Balking, BatchSize, parse_balking, parse_batch
+from simlib.spec.behaviour import (
+    Balking,
+    BatchSize,
+    Retrials,
+    parse_balking,
+    parse_batch,
+    parse_retrials,
+)
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
@@ -224,6 +231,8 @@ class CustomerClass:
     #: Waiting-time credit (time units) at stations with ``discipline: credit``: the
     #: queue is ordered by the time joined minus the credit, ties first come first served.
     credit: float = 0.0
+    #: Trying again after abandoning or being blocked (simlib.spec.behaviour); None = never.
+    retrials: Retrials | None = None
 
 
 @dataclass(frozen=True)
@@ -600,7 +609,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
     for i, raw in enumerate(raw_classes):
         node = _Node(raw, f"classes[{i}]")
         node.check_keys(
-            ("name", "arrivals", "patience", "priority", "route", "credit"),
+            ("name", "arrivals", "patience", "priority", "route", "credit", "retrials"),
             required=("name", "arrivals"),
         )
         cname = _name(node)
@@ -638,7 +647,16 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
                     )
             route = tuple(r)
         credit = node.number("credit", minimum=0) if node.has("credit") else 0.0
-        classes.append(CustomerClass(cname, arrivals, patience, priority, route, credit))
+        retrials = None
+        if node.has("retrials"):
+            layered = [b for b in ("quality", "staff", "failures", "retention", "word_of_mouth",
+                                   "economics") if data.get(b) is not None]
+            if layered:
+                raise ScenarioError(node.sub("retrials"), f"not allowed with the {layered[0]} block "
+                                                          "(the quality model has no retrials)")
+            retrials = parse_retrials(raw["retrials"], node.sub("retrials"), parse_distribution,
+                                      base_dir)
+        classes.append(CustomerClass(cname, arrivals, patience, priority, route, credit, retrials))
     class_names = [c.name for c in classes]
 
     routing: dict[str, dict[str, float]] = {}
@@ -727,7 +745,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             layered = [b for b in ("quality", "staff", "failures", "retention", "word_of_mouth",
                                    "economics") if data.get(b) is not None]
             if layered:
-                raise ScenarioError(cpath, f"not allowed with a {layered[0]} block (the quality "
+                raise ScenarioError(cpath, f"not allowed with the {layered[0]} block (the quality "
                                            "model keeps a customer's class)")
         discipline = raw.get("discipline", "fifo")
         if "balking" in raw and ("pools" in raw or raw.get("servers") in ("inf", math.inf)):

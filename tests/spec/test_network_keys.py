@@ -1,4 +1,5 @@
-"""The network keys (docs/scenario.md): ``system_capacity``, ``class_change``, ``join_shortest_queue``.
+"""The network keys (docs/scenario.md): ``system_capacity``, ``class_change``, ``join_shortest_queue``,
+``retrials``.
 
 Each is read into the frozen scenario, written back unchanged, and refused with a one-line
 error naming the key path when it is wrong.
@@ -50,6 +51,22 @@ def test_the_keys_are_read_and_written_back():
     assert scn.station("dispatch").join_shortest_queue == ShortestQueue(("x", "y"), "present", "random")
 
 
+def test_retrials_are_read_with_their_defaults():
+    data = network()
+    del data["stations"][0]["class_change"]
+    data["classes"][0]["retrials"] = {"probability": 0.3, "delay": {"dist": "exponential", "mean": 2}}
+    data["classes"][1]["retrials"] = {"probability": 1, "delay": {"dist": "exponential", "mean": 1},
+                                      "max_attempts": 4, "after": ["blocked"]}
+    scn = load_scenario(data)
+    a, b = scn.customer_class("a").retrials, scn.customer_class("b").retrials
+    assert (a.probability, a.delay.mean, a.max_attempts, a.after) == (0.3, 2.0, None, ("abandoned", "blocked"))
+    assert (b.max_attempts, b.after) == (4, ("blocked",))
+    assert from_dict(yaml.safe_load(scn.to_yaml()), default_name=scn.name) == scn
+    data["economics"] = {}
+    with pytest.raises(ScenarioError, match=r"^classes\[0\]\.retrials: not allowed with the economics block"):
+        load_scenario(data)
+
+
 def _set(path: str, value):
     def mutate(d: dict) -> None:
         *head, last = path.split("/")
@@ -61,6 +78,7 @@ def _set(path: str, value):
 
 
 DISPATCH = "stations[0]"
+EXP = {"dist": "exponential", "mean": 2.0}
 
 
 @pytest.mark.parametrize("mutate, path, message", [
@@ -76,7 +94,7 @@ DISPATCH = "stations[0]"
     (_set("stations/0/class_change", {"a": {"b": 0.5}}), f"{DISPATCH}.class_change.a", "must sum to 1, got 0.5"),
     (_set("stations/0/class_change", {"a": 1.0}), f"{DISPATCH}.class_change.a", "must be a mapping"),
     (_set("classes/1/route", ["x"]), f"{DISPATCH}.class_change", "not allowed when a class has a route"),
-    (_set("quality", {}), f"{DISPATCH}.class_change", "not allowed with a quality block"),
+    (_set("quality", {}), f"{DISPATCH}.class_change", "not allowed with the quality block"),
     (_set("stations/0/join_shortest_queue", {"among": ["x"]}), f"{DISPATCH}.join_shortest_queue.among", "at least 2"),
     (_set("stations/0/join_shortest_queue", {"among": ["x", "z"]}), f"{DISPATCH}.join_shortest_queue.among[1]", "unknown station 'z'"),
     (_set("stations/0/join_shortest_queue", {"among": ["x", "x"]}), f"{DISPATCH}.join_shortest_queue.among[1]", "listed twice"),
@@ -86,6 +104,15 @@ DISPATCH = "stations[0]"
     (_set("stations/0/join_shortest_queue", "x"), f"{DISPATCH}.join_shortest_queue", "must be a mapping"),
     (_set("routing", {"dispatch": {"exit": 1.0}}), f"{DISPATCH}.join_shortest_queue", "not allowed with a routing entry"),
     (_set("routing", {"x": {"y": 1.0}, "y": {"x": 1.0}}), "routing.", "never reach exit"),
+    (_set("classes/0/retrials", {"delay": EXP}), "classes[0].retrials.probability", "is required"),
+    (_set("classes/0/retrials", {"probability": 0.5}), "classes[0].retrials.delay", "is required"),
+    (_set("classes/0/retrials", {"probability": 1.5, "delay": EXP}), "classes[0].retrials.probability", "probability in [0, 1]"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": {"dist": "empirical", "values": [0, 0]}}), "classes[0].retrials.delay", "positive mean"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "max_attempts": 1}), "classes[0].retrials.max_attempts", "integer >= 2"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "after": []}), "classes[0].retrials.after", "non-empty list"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "after": ["served"]}), "classes[0].retrials.after[0]", "one of abandoned, blocked"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "after": ["blocked", "blocked"]}), "classes[0].retrials.after[1]", "each once"),
+    (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "tries": 3}), "classes[0].retrials.tries", "unknown key"),
 ])
 def test_wrong_network_keys_are_refused_in_one_line(mutate, path, message):
     data = network()
