@@ -352,6 +352,9 @@ class ServiceNetwork:
                 st.speed = staff.service_factor
             if st.spec.discipline == "random":
                 st.take = self._random_taker(st)
+            balking = st.spec.balking
+            if balking is not None and balking.announced_waits is not None:
+                st.balk_join = self._announced_join(st, balking)
             if st.balk_join is not None:
                 # Its own generator (owner "balk:<station>"), so no other draw moves.
                 st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
@@ -656,6 +659,16 @@ class ServiceNetwork:
                 # The base draw scaled to the mean of the cell the service starts in.
                 c.service *= profile.factor_at(now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
+
+    @staticmethod
+    def _announced_join(st: _StationState, balking: Any) -> Callable[[int], float]:
+        """Balking by the announced wait: the join probability for the number waiting, with
+        the servers on duty at that moment (all of them busy when an arrival decides)."""
+
+        def join(waiting: int) -> float:
+            return balking.join_for_wait(balking.announced(waiting, st.capacity))
+
+        return join
 
     def _random_taker(self, st: _StationState) -> Callable[[], Any]:
         """Random order: a uniformly chosen entry of the list queue (moved to the end, popped).

@@ -1,5 +1,5 @@
 """The network keys (docs/scenario.md): ``system_capacity``, ``class_change``, ``join_shortest_queue``,
-``retrials``.
+``retrials`` and balking by the announced wait.
 
 Each is read into the frozen scenario, written back unchanged, and refused with a one-line
 error naming the key path when it is wrong.
@@ -113,6 +113,15 @@ EXP = {"dist": "exponential", "mean": 2.0}
     (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "after": ["served"]}), "classes[0].retrials.after[0]", "one of abandoned, blocked"),
     (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "after": ["blocked", "blocked"]}), "classes[0].retrials.after[1]", "each once"),
     (_set("classes/0/retrials", {"probability": 0.5, "delay": EXP, "tries": 3}), "classes[0].retrials.tries", "unknown key"),
+    (_set("stations/1/balking", {"announced_waits": [0, 1], "join": [1, 0.5]}), "stations[1].balking.handle_time", "is required"),
+    (_set("stations/1/balking", {"announced_waits": [0, 1], "join": [1, 0.5], "handle_time": 0}), "stations[1].balking.handle_time", "must be positive"),
+    (_set("stations/1/balking", {"announced_waits": [1], "join": [1], "handle_time": 2}), "stations[1].balking.announced_waits[0]", "must be 0"),
+    (_set("stations/1/balking", {"announced_waits": [0, 0], "join": [1, 1], "handle_time": 2}), "stations[1].balking.announced_waits[1]", "must be larger"),
+    (_set("stations/1/balking", {"announced_waits": [0, -1], "join": [1, 1], "handle_time": 2}), "stations[1].balking.announced_waits[1]", "a wait >= 0"),
+    (_set("stations/1/balking", {"announced_waits": [], "join": [], "handle_time": 2}), "stations[1].balking.announced_waits", "non-empty list"),
+    (_set("stations/1/balking", {"announced_waits": [0, 2], "join": [1], "handle_time": 2}), "stations[1].balking.join", "a list of 2 probabilities"),
+    (_set("stations/1/balking", {"announced_waits": [0, 2], "join": [1, 2], "handle_time": 2}), "stations[1].balking.join[1]", "probability in [0, 1]"),
+    (_set("stations/1/balking", {"announced_waits": [0], "queue_lengths": [0], "join": [1], "handle_time": 2}), "stations[1].balking.queue_lengths", "unknown key"),
 ])
 def test_wrong_network_keys_are_refused_in_one_line(mutate, path, message):
     data = network()
