@@ -56,6 +56,7 @@ from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
 from simlib.engine.servers import ServerBank, SharedStation, server_model
+from simlib.engine.routing import ClassChange, Retrial, ShortestQueue, has_class_change
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
@@ -100,6 +101,7 @@ class _Customer:
     __slots__ = (
         "ident",
         "kind",
+        "arrived_as",
         "t_arrive",
         "counted",
         "pos",
@@ -117,6 +119,7 @@ class _Customer:
         "q",
         "pool",
         "pool_service",
+        "attempts",  # set only for a customer who retries (read with a default)
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
     station: _StationState
@@ -124,10 +127,14 @@ class _Customer:
     t_start: float
     service: float
     visit_counted: bool
+    attempts: int  # only for a customer who retries
 
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
         self.ident = ident
         self.kind = kind
+        #: The class at arrival, which the class metrics count the customer under; ``kind``
+        #: is the class it has now (they differ only after a class change).
+        self.arrived_as = kind
         self.t_arrive = now
         self.counted = counted
         self.pos = 0
@@ -155,6 +162,10 @@ class _ClassState(Counts):
         self.patience: BlockSampler | None = None
         self.n_admitted = 0
         self.system_area = 0.0
+        #: The class's retrial rule (simlib.engine.routing), None = never tries again.
+        self.retrial: Retrial | None = None
+        #: Retrials made by the class's counted customers.
+        self.n_retrials = 0
 
 
 class _StationState(Counts):
@@ -281,6 +292,11 @@ class ServiceNetwork:
                 self.streams.generator("day_to_day"), n_days).tolist()
         #: More customers in the system at once stops the run (:class:`RunawayError`).
         self.max_customers = max_customers
+        #: Customers present at which an arrival from outside is refused: the scenario's
+        #: ``system_capacity``, or ``max_customers`` (then the run stops instead). One
+        #: comparison serves both, so a scenario without the key pays nothing for it.
+        cap = scenario.system_capacity
+        self.entry_limit = max_customers if cap is None or cap >= max_customers else cap
 
         for st in self.stations:
             shared: dict[int, BlockSampler] = {}
@@ -309,17 +325,38 @@ class ServiceNetwork:
                 st.route_to = tuple(None if t == EXIT else by_name[t] for t, _ in targets)
                 if len(targets) > 1:
                     st.route_draw = self.streams.sampler("routing", st.name, Uniform(0.0, 1.0))
+            jsq = st.spec.join_shortest_queue
+            if jsq is not None:
+                # Indexed like a one-target table (simlib.engine.routing): no draw, no table.
+                ties = (self.streams.sampler("routing", f"shortest:{st.name}", Uniform(0.0, 1.0))
+                        if jsq.ties == "random" else None)
+                st.route_to = ShortestQueue([by_name[t] for t in jsq.among],  # type: ignore[assignment]
+                                            jsq.count == "present", ties)
+                st.route_cum, st.route_draw = (math.inf,), None
         for k in self.classes:
             if k.spec.route is not None:
                 k.route = tuple(by_name[s] for s in k.spec.route)
             if k.spec.patience is not None:
                 k.patience = self.streams.sampler("patience", k.name, k.spec.patience)
+            if k.spec.retrials is not None:
+                k.retrial = Retrial(
+                    k.spec.retrials,
+                    self.streams.sampler("routing", f"retrial:{k.name}", Uniform(0.0, 1.0)),
+                    self.streams.sampler("routing", f"retrial-delay:{k.name}",
+                                         k.spec.retrials.delay))
+        #: Customers in orbit between a failed attempt and their retrial, by ident (None
+        #: without retrials); they are not present (no station holds them).
+        self.orbit: dict[int, _Customer] | None = (
+            {} if any(k.retrial is not None for k in self.classes) else None)
         for st in self.stations:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
                 st.speed = staff.service_factor
             if st.spec.discipline == "random":
                 st.take = self._random_taker(st)
+            balking = st.spec.balking
+            if balking is not None and balking.announced_waits is not None:
+                st.balk_join = self._announced_join(st, balking)
             if st.balk_join is not None:
                 # Its own generator (owner "balk:<station>"), so no other draw moves.
                 st.balk_draw = self.streams.sampler("routing", f"balk:{st.name}", Uniform(0.0, 1.0))
@@ -328,8 +365,14 @@ class ServiceNetwork:
             else:
                 st.pools = server_model(st, self, self._end_service, self._block, self._abandon,
                                         self._overlap)
-        #: The layer riding on the network (the quality model), None when there is none.
+        #: The layer riding on the network (the quality model, or the class change after
+        #: service of simlib.engine.routing), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
+        if has_class_change(scenario):
+            if layer is not None:
+                raise ValueError(f"scenario {scenario.name!r} changes classes after service, "
+                                 "which no other layer may ride along with")
+            self.layer = ClassChange(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -517,13 +560,39 @@ class ServiceNetwork:
         c = _Customer(next(self._idents), k, now, counted)
         if self.layer is not None:
             self.layer.on_new(c, returning)
-        if len(self.present) >= self.max_customers:
-            raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+        if len(self.present) >= self.entry_limit:
+            if self.entry_limit == self.max_customers:
+                raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+            self.present[c.ident] = c
+            if counted:
+                k.n_arrivals += 1
+                self.outstanding += 1
+            self._refuse(c, k.route[0] if k.route is not None else self.stations[0], now)
+            return
         self.present[c.ident] = c
         if counted:
             k.n_arrivals += 1
             self.outstanding += 1
         self._arrive(c, k.route[0] if k.route is not None else self.stations[0], now)
+
+    def _refuse(self, c: _Customer, st: _StationState, now: float) -> None:
+        """The system is full (``system_capacity``): the customer is blocked at its first station.
+
+        It counts as a visit to that station that was blocked, as when its queue is full; its
+        service and patience are drawn all the same, so the streams stay aligned with a run
+        in which it was admitted (common random numbers across capacities).
+        """
+        c.station = st
+        c.t_in = now
+        c.visit_counted = self.window_start <= now < self.window_end
+        if c.visit_counted:
+            st.n_arrivals += 1
+        st.service[c.kind.index].next()
+        if c.kind.patience is not None:
+            c.kind.patience.next()
+        if self.layer is not None:
+            self.layer.on_arrive(c, st)
+        self._block(c, st, now)
 
     def _arrive(self, c: _Customer, st: _StationState, now: float) -> None:
         c.station = st
@@ -566,7 +635,9 @@ class ServiceNetwork:
         if c.visit_counted:
             st.n_blocked += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, now, math.nan, now, _BLOCKED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, now, math.nan, now, _BLOCKED))
+        if c.kind.retrial is not None and self._retry(c, now, False):
+            return
         self._leave(c, now, _BLOCKED)
 
     def _start(self, c: _Customer, st: _StationState, now: float) -> None:
@@ -593,6 +664,16 @@ class ServiceNetwork:
                 # The base draw scaled to the mean of the cell the service starts in.
                 c.service *= profile.factor_at(now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
+
+    @staticmethod
+    def _announced_join(st: _StationState, balking: Any) -> Callable[[int], float]:
+        """Balking by the announced wait: the join probability for the number waiting, with
+        the servers on duty at that moment (all of them busy when an arrival decides)."""
+
+        def join(waiting: int) -> float:
+            return balking.join_for_wait(balking.announced(waiting, st.capacity))
+
+        return join
 
     def _random_taker(self, st: _StationState) -> Callable[[], Any]:
         """Random order: a uniformly chosen entry of the list queue (moved to the end, popped).
@@ -641,7 +722,7 @@ class ServiceNetwork:
             queued, busy = self._overlap(t_in, t_start), self._overlap(t_start, now)
         st.queue_area += queued
         st.busy_area += busy
-        c.kind.queue_area += queued
+        c.arrived_as.queue_area += queued
         if c.visit_counted:
             st.n_completed += 1
             st.sum_service += service
@@ -650,7 +731,7 @@ class ServiceNetwork:
         if self.window_start <= now <= self.window_end:
             st.n_done_in_window += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, t_in, t_start, now, _COMPLETED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
         if st.pools is not None:
             st.pools.release(c, now)
         elif st.n_waiting and st.busy < st.capacity:
@@ -699,18 +780,51 @@ class ServiceNetwork:
         c.late = True  # an abandoned customer fails the service level
         queued = self._overlap(c.t_in, now)
         st.queue_area += queued
-        c.kind.queue_area += queued
+        c.arrived_as.queue_area += queued
         if c.visit_counted:
             st.n_abandoned += 1
             st.sum_wait += wait
             st.n_waited += 1
         if self.visits is not None:
-            self.visits.append((c.ident, c.kind.index, st.index, c.t_in, math.nan, now, _ABANDONED))
+            self.visits.append((c.ident, c.arrived_as.index, st.index, c.t_in, math.nan, now, _ABANDONED))
+        if c.kind.retrial is not None and self._retry(c, now, True):
+            return
         self._leave(c, now, _ABANDONED)
+
+    def _retry(self, c: _Customer, now: float, abandoned: bool) -> bool:
+        """After an abandonment or a blocking: True when the customer goes into orbit to
+        try the same station again after its class's retrial delay (it stays in the system)."""
+        retrial = c.kind.retrial
+        assert retrial is not None and self.orbit is not None
+        attempts = getattr(c, "attempts", 1)
+        if not retrial.again(attempts, abandoned):
+            return False
+        c.attempts = attempts + 1
+        if c.counted:
+            c.arrived_as.n_retrials += 1
+        del self.present[c.ident]
+        self.orbit[c.ident] = c
+        Step(self.env, retrial.delay.next(), self._come_back, c)
+        return True
+
+    def _come_back(self, event: Event) -> None:
+        """A customer in orbit tries its station again: an arrival from outside."""
+        c = event._value
+        assert self.orbit is not None
+        del self.orbit[c.ident]
+        now = self.env._now
+        if len(self.present) >= self.entry_limit:
+            if self.entry_limit == self.max_customers:
+                raise RunawayError(self.scenario.name, self.max_customers, now - self.window_start)
+            self.present[c.ident] = c
+            self._refuse(c, c.station, now)
+            return
+        self.present[c.ident] = c
+        self._arrive(c, c.station, now)
 
     def _leave(self, c: _Customer, now: float, outcome: int) -> None:
         del self.present[c.ident]
-        k = c.kind
+        k = c.arrived_as
         if self.departures is not None:
             self.departures.append(
                 (c.ident, k.index, c.t_arrive, now, outcome, c.wait_total, c.service_total,
@@ -725,6 +839,7 @@ class ServiceNetwork:
             return
         if outcome == _BLOCKED:
             k.n_blocked += 1
+            k.sum_wait_blocked += c.wait_total
         else:
             k.n_admitted += 1
             k.sum_wait += c.wait_total
@@ -766,7 +881,7 @@ class ServiceNetwork:
         """
         for c in self.present.values():
             st = c.station
-            k = c.kind
+            k = c.arrived_as
             if c.waiting:
                 queued = self._overlap(c.t_in, now)
             else:
@@ -789,6 +904,22 @@ class ServiceNetwork:
                 st.n_waited += 1
 
 
+    def _flush_orbit(self, now: float) -> None:
+        """Customers still in orbit when the run stops: counted ones are censored as those
+        present are (admitted, their waits so far counted, the service level missed); their
+        time since arrival counts in their class's ``mean_in_system``."""
+        assert self.orbit is not None
+        for c in self.orbit.values():
+            k = c.arrived_as
+            k.system_area += self._overlap(c.t_arrive, now)
+            if not c.counted:
+                continue
+            self.censored += 1
+            k.n_admitted += 1
+            k.sum_wait += c.wait_total
+            if c.waited:
+                k.n_waited += 1
+
     def run(self) -> Metrics:
         """Simulate the replication and return ``{scope: {metric: value}}``."""
         for st in self.stations:
@@ -799,6 +930,8 @@ class ServiceNetwork:
         Step(self.env, self.drain_until, self._give_up, None)
         self.env.run(until=self.finished)
         self._flush_present(self.env._now)
+        if self.orbit:
+            self._flush_orbit(self.env._now)
         return self.metrics()
 
     # ------------------------------------------------------------------ metrics
@@ -806,6 +939,13 @@ class ServiceNetwork:
     def metrics(self) -> Metrics:
         """The metrics of every station, class and the system, with the layer's."""
         out = network_metrics(self.scenario, self.stations, self.classes)
+        if self.orbit is not None:
+            # Retrials per arriving customer (docs/metrics.md#retrials).
+            for k in self.classes:
+                out[k.name]["mean_retrials"] = k.n_retrials / k.n_arrivals if k.n_arrivals else math.nan
+            total = sum(k.n_arrivals for k in self.classes)
+            out["system"]["mean_retrials"] = (
+                sum(k.n_retrials for k in self.classes) / total if total else math.nan)
         for st in self.stations:
             if st.pools is not None:
                 st.pools.add_metrics(out, self.scenario.horizon, self.env._now, self.present.values())

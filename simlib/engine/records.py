@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from simlib.engine.events import Metrics, Outcome
-from simlib.engine.tallies import Tallies, scope_metrics
+from simlib.engine.tallies import Tallies, blocks_after_a_visit, scope_metrics
 from simlib.spec.scenario import Scenario
 
 __all__ = [
@@ -328,6 +328,8 @@ def interval_metrics(
             n_done_in_window=_bin(d_leave[done], edges),
             queue_area=_overlaps(t_in[vmine], t_start[vmine], edges),
             system_area=_overlaps(d_arrive[mine], d_leave[mine], edges),
+            sum_wait_blocked=_bin(d_arrive[mine & (d_outcome == Outcome.BLOCKED)], edges,
+                                  dep["wait"][mine & (d_outcome == Outcome.BLOCKED)]),
         )
         store(kind.name, **columns)
         for key, value in columns.items():
@@ -335,14 +337,18 @@ def interval_metrics(
     store("system", **all_columns)
 
     out = []
+    blocked_wait = blocks_after_a_visit(scenario)
     for i in range(n):
         block: dict[str, dict[str, float]] = {}
         for scope, t in tallies[i].items():
-            kwargs = {}
+            kwargs: dict[str, Any] = {}
             if scope in extra[i]:
                 kwargs = {"scheduled": extra[i][scope]["scheduled"], "busy_area": extra[i][scope]["busy"]}
             elif scope == "system":
-                kwargs = {"scheduled": scheduled_total[i], "busy_area": busy_total[i]}
+                kwargs = {"scheduled": scheduled_total[i], "busy_area": busy_total[i],
+                          "blocked_wait": blocked_wait}
+            else:
+                kwargs = {"blocked_wait": blocked_wait}
             block[scope] = {
                 m: float(v)
                 for m, v in scope_metrics(

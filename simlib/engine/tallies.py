@@ -28,6 +28,7 @@ __all__ = [
     "Tallies",
     "scope_metrics",
     "network_metrics",
+    "blocks_after_a_visit",
 ]
 
 
@@ -53,6 +54,8 @@ class Counts:
         self.n_done_in_window = 0
         self.queue_area = 0.0
         self.n_censored = 0
+        #: Queue time, summed over earlier visits, of customers who were then blocked.
+        self.sum_wait_blocked = 0.0
 
 
 class Tallies:
@@ -60,7 +63,8 @@ class Tallies:
 
     FIELDS = (
         "n_arrivals n_blocked n_admitted n_waited n_sl_ok n_abandoned n_completed sum_wait "
-        "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area"
+        "sum_wait_served sum_sojourn sum_service n_done_in_window queue_area system_area "
+        "sum_wait_blocked"
     ).split()
     n_arrivals: float
     n_blocked: float
@@ -76,6 +80,7 @@ class Tallies:
     n_done_in_window: float
     queue_area: float
     system_area: float
+    sum_wait_blocked: float
 
     def __init__(self, **values: float) -> None:
         for f in self.FIELDS:
@@ -101,12 +106,15 @@ def scope_metrics(
     in_system_area: float,
     scheduled: float | None = None,
     busy_area: float | None = None,
+    blocked_wait: bool = False,
 ) -> dict[str, float]:
     """The metrics of one scope from its tallies over an observation of ``duration``.
 
     Station tallies count visits; class and system tallies count customers,
     whose waits and services are summed over the stations they visited.
-    Utilization is reported where server time is known (stations, system).
+    Utilization is reported where server time is known (stations, system);
+    ``mean_wait_blocked`` where ``blocked_wait`` is set (classes and the system of a scenario
+    that can block a customer after an earlier visit, :func:`blocks_after_a_visit`).
     """
     m = {
         "arrivals": float(t.n_arrivals),
@@ -119,6 +127,8 @@ def scope_metrics(
         m["service_level"] = _ratio(t.n_sl_ok, admitted)
     m["p_abandon"] = _ratio(t.n_abandoned, admitted)
     m["p_blocked"] = _ratio(t.n_blocked, t.n_arrivals)
+    if blocked_wait:
+        m["mean_wait_blocked"] = _ratio(t.sum_wait_blocked, t.n_blocked)
     if scheduled is not None:
         busy = t.busy_area if busy_area is None else busy_area
         m["utilization"] = _ratio(busy, scheduled)
@@ -127,6 +137,20 @@ def scope_metrics(
     m["mean_sojourn"] = _ratio(t.sum_sojourn, t.n_completed)
     m["mean_service"] = _ratio(t.sum_service, t.n_completed)
     return m
+
+
+def blocks_after_a_visit(scenario: Scenario) -> bool:
+    """True when a customer can be blocked after an earlier visit (docs/metrics.md).
+
+    That is when some station can turn a customer away (``queue_capacity`` or ``balking``)
+    and customers can make more than one visit (``routing``, a ``route`` of two stations or
+    more, or ``failures`` detours).
+    """
+    can_block = any(s.queue_capacity is not None or s.balking is not None
+                    for s in scenario.stations)
+    visits_more = bool(scenario.routing or scenario.failures) or any(
+        c.route is not None and len(c.route) > 1 for c in scenario.classes)
+    return can_block and visits_more
 
 
 def network_metrics(scenario: Scenario, stations: Sequence[Any], classes: Sequence[Any]) -> Metrics:
@@ -150,13 +174,15 @@ def network_metrics(scenario: Scenario, stations: Sequence[Any], classes: Sequen
             in_system_area=st.queue_area + st.busy_area, scheduled=server_time,
         )
     totals = Tallies()
+    blocked_wait = blocks_after_a_visit(scenario)
     for k in classes:
         out[k.name] = scope_metrics(
-            k, h, with_sl, admitted=k.n_admitted, in_system_area=k.system_area
+            k, h, with_sl, admitted=k.n_admitted, in_system_area=k.system_area,
+            blocked_wait=blocked_wait,
         )
         totals.add(k)
     out["system"] = scope_metrics(
         totals, h, with_sl, admitted=totals.n_admitted, in_system_area=totals.system_area,
-        scheduled=scheduled, busy_area=busy,
+        scheduled=scheduled, busy_area=busy, blocked_wait=blocked_wait,
     )
     return out

@@ -305,7 +305,8 @@ def _overload_text(scn: Scenario) -> str | None:
     if not over:
         return None
     relief = any(c.patience is not None for c in scn.classes) or any(
-        scn.station(s.station).queue_capacity is not None for s in over)
+        scn.station(s.station).queue_capacity is not None for s in over) or (
+        scn.system_capacity is not None)
     stations = "; ".join(
         f"station {s.station!r} is offered {s.offered_load:.3g} Erlangs on {s.servers:.3g} "
         f"servers{' (time-averaged over its shifts)' if scn.station(s.station).shifts else ''}, "
@@ -320,8 +321,8 @@ def _refuse_unstable_auto(points: Sequence[Point]) -> None:
     """``replications="auto"`` cannot reach a precision on a queue that grows for ever."""
     for p in points:
         scn = p.scenario
-        if any(c.patience is not None for c in scn.classes):
-            continue  # abandonment keeps the queue finite
+        if any(c.patience is not None for c in scn.classes) or scn.system_capacity is not None:
+            continue  # abandonment (or a system capacity) keeps the queue finite
         over = [s for s in offered_loads(scn) if s.utilisation >= 1 - 1e-9
                 and scn.station(s.station).queue_capacity is None]
         if over:

@@ -20,14 +20,21 @@ import copy
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from simlib.spec.behaviour import Balking, BatchSize, parse_balking, parse_batch
+from simlib.spec.behaviour import (
+    Balking,
+    BatchSize,
+    Retrials,
+    parse_balking,
+    parse_batch,
+    parse_retrials,
+)
 from simlib.spec.distributions import Distribution, parse_distribution
 from simlib.spec.economics import Economics
 from simlib.spec.edits import set_path
@@ -41,6 +48,12 @@ from simlib.spec.quality import (
     parse_blocks,
 )
 from simlib.spec.servers import parse_server_options
+from simlib.spec.routing import (
+    ShortestQueue,
+    parse_class_change,
+    parse_shortest_queue,
+    parse_system_capacity,
+)
 from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.timevarying import DayToDay, Profiled, parse_day_to_day, parse_service
 from simlib.spec.validation import (
@@ -219,6 +232,8 @@ class CustomerClass:
     #: Waiting-time credit (time units) at stations with ``discipline: credit``: the
     #: queue is ordered by the time joined minus the credit, ties first come first served.
     credit: float = 0.0
+    #: Trying again after abandoning or being blocked (simlib.spec.behaviour); None = never.
+    retrials: Retrials | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +279,12 @@ class Station:
     preemption: str | None = None
     #: One speed per server (a requirement x takes x / speed); None = every server speed 1.
     speeds: tuple[float, ...] | None = None
+    #: ``{class: {class: probability}}``: the class a customer continues as after its service
+    #: here (simlib.spec.routing); None = every class keeps its class.
+    class_change: Mapping[str, Mapping[str, float]] | None = None
+    #: Route to the listed station with the fewest customers instead of a routing table
+    #: (simlib.spec.routing); None = the routing table.
+    join_shortest_queue: ShortestQueue | None = None
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
@@ -318,6 +339,9 @@ class Scenario:
     economics: Economics | None = None
     #: Random day-level multiplier of the Poisson arrival rates (None = none).
     day_to_day: DayToDay | None = None
+    #: Most customers present in the whole system at once; an arrival from outside that finds
+    #: that many is blocked (None = no limit).
+    system_capacity: int | None = None
     #: The validated input as a plain dict (the scenario-file form).
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Folder that relative file names in the scenario are resolved against.
@@ -558,6 +582,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             "word_of_mouth",
             "economics",
             "day_to_day",
+            "system_capacity",
         ),
         required=("horizon", "classes", "stations"),
     )
@@ -591,7 +616,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
     for i, raw in enumerate(raw_classes):
         node = _Node(raw, f"classes[{i}]")
         node.check_keys(
-            ("name", "arrivals", "patience", "priority", "route", "credit"),
+            ("name", "arrivals", "patience", "priority", "route", "credit", "retrials"),
             required=("name", "arrivals"),
         )
         cname = _name(node)
@@ -629,10 +654,30 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
                     )
             route = tuple(r)
         credit = node.number("credit", minimum=0) if node.has("credit") else 0.0
-        classes.append(CustomerClass(cname, arrivals, patience, priority, route, credit))
+        retrials = None
+        if node.has("retrials"):
+            layered = [b for b in ("quality", "staff", "failures", "retention", "word_of_mouth",
+                                   "economics") if data.get(b) is not None]
+            if layered:
+                raise ScenarioError(node.sub("retrials"), f"not allowed with the {layered[0]} block "
+                                                          "(the quality model has no retrials)")
+            retrials = parse_retrials(raw["retrials"], node.sub("retrials"), parse_distribution,
+                                      base_dir)
+        classes.append(CustomerClass(cname, arrivals, patience, priority, route, credit, retrials))
     class_names = [c.name for c in classes]
 
     routing: dict[str, dict[str, float]] = {}
+    # Join-shortest-queue stations: their candidates enter the routing table with equal
+    # shares, so that the reachability checks and the load estimates see them.
+    shortest: dict[str, ShortestQueue] = {}
+    for i, raw in enumerate(raw_stations):
+        if isinstance(raw, Mapping) and raw.get("join_shortest_queue") is not None:
+            jpath = f"stations[{i}].join_shortest_queue"
+            if raw["name"] in (data.get("routing") or {}):
+                raise ScenarioError(jpath, f"not allowed with a routing entry for {raw['name']!r} "
+                                           "(give one of them)")
+            shortest[raw["name"]] = parse_shortest_queue(raw["join_shortest_queue"], jpath,
+                                                         station_names)
     if data.get("routing") is not None:
         rnode = _Node(data["routing"], "routing")
         for sname, targets in data["routing"].items():
@@ -658,6 +703,8 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
                 raise ScenarioError(path, f"probabilities must sum to 1, got {total:g}")
             routing[sname] = probs
         del rnode
+    for sname, jsq in shortest.items():
+        routing[sname] = {t: 1.0 / len(jsq.among) for t in jsq.among}
 
     # Every station that routing can reach must have a way out, or customers
     # circulate for ever (and zero service times would stop the clock).
@@ -690,10 +737,24 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         node = _Node(raw, f"stations[{i}]")
         node.check_keys(
             ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
-             "selection", "policies", "balking", "preemption", "speeds"),
+             "selection", "policies", "balking", "preemption", "speeds", "class_change",
+             "join_shortest_queue"),
             required=("name",),
         )
         sname = raw["name"]
+        change = None
+        if node.has("class_change"):
+            cpath = node.sub("class_change")
+            change = parse_class_change(raw["class_change"], cpath, class_names)
+            routed = [c.name for c in classes if c.route is not None]
+            if routed:
+                raise ScenarioError(cpath, f"not allowed when a class has a route (class "
+                                           f"{routed[0]!r}): routing tables serve every class")
+            layered = [b for b in ("quality", "staff", "failures", "retention", "word_of_mouth",
+                                   "economics") if data.get(b) is not None]
+            if layered:
+                raise ScenarioError(cpath, f"not allowed with the {layered[0]} block (the quality "
+                                           "model keeps a customer's class)")
         discipline = raw.get("discipline", "fifo")
         if "balking" in raw and ("pools" in raw or raw.get("servers") in ("inf", math.inf)):
             raise ScenarioError(node.sub("balking"), "not allowed with pools or servers: inf")
@@ -702,8 +763,10 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
             for key in ("preemption", "speeds"):
                 if key in raw:
                     raise ScenarioError(node.sub(key), "is not allowed with pools")
-            stations.append(_pooled_station(raw, node, class_names, visits[sname], discipline,
-                                            horizon, base_dir))
+            stations.append(replace(
+                _pooled_station(raw, node, class_names, visits[sname], discipline, horizon,
+                                base_dir),
+                class_change=change, join_shortest_queue=shortest.get(sname)))
             continue
         for key in ("selection", "policies"):
             if key in raw:
@@ -755,7 +818,8 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         preemption, speeds = parse_server_options(raw, node.path, discipline, servers, shifts is not None)
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
-                    infinite=infinite, balking=balking, preemption=preemption, speeds=speeds)
+                    infinite=infinite, balking=balking, preemption=preemption, speeds=speeds,
+                    class_change=change, join_shortest_queue=shortest.get(sname))
         )
 
     target = None
@@ -804,6 +868,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         service_level=target,
         **blocks,
         day_to_day=day_to_day,
+        system_capacity=parse_system_capacity(data) if top.has("system_capacity") else None,
         source=copy.deepcopy(dict(data)),
         base_dir=base_dir,
     )
