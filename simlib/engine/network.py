@@ -55,8 +55,8 @@ from simpy.events import Event
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
-from simlib.engine.servers import ServerBank, SharedStation, server_model
 from simlib.engine.routing import ClassChange, Retrial, ShortestQueue, has_class_change
+from simlib.engine.servers import ServerBank, SharedStation, server_model
 from simlib.engine.tallies import Counts, network_metrics
 from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station

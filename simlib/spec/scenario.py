@@ -47,13 +47,13 @@ from simlib.spec.quality import (
     WordOfMouthSpec,
     parse_blocks,
 )
-from simlib.spec.servers import parse_server_options
 from simlib.spec.routing import (
     ShortestQueue,
     parse_class_change,
     parse_shortest_queue,
     parse_system_capacity,
 )
+from simlib.spec.servers import parse_server_options
 from simlib.spec.targets import ServiceLevelTarget
 from simlib.spec.timevarying import DayToDay, Profiled, parse_day_to_day, parse_service
 from simlib.spec.validation import (
