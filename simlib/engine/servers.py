@@ -89,6 +89,14 @@ def _first_start(host: Any, c: Any, st: Any, wait: float) -> None:
             st.n_sl_ok += 1
 
 
+
+def schedule_shift_changes(env: Any, shifts: Any, window_start: float,
+                           change: Callable[[Event], None]) -> None:
+    """Call ``change`` with each later shift's servers when that shift starts."""
+    for shift in shifts or ():
+        if shift.start > 0:
+            Step(env, window_start + shift.start, change, shift.servers)
+
 class _Job:
     """A visit's service at a :class:`ServerBank` (kept in the customer's ``pool`` slot)."""
 
@@ -161,12 +169,8 @@ class ServerBank:
 
     def start_shifts(self) -> None:
         """Schedule the shift changes (the network set the warm-up's servers)."""
-        shifts = self.st.spec.shifts
-        if shifts is None:
-            return
-        for shift in shifts:
-            if shift.start > 0:
-                Step(self.env, self.host.window_start + shift.start, self.change_servers, shift.servers)
+        schedule_shift_changes(self.env, self.st.spec.shifts, self.host.window_start,
+                               self.change_servers)
 
     def change_servers(self, event: Event) -> None:
         """More servers take waiting customers; with fewer, busy ones leave when done."""
@@ -384,12 +388,8 @@ class SharedStation:
 
     def start_shifts(self) -> None:
         """Schedule the shift changes (the network set the warm-up's servers)."""
-        shifts = self.st.spec.shifts
-        if shifts is None:
-            return
-        for shift in shifts:
-            if shift.start > 0:
-                Step(self.env, self.host.window_start + shift.start, self.change_servers, shift.servers)
+        schedule_shift_changes(self.env, self.st.spec.shifts, self.host.window_start,
+                               self.change_servers)
 
     def change_servers(self, event: Event) -> None:
         """The share of each customer changes with the number of servers."""
