@@ -325,6 +325,9 @@ class ServiceNetwork:
                 st.pools = PooledStation(st, self, self._start, self._block, self._abandon, self._overlap)
         #: The layer riding on the network (the quality model), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
+        #: The layer's patience hook when it sets some customers' patience, else None.
+        self.own_patience = (self.layer.patience
+                             if self.layer is not None and self.layer.own_patience else None)
 
     # ------------------------------------------------------------------ set-up
 
@@ -538,6 +541,8 @@ class ServiceNetwork:
         # Patience is drawn at every visit, waiting or not, so that the stream
         # stays aligned across scenario variants (common random numbers).
         limit = patience.next() if patience is not None else None
+        if self.own_patience is not None:
+            limit = self.own_patience(c, limit)
         if st.pools is not None:
             st.pools.arrive(c, now, limit)
         elif st.busy < st.capacity:
