@@ -87,6 +87,15 @@ class Hooks(Protocol):
     def on_arrive(self, customer: Any, station: Any) -> None:
         """The customer arrived at ``station`` (before joining its queue or service)."""
 
+    #: True when the layer sets some customers' patience; the network calls
+    #: :meth:`patience` only then (nothing is spent on it otherwise).
+    own_patience: bool
+
+    def patience(self, customer: Any, limit: float | None) -> float | None:
+        """The customer's patience at this visit: ``limit`` is the class's draw (None when the
+        class has no patience), which the layer may replace (a segment's own patience)."""
+        ...
+
     def on_start(self, customer: Any, station: Any) -> None:
         """The customer's service at ``station`` starts."""
 

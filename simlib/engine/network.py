@@ -373,6 +373,9 @@ class ServiceNetwork:
                 raise ValueError(f"scenario {scenario.name!r} changes classes after service, "
                                  "which no other layer may ride along with")
             self.layer = ClassChange(self)
+        #: The layer's patience hook when it sets some customers' patience, else None.
+        self.own_patience = (self.layer.patience
+                             if self.layer is not None and self.layer.own_patience else None)
 
     # ------------------------------------------------------------------ set-up
 
@@ -612,6 +615,8 @@ class ServiceNetwork:
         # Patience is drawn at every visit, waiting or not, so that the stream
         # stays aligned across scenario variants (common random numbers).
         limit = patience.next() if patience is not None else None
+        if self.own_patience is not None:
+            limit = self.own_patience(c, limit)
         if st.pools is not None:
             st.pools.arrive(c, now, limit)
         elif st.busy < st.capacity:

@@ -27,7 +27,11 @@ network hands its customers to this layer at five points:
   loop of the service-profit chain).
 
 A new customer of a class with segments is drawn into one (its own
-generator of the ``quality`` stream); with word of mouth, a new customer's
+generator of the ``quality`` stream, so no other draw moves); a segment with
+its own patience replaces the class's patience draw at every visit (the
+``patience`` hook; the segment's values come from its own generator of the
+``patience`` stream, and the class's value is drawn all the same, so other
+customers' patience stays as it was); with word of mouth, a new customer's
 expected wait moves towards an exponentially smoothed average of the waits
 recent customers of the class experienced.
 
@@ -54,20 +58,21 @@ from simpy.events import Event
 from simlib.engine.events import Host, Metrics, Outcome, Step
 from simlib.engine.experience import Visit, evaluate, reference_wait
 from simlib.engine.rng import BlockSampler
-from simlib.spec.quality import DIMENSIONS, STAFF_REFERENCE
+from simlib.spec.quality import CUSTOMER_COLUMNS, DIMENSIONS, STAFF_REFERENCE
 
-__all__ = ["QualityLayer", "CUSTOMER_COLUMNS", "poisson_count"]
+__all__ = ["QualityLayer", "CUSTOMER_COLUMNS", "customer_columns", "poisson_count"]
 
 _SUB = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "waiting",
         "tangibles_outcome", "valence")
 
-#: Columns of the per-customer experience rows (``Results.customers()``).
-CUSTOMER_COLUMNS: tuple[str, ...] = (
-    "customer", "class", *DIMENSIONS, *(f"exp_{d}" for d in DIMENSIONS), *_SUB,
-    "interaction", "environment", "outcome", "perceived_quality", "satisfaction",
-    "abandoned", "blocked", "failed", "recovered", "complained", "returns", "returning",
-    "wait", "expected_wait", "arrival", "segment", "perceived_wait", "restoration", "paradox",
-)
+
+
+def customer_columns(quality: Any) -> tuple[str, ...]:
+    """The columns of the experience rows under the quality block ``quality``: those of
+    :data:`CUSTOMER_COLUMNS`, then one per setting indicator (``quality.indicators``, NaN
+    for a customer of a class the indicator does not cover)."""
+    indicators = quality.indicators if quality is not None else None
+    return (*CUSTOMER_COLUMNS, *(ind.name for ind in indicators or ()))
 
 
 class _Normal:
@@ -242,6 +247,9 @@ class QualityLayer:
         self.segments: dict[int, tuple[Any, ...]] = {}
         self.segment_cum: dict[int, list[float]] = {}
         self.segment_draw: dict[int, BlockSampler] = {}
+        #: Patience of the segments that set their own, by (class index, segment index): each
+        #: on its own generator of the ``patience`` stream, so the class's draws stay aligned.
+        self.segment_patience: dict[tuple[int, int], BlockSampler] = {}
         #: Word of mouth: the smoothed wait recent customers of each class met.
         self.heard: dict[int, float] = {}
         if self.quality is not None:
@@ -257,7 +265,12 @@ class QualityLayer:
                     self.segment_cum[k.index] = cum
                     self.segment_draw[k.index] = streams.sampler(
                         "quality", f"segments/{k.name}", _Unit())  # type: ignore[arg-type]
+                    for i, seg in enumerate(segs):
+                        if seg.patience is not None:
+                            self.segment_patience[k.index, i] = streams.sampler(
+                                "patience", ("segment", k.name, seg.name), seg.patience)
                 self.heard[k.index] = self.quality.expectations[k.name].expected_wait
+        self.own_patience = bool(self.segment_patience)
         #: Setting indicators: (spec, class indices it covers); per class, [sum, n] by indicator.
         self.indicators: list[tuple[Any, set[int]]] = []
         for ind in (self.quality.indicators or ()) if self.quality is not None else ():
@@ -337,6 +350,12 @@ class QualityLayer:
 
     def on_arrive(self, c: Any, st: Any) -> None:
         c.q.stations.append(st)
+
+    def patience(self, c: Any, limit: float | None) -> float | None:
+        """A segment's own patience replaces the class's draw (which was made all the same,
+        so the class's stream stays aligned)."""
+        own = self.segment_patience.get((c.kind.index, c.q.segment))
+        return own.next() if own is not None else limit
 
     def on_start(self, c: Any, st: Any) -> None:
         q = c.q
@@ -474,8 +493,7 @@ class QualityLayer:
                 )
         if self.wom is not None:
             self._tell(k, exp.satisfaction)
-        if counted and self.indicators:
-            self._score(c, now, outcome)
+        scores = self._score(c, now, outcome) if counted and self.indicators else ()
         if counted:
             self._tally(c, exp, complained, returns)
             segs = self.segments.get(k.index)
@@ -489,7 +507,7 @@ class QualityLayer:
                     bool(q.recovered), complained, returns, q.returning, c.wait_total,
                     q.expected_wait, c.t_arrive - self.network.window_start,
                     segs[q.segment].name if segs and q.segment >= 0 else "", exp.perceived_wait,
-                    restored, exp.paradox,
+                    restored, exp.paradox, *scores,
                 )
             )
 
@@ -503,17 +521,24 @@ class QualityLayer:
         k, state = payload
         self.network.new_customer(k, returning=state)
 
-    def _score(self, c: Any, now: float, outcome: int) -> None:
-        """The setting's own quality indicators for one counted customer."""
+    def _score(self, c: Any, now: float, outcome: int) -> list[float]:
+        """The setting's own quality indicators for one counted customer, tallied and
+        returned (NaN for an indicator that does not cover the customer's class)."""
         q = c.q
         served = outcome == Outcome.COMPLETED
         names = {st.name for st in q.stations}
         tally = self.indicator_tally[c.kind.index]
+        scores = []
         for i, (ind, covered) in enumerate(self.indicators):
             if c.kind.index in covered:
-                tally[i][0] += ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
-                                         len(q.stations), len(names), names)
+                x = ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
+                              len(q.stations), len(names), names)
+                tally[i][0] += x
                 tally[i][1] += 1
+                scores.append(x)
+            else:
+                scores.append(math.nan)
+        return scores
 
     def _tell(self, k: Any, satisfaction: float) -> None:
         """Word of mouth of one departing customer: referred or deterred new customers."""

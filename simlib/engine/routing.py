@@ -105,6 +105,9 @@ class ClassChange:
             self.rows.append(rows)
             self.draws.append(host.streams.sampler("routing", f"class:{st.name}", Uniform(0.0, 1.0)))
 
+    #: Class change never sets a customer's patience.
+    own_patience = False
+
     def admit(self, kind: Any) -> bool:
         return True
 
@@ -113,6 +116,9 @@ class ClassChange:
 
     def on_arrive(self, customer: Any, station: Any) -> None:
         pass
+
+    def patience(self, customer: Any, limit: float | None) -> float | None:
+        return limit
 
     def on_start(self, customer: Any, station: Any) -> None:
         pass

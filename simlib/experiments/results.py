@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from simlib.engine import ReplicationRecord
-from simlib.engine.quality import CUSTOMER_COLUMNS
+from simlib.engine.quality import customer_columns
 from simlib.experiments.statistics import Interval, metric_interval, t_interval
 from simlib.spec.scenario import Scenario
 
@@ -142,8 +142,9 @@ class Results:
         One row per customer and replication with the SERVQUAL perceptions and
         expectations (1–7), Brady–Cronin sub-dimensions and primary dimensions,
         perceived quality, satisfaction and what happened (abandoned, blocked,
-        failed, recovered, complained, returns, wait); see
-        :mod:`simlib.spec.quality`.
+        failed, recovered, complained, returns, wait) and, with
+        ``quality.indicators``, one column per indicator (the customer's score;
+        NaN for a class it does not cover); see :mod:`simlib.spec.quality`.
         """
         with_rows = [r for r in self.records if r.customers is not None]
         if self.scenario.quality is None:
@@ -157,12 +158,13 @@ class Results:
                 "metrics only); run them again without out= to get customers() and "
                 "simlib.analysis.gaps()"
             )
+        columns = customer_columns(self.scenario.quality)
         frames = [
-            pd.DataFrame(list(r.customers or ()), columns=list(CUSTOMER_COLUMNS)).assign(replication=r.replication)
+            pd.DataFrame(list(r.customers or ()), columns=list(columns)).assign(replication=r.replication)
             for r in with_rows
         ]
         table = pd.concat(frames, ignore_index=True)
-        return table[["replication", *CUSTOMER_COLUMNS]]
+        return table[["replication", *columns]]
 
     def value(self, scope: str, metric: str) -> float:
         """Mean over replications of one metric (a shortcut for notebooks)."""

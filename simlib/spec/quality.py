@@ -43,8 +43,9 @@ operations to perceived service quality along the service value chain
   and an optional jump for completely satisfied customers (Jones & Sasser
   1995); returning customers update their expectations from experience
   (adaptive expectations, Boulding et al. 1993). Customers of a class may
-  fall into segments with their own expectations, tolerance zones, dimension
-  weights and retention curve.
+  form a latent mixture of segments: each new customer belongs to segment s
+  with probability π_s (``share``), and a segment has its own expectations,
+  tolerance zones, dimension weights, retention curve and patience.
 
 Every numeric default below is listed with its value and its source — or the
 word *assumption* — in docs/quality-model.md#where-the-numbers-come-from
@@ -75,6 +76,7 @@ __all__ = [
     "DIMENSIONS",
     "SUBDIMENSIONS",
     "STAFF_REFERENCE",
+    "CUSTOMER_COLUMNS",
     "SERVQUAL_FROM_HIERARCHY",
     "ClassExpectations",
     "WaitingSpec",
@@ -111,6 +113,16 @@ SERVQUAL_FROM_HIERARCHY: dict[str, tuple[str, ...]] = {
     "assurance": ("expertise", "behaviour"),
     "empathy": ("attitude",),
 }
+
+#: Columns of the per-customer experience rows (``Results.customers()``), before one column
+#: per setting indicator (whose names must differ from these).
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "customer", "class", *DIMENSIONS, *(f"exp_{d}" for d in DIMENSIONS),
+    *(s for subs in SUBDIMENSIONS.values() for s in subs),
+    "interaction", "environment", "outcome", "perceived_quality", "satisfaction",
+    "abandoned", "blocked", "failed", "recovered", "complained", "returns", "returning",
+    "wait", "expected_wait", "arrival", "segment", "perceived_wait", "restoration", "paradox",
+)
 
 #: Reference (default) level of every staff attribute on its 0–1 scale.
 STAFF_REFERENCE = 0.7
@@ -278,6 +290,8 @@ class SegmentSpec:
     dimension_weights: tuple[float, ...] | None = None
     #: The segment's satisfaction → return curve; None = the retention block's.
     retention: RetentionSpec | None = None
+    #: The segment's patience (time until a waiting customer abandons); None = the class's.
+    patience: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -662,7 +676,8 @@ def _curve(node: Node, default: RetentionSpec) -> dict[str, Any]:
 
 
 def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[str, ClassExpectations],
-                    retention_raw: Any) -> dict[str, tuple[SegmentSpec, ...]]:
+                    retention_raw: Any, parse_distribution: Any,
+                    base_dir: str) -> dict[str, tuple[SegmentSpec, ...]]:
     node = Node(raw, "quality.segments")
     out: dict[str, tuple[SegmentSpec, ...]] = {}
     for cname, items in node.value.items():
@@ -679,7 +694,7 @@ def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[
                 raise ScenarioError(sn.sub("share"), "is required")
             share = _unit(sn, "share", 0.0)
             exp = _parse_expectations(sn, expectations[cname],
-                                      extra=("name", "share", "weights", "retention"))
+                                      extra=("name", "share", "weights", "retention", "patience"))
             weights = _dimension_weights(sn, "weights", _DQ.dimension_weights) if sn.has("weights") else None
             retention = None
             if sn.has("retention"):
@@ -688,7 +703,14 @@ def _parse_segments(raw: Any, class_names: Sequence[str], expectations: Mapping[
                 rn = Node(sn.value["retention"], sn.sub("retention"))
                 rn.check_keys(_CURVE_KEYS)
                 retention = RetentionSpec(**_curve(rn, _DR))
-            segs.append(SegmentSpec(name, share, exp, weights, retention))
+            patience = None
+            if sn.has("patience"):
+                patience = parse_distribution(sn.value["patience"], sn.sub("patience"), base_dir)
+            segs.append(SegmentSpec(name, share, exp, weights, retention, patience))
+        names = [s.name for s in segs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ScenarioError(path, f"segment names must be unique, {show_names(twice)} repeated")
         total = sum(s.share for s in segs)
         if abs(total - 1) > 1e-9:
             raise ScenarioError(path, f"segment shares must sum to 1, got {total:g}")
@@ -705,6 +727,9 @@ def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSp
         path = node.sub(str(name))
         if not isinstance(name, str) or not name.isidentifier() or name in DIMENSIONS:
             raise ScenarioError(path, "must be an identifier that is not a SERVQUAL dimension")
+        if name in CUSTOMER_COLUMNS or name == "replication":
+            raise ScenarioError(path, "must differ from the columns of the customer table "
+                                      "(Results.customers()), which it becomes")
         n = Node(block, path)
         n.check_keys(("kind", "standard", "classes", "station"), required=("kind",))
         kind = n.value["kind"]
@@ -725,7 +750,8 @@ def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSp
     return tuple(out)
 
 
-def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = None) -> QualitySpec:
+def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any,
+                   parse_distribution: Any, base_dir: str) -> QualitySpec:
     node = Node(raw, "quality")
     node.check_keys(
         ("expectations", "environment", "crowding", "promise_weight", "weights", "disconfirmation",
@@ -800,7 +826,8 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any = No
     if node.has("recovery"):
         kw["recovery"] = _parse_recovery(raw["recovery"])
     if node.has("segments"):
-        kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw)
+        kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw,
+                                         parse_distribution, base_dir)
     if node.has("indicators"):
         kw["indicators"] = _parse_indicators(raw["indicators"], class_names)
     if node.has("complaints"):
@@ -839,7 +866,8 @@ def parse_blocks(
     out: dict[str, Any] = {"quality": None, "staff": {}, "failures": {}, "retention": None,
                            "word_of_mouth": None, "economics": None}
     if data.get("quality") is not None:
-        out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"))
+        out["quality"] = _parse_quality(data["quality"], class_names, data.get("retention"),
+                                        parse_distribution, base_dir)
         for ind in out["quality"].indicators or ():
             if ind.station is not None and ind.station not in station_names:
                 raise ScenarioError(f"quality.indicators.{ind.name}.station",

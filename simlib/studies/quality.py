@@ -68,8 +68,10 @@ __all__ = [
     "CausalGapStudy",
     "causal_gap_study",
     "ASSUMPTIONS",
+    "CHAIN_ASSUMPTIONS",
     "assumption_factors",
     "assumption_sensitivity",
+    "chain_assumption_sensitivity",
 ]
 
 #: The links of the service-profit chain a staffing sweep traces, in order:
@@ -965,8 +967,10 @@ def causal_gap_study(
 
 #: The quality model's assumptions (defaults without a published value) and the range each is
 #: varied over in :func:`assumption_sensitivity`: ``{scenario key: (low, high)}``. A ``*`` stands
-#: for every station of the ``failures`` block. The same ranges are in the table of
-#: docs/quality-model.md#where-the-numbers-come-from (a test keeps the two equal).
+#: for every station of the ``failures`` block (``failures.*``), of the ``staff`` block
+#: (``staff.*``) or with an ``internal`` block (``staff.*.internal``). The same ranges are in the
+#: table of docs/quality-model.md#where-the-numbers-come-from (a test keeps the two equal, and
+#: that every default the table labels an assumption has a range there).
 ASSUMPTIONS: dict[str, tuple[float, float]] = {
     "quality.disconfirmation": (0.25, 1.0),
     "quality.disconfirmation_asymmetry": (1.0, 3.0),
@@ -978,27 +982,87 @@ ASSUMPTIONS: dict[str, tuple[float, float]] = {
     "quality.promise_weight": (0.25, 0.75),
     "quality.stress": (0.25, 0.75),
     "quality.stress_threshold": (0.7, 0.9),
+    "quality.stress_range": (0.1, 0.4),
+    "quality.environment.ambient": (4.5, 6.5),
+    "quality.environment.design": (4.0, 6.0),
+    "quality.environment.tangibles": (4.0, 6.0),
+    "quality.crowding.comfortable": (3, 8),
+    "quality.crowding.sensitivity": (0.1, 0.3),
+    "quality.crowding.base": (5.5, 6.5),
+    "quality.valence.served": (6.0, 7.0),
     "quality.valence.recovered": (4.5, 6.0),
     "quality.valence.unrecovered": (1.5, 3.0),
+    "quality.valence.abandoned": (1.0, 2.5),
+    "quality.valence.blocked": (1.0, 2.0),
+    "quality.complaints.threshold": (3.0, 4.0),
+    "quality.complaints.propensity": (0.3, 0.7),
     "quality.waiting.desired": (0.25, 0.75),
     "quality.waiting.adequate": (1.2, 2.0),
+    "quality.waiting.pre_process": (1.0, 1.5),
+    "quality.waiting.in_process": (0.75, 1.25),
+    "quality.waiting.recovery": (1.0, 1.5),
+    "quality.waiting.word_of_mouth_smoothing": (0.05, 0.2),
     "quality.recovery.expertise_loss": (0.2, 0.8),
     "quality.recovery.quality_weight": (1.0, 3.0),
+    "quality.recovery.speed_weight": (0.5, 1.5),
+    "quality.recovery.explanation_weight": (0.5, 1.5),
+    "quality.recovery.apology_weight": (0.5, 1.5),
+    "quality.recovery.compensation_weight": (0.5, 1.5),
+    "quality.recovery_paradox.max_severity": (0.3, 0.7),
+    "quality.recovery_paradox.min_restoration": (0.7, 0.9),
+    "staff.*.speed_effect": (0.25, 0.75),
+    "staff.*.internal.comfortable": (0.7, 0.9),
+    "staff.*.internal.range": (0.5, 1.0),
+    "staff.*.internal.courtesy_loss": (0.15, 0.45),
+    "staff.*.internal.turnover_loss": (0.1, 0.3),
     "failures.*.severity": (0.5, 1.0),
+    "failures.*.recovery_success": (0.6, 0.95),
+    "failures.*.competence_effect": (1.5, 4.5),
+    "failures.*.training_effect": (1.5, 4.5),
+    "failures.*.load_effect": (2.0, 6.0),
+    "failures.*.load_reference": (0.7, 0.9),
     "retention.base": (0.3, 0.7),
     "retention.slope": (0.5, 1.5),
     "retention.learning": (0.1, 0.5),
+    "retention.completely_satisfied.threshold": (6.0, 7.0),
+    "word_of_mouth.referrals": (0.05, 0.2),
+    "word_of_mouth.negative_ratio": (1.0, 3.0),
+    "word_of_mouth.satisfied": (5.0, 6.0),
+    "word_of_mouth.dissatisfied": (3.0, 4.0),
 }
+
+#: Assumptions of the causal gap model (arguments of :func:`causal_chain`, not scenario keys)
+#: and their ranges, varied by :func:`chain_assumption_sensitivity`.
+CHAIN_ASSUMPTIONS: dict[str, tuple[float, float]] = {
+    "sop_gain": (0.1, 0.4),
+    "adherence": (0.25, 0.75),
+}
+
+#: Blocks a scenario must have for an assumption's key to apply (others are left out).
+_NEEDS = {"retention.": "retention", "word_of_mouth.": "word_of_mouth"}
+
+
+def _stations_for(scn: Scenario, key: str) -> list[str]:
+    """The stations a ``*`` key expands to."""
+    if key.startswith("failures."):
+        return list(scn.failures)
+    if key.startswith("staff.*.internal."):
+        return [name for name, st in scn.staff.items() if st.internal is not None]
+    return list(scn.staff)
 
 
 def assumption_factors(scenario: ScenarioLike,
                        assumptions: Sequence[str] | None = None) -> tuple[Scenario, dict[str, dict[str, Any]]]:
     """The base scenario and the :func:`~simlib.planning.measures.tornado` factors of the assumptions.
 
-    Assumptions whose block the scenario lacks (``retention``, ``failures``)
-    are left out; ``failures.*`` expands to each station of the failures
-    block. The base gets empty ``quality.waiting`` / ``quality.recovery`` /
-    ``quality.valence`` mappings so the factors' keys can be set (no value changes).
+    Assumptions whose block the scenario lacks (``retention``, ``word_of_mouth``,
+    ``failures``, ``staff`` or a station's ``staff.<station>.internal``) are left
+    out; a ``*`` expands to each station it stands for. The base gets the
+    optional sub-blocks the factors' keys live in, holding the defaults (no value
+    changes): empty ``quality.waiting`` / ``recovery`` / ``valence`` /
+    ``environment`` / ``crowding`` / ``complaints`` mappings, the
+    ``recovery_paradox`` switch written as ``{bonus: ...}`` and, with a
+    retention block, ``completely_satisfied: {jump: 0}`` (no jump).
     """
     scn = load_scenario(scenario)
     if scn.quality is None:
@@ -1008,16 +1072,23 @@ def assumption_factors(scenario: ScenarioLike,
     if unknown:
         raise ValueError(f"assumptions: unknown {unknown} (known: {', '.join(ASSUMPTIONS)})")
     data = scn.to_dict()
-    for block in ("waiting", "recovery", "valence"):
-        data["quality"].setdefault(block, {})
+    quality = data["quality"]
+    for block in ("waiting", "recovery", "valence", "environment", "crowding", "complaints"):
+        quality.setdefault(block, {})
+    paradox = quality.get("recovery_paradox")
+    if not isinstance(paradox, Mapping):
+        quality["recovery_paradox"] = {"bonus": scn.quality.paradox.bonus}
+    if data.get("retention") is not None:
+        data["retention"].setdefault("completely_satisfied", {"jump": scn.retention.jump
+                                                              if scn.retention else 0.0})
     base = load_scenario(data)
     factors: dict[str, dict[str, Any]] = {}
     for key in chosen:
         low, high = ASSUMPTIONS[key]
-        if key.startswith("retention.") and scn.retention is None:
+        if any(key.startswith(prefix) and data.get(block) is None for prefix, block in _NEEDS.items()):
             continue
-        if key.startswith("failures."):
-            for station in scn.failures:
+        if "*" in key:
+            for station in _stations_for(scn, key):
                 path = key.replace("*", station)
                 factors[path] = {"path": path, "low": low, "high": high}
             continue
@@ -1061,3 +1132,72 @@ def assumption_sensitivity(
     """
     base, factors = assumption_factors(scenario, assumptions)
     return tornado(base, factors, quantity, replications=replications, seed=seed, jobs=jobs)
+
+
+def chain_assumption_sensitivity(
+    scenario: ScenarioLike,
+    servers: Sequence[int],
+    quantity: str = "satisfaction",
+    close: Sequence[str] = ("gap1",),
+    replications: int = 5,
+    seed: int = 0,
+    *,
+    station: str = "service",
+    jobs: int | None = 1,
+) -> pd.DataFrame:
+    """Sensitivity of the causal gap model to its own assumptions, ``sop_gain`` and ``adherence``.
+
+    The SOP gain and adherence act only when a closed gap moves management's
+    reliability belief, so the chain closing ``close`` (default gap 1) is
+    derived by :func:`causal_chain` at the defaults and at each end of each
+    range in :data:`CHAIN_ASSUMPTIONS`, one at a time, on the staffing curve and
+    the customer expectations measured as in :func:`causal_gap_study`; every
+    delivered scenario runs with the same seed (common random numbers). With
+    gap 3 in ``close`` the staffing is read off the curve of the scenario as
+    given (not measured again as in :func:`causal_gap_study`); adherence then
+    has no effect.
+
+    Parameters
+    ----------
+    scenario, servers, station
+        As in :func:`causal_gap_study`.
+    quantity
+        A metric, ``"metric"`` (system scope) or ``"scope.metric"``.
+    close
+        The gaps the chain closes (of :data:`CAUSAL_GAPS`).
+    replications, seed, jobs
+        As in :func:`simlib.compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``factor, low, high, base, at_low, at_high, swing`` (as
+        :func:`assumption_sensitivity`), largest swing first.
+    """
+    scn = load_scenario(scenario)
+    swept = _staffing_sweep(scn, servers, replications, seed, station, jobs)
+    curve = _value_chain(swept, station)
+    _, _, standard0 = _management(scn)
+    base_res = swept.at(staff_to_standard(curve, standard0))
+    per = _per_replication(base_res.customers(), ["expected_wait", "exp_reliability"]).mean()
+    opts: dict[str, Any] = {"station": station, "customer_wait": float(per["expected_wait"]),
+                            "customer_reliability": float(per["exp_reliability"])}
+    settings: dict[str, dict[str, Any]] = {"default": {}}
+    for name, (low, high) in CHAIN_ASSUMPTIONS.items():
+        settings[f"{name}: low"] = {name: low}
+        settings[f"{name}: high"] = {name: high}
+    variants = {label: causal_chain(scn, curve, close, **opts, **kw).overrides
+                for label, kw in settings.items()}
+    comparison = compare(base_res, variants, replications=replications, seed=seed, jobs=jobs,
+                         progress=False)
+    scope, metric = quantity.split(".", 1) if "." in quantity else ("system", quantity)
+
+    def value(label: str) -> float:
+        return comparison.variants[label].value(scope, metric)
+
+    rows = []
+    for name, (low, high) in CHAIN_ASSUMPTIONS.items():
+        at_low, at_high = value(f"{name}: low"), value(f"{name}: high")
+        rows.append((name, low, high, value("default"), at_low, at_high, abs(at_high - at_low)))
+    table = pd.DataFrame(rows, columns=["factor", "low", "high", "base", "at_low", "at_high", "swing"])
+    return table.sort_values("swing", ascending=False, ignore_index=True)

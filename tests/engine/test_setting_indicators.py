@@ -77,9 +77,38 @@ def test_scores_per_customer():
     ({"x": {"kind": "rework", "classes": ["ghost"]}}, "quality.indicators.x.classes"),
     ({"x": {"kind": "first_time_right", "station": "ghost"}}, "quality.indicators.x.station"),
     ({"reliability": {"kind": "rework"}}, "quality.indicators.reliability"),
+    ({"wait": {"kind": "rework"}}, "quality.indicators.wait"),  # a customer-table column
 ])
 def test_bad_indicators_are_refused(block, key):
     data = load(SSC)
     data["quality"]["indicators"] = block
     with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
         simlib.load_scenario(data)
+
+
+@pytest.mark.parametrize("path, names, horizon", [
+    (CARE, ("safety", "call_bell_response", "dignity", "emergency_response"), 720),
+    (SSC, ("accuracy", "timeliness", "sla_lateness", "rework"), None),
+])
+def test_indicator_scores_are_columns_of_the_customer_table(path, names, horizon):
+    """Each indicator is a column of Results.customers(): the customer's score, NaN for a
+    class it does not cover; per class and replication its mean is the summary's metric."""
+    data = load(path)
+    data["horizon"] = horizon or data["horizon"]
+    res = run(data)
+    table = res.customers()
+    assert list(table.columns[-len(names):]) == list(names)
+    spec = {ind.name: ind for ind in res.scenario.quality.indicators}
+    for name in names:
+        covered = table["class"].isin(spec[name].classes or table["class"].unique())
+        assert table.loc[covered, name].notna().all() and table.loc[~covered, name].isna().all()
+        for (rep, cls), group in table[covered].groupby(["replication", "class"]):
+            assert group[name].mean() == pytest.approx(res.runs[rep][cls][name], rel=1e-12), (name, cls)
+    assert sum(table[name].nunique() > 1 for name in names) >= 2  # scores vary by customer
+    kinds = {ind.kind for ind in spec.values()}
+    if "wait_within" in kinds:
+        ind = next(i for i in spec.values() if i.kind == "wait_within")
+        covered = table["class"].isin(ind.classes or table["class"].unique())
+        served = ~(table.abandoned | table.blocked)
+        # a served customer with no queue time met the standard
+        assert (table.loc[covered & served & (table.wait == 0), ind.name] == 1).all()

@@ -197,3 +197,35 @@ def test_assumption_sensitivity_varies_each_assumption_over_its_range() -> None:
     assert row.loc["quality.disconfirmation_asymmetry", "at_high"] < row.loc["quality.disconfirmation_asymmetry", "at_low"]
     assert row.loc["quality.valence.unrecovered", "at_high"] > row.loc["quality.valence.unrecovered", "at_low"]
     assert (table["swing"].diff().dropna() <= 0).all()
+
+
+def test_every_assumption_factor_is_a_valid_scenario_and_the_base_changes_nothing() -> None:
+    data = simlib.load_scenario(BANK).to_dict()
+    data["word_of_mouth"] = {"delay": {"dist": "exponential", "mean": 600}}
+    data["staff"]["service"]["internal"] = {"window": 240}
+    scn = simlib.load_scenario(data)
+    base, factors = studies.assumption_factors(scn)
+    for key in ("word_of_mouth.referrals", "staff.service.internal.courtesy_loss",
+                "staff.service.speed_effect", "quality.crowding.comfortable",
+                "quality.recovery_paradox.min_restoration", "retention.completely_satisfied.threshold"):
+        assert key in factors, key
+    assert not any(k.startswith("staff.contact.internal") for k in factors)  # no internal block there
+    # The sub-blocks the base gains hold the defaults: the same specification.
+    assert (base.quality, base.retention, base.staff) == (scn.quality, scn.retention, scn.staff)
+    for spec in factors.values():
+        for end in ("low", "high"):
+            base.with_overrides({spec["path"]: spec[end]})  # every end of every range is valid
+    plain = studies.assumption_factors(simlib.load_scenario(BANK))[1]
+    assert not any(k.startswith(("word_of_mouth.", "staff.service.internal.")) for k in plain)
+
+
+def test_chain_assumption_sensitivity_varies_sop_gain_and_adherence() -> None:
+    scn = simlib.load_scenario(BANK).with_overrides({"horizon": 960, "warmup": 120})
+    table = studies.chain_assumption_sensitivity(scn, range(4, 8), "service.p_failure",
+                                                 replications=2, seed=3)
+    assert list(table.columns) == ["factor", "low", "high", "base", "at_low", "at_high", "swing"]
+    row = table.set_index("factor")
+    assert set(row.index) == set(studies.CHAIN_ASSUMPTIONS)
+    # A stronger SOP, or more of it delivered, trains staff better: fewer failures.
+    for factor in ("sop_gain", "adherence"):
+        assert row.loc[factor, "at_high"] < row.loc[factor, "base"] < row.loc[factor, "at_low"], factor
