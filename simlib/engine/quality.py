@@ -604,13 +604,6 @@ class QualityLayer:
             self._write(out[st.name], t, station=st, wages=wages)
         customer_costs = 0.0
         revenue_total = 0.0
-        for i, (ind, _) in enumerate(self.indicators):
-            total, n = 0.0, 0
-            for k in network.classes:
-                s, m = self.indicator_tally[k.index][i]
-                total, n = total + s, n + m
-                out[k.name][ind.name] = s / m if m else float("nan")
-            out["system"][ind.name] = total / n if n else float("nan")
         for k, t in zip(network.classes, self.class_tally, strict=True):
             revenue, costs = self._money(k, t)
             revenue_total += revenue
@@ -618,6 +611,18 @@ class QualityLayer:
             self._write(out[k.name], t, revenue=revenue, cost=costs)
         self._write(out["system"], system, revenue=revenue_total,
                     cost=customer_costs + wages_total)
+        # Indicators come last so that one named like a metric is refused, not written over it
+        # (the metrics a scenario reports depend on its blocks, so the names are known only here).
+        for i, (ind, _) in enumerate(self.indicators):
+            if ind.name in out["system"]:
+                raise ValueError(f"quality.indicators.{ind.name}: is the name of a metric this "
+                                 "scenario reports; give the indicator another name")
+            total, n = 0.0, 0
+            for k in network.classes:
+                s, m = self.indicator_tally[k.index][i]
+                total, n = total + s, n + m
+                out[k.name][ind.name] = s / m if m else float("nan")
+            out["system"][ind.name] = total / n if n else float("nan")
 
     def _money(self, k: Any, t: _Tally) -> tuple[float, float]:
         econ = self.economics

@@ -112,3 +112,12 @@ def test_indicator_scores_are_columns_of_the_customer_table(path, names, horizon
         served = ~(table.abandoned | table.blocked)
         # a served customer with no queue time met the standard
         assert (table.loc[covered & served & (table.wait == 0), ind.name] == 1).all()
+
+
+def test_an_indicator_named_like_a_metric_is_refused():
+    # "mean_wait" is not a customer column, so only the metrics can tell that it is taken.
+    data = load(CARE)
+    data["quality"]["indicators"] = {"mean_wait": {"kind": "wait_within", "standard": 10}}
+    data["horizon"], data["warmup"] = 240, 0
+    with pytest.raises(ValueError, match=r"^quality\.indicators\.mean_wait: is the name of a metric"):
+        run(data, replications=1)
