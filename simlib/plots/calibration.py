@@ -19,6 +19,8 @@ from simlib.calibrate.service import ServiceFit
 from simlib.spec.units import SECONDS_PER_UNIT
 
 if TYPE_CHECKING:
+    from simlib.calibrate.plan import CalibratedPlan
+    from simlib.calibrate.scenario import Calibration
     from simlib.calibrate.validate import Validation
 
 __all__ = [
@@ -29,6 +31,10 @@ __all__ = [
     "erlang_a_plot",
     "validation_plot",
     "difference_plot",
+    "agents_on_duty_plot",
+    "availability_plot",
+    "coverage_table_plot",
+    "calibrated_plan_plot",
 ]
 
 #: Seconds in an hour: log times are seconds, the axes show hours of the day.
@@ -278,6 +284,43 @@ def difference_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
     return fig
 
 
+def agents_on_duty_plot(calibrations: Mapping[str, Calibration], period: float | None = None) -> Figure:
+    """Agents on duty (and, for the first calibration, agents serving) over the day.
+
+    Parameters
+    ----------
+    calibrations
+        ``{label: Calibration}``, e.g. the same days read with a 30- and a 5-minute overlap rule.
+    period
+        Seconds: each calibration's staffing is averaged onto this grid so that the readings
+        compare on the same steps (default: each on its own ``staffing_period``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Mean agents per interval over the calibration days, one step line per reading.
+    """
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for i, (label, cal) in enumerate(calibrations.items()):
+        staffing = cal.staffing
+        grid = staffing["start"] // period * period if period else staffing["start"]
+        mean = staffing.groupby(grid)[["on_duty", "busy"]].mean()
+        step = period or cal.staffing_period
+        x = np.r_[mean.index.to_numpy(float), mean.index[-1] + step] / _HOUR
+        for col, name, line in (("on_duty", f"{label}: on duty", "-"),
+                                ("busy", f"{label}: serving", "--")):
+            if col == "busy" and i:
+                continue
+            y = mean[col].to_numpy(float)
+            ax.step(x, np.r_[y, y[-1]], where="post", label=name, color=f"C{i}", ls=line)
+    ax.set_xlabel("time of day [h]")
+    ax.set_ylabel("agents (mean over the days)")
+    ax.set_xlim(0, 24)
+    ax.legend(fontsize=8)
+    return fig
+
+
 def availability_plot(typical: pd.DataFrame) -> Figure:
     """Agents on duty, effective agents and the rounded levels the scenario uses, over the day.
 
@@ -327,4 +370,54 @@ def coverage_table_plot(table: pd.DataFrame) -> Figure:
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of half-hours inside the band")
     ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def calibrated_plan_plot(plan: CalibratedPlan, checks: Mapping[str, pd.DataFrame], *,
+                         min_arrivals: float = 20.0) -> Figure:
+    """A staffing plan on the calibrated model: each roster's simulated metric, and the rosters.
+
+    Parameters
+    ----------
+    plan
+        The :class:`~simlib.calibrate.CalibratedPlan` (its table gives the rosters drawn below).
+    checks
+        ``{label: CalibratedPlan.check(...) table}``, e.g. the plan and the bank's own roster.
+    min_arrivals
+        Intervals with fewer simulated callers a day are not drawn (their metric is noise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top: the target metric per interval with its 95 % interval and the target line;
+        bottom: agents to roster, effective agents and the observed agents on duty. Both
+        legends sit below their axes, where no data are.
+    """
+    fig = Figure(figsize=(8, 6.4), layout="constrained")
+    ax_metric, ax_agents = fig.subplots(2, 1, sharex=True)
+    target = plan.target
+    drawn: list[float] = []
+    for i, (label, check) in enumerate(checks.items()):
+        rows = check[check["arrivals"] >= min_arrivals]
+        mid = (rows["start"] + rows["end"]) / 2 / _HOUR
+        drawn.extend(mid)
+        ax_metric.errorbar(mid, rows["mean"], yerr=[rows["mean"] - rows["ci_low"],
+                                                    rows["ci_high"] - rows["mean"]],
+                           fmt="o-", ms=3, lw=1, capsize=2, color=f"C{i}", label=label)
+    ax_metric.axhline(target.value, color="k", ls="--", lw=1, label=f"target {target.value:g}")
+    ax_metric.set_ylabel(f"simulated {target.metric}")
+    ax_metric.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.04))
+    table = plan.table
+    x = np.r_[table["start"].to_numpy(), table["end"].iloc[-1]] / _HOUR
+    for col, label in (("agents", "plan: agents to roster"),
+                       ("effective", "plan: effective agents"),
+                       ("observed_on_duty", "observed: agents on duty (mean)")):
+        y = table[col].to_numpy(float)
+        ax_agents.step(x, np.r_[y, y[-1]], where="post", label=label)
+    if drawn:
+        # Both axes show the hours whose metric is drawn: the quiet night is cut off.
+        ax_agents.set_xlim(min(drawn) - 0.5, max(drawn) + 0.5)
+    ax_agents.set_xlabel("time of day [h]")
+    ax_agents.set_ylabel("agents")
+    ax_agents.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     return fig

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import simlib.calibrate as sc
+from simlib.plots.calibration import calibrated_plan_plot
 from simlib.spec.edits import servers_at, staffing_steps
 from simlib.spec.targets import ServiceLevelTarget
 
@@ -69,6 +70,11 @@ def test_isa_plans_the_calibrated_day_and_the_check_confirms_it(plan):
     bad = short.check(24, seed=7)
     assert (bad.loc[busy, "ci_high"] < 0.8).mean() >= 0.5, bad[busy]
     assert check.loc[busy, "mean"].mean() > bad.loc[busy, "mean"].mean() + 0.15
+
+    fig = calibrated_plan_plot(plan, {"plan": check, "short": bad})
+    top, bottom = fig.axes
+    assert [len(c.lines[0].get_xdata()) for c in top.containers] == [busy.sum()] * 2
+    assert len(bottom.lines) == 3 and bottom.get_xlim()[0] > 0  # the closed night is cut off
 
 
 def test_plan_staffing_refuses_bad_input(bank_weekday, plan):

@@ -8,6 +8,7 @@ import pytest
 
 import simlib
 import simlib.calibrate as sc
+from simlib.plots.calibration import agents_on_duty_plot, availability_plot, coverage_table_plot
 
 
 def check_structure(scn: dict, horizon: float) -> None:
@@ -196,8 +197,12 @@ def test_out_of_sample_needs_disjoint_days(bank):
 
 
 def test_availability_and_coverage_plots(bank_weekday):
-    from simlib.plots.calibration import availability_plot, coverage_table_plot
-
+    fig = agents_on_duty_plot({"30-min": bank_weekday, "again": bank_weekday}, period=3600)
+    # On duty for both readings, serving for the first; hourly steps over the day (+ the end).
+    lines = fig.axes[0].lines
+    assert len(lines) == 3 and len(lines[0].get_xdata()) == 25
+    hourly = bank_weekday.staffing.groupby(bank_weekday.staffing["start"] // 3600)["on_duty"].mean()
+    assert np.allclose(lines[0].get_ydata()[:-1], hourly.to_numpy())
     fig = availability_plot(bank_weekday.typical)
     assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_ylabel() == "agents"
     table = pd.DataFrame({"run": ["a", "a", "b", "b"], "metric": ["p_abandon", "mean_wait"] * 2,
