@@ -70,17 +70,30 @@ class CategoricalFit:
 
 def implied_stats(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
                   k_struct: int) -> np.ndarray:
-    """Model thresholds and correlations, in the order of ``sample.stats``."""
+    """Model thresholds (minus intercepts) and (co)variances, in the order of ``sample.stats``."""
     sigma, _ = structural.implied(pat, theta)
-    i, j = sample.pairs
-    return np.concatenate([theta[k_struct:], sigma[i, j]])
+    i, j = sample.entries
+    return np.concatenate([sample.th_sign * theta[k_struct:], sigma[i, j]])
 
 
-def _corr_jacobian(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
-                   k_struct: int) -> np.ndarray:
+def _cov_jacobian(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
+                  k_struct: int) -> np.ndarray:
     js, _ = structural.jacobian(pat, theta, k_struct)
-    i, j = sample.pairs
+    i, j = sample.entries
     return js[i * pat.p + j]
+
+
+def _weights(sample: Polychoric) -> np.ndarray:
+    """DWLS weights of the fitted (co)variances: 1 / their asymptotic variances."""
+    assert sample.gamma is not None
+    return 1.0 / np.diag(sample.gamma)[sample.thresholds.size:]
+
+
+def baseline_chi2(sample: Polychoric) -> float:
+    """Test statistic of the independence model (thresholds, means, variances free)."""
+    w = _weights(sample)[-sample.pairs[0].size:] if sample.pairs[0].size else np.zeros(0)
+    i, j = sample.pairs
+    return (sample.n - 1) * float(np.sum(w * sample.cov.to_numpy()[i, j] ** 2))
 
 
 def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
@@ -88,13 +101,12 @@ def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
     """Minimise the DWLS discrepancy in the structural parameters (thresholds = sample ones).
 
     Returns (theta_struct, f_min, iterations, converged); ``f_min`` is
-    ``sum w (r - sigma)^2`` over the correlations.
+    ``sum w (s - sigma)^2`` over the correlations (and the continuous items'
+    variances and covariances).
     """
-    assert sample.gamma is not None
-    nth = sample.thresholds.size
-    w = 1.0 / np.diag(sample.gamma)[nth:]
-    i, j = sample.pairs
-    r = sample.cor.to_numpy()[i, j]
+    w = _weights(sample)
+    i, j = sample.entries
+    r = sample.cov.to_numpy()[i, j]
     k = start.size
 
     def resid(th):
@@ -105,7 +117,7 @@ def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
     e = resid(theta)
     f = float(np.sum(w * e * e))
     for it in range(1, maxiter + 1):
-        jac = _corr_jacobian(pat, theta, sample, k)
+        jac = _cov_jacobian(pat, theta, sample, k)
         h = jac.T @ (w[:, None] * jac)
         g = jac.T @ (w * e)
         d = np.sqrt(np.clip(np.diag(h), 1e-300, None))
@@ -140,8 +152,8 @@ def robust(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray, k_
     m = gam.shape[0]
     k = theta.size
     delta = np.zeros((m, k))
-    delta[:nth, k_struct:] = np.eye(nth)
-    delta[nth:, :k_struct] = _corr_jacobian(pat, theta, sample, k_struct)
+    delta[:nth, k_struct:] = np.diag(sample.th_sign)  # a mean enters as minus its intercept
+    delta[nth:, :k_struct] = _cov_jacobian(pat, theta, sample, k_struct)
     w = 1.0 / np.diag(gam)
     wd = w[:, None] * delta
     a = delta.T @ wd
@@ -151,16 +163,20 @@ def robust(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray, k_
     u = np.diag(w) - wd @ a_inv @ wd.T
     ug = u @ gam
     tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
-    # independence baseline: U_b Gamma keeps only the weighted correlation block
-    gc = gam[nth:, nth:] * w[nth:, None]
+    # independence baseline: thresholds, means and variances are saturated, so U_b Gamma
+    # keeps only the weighted block of the pairs
+    first = m - sample.pairs[0].size
+    gc = gam[first:, first:] * w[first:, None]
     return vcov, tr1, tr2, float(np.trace(gc)), float(np.sum(gc * gc.T))
 
 
 def srmr(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray) -> float:
     """lavaan's ``srmr`` for ordinal items: residual correlations, thresholds left out."""
     sigma, _ = structural.implied(pat, theta)
+    sd = np.sqrt(np.diag(sigma))
+    sd[~sample.continuous] = 1.0  # an ordinal item's latent response has variance 1
     i, j = sample.pairs
-    e = sample.cor.to_numpy()[i, j] - sigma[i, j]
+    e = sample.cor.to_numpy()[i, j] - sigma[i, j] / (sd[i] * sd[j])
     p = pat.p
     return float(np.sqrt(np.sum(e * e) / (p * (p + 1) / 2)))
 
