@@ -427,7 +427,7 @@ def polychoric(data: pd.DataFrame, items: list[str] | None = None, *,
     oi = {v: j for j, v in enumerate(ordinal)}
     pos_o = {(int(a), int(b)): q for q, (a, b) in enumerate(zip(io, jo, strict=True))}
     rho = np.empty(ii.size)
-    for q, (a, b) in enumerate(zip(ii, jj, strict=True)):
+    for q, (a, b) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
         va, vb = items[a], items[b]
         if va in oi and vb in oi:
             rho[q] = rho_o[pos_o[(oi[va], oi[vb])]]
@@ -586,7 +586,7 @@ def _gamma(layout: _Layout, ord_parts, codes, tau, values, rho, variances) -> np
     sd = {v: float(np.sqrt(variances[v])) for v in variances.index}
     jo, io = np.triu_indices(len(ordinal), 1)
     pos_o = {(int(a), int(b)): q for q, (a, b) in enumerate(zip(io, jo, strict=True))}
-    for q, (a, b) in enumerate(zip(ii, jj, strict=True)):
+    for q, (a, b) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
         va, vb = items[a], items[b]
         col = layout.nuni + q
         if va in oi and vb in oi:

@@ -161,7 +161,8 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
 
 def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
                    standardized: bool) -> str:
-    """The WLSMV variant: scaled-shifted tests, no likelihood, a thresholds section."""
+    """The WLSMV variant: scaled-shifted tests, no likelihood, intercepts of continuous items
+    and a thresholds section."""
     out += ["", "  Scaled-shifted test (WLSMV):",
             _kv("Scaled test statistic", fm["chisq_scaled"]),
             _kv("Degrees of freedom", fm["df_scaled"]),
@@ -208,6 +209,8 @@ def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
     out += _section("Regressions", e[e["op"] == "~"], standardized, plain, True, none)
     out += _section("Covariances", e[(e["op"] == "~~") & (e["lhs"] != e["rhs"])],
                     standardized, plain, True, none)
+    # continuous items beside ordinal ones have free intercepts (their means)
+    out += _section("Intercepts", e[e["op"] == "~1"], standardized, own, False, none)
     out += _section("Thresholds", e[e["op"] == "|"], standardized,
                     lambda r: f"{r['lhs']}|{r['rhs']}", False, none)
     out += _section("Variances", e[(e["op"] == "~~") & (e["lhs"] == e["rhs"])],
