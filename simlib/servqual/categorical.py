@@ -27,6 +27,12 @@ its thresholds are free parameters. The estimator is
   free, correlations 0) is corrected the same way, which gives the scaled
   CFI/TLI.
 
+Continuous items beside the ordinal ones (lavaan's mixed case) add their
+means, with minus the mean in the threshold slot and the item's intercept as
+its parameter, and their variances to the statistics; the correlations become
+covariances (times the continuous items' standard deviations), the items keep
+free residual variances, and the baseline frees means and variances too.
+
 The functions here work on one group's RAM pattern
 (:mod:`simlib.servqual.structural`) whose ordinal residual variances are
 fixed at 0; :func:`simlib.servqual.sem` builds the pattern and the result.

@@ -34,7 +34,9 @@ numbers equal R's:
 
 With ``ordered=`` (Likert items as ordered categories) the model is fitted
 by WLSMV to polychoric correlations instead (:mod:`simlib.servqual.polychoric`,
-:mod:`simlib.servqual.categorical`), as lavaan does by default.
+:mod:`simlib.servqual.categorical`), as lavaan does by default; items left
+out of ``ordered`` are continuous (polyserial and Pearson correlations,
+:mod:`simlib.servqual.polyserial`).
 
 After the fit the solution is checked for admissibility: negative variances
 (Heywood cases), a latent covariance matrix that is not positive definite,
@@ -1099,15 +1101,17 @@ def sem(
         measures as MLM).
     ordered
         Ordinal items: ``True`` (every observed variable of the model) or a list
-        naming them all; the model is then fitted by WLSMV (lavaan's default for
+        naming them (the model's other items are continuous: free intercepts,
+        ``"~1"`` rows, and residual variances; polyserial and Pearson
+        correlations, :mod:`simlib.servqual.polyserial`); the model is then
+        fitted by WLSMV (lavaan's default for
         ``ordered=``, delta parameterization; :mod:`simlib.servqual.categorical`):
         DWLS on the thresholds and polychoric correlations of
         :func:`simlib.servqual.polychoric.polychoric`, robust standard errors,
         the scaled-shifted test (``chisq_scaled``, ``chisq_scaling_factor``,
         ``chisq_shift``, scaled baseline, CFI/TLI/RMSEA ``_scaled``), thresholds as
         ``"|"`` rows of :meth:`SEMResult.estimates`. One group, complete rows
-        (listwise), no mixing with continuous variables, no mean structure or
-        observed covariates; ``modindices``/``residuals``/``factor_scores`` are
+        (listwise), no written mean structure or observed covariates; ``modindices``/``residuals``/``factor_scores`` are
         refused.
     missing
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
