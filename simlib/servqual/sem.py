@@ -1386,7 +1386,8 @@ def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
     cf = cat_mod.CategoricalFit(sample=sample, k_struct=k, chi2=n1 * f,
                                 trace_ugamma=tr1, trace_ugamma2=tr2, baseline_chi2=chi2_b,
                                 baseline_trace=trb1, baseline_trace2=trb2,
-                                srmr=cat_mod.srmr(pat, sample, theta))
+                                srmr=cat_mod.srmr(pat, sample, theta),
+                                catml=cat_mod.catml(pat, sample, theta, k))
     raw = structural.RAMFit(theta=theta, fmin=n1 * f / (2 * sample.n), chi2=n1 * f, n_iter=nit,
                             converged=ok, method="dwls-gauss-newton", vcov=vcov,
                             info=np.zeros((theta.size, theta.size)))

@@ -26,7 +26,8 @@ fm_names <- c("npar", "fmin", "chisq", "df", "pvalue", "chisq.scaled", "df.scale
               "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled",
               "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmsea.scaled",
               "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
-              "srmr", "ntotal")
+              "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+              "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "srmr", "ntotal")
 case <- function(fit) {
   fm <- as.list(fitMeasures(fit, fm_names))
   names(fm) <- gsub(".", "_", names(fm), fixed = TRUE)
