@@ -18,7 +18,8 @@ Import what you need, e.g. ``from simlib.servqual import cfa``. The layers:
   (parser :mod:`~simlib.servqual.syntax`, engine
   :mod:`~simlib.servqual.structural`, report :mod:`~simlib.servqual.semreport`;
   ordinal items: :mod:`~simlib.servqual.polychoric` thresholds and polychoric
-  correlations, :mod:`~simlib.servqual.categorical` WLSMV);
+  correlations, :mod:`~simlib.servqual.polyserial` correlations of continuous items
+  beside them, :mod:`~simlib.servqual.categorical` WLSMV);
 * :mod:`~simlib.servqual.ipa`, :mod:`~simlib.servqual.kano` – IPA and Kano;
 * figures live in :mod:`simlib.plots.servqual` (they load matplotlib).
 """

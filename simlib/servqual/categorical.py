@@ -27,6 +27,12 @@ its thresholds are free parameters. The estimator is
   free, correlations 0) is corrected the same way, which gives the scaled
   CFI/TLI.
 
+Continuous items beside the ordinal ones (lavaan's mixed case) add their
+means, with minus the mean in the threshold slot and the item's intercept as
+its parameter, and their variances to the statistics; the correlations become
+covariances (times the continuous items' standard deviations), the items keep
+free residual variances, and the baseline frees means and variances too.
+
 The functions here work on one group's RAM pattern
 (:mod:`simlib.servqual.structural`) whose ordinal residual variances are
 fixed at 0; :func:`simlib.servqual.sem` builds the pattern and the result.
@@ -42,7 +48,23 @@ from scipy import stats
 from . import structural
 from .polychoric import Polychoric
 
-__all__ = ["CategoricalFit", "fit_dwls", "fit_measures", "implied_stats"]
+__all__ = ["CatML", "CategoricalFit", "catml", "fit_dwls", "fit_measures", "implied_stats"]
+
+
+@dataclass(frozen=True)
+class CatML:
+    """The terms of lavaan's robust CFI/TLI/RMSEA for ordinal items (Savalei 2021).
+
+    ``chi2`` is the normal-theory ML statistic of the DWLS estimates on the
+    polychoric correlations (N F_ML, correlation structure), ``c_hat`` its
+    scaling ``tr(U' V U Gamma) / df``; ``*_baseline`` the same for the
+    independence model.
+    """
+
+    chi2: float
+    c_hat: float
+    chi2_baseline: float
+    c_hat_baseline: float
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,8 @@ class CategoricalFit:
     baseline_trace: float
     baseline_trace2: float
     srmr: float
+    # the cat-ML terms of the robust CFI/TLI/RMSEA (:func:`catml`); NaN where lavaan has none
+    catml: CatML | None = None
 
     @property
     def n_stats(self) -> int:
@@ -70,17 +94,30 @@ class CategoricalFit:
 
 def implied_stats(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
                   k_struct: int) -> np.ndarray:
-    """Model thresholds and correlations, in the order of ``sample.stats``."""
+    """Model thresholds (minus intercepts) and (co)variances, in the order of ``sample.stats``."""
     sigma, _ = structural.implied(pat, theta)
-    i, j = sample.pairs
-    return np.concatenate([theta[k_struct:], sigma[i, j]])
+    i, j = sample.entries
+    return np.concatenate([sample.th_sign * theta[k_struct:], sigma[i, j]])
 
 
-def _corr_jacobian(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
-                   k_struct: int) -> np.ndarray:
+def _cov_jacobian(pat: structural.RAMPattern, theta: np.ndarray, sample: Polychoric,
+                  k_struct: int) -> np.ndarray:
     js, _ = structural.jacobian(pat, theta, k_struct)
-    i, j = sample.pairs
+    i, j = sample.entries
     return js[i * pat.p + j]
+
+
+def _weights(sample: Polychoric) -> np.ndarray:
+    """DWLS weights of the fitted (co)variances: 1 / their asymptotic variances."""
+    assert sample.gamma is not None
+    return 1.0 / np.diag(sample.gamma)[sample.thresholds.size:]
+
+
+def baseline_chi2(sample: Polychoric) -> float:
+    """Test statistic of the independence model (thresholds, means, variances free)."""
+    w = _weights(sample)[-sample.pairs[0].size:] if sample.pairs[0].size else np.zeros(0)
+    i, j = sample.pairs
+    return (sample.n - 1) * float(np.sum(w * sample.cov.to_numpy()[i, j] ** 2))
 
 
 def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
@@ -88,13 +125,12 @@ def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
     """Minimise the DWLS discrepancy in the structural parameters (thresholds = sample ones).
 
     Returns (theta_struct, f_min, iterations, converged); ``f_min`` is
-    ``sum w (r - sigma)^2`` over the correlations.
+    ``sum w (s - sigma)^2`` over the correlations (and the continuous items'
+    variances and covariances).
     """
-    assert sample.gamma is not None
-    nth = sample.thresholds.size
-    w = 1.0 / np.diag(sample.gamma)[nth:]
-    i, j = sample.pairs
-    r = sample.cor.to_numpy()[i, j]
+    w = _weights(sample)
+    i, j = sample.entries
+    r = sample.cov.to_numpy()[i, j]
     k = start.size
 
     def resid(th):
@@ -105,7 +141,7 @@ def fit_dwls(pat: structural.RAMPattern, sample: Polychoric, start: np.ndarray,
     e = resid(theta)
     f = float(np.sum(w * e * e))
     for it in range(1, maxiter + 1):
-        jac = _corr_jacobian(pat, theta, sample, k)
+        jac = _cov_jacobian(pat, theta, sample, k)
         h = jac.T @ (w[:, None] * jac)
         g = jac.T @ (w * e)
         d = np.sqrt(np.clip(np.diag(h), 1e-300, None))
@@ -140,8 +176,8 @@ def robust(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray, k_
     m = gam.shape[0]
     k = theta.size
     delta = np.zeros((m, k))
-    delta[:nth, k_struct:] = np.eye(nth)
-    delta[nth:, :k_struct] = _corr_jacobian(pat, theta, sample, k_struct)
+    delta[:nth, k_struct:] = np.diag(sample.th_sign)  # a mean enters as minus its intercept
+    delta[nth:, :k_struct] = _cov_jacobian(pat, theta, sample, k_struct)
     w = 1.0 / np.diag(gam)
     wd = w[:, None] * delta
     a = delta.T @ wd
@@ -151,16 +187,58 @@ def robust(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray, k_
     u = np.diag(w) - wd @ a_inv @ wd.T
     ug = u @ gam
     tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
-    # independence baseline: U_b Gamma keeps only the weighted correlation block
-    gc = gam[nth:, nth:] * w[nth:, None]
+    # independence baseline: thresholds, means and variances are saturated, so U_b Gamma
+    # keeps only the weighted block of the pairs
+    first = m - sample.pairs[0].size
+    gc = gam[first:, first:] * w[first:, None]
     return vcov, tr1, tr2, float(np.trace(gc)), float(np.sum(gc * gc.T))
+
+
+def catml(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray,
+          k_struct: int) -> CatML:
+    """lavaan's cat-ML terms (``lav_fit_catml_dwls``): the DWLS estimates judged by ML.
+
+    With ``V`` the ML (expected, structured) weight of the off-diagonal
+    correlations, ``V_(ij),(kl) = s^ik s^jl + s^il s^jk`` for ``s = Sigma^-1``, and
+    ``U = I - D (D'WD)^-1 D'W`` (the DWLS projection of the correlations),
+    ``c_hat = tr(U' V U Gamma) / df``; the baseline's is ``tr(Gamma) / df_b``.
+    lavaan 0.6.14 defines these for ordinal items only, with a positive definite
+    polychoric matrix; otherwise every term is NaN, as its ``NA``.
+    """
+    nan = CatML(np.nan, np.nan, np.nan, np.nan)
+    cor = sample.cor.to_numpy()
+    if sample.continuous.any() or np.linalg.eigvalsh(cor).min() < np.sqrt(np.finfo(float).eps):
+        return nan
+    sigma, _ = structural.implied(pat, theta)
+    p = pat.p
+    n = sample.n
+    _, logdet_s = np.linalg.slogdet(sigma)
+    _, logdet_r = np.linalg.slogdet(cor)
+    s_inv = np.linalg.inv(sigma)
+    chi2 = n * float(logdet_s - logdet_r + np.trace(cor @ s_inv) - p)  # catML uses N
+    i, j = sample.pairs
+    v = s_inv[i][:, i] * s_inv[j][:, j] + s_inv[i][:, j] * s_inv[j][:, i]
+    assert sample.gamma is not None
+    nth = sample.thresholds.size
+    gam = sample.gamma[nth:, nth:]
+    w = 1.0 / np.diag(sample.gamma)[nth:]
+    d = _cov_jacobian(pat, theta, sample, k_struct)
+    info = d.T @ (w[:, None] * d)
+    u = np.eye(w.size) - d @ np.linalg.solve(info, d.T * w[None, :])
+    df = w.size - k_struct
+    df_b = w.size
+    c_hat = float(np.trace(u.T @ v @ u @ gam)) / df if df > 0 else np.nan
+    return CatML(chi2=chi2, c_hat=c_hat, chi2_baseline=-n * float(logdet_r),
+                 c_hat_baseline=float(np.trace(gam)) / df_b)
 
 
 def srmr(pat: structural.RAMPattern, sample: Polychoric, theta: np.ndarray) -> float:
     """lavaan's ``srmr`` for ordinal items: residual correlations, thresholds left out."""
     sigma, _ = structural.implied(pat, theta)
+    sd = np.sqrt(np.diag(sigma))
+    sd[~sample.continuous] = 1.0  # an ordinal item's latent response has variance 1
     i, j = sample.pairs
-    e = sample.cor.to_numpy()[i, j] - sigma[i, j]
+    e = sample.cor.to_numpy()[i, j] - sigma[i, j] / (sd[i] * sd[j])
     p = pat.p
     return float(np.sqrt(np.sum(e * e) / (p * (p + 1) / 2)))
 
@@ -197,6 +275,7 @@ def fit_measures(cf: CategoricalFit, npar: int, df: int) -> dict[str, float]:
     def rmsea_p(x):
         return float(stats.ncx2.sf(x, df, (n - 1) * df * 0.05**2)) if df > 0 else float("nan")
 
+    robust = _robust_measures(cf.catml, df, cf.n_pairs, n - 1)
     return {
         "npar": int(npar), "fmin": float(chi2 / (2 * n)), "chisq": float(chi2), "df": int(df),
         "pvalue": pv(chi2, df), "chisq_scaled": float(x2s), "df_scaled": int(df),
@@ -211,5 +290,30 @@ def fit_measures(cf: CategoricalFit, npar: int, df: int) -> dict[str, float]:
         "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
         "rmsea_pvalue": rmsea_p(chi2), "rmsea_scaled": rmsea_s,
         "rmsea_ci_lower_scaled": lo_s, "rmsea_ci_upper_scaled": hi_s,
-        "rmsea_pvalue_scaled": rmsea_p(x2s), "srmr": cf.srmr, "ntotal": int(n),
+        "rmsea_pvalue_scaled": rmsea_p(x2s), **robust, "srmr": cf.srmr, "ntotal": int(n),
     }
+
+
+def _robust_measures(terms: CatML | None, df: int, df_b: int, n1: int) -> dict[str, float]:
+    """lavaan's ``cfi.robust, tli.robust, rmsea.robust`` (with interval and p-value).
+
+    From the cat-ML terms (:func:`catml`): CFI and TLI with ``chi2 - c_hat df`` in place
+    of ``chi2 - df``; RMSEA ``sqrt(max(0, chi2 - c_hat df) / (df N))`` with N - 1, its
+    interval and close-fit p-value from ``chi2 / c_hat`` scaled back by ``c_hat``.
+    """
+    keys = ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
+            "rmsea_ci_upper_robust", "rmsea_pvalue_robust")
+    if terms is None or not np.isfinite([terms.chi2, terms.c_hat]).all() or df <= 0:
+        return dict.fromkeys(keys, float("nan"))
+    x, c = terms.chi2, terms.c_hat
+    xb, cb = terms.chi2_baseline, terms.c_hat_baseline
+    t1 = max(x - c * df, 0.0)
+    t2 = max(x - c * df, xb - cb * df_b, 0.0)
+    cfi = 1.0 if np.isclose(t1, 0.0) and np.isclose(t2, 0.0) else 1.0 - t1 / t2
+    tt2 = (xb - cb * df_b) * df
+    tli = 1.0 - (x - c * df) * df_b / tt2 if tt2 != 0 else 1.0
+    rmsea = float(np.sqrt(max(x / n1 / df - c / n1, 0.0)))
+    _, lo, hi = structural.rmsea_ci(x / c, df, n1, 1)
+    pvalue = float(stats.ncx2.sf(x / c, df, n1 * df / c * 0.05**2))
+    return dict(zip(keys, (float(cfi), float(tli), rmsea, float(np.sqrt(c) * lo),
+                           float(np.sqrt(c) * hi), pvalue), strict=True))

@@ -28,20 +28,28 @@ threshold scores), and ``Cov(s) = A^-1 B A^-T``. :func:`polychoric` returns
 ``Gamma = N Cov(s)`` (lavaan's ``NACOV``), the input of the WLSMV fit of
 :mod:`simlib.servqual.categorical`.
 
-Polyserial correlations (ordinal with continuous items) are not implemented:
-every item must be ordinal.
+Continuous items may join the ordinal ones (``continuous=``): they bring
+their means and variances, and polyserial (with an ordinal item) or Pearson
+(with another continuous item) correlations (:mod:`simlib.servqual.polyserial`).
+lavaan's vector of statistics is then ``s = (thresholds and minus the means,
+item by item; the variances of the continuous items; the covariances of the
+pairs)``, where a covariance is the correlation times the standard deviations
+of its continuous items (an ordinal item's latent response has variance 1),
+and ``Gamma`` is carried from the correlation metric to it by the delta method.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from .checks import ConvergenceWarning, SurveyDataError, user_stacklevel
+from .polyserial import normal_scores, pearson_scores, polyserial_rho, polyserial_scores
 
 __all__ = ["Polychoric", "polychoric", "bvn_cdf", "ordinal_codes"]
 
@@ -159,12 +167,15 @@ def ordinal_codes(data: pd.DataFrame, items: list[str]) -> tuple[np.ndarray, lis
 
 @dataclass(frozen=True)
 class Polychoric:
-    """Sample statistics of ordinal items (see :func:`polychoric`).
+    """Sample statistics of ordinal (and continuous) items (see :func:`polychoric`).
 
-    ``cor`` is the polychoric correlation matrix (DataFrame), ``thresholds``
-    a Series indexed ``"item|t1"``, ... (lavaan's names), ``gamma`` the
-    asymptotic covariance ``N Cov(s)`` of ``s = (thresholds, correlations)``
-    (thresholds item by item, then the correlations of the pairs (i, j), i > j,
+    ``cor`` is the correlation matrix (DataFrame: polychoric, polyserial and
+    Pearson correlations), ``thresholds`` a Series indexed ``"item|t1"``, ...
+    (lavaan's names) holding, in the place of a continuous item, minus its
+    mean (``"item~1"``), ``variances`` the variances (divisor N) of the
+    continuous items (empty when every item is ordinal), ``gamma`` the
+    asymptotic covariance ``N Cov(s)`` of ``s`` (:attr:`stats`: thresholds item
+    by item, the variances, then the covariances of the pairs (i, j), i > j,
     column by column as lavaan's ``vech``), None when not asked for.
     """
 
@@ -172,15 +183,41 @@ class Polychoric:
     thresholds: pd.Series
     n: int
     gamma: np.ndarray | None
-    th_item: np.ndarray  # item index of every threshold
+    th_item: np.ndarray  # item index of every threshold (or minus mean)
     pairs: tuple[np.ndarray, np.ndarray]  # (i, j) of every correlation, i > j
-    levels: tuple[np.ndarray, ...]
+    levels: tuple[np.ndarray, ...]  # categories of each item (empty for a continuous one)
+    variances: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+
+    @property
+    def continuous(self) -> np.ndarray:
+        """Boolean mask of the continuous items, in the order of ``cor``."""
+        return self.cor.index.isin(self.variances.index)
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """The correlations scaled by the standard deviations of the continuous items."""
+        sd = np.ones(len(self.cor))
+        sd[self.continuous] = np.sqrt(self.variances[self.cor.index[self.continuous]].to_numpy())
+        return self.cor * np.outer(sd, sd)
+
+    @property
+    def entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of the fitted (co)variances: the continuous items' variances, then
+        the pairs."""
+        d = np.flatnonzero(self.continuous)
+        i, j = self.pairs
+        return np.concatenate([d, i]), np.concatenate([d, j])
+
+    @property
+    def th_sign(self) -> np.ndarray:
+        """+1 for a threshold, -1 for a continuous item's minus-mean entry."""
+        return np.where(self.thresholds.index.str.endswith("~1"), -1.0, 1.0)
 
     @property
     def stats(self) -> np.ndarray:
-        """The vector s = (thresholds, correlations) in :attr:`gamma`'s order."""
-        i, j = self.pairs
-        return np.concatenate([self.thresholds.to_numpy(), self.cor.to_numpy()[i, j]])
+        """The vector s in :attr:`gamma`'s order."""
+        i, j = self.entries
+        return np.concatenate([self.thresholds.to_numpy(), self.cov.to_numpy()[i, j]])
 
 
 def _thresholds(codes: np.ndarray, kmax: int):
@@ -307,7 +344,7 @@ def _binary_special(tab: np.ndarray, t1: np.ndarray, t2: np.ndarray, ncat1, ncat
 
 
 def polychoric(data: pd.DataFrame, items: list[str] | None = None, *,
-               gamma: bool = True) -> Polychoric:
+               gamma: bool = True, continuous: Sequence[str] = ()) -> Polychoric:
     """Polychoric correlations and thresholds of ordinal items (lavaan's two-step estimates).
 
     Parameters
@@ -319,62 +356,142 @@ def polychoric(data: pd.DataFrame, items: list[str] | None = None, *,
     items
         Columns to use (default: all).
     gamma
-        Also compute the asymptotic covariance of the thresholds and
-        correlations (Muthén 1984), needed for WLSMV standard errors and tests.
+        Also compute the asymptotic covariance of the statistics (Muthén
+        1984), needed for WLSMV standard errors and tests.
+    continuous
+        Items among ``items`` that are continuous: their mean and variance
+        (divisor N) are estimated, and they are correlated with the ordinal
+        items by polyserial, with each other by Pearson correlations
+        (:mod:`simlib.servqual.polyserial`), as lavaan does for items not
+        declared ``ordered``.
 
     Returns
     -------
     Polychoric
-        ``cor`` (items x items), ``thresholds`` (``"item|t1"``, ...), ``gamma``.
+        ``cor`` (items x items), ``thresholds`` (``"item|t1"``, ..., and
+        ``"item~1"`` = minus the mean of a continuous item), ``variances``
+        (continuous items), ``gamma``.
 
     Raises
     ------
     SurveyDataError
-        For missing values or an item with a single category.
+        For missing values, an ordinal item with a single category or a
+        continuous item with zero variance.
     """
     items = list(data.columns) if items is None else list(items)
     missing = [v for v in items if v not in data.columns]
     if missing:
         raise SurveyDataError(f"columns {missing} are not in the data")
+    cont = [v for v in items if v in set(continuous)]
+    stray = [v for v in continuous if v not in items]
+    if stray:
+        raise SurveyDataError(f"continuous items {stray} are not among the items")
     if data[items].isna().to_numpy().any():
         bad = [v for v in items if data[v].isna().any()]
         raise SurveyDataError(f"missing values in {bad}; drop incomplete rows first")
-    codes, levels = ordinal_codes(data, items)
-    n, p = codes.shape
+    ordinal = [v for v in items if v not in cont]
+    if not ordinal:
+        raise SurveyDataError("no ordinal item: every item is continuous (use ML)")
+    values = {}
+    for v in cont:
+        x = data[v].to_numpy(dtype=float)
+        if not np.ptp(x) > 0:
+            raise SurveyDataError(f"continuous item {v!r} has zero variance (every value "
+                                  f"{x[0]:g}); it carries no information")
+        values[v] = x
+    codes, levels = ordinal_codes(data, ordinal)
+    n, po = codes.shape
     kmax = int(codes.max()) + 1
     tau, ncat, counts = _thresholds(codes, kmax)
-    jj, ii = np.triu_indices(p, 1)  # pairs (i, j), i > j, column by column (lavaan's vech)
-    tabs = _tables(codes, ii, jj, kmax)
-    t1, t2 = tau[ii], tau[jj]
-    fit_tabs, fixed = _binary_special(tabs, t1, t2, ncat[ii], ncat[jj])
+    jo, io = np.triu_indices(po, 1)  # pairs (i, j), i > j, column by column (lavaan's vech)
+    tabs = _tables(codes, io, jo, kmax)
+    t1, t2 = tau[io], tau[jo]
+    fit_tabs, fixed = _binary_special(tabs, t1, t2, ncat[io], ncat[jo])
     # start: the Pearson correlation of the codes
     z = codes - codes.mean(axis=0)
     sd = np.sqrt((z * z).mean(axis=0))
     pear = (z.T @ z / n) / np.outer(sd, sd)
-    start = pear[ii, jj]
+    start = pear[io, jo]
     todo = np.isnan(fixed)
-    rho = fixed.copy()
+    rho_o = fixed.copy()
     if todo.any():
         est, ok = _fit_rho(fit_tabs[todo], t1[todo], t2[todo], start[todo])
-        rho[todo] = est
+        rho_o[todo] = est
         if not ok:
             warnings.warn("polychoric: some correlations did not converge", ConvergenceWarning,
                           stacklevel=user_stacklevel())
+    layout = _Layout(items, cont, ordinal, ncat)
+    p = len(items)
     cor = np.eye(p)
+    ii, jj = layout.pairs
+    oi = {v: j for j, v in enumerate(ordinal)}
+    pos_o = {(int(a), int(b)): q for q, (a, b) in enumerate(zip(io, jo, strict=True))}
+    rho = np.empty(ii.size)
+    for q, (a, b) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+        va, vb = items[a], items[b]
+        if va in oi and vb in oi:
+            rho[q] = rho_o[pos_o[(oi[va], oi[vb])]]
+        elif va in oi or vb in oi:
+            xv, ov = (vb, va) if va in oi else (va, vb)
+            k = oi[ov]
+            rho[q] = polyserial_rho(values[xv], codes[:, k], tau[k, 1:ncat[k]], int(ncat[k]))
+        else:
+            rho[q] = float(np.corrcoef(values[va], values[vb])[0, 1])
     cor[ii, jj] = cor[jj, ii] = rho
-    th_item = np.concatenate([np.full(ncat[j] - 1, j) for j in range(p)])
-    th_vals = np.concatenate([tau[j, 1:ncat[j]] for j in range(p)])
-    th_names = [f"{items[j]}|t{c}" for j in range(p) for c in range(1, ncat[j])]
-    gam = _gamma(codes, tau, ncat, counts, tabs, ii, jj, rho) if gamma else None
+    th_vals, th_names, th_item = [], [], []
+    for a, v in enumerate(items):
+        if v in oi:
+            k = oi[v]
+            th_vals += list(tau[k, 1:ncat[k]])
+            th_names += [f"{v}|t{c}" for c in range(1, ncat[k])]
+            th_item += [a] * (int(ncat[k]) - 1)
+        else:
+            th_vals.append(-float(values[v].mean()))
+            th_names.append(f"{v}~1")
+            th_item.append(a)
+    variances = pd.Series([float(np.var(values[v])) for v in cont], index=cont, dtype=float)
+    gam = None
+    if gamma:
+        ord_parts = _ordinal_parts(codes, tau, ncat, tabs, io, jo, rho_o)
+        gam = _gamma(layout, ord_parts, codes, tau, values, rho, variances)
+    level_of = dict(zip(ordinal, levels, strict=True))
     return Polychoric(cor=pd.DataFrame(cor, index=items, columns=items),
                       thresholds=pd.Series(th_vals, index=th_names), n=n, gamma=gam,
-                      th_item=th_item, pairs=(ii, jj), levels=tuple(levels))
+                      th_item=np.array(th_item, dtype=np.int64), pairs=(ii, jj),
+                      levels=tuple(level_of.get(v, np.array([])) for v in items),
+                      variances=variances)
 
 
-def _gamma(codes, tau, ncat, counts, tabs, ii, jj, rho) -> np.ndarray:
-    """N Cov(thresholds, correlations) from casewise scores (Muthén 1984, as lavaan)."""
+class _Layout:
+    """Where each statistic sits in lavaan's vector: thresholds (or -means) item by item,
+    then the variances of the continuous items, then the pairs column by column."""
+
+    def __init__(self, items: list[str], cont: list[str], ordinal: list[str], ncat):
+        self.items = items
+        self.numeric = np.array([v in set(cont) for v in items])
+        width = {v: int(ncat[k]) - 1 for k, v in enumerate(ordinal)} | {v: 1 for v in cont}
+        self.th_start = np.concatenate([[0], np.cumsum([width[v] for v in items])])
+        self.nth = int(self.th_start[-1])
+        self.var_col = {v: self.nth + k for k, v in enumerate(cont)}
+        self.nuni = self.nth + len(cont)
+        jj, ii = np.triu_indices(len(items), 1)
+        self.pairs = (ii, jj)
+
+    def uni_cols(self, a: int) -> list[int]:
+        """Columns of item ``a``'s first-step parameters (its A11 block)."""
+        cols = list(range(self.th_start[a], self.th_start[a + 1]))
+        v = self.items[a]
+        return cols + ([self.var_col[v]] if v in self.var_col else [])
+
+
+def _ordinal_parts(codes, tau, ncat, tabs, ii, jj, rho):
+    """Casewise threshold scores, polychoric scores and A21 of the ordinal items alone.
+
+    Returns (threshold scores n x nth, their column offsets per item, correlation scores
+    n x pairs, A21 pairs x nth).
+    """
     n, p = codes.shape
-    kmax = counts.shape[1]
+    kmax = tabs.shape[1]
     start = np.concatenate([[0], np.cumsum(ncat - 1)])
     nth = int(start[-1])
     npair = ii.size
@@ -384,21 +501,25 @@ def _gamma(codes, tau, ncat, counts, tabs, ii, jj, rho) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         up = np.where(pc > 0, dens[:, 1:] / pc, 0.0)  # w.r.t. the upper threshold (index c)
         lo = np.where(pc > 0, -dens[:, :-1] / pc, 0.0)  # w.r.t. the lower one (index c-1)
-    sc = np.zeros((n, nth + npair))
+    sc_th = np.zeros((n, nth))
     rows = np.arange(n)
     for j in range(p):
         c = codes[:, j]
         col_up = start[j] + c  # threshold t_{c+1} (0-based index c) is the upper bound
         m_up = c < ncat[j] - 1
-        sc[rows[m_up], col_up[m_up]] = up[j, c[m_up]]
+        sc_th[rows[m_up], col_up[m_up]] = up[j, c[m_up]]
         m_lo = c > 0
-        sc[rows[m_lo], col_up[m_lo] - 1] = lo[j, c[m_lo]]
+        sc_th[rows[m_lo], col_up[m_lo] - 1] = lo[j, c[m_lo]]
+    sc_cor = np.zeros((n, npair))
+    a21 = np.zeros((npair, nth))
+    if npair == 0:
+        return sc_th, start, sc_cor, a21
     # bivariate scores by cell
     t1, t2 = tau[ii], tau[jj]
     prob, dprob = _cell_probs(t1, t2, rho)
     s_rho = np.where(tabs > 0, dprob / prob, 0.0)  # pairs x kmax x kmax
     flat = codes[:, ii] * kmax + codes[:, jj]
-    sc[:, nth:] = np.take_along_axis(s_rho.reshape(npair, -1).T, flat, axis=0)
+    sc_cor[:] = np.take_along_axis(s_rho.reshape(npair, -1).T, flat, axis=0)
     # derivative of the cell probabilities w.r.t. the thresholds of item i (rows a) and j
     s = np.sqrt(1.0 - rho * rho)[:, None, None]
     with np.errstate(invalid="ignore"):
@@ -415,7 +536,6 @@ def _gamma(codes, tau, ncat, counts, tabs, ii, jj, rho) -> np.ndarray:
     # cell (a, b) depends on tau1[a] (lower, sign -) and tau1[a+1] (upper, +)
     g_h = dfdh[:, :, 1:] - dfdh[:, :, :-1]  # pairs x (kmax+1) x kmax: along b differenced
     g_k = dfdk[:, 1:, :] - dfdk[:, :-1, :]  # pairs x kmax x (kmax+1)
-    a21 = np.zeros((npair, nth))
     w = tabs * s_rho / prob  # n_ab s_rho / P_ab
     for q in range(npair):
         i, j = ii[q], jj[q]
@@ -428,15 +548,95 @@ def _gamma(codes, tau, ncat, counts, tabs, ii, jj, rho) -> np.ndarray:
         gk = g_k[q, :ki, 1:kj]  # ki x (kj-1)
         a21[q, start[j]:start[j] + kj - 1] = (wq[:, :kj - 1] * gk).sum(axis=0) - (
             wq[:, 1:kj] * gk).sum(axis=0)
+    return sc_th, start, sc_cor, a21
+
+
+def _gamma(layout: _Layout, ord_parts, codes, tau, values, rho, variances) -> np.ndarray:
+    """N Cov(s) from casewise scores (Muthén 1984, as lavaan's ``NACOV``).
+
+    The two-step estimating equations have the block-triangular derivative
+    ``A = [[A11, 0], [A21, A22]]``; ``Cov = A^-1 B A^-T`` with ``B`` the
+    cross-products of the casewise scores, in the correlation metric. With
+    continuous items the correlations are then carried to covariances
+    (``rho sd_i sd_j``) by the delta method, and the mean entries change sign
+    (the statistic is minus the mean).
+    """
+    items = layout.items
+    n = codes.shape[0]
+    sc_th_o, start_o, sc_cor_o, a21_o = ord_parts
+    ordinal = [v for v in items if not layout.numeric[items.index(v)]]
+    oi = {v: k for k, v in enumerate(ordinal)}
+    ncat = np.diff(start_o) + 1
+    ii, jj = layout.pairs
+    npair = ii.size
+    m = layout.nuni + npair
+    sc = np.zeros((n, m))
+    # where each ordinal threshold column goes in the full layout
+    o_cols = np.concatenate([np.arange(layout.th_start[items.index(v)],
+                                       layout.th_start[items.index(v) + 1]) for v in ordinal])
+    sc[:, o_cols] = sc_th_o
+    for a, v in enumerate(items):
+        if v in values:
+            _, _, s_mean, s_var = normal_scores(values[v])
+            sc[:, layout.th_start[a]] = s_mean
+            sc[:, layout.var_col[v]] = s_var
+    a21 = np.zeros((npair, layout.nuni))
+    h21 = np.zeros((npair, layout.nuni))
+    h22 = np.ones(npair)
+    sd = {v: float(np.sqrt(variances[v])) for v in variances.index}
+    jo, io = np.triu_indices(len(ordinal), 1)
+    pos_o = {(int(a), int(b)): q for q, (a, b) in enumerate(zip(io, jo, strict=True))}
+    for q, (a, b) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+        va, vb = items[a], items[b]
+        col = layout.nuni + q
+        if va in oi and vb in oi:
+            qo = pos_o[(oi[va], oi[vb])]
+            sc[:, col] = sc_cor_o[:, qo]
+            a21[q, o_cols] = a21_o[qo]
+            continue
+        if va in oi or vb in oi:  # polyserial
+            xv, ov = (vb, va) if va in oi else (va, vb)
+            k = oi[ov]
+            ps = polyserial_scores(values[xv], codes[:, k], tau[k, 1:ncat[k]], int(ncat[k]),
+                                   float(rho[q]))
+            assert ps.thresholds_2 is not None
+            sc[:, col] = ps.rho
+            ov_a = items.index(ov)
+            a21[q, layout.th_start[ov_a]:layout.th_start[ov_a + 1]] = ps.rho @ ps.thresholds_2
+            pairs_uni = [(xv, ps.mean_1, ps.var_1)]
+        else:  # Pearson
+            ps = pearson_scores(values[va], values[vb], float(rho[q]))
+            assert ps.mean_2 is not None and ps.var_2 is not None
+            sc[:, col] = ps.rho
+            pairs_uni = [(va, ps.mean_1, ps.var_1), (vb, ps.mean_2, ps.var_2)]
+        for v, s_mean, s_var in pairs_uni:
+            a21[q, layout.th_start[items.index(v)]] = ps.rho @ s_mean
+            a21[q, layout.var_col[v]] = ps.rho @ s_var
+        # delta method: cov_ab = rho sd_a sd_b (sd 1 for an ordinal item)
+        sa, sb = sd.get(va, 1.0), sd.get(vb, 1.0)
+        h22[q] = sa * sb
+        if va in sd:
+            h21[q, layout.var_col[va]] = rho[q] * sb / (2.0 * sa)
+        if vb in sd:
+            h21[q, layout.var_col[vb]] = rho[q] * sa / (2.0 * sb)
     inner = sc.T @ sc
-    a11_inv = np.zeros((nth, nth))
-    for j in range(p):
-        sl = slice(start[j], start[j + 1])
-        a11_inv[sl, sl] = np.linalg.inv(inner[sl, sl])
-    a22 = np.diag(inner)[nth:]
-    a21_inv = -(a21 / a22[:, None]) @ a11_inv
-    b_inv = np.zeros((nth + npair, nth + npair))
-    b_inv[:nth, :nth] = a11_inv
-    b_inv[nth:, :nth] = a21_inv
-    b_inv[nth:, nth:] = np.diag(1.0 / a22)
-    return n * (b_inv @ inner @ b_inv.T)
+    # A11 is block diagonal (one block per item): invert block by block
+    a11_inv = np.zeros((layout.nuni, layout.nuni))
+    for a in range(len(items)):
+        cols = layout.uni_cols(a)
+        a11_inv[np.ix_(cols, cols)] = np.linalg.inv(inner[np.ix_(cols, cols)])
+    a22 = np.diag(inner)[layout.nuni:]
+    b_inv = np.zeros((m, m))
+    b_inv[:layout.nuni, :layout.nuni] = a11_inv
+    b_inv[layout.nuni:, :layout.nuni] = -(a21 / a22[:, None]) @ a11_inv
+    b_inv[layout.nuni:, layout.nuni:] = np.diag(1.0 / a22)
+    gam = n * (b_inv @ inner @ b_inv.T)
+    if layout.numeric.any():
+        hmat = np.eye(m)
+        hmat[layout.nuni:, :layout.nuni] = h21
+        hmat[layout.nuni:, layout.nuni:] = np.diag(h22)
+        gam = hmat @ gam @ hmat.T
+        means = np.array([layout.th_start[a] for a in np.flatnonzero(layout.numeric)])
+        gam[means, :] *= -1.0
+        gam[:, means] *= -1.0
+    return gam

@@ -34,7 +34,9 @@ numbers equal R's:
 
 With ``ordered=`` (Likert items as ordered categories) the model is fitted
 by WLSMV to polychoric correlations instead (:mod:`simlib.servqual.polychoric`,
-:mod:`simlib.servqual.categorical`), as lavaan does by default.
+:mod:`simlib.servqual.categorical`), as lavaan does by default; items left
+out of ``ordered`` are continuous (polyserial and Pearson correlations,
+:mod:`simlib.servqual.polyserial`).
 
 After the fit the solution is checked for admissibility: negative variances
 (Heywood cases), a latent covariance matrix that is not positive definite,
@@ -619,7 +621,8 @@ class SEMResult:
                 out[t] = a[i, j]
             elif r.op == "~~":
                 out[t] = s[i, j]
-            elif r.op == "|":
+            elif r.op == "|" or (r.op == "~1" and m is None):
+                # thresholds, and WLSMV's intercepts of continuous items (no mean structure)
                 out[t] = theta[r.free]
             else:
                 assert m is not None
@@ -1098,15 +1101,17 @@ def sem(
         measures as MLM).
     ordered
         Ordinal items: ``True`` (every observed variable of the model) or a list
-        naming them all; the model is then fitted by WLSMV (lavaan's default for
+        naming them (the model's other items are continuous: free intercepts,
+        ``"~1"`` rows, and residual variances; polyserial and Pearson
+        correlations, :mod:`simlib.servqual.polyserial`); the model is then
+        fitted by WLSMV (lavaan's default for
         ``ordered=``, delta parameterization; :mod:`simlib.servqual.categorical`):
         DWLS on the thresholds and polychoric correlations of
         :func:`simlib.servqual.polychoric.polychoric`, robust standard errors,
         the scaled-shifted test (``chisq_scaled``, ``chisq_scaling_factor``,
         ``chisq_shift``, scaled baseline, CFI/TLI/RMSEA ``_scaled``), thresholds as
         ``"|"`` rows of :meth:`SEMResult.estimates`. One group, complete rows
-        (listwise), no mixing with continuous variables, no mean structure or
-        observed covariates; ``modindices``/``residuals``/``factor_scores`` are
+        (listwise), no written mean structure or observed covariates; ``modindices``/``residuals``/``factor_scores`` are
         refused.
     missing
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
@@ -1322,20 +1327,21 @@ def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
         if unknown:
             raise SurveyDataError(f"ordered: columns {unknown} are not in the data")
     continuous = [v for v in ov if v not in ordinal]
-    if continuous:
-        raise ValueError(f"ordered: {continuous} are not declared ordered; mixing ordinal and "
-                         "continuous variables (polyserial correlations) is not available")
+    if len(continuous) == len(ov):
+        raise ValueError(f"ordered: none of the model's items {ov} is declared ordered; "
+                         "fit continuous items with estimator='ML'")
     if roles.ov_x:
         raise ValueError(f"estimator='WLSMV' with observed exogenous covariates "
                          f"{list(roles.ov_x)} is not available")
     x = check_items(data, ov, scale=scale, missing=missing)  # type: ignore[arg-type]
-    sample = polychoric(x, ov)
+    sample = polychoric(x, ov, continuous=continuous)
     p = len(ov)
-    mom = structural.Moments(cov=sample.cor.to_numpy(), mean=np.zeros(p), n=sample.n)
+    mom = structural.Moments(cov=sample.cov.to_numpy(), mean=np.zeros(p), n=sample.n)
     rows = build_rows(statements, roles, 1, meanstructure=False, std_lv=std_lv,
                       orthogonal=orthogonal, group_equal=())
+    ord_set = set(ov) - set(continuous)
     for r in rows:
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ord_set:
             if r.user:
                 raise ModelSyntaxError(f"line {r.line}: the residual variance of the ordinal "
                                        f"item {r.lhs!r} is not a parameter (delta "
@@ -1346,13 +1352,13 @@ def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
     out_paths = (pat.A_idx[:, :p] >= 0) | (pat.A_fixed[:, :p] != 0)
     if out_paths.any():
         j = int(np.nonzero(out_paths.any(axis=0))[0][0])
-        raise ValueError(f"estimator='WLSMV': the ordinal item {ov[j]!r} predicts another "
+        raise ValueError(f"estimator='WLSMV': the observed item {ov[j]!r} predicts another "
                          "variable; this is not available")
     nth = sample.thresholds.size
     nd = sample.stats.size
     if k + nth > nd:
         raise ValueError(f"the model is not identified: df = {nd - k - nth} ({k + nth} free "
-                         f"parameters > {nd} thresholds and correlations)")
+                         f"parameters > {nd} thresholds, means, variances and correlations)")
     start = start_values(rows, roles, [mom], k, std_lv)
     theta_s, f, nit, ok = cat_mod.fit_dwls(pat, sample, start)
     if not ok:
@@ -1362,25 +1368,26 @@ def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
     # delta parameterization: residual variances make the latent responses' variances 1
     resid = 1.0 - np.diag(structural.implied(pat, theta_s)[0])
     for r in rows:
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ord_set:
             r.fixed = float(resid[ov.index(r.lhs)])
     pat = build_patterns(rows, roles, 1, False, [mom])[0]
+    # thresholds of the ordinal items; intercepts (the means) of the continuous ones
     th_rows = [Row(ov[int(j)], "|", name.split("|", 1)[1], 0, free=k + q)
+               if "|" in name else Row(ov[int(j)], "~1", "", 0, free=k + q)
                for q, (j, name) in enumerate(zip(sample.th_item, sample.thresholds.index,
                                                  strict=True))]
     last_user = max((t for t, r in enumerate(rows) if r.user), default=-1)
-    rows = rows[:last_user + 1] + th_rows + rows[last_user + 1:]
-    theta = np.concatenate([theta_s, sample.thresholds.to_numpy()])
+    rows = (rows[:last_user + 1] + [r for r in th_rows if r.op == "|"] + rows[last_user + 1:]
+            + [r for r in th_rows if r.op == "~1"])
+    theta = np.concatenate([theta_s, sample.th_sign * sample.thresholds.to_numpy()])
     vcov, tr1, tr2, trb1, trb2 = cat_mod.robust(pat, sample, theta, k)
-    w = 1.0 / np.diag(sample.gamma)[nth:] if sample.gamma is not None else None
-    assert w is not None
-    pi, pj = sample.pairs
     n1 = sample.n - 1  # lavaan's test statistics of categorical data use N - 1
-    chi2_b = n1 * float(np.sum(w * sample.cor.to_numpy()[pi, pj] ** 2))
+    chi2_b = cat_mod.baseline_chi2(sample)
     cf = cat_mod.CategoricalFit(sample=sample, k_struct=k, chi2=n1 * f,
                                 trace_ugamma=tr1, trace_ugamma2=tr2, baseline_chi2=chi2_b,
                                 baseline_trace=trb1, baseline_trace2=trb2,
-                                srmr=cat_mod.srmr(pat, sample, theta))
+                                srmr=cat_mod.srmr(pat, sample, theta),
+                                catml=cat_mod.catml(pat, sample, theta, k))
     raw = structural.RAMFit(theta=theta, fmin=n1 * f / (2 * sample.n), chi2=n1 * f, n_iter=nit,
                             converged=ok, method="dwls-gauss-newton", vcov=vcov,
                             info=np.zeros((theta.size, theta.size)))

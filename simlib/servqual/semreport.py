@@ -161,7 +161,8 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
 
 def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
                    standardized: bool) -> str:
-    """The WLSMV variant: scaled-shifted tests, no likelihood, a thresholds section."""
+    """The WLSMV variant: scaled-shifted tests, no likelihood, intercepts of continuous items
+    and a thresholds section."""
     out += ["", "  Scaled-shifted test (WLSMV):",
             _kv("Scaled test statistic", fm["chisq_scaled"]),
             _kv("Degrees of freedom", fm["df_scaled"]),
@@ -178,12 +179,14 @@ def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
                 _kv("Comparative Fit Index (CFI)", fm["cfi"]),
                 _kv("Tucker-Lewis Index (TLI)", fm["tli"]),
                 _kv("Scaled CFI / TLI", f"{fm['cfi_scaled']:.3f} / {fm['tli_scaled']:.3f}"),
+                _kv("Robust CFI / TLI", f"{fm['cfi_robust']:.3f} / {fm['tli_robust']:.3f}"),
                 "", "Root Mean Square Error of Approximation:", "",
                 _kv("RMSEA", fm["rmsea"]),
                 _kv("90 Percent confidence interval - lower", fm["rmsea_ci_lower"]),
                 _kv("90 Percent confidence interval - upper", fm["rmsea_ci_upper"]),
                 _kv("P-value H_0: RMSEA <= 0.050", fm["rmsea_pvalue"]),
                 _kv("Scaled RMSEA", fm["rmsea_scaled"]),
+                _kv("Robust RMSEA", fm["rmsea_robust"]),
                 "", "Standardized Root Mean Square Residual:", "",
                 _kv("SRMR", fm["srmr"])]
     if res.improper:
@@ -208,6 +211,8 @@ def _wlsmv_summary(res, fm: dict, out: list[str], fit_measures: bool,
     out += _section("Regressions", e[e["op"] == "~"], standardized, plain, True, none)
     out += _section("Covariances", e[(e["op"] == "~~") & (e["lhs"] != e["rhs"])],
                     standardized, plain, True, none)
+    # continuous items beside ordinal ones have free intercepts (their means)
+    out += _section("Intercepts", e[e["op"] == "~1"], standardized, own, False, none)
     out += _section("Thresholds", e[e["op"] == "|"], standardized,
                     lambda r: f"{r['lhs']}|{r['rhs']}", False, none)
     out += _section("Variances", e[(e["op"] == "~~") & (e["lhs"] == e["rhs"])],

@@ -7,7 +7,8 @@
 # thresholds, polychoric correlations and the diagonal of their asymptotic covariance
 # (lavaan's NACOV) for both data sets, and estimates, standard errors and fit measures of
 # lavaan's default ordinal estimator (estimator = "WLSMV", parameterization = "delta") for
-# four models. The SERVQUAL data are data/servqual/sq_bliemel2004.csv (items 0..100 in steps
+# four models, and two models mixing ordinal with continuous items (polyserial and Pearson
+# correlations; data/hs_mixed.csv). The SERVQUAL data are data/servqual/sq_bliemel2004.csv (items 0..100 in steps
 # of 20, six categories with sparse low ones: many empty cells in the bivariate tables).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 
@@ -25,7 +26,8 @@ fm_names <- c("npar", "fmin", "chisq", "df", "pvalue", "chisq.scaled", "df.scale
               "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled",
               "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmsea.scaled",
               "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
-              "srmr", "ntotal")
+              "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+              "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "srmr", "ntotal")
 case <- function(fit) {
   fm <- as.list(fitMeasures(fit, fm_names))
   names(fm) <- gsub(".", "_", names(fm), fixed = TRUE)
@@ -85,6 +87,32 @@ fit <- cfa('f =~ b1 + b2 + b3 + b4', data = hs_bin, ordered = names(hs_bin))
 out$hs_binary <- c(case(fit), list(sample = sampstats(fit, full = TRUE)))
 fit <- cfa('f =~ b1 + b2 + b3 + b4 + b5', data = hs_bin, ordered = names(hs_bin))
 out$hs_binary$sample_b5 <- sampstats(fit, full = TRUE)
+
+# 5. Mixed ordinal and continuous items: x1, x4 and x7 keep their raw (continuous) scores,
+#    the other six are the ordinal cuts of case 1; the three-factor CFA, so every kind of
+#    pair appears (polychoric, polyserial, Pearson). lavaan adds free intercepts and residual
+#    variances of the continuous items; its statistics are thresholds and minus the means,
+#    the variances of the continuous items and the covariances (correlations times their
+#    standard deviations).
+hs_mix <- hs_ord
+hs_mix[c("x1", "x4", "x7")] <- hs[c("x1", "x4", "x7")]
+write.csv(hs_mix, "tests/servqual/data/hs_mixed.csv", row.names = FALSE)
+mix_ord <- setdiff(items, c("x1", "x4", "x7"))
+mixstats <- function(fit) {
+  wls <- lavInspect(fit, "wls.obs")
+  list(stats = unname(wls), stat_names = names(wls), nacov = unname(unclass(lavInspect(fit, "gamma"))))
+}
+fit <- cfa(hs_model, data = hs_mix, ordered = mix_ord)
+out$hs_mixed_cfa <- c(case(fit), list(sample = mixstats(fit)))
+# 6. A two-factor CFA with std.lv: visual on three continuous items (Pearson pairs only),
+#    textual on three ordinal ones.
+hs_mix2 <- hs_ord
+hs_mix2[c("x1", "x2", "x3")] <- hs[c("x1", "x2", "x3")]
+write.csv(hs_mix2, "tests/servqual/data/hs_mixed2.csv", row.names = FALSE)
+fit <- cfa('visual =~ x1 + x2 + x3
+            textual =~ x4 + x5 + x6', data = hs_mix2, ordered = c("x4", "x5", "x6"),
+           std.lv = TRUE)
+out$hs_mixed_2f <- c(case(fit), list(sample = mixstats(fit)))
 
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
            "tests/servqual/data/wlsmv_reference.json")
