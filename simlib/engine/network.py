@@ -120,6 +120,8 @@ class _Customer:
         "pool",
         "pool_service",
         "attempts",  # set only for a customer who retries (read with a default)
+        "own",
+        "route_u",
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
     station: _StationState
@@ -146,6 +148,11 @@ class _Customer:
         self.waiting = False
         #: Quality-model state (simlib.engine.quality), None when the model is off.
         self.q: Any = None
+        #: The customer's own draws for its first visit to each station it can reach, by
+        #: station index (see ServiceNetwork.draw_own); None when its class reaches one station.
+        self.own: dict[int, tuple[float, float | None, float | None, float]] | None = None
+        #: The routing draw of the current visit, taken from ``own`` (None: draw from the stream).
+        self.route_u: float | None = None
 
 
 class _ClassState(Counts):
@@ -166,6 +173,11 @@ class _ClassState(Counts):
         self.retrial: Retrial | None = None
         #: Retrials made by the class's counted customers.
         self.n_retrials = 0
+        #: For each station whose first-visit draws a customer of this class takes when it
+        #: is created (ServiceNetwork.draw_own): its index and its service, routing and
+        #: balking samplers (None: no such draw). None when the class reaches one station.
+        self.first_visits: tuple[tuple[int, BlockSampler, BlockSampler | None,
+                                       BlockSampler | None], ...] | None = None
 
 
 class _StationState(Counts):
@@ -365,6 +377,13 @@ class ServiceNetwork:
             else:
                 st.pools = server_model(st, self, self._end_service, self._block, self._abandon,
                                         self._overlap)
+        # After the balking draws exist: a customer's first-visit draws include them.
+        for k in self.classes:
+            reachable = self._reachable(k)
+            if reachable is not None:
+                k.first_visits = tuple(
+                    (st.index, st.service[k.index], st.route_draw if k.route is None else None,
+                     st.balk_draw) for st in reachable)
         #: The layer riding on the network (the quality model, or the class change after
         #: service of simlib.engine.routing), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
@@ -378,6 +397,28 @@ class ServiceNetwork:
                              if self.layer is not None and self.layer.own_patience else None)
 
     # ------------------------------------------------------------------ set-up
+
+    def _reachable(self, k: _ClassState) -> tuple[_StationState, ...] | None:
+        """The stations a customer of class ``k`` can visit by its route or the routing tables.
+
+        None when it is one station only: then the first visit's draws, taken at arrival,
+        are already taken in the customer's order and nothing needs to be drawn ahead.
+        """
+        if k.route is not None:
+            found = list(dict.fromkeys(k.route))
+        else:
+            found, todo = [], [self.stations[0]]
+            while todo:
+                st = todo.pop()
+                if st in found:
+                    continue
+                found.append(st)
+                targets = st.route_to
+                among = targets.among if isinstance(targets, ShortestQueue) else targets
+                todo.extend(t for t in among if t is not None and t not in found)
+            found.sort(key=lambda st: st.index)
+        found = [st for st in found if st.service[k.index] is not None]
+        return tuple(found) if len(found) > 1 else None
 
     def _start_arrivals(self, k: _ClassState) -> None:
         env = self.env
@@ -561,6 +602,8 @@ class ServiceNetwork:
         now = self.env._now
         counted = self.window_start <= now < self.window_end
         c = _Customer(next(self._idents), k, now, counted)
+        if k.first_visits is not None:
+            c.own = self.draw_own(k)
         if self.layer is not None:
             self.layer.on_new(c, returning)
         if len(self.present) >= self.entry_limit:
@@ -578,6 +621,38 @@ class ServiceNetwork:
             self.outstanding += 1
         self._arrive(c, k.route[0] if k.route is not None else self.stations[0], now)
 
+    def draw_own(self, k: _ClassState) -> dict[int, tuple[float, float | None, float | None, float]]:
+        """A new customer's own requirements for the first visit to each station it can reach.
+
+        Its service work, patience, routing and balking draws for those visits are taken now,
+        station by station in a fixed order, from the streams that would give them at the
+        visit. Customers are created in the same order in every variant of a scenario (the
+        arrival streams are common), so each customer brings the same requirements to every
+        station whatever the staffing upstream does to the order of visits: common random
+        numbers tied to the customer. Later visits to a station (loops, retrials, recovery
+        detours) draw from the streams in visit order.
+        """
+        own = {}
+        patience = k.patience
+        # The samplers' blocks are popped inline, as on the hot path (BlockSampler).
+        for index, service, route, balk in k.first_visits or ():
+            values = service.values
+            work = values.pop() if values else service.next()
+            limit = None
+            if patience is not None:
+                values = patience.values
+                limit = values.pop() if values else patience.next()
+            u = None
+            if route is not None:
+                values = route.values
+                u = values.pop() if values else route.next()
+            b = math.nan
+            if balk is not None:
+                values = balk.values
+                b = values.pop() if values else balk.next()
+            own[index] = (work, limit, u, b)
+        return own
+
     def _refuse(self, c: _Customer, st: _StationState, now: float) -> None:
         """The system is full (``system_capacity``): the customer is blocked at its first station.
 
@@ -590,9 +665,10 @@ class ServiceNetwork:
         c.visit_counted = self.window_start <= now < self.window_end
         if c.visit_counted:
             st.n_arrivals += 1
-        st.service[c.kind.index].next()
-        if c.kind.patience is not None:
-            c.kind.patience.next()
+        if c.own is None or c.own.pop(st.index, None) is None:
+            st.service[c.kind.index].next()
+            if c.kind.patience is not None:
+                c.kind.patience.next()
         if self.layer is not None:
             self.layer.on_arrive(c, st)
         self._block(c, st, now)
@@ -604,17 +680,26 @@ class ServiceNetwork:
         c.visit_counted = counted
         if counted:
             st.n_arrivals += 1
-        sampler = st.service[c.kind.index]
-        values = sampler.values
-        c.service = values.pop() if values else sampler.next()
+        own = c.own.pop(st.index, None) if c.own is not None else None
+        if own is None:
+            sampler = st.service[c.kind.index]
+            values = sampler.values
+            c.service = values.pop() if values else sampler.next()
+            c.route_u = None
+        else:
+            c.service = own[0]
+            c.route_u = own[2]
         if st.speed is not None:
             c.service *= st.speed
         if self.layer is not None:
             self.layer.on_arrive(c, st)
-        patience = c.kind.patience
-        # Patience is drawn at every visit, waiting or not, so that the stream
-        # stays aligned across scenario variants (common random numbers).
-        limit = patience.next() if patience is not None else None
+        if own is None:
+            patience = c.kind.patience
+            # Patience is drawn at every visit, waiting or not, so that the stream
+            # stays aligned across scenario variants (common random numbers).
+            limit = patience.next() if patience is not None else None
+        else:
+            limit = own[1]
         if self.own_patience is not None:
             limit = self.own_patience(c, limit)
         if st.pools is not None:
@@ -623,7 +708,8 @@ class ServiceNetwork:
             self._start(c, st, now)
         elif st.n_waiting >= st.queue_limit:
             self._block(c, st, now)
-        elif st.balk_draw is not None and st.balk_draw.next() >= st.balk_join(st.n_waiting):
+        elif st.balk_draw is not None and (
+                st.balk_draw.next() if own is None else own[3]) >= st.balk_join(st.n_waiting):
             self._block(c, st, now)  # balked: leaves as a blocked customer does
         else:
             st.n_waiting += 1
@@ -757,9 +843,12 @@ class ServiceNetwork:
         elif origin.route_draw is None:
             nxt = origin.route_to[0]
         else:
-            draw = origin.route_draw
-            values = draw.values
-            u = values.pop() if values else draw.next()
+            u = c.route_u
+            if u is None or origin is not c.station:
+                draw = origin.route_draw
+                values = draw.values
+                u = values.pop() if values else draw.next()
+            c.route_u = None
             i = 0
             cum = origin.route_cum
             while u >= cum[i]:

@@ -136,6 +136,7 @@ class ClassChange:
                 while u >= cum[i]:
                     i += 1
                 customer.kind = targets[i]
+                customer.own = None  # its own draws were for the old class's stations
         return None, station
 
     def on_leave(self, customer: Any, now: float, outcome: int) -> None:
