@@ -1121,7 +1121,12 @@ def sem(
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
         ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
         ``missing = "ml"``: mean structure, saturated loglik by EM, standard
-        errors from the observed information; ``estimator="ML"``, one group).
+        errors from the observed information). With ``estimator="MLR"``: Huber–White
+        standard errors from the casewise scores, the Yuan–Bentler scaled test and
+        lavaan's FIML-corrected robust CFI/TLI/RMSEA (:mod:`simlib.servqual.fiml`).
+        Several groups (``group=``, with ``group_equal``/``group_partial``) have one
+        EM saturated model per group. Not with ``"MLM"``, ``se="bootstrap"``,
+        ``sample_cov`` or fixed observed covariates.
     group, group_equal, group_partial
         Multi-group model: the grouping column (groups in order of first
         appearance, as lavaan), kinds of parameters constrained equal across
