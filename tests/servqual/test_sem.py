@@ -236,6 +236,13 @@ def test_summary_has_lavaan_sections(hs):
         assert part in text
 
 
+@pytest.mark.parametrize(("estimator", "test"), [("MLM", "Satorra-Bentler scaled test"),
+                                                 ("MLR", "Yuan-Bentler (Mplus) scaled test")])
+def test_summary_names_the_scaled_test(hs, estimator, test):
+    text = sem(HS3, hs, estimator=estimator).summary()
+    assert test in text and "Scaling correction factor" in text
+
+
 MEDIATION = HS3 + """
   textual ~ a*visual
   speed ~ b*textual + c*visual
