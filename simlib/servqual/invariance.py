@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,14 @@ from scipy import stats
 
 from . import structural
 from .cfa import CFAModel, check_identified, fit_dict, group_moments, model_text, parse_model
-from .checks import MissingPolicy, SurveyDataError, check_items, check_not_degenerate
-from .sem import SEMResult, build_patterns, fit_moments
+from .checks import (
+    MissingItemsError,
+    MissingPolicy,
+    SurveyDataError,
+    check_items,
+    check_not_degenerate,
+)
+from .sem import SEMResult, build_patterns, fit_moments, sem
 
 __all__ = ["invariance", "InvarianceResult", "STEPS"]
 
@@ -146,6 +152,9 @@ def score_tests(res: SEMResult) -> pd.DataFrame:
     other constraints, by block inversion (lavaan's ``lavTestScore(fit)$uni``,
     ``X2``).
     """
+    if res.fiml is not None:
+        raise ValueError("score_tests: not available for a FIML fit (missing='fiml'); fit "
+                         "the complete rows (missing='listwise') to screen the constraints")
     rows = list(res.rows)
     new_rows: list[Any] = []
     old_free: list[int] = []
@@ -227,7 +236,7 @@ def invariance(
     group: str,
     *,
     steps: Sequence[str] = ("configural", "metric", "scalar", "strict"),
-    missing: MissingPolicy = "listwise",
+    missing: MissingPolicy | Literal["fiml"] = "listwise",
     min_group_size: int = 10,
     fix_single_indicator: bool = False,
     scale: tuple[float, float] | None = None,
@@ -247,7 +256,11 @@ def invariance(
     steps
         Which steps to fit, in order.
     missing
-        Missing-data policy for the items (listwise by default, with a warning).
+        Missing-data policy for the items (listwise by default, with a warning), or
+        ``"fiml"``: every step is fitted by full-information ML over each group's
+        missing-data patterns (:func:`simlib.servqual.sem` with ``missing="fiml"``,
+        lavaan's ``missing = "ml"``); the group sizes then count the rows with at
+        least one answer, and :meth:`InvarianceResult.score_tests` is not available.
     min_group_size
         Groups smaller than this are refused. Independently, every group
         needs more complete rows than the model has items (otherwise its
@@ -307,6 +320,9 @@ def invariance(
         raise SurveyDataError(f"group column {group!r} has missing values in rows {rows}")
     # Identification is a property of the model; refuse it before touching data.
     check_identified(spec, fix_single_indicator)
+    if missing == "fiml":
+        return _invariance_fiml(data, spec, group, steps, min_group_size,
+                                fix_single_indicator, scale, group_partial)
     x = check_items(data, spec.items, scale=scale, missing=missing)
     check_not_degenerate(x)
     p = len(spec.items)
@@ -331,12 +347,44 @@ def invariance(
         sizes[lab] = sub.shape[0]
     if len(moments) < 2:
         raise SurveyDataError(f"group column {group!r} has fewer than two groups")
-    fits: dict[str, dict[str, Any]] = {}
-    results: dict[str, SEMResult] = {}
+    fitted = {step: _fit_step(spec, moments, STEPS[step], fix_single_indicator,
+                              tuple(group_partial), list(labels)) for step in steps}
+    return _ladder_table(fitted, sizes, group)
+
+
+def _invariance_fiml(data: pd.DataFrame, spec: CFAModel, group: str, steps: Sequence[str],
+                     min_group_size: int, fix_single_indicator: bool,
+                     scale: tuple[float, float] | None,
+                     group_partial: Sequence[str]) -> InvarianceResult:
+    """The ladder fitted by FIML (``sem(..., missing="fiml")``, one call per step)."""
+    absent = [c for c in spec.items if c not in data.columns]
+    if absent:
+        raise MissingItemsError(f"items missing from the data: {', '.join(map(str, absent))}")
+    answered = data[list(spec.items)].notna().any(axis=1).to_numpy()
+    sizes = {}
+    for lab in pd.unique(data[group]):
+        size = int(((data[group] == lab).to_numpy() & answered).sum())
+        if size < min_group_size:
+            raise SurveyDataError(f"group {lab!r} of column {group!r} has {size} rows with "
+                                  f"answers; at least {min_group_size} needed")
+        sizes[lab] = size
+    if len(sizes) < 2:
+        raise SurveyDataError(f"group column {group!r} has fewer than two groups")
+    text = model_text(spec, fix_single_indicator)
+    fitted = {}
     for step in steps:
-        res, idx = _fit_step(spec, moments, STEPS[step], fix_single_indicator,
-                             tuple(group_partial), list(labels))
-        results[step] = res
+        res = sem(text, data, group=group, missing="fiml", group_equal=STEPS[step],
+                  group_partial=tuple(group_partial), scale=scale)
+        fitted[step] = (res, fit_dict(res))
+    return _ladder_table(fitted, sizes, group)
+
+
+def _ladder_table(fitted: dict[str, tuple[SEMResult, dict[str, Any]]], sizes: dict[Any, int],
+                  group: str) -> InvarianceResult:
+    """One row per fitted step (its fit and fit measures) with the comparisons and verdicts."""
+    fits: dict[str, dict[str, Any]] = {}
+    results = {step: res for step, (res, _) in fitted.items()}
+    for step, (_, idx) in fitted.items():
         fits[step] = {k: idx[k] for k in ("chi2", "df", "pvalue", "cfi", "tli", "rmsea",
                                           "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic",
                                           "bic", "loglik", "npar", "converged")}

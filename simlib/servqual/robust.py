@@ -24,7 +24,22 @@ import numpy as np
 
 from . import structural
 
-__all__ = ["RobustML", "observed_information", "satorra_bentler", "yuan_bentler"]
+__all__ = ["RobustML", "RobustTerms", "observed_information", "satorra_bentler", "yuan_bentler"]
+
+
+@dataclass(frozen=True)
+class RobustTerms:
+    """The chi-squares and scaling factors of lavaan's ``*.robust`` measures, when not the test's.
+
+    With incomplete data (FIML) lavaan's robust CFI/TLI/RMSEA use the
+    "FIML-corrected" statistic of the model and of the baseline (see
+    :func:`simlib.servqual.fiml.yuan_bentler_fiml`).
+    """
+
+    chi2: float
+    scaling: float
+    baseline_chi2: float
+    baseline_scaling: float
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class RobustML:
     vcov: np.ndarray
     trace_model: float  # tr(U Gamma) of the fitted model
     trace_baseline: float  # the same for the independence model
+    robust_terms: RobustTerms | None = None  # None: the robust measures use the test's terms
 
 
 def _moment_rows(x: np.ndarray, meanstructure: bool) -> np.ndarray:

@@ -497,13 +497,17 @@ def _scaled_measures(res: SEMResult, chi2, df, chi2_b, df_b, n, g) -> dict[str, 
     cfi_s = 1.0 - max(x2s - df, 0.0) / max(x2bs - df_b, x2s - df, 0.0) if df > 0 else 1.0
     tli_s = ((x2bs / df_b - x2s / df) / (x2bs / df_b - 1.0)) if df > 0 else 1.0
     # Brosseau-Liard, Savalei & Li (2012), Brosseau-Liard & Savalei (2014): robust
-    # RMSEA/CFI/TLI estimate the population values (lavaan's *.robust)
-    num, den = max(chi2 - c * df, 0.0), max(chi2_b - cb * df_b, chi2 - c * df, 0.0)
+    # RMSEA/CFI/TLI estimate the population values (lavaan's *.robust); with FIML
+    # lavaan's use the corrected statistics of Zhang & Savalei instead
+    terms = res.robust.robust_terms
+    x3, c3, x3b, c3b = ((chi2, c, chi2_b, cb) if terms is None else
+                        (terms.chi2, terms.scaling, terms.baseline_chi2, terms.baseline_scaling))
+    num, den = max(x3 - c3 * df, 0.0), max(x3b - c3b * df_b, x3 - c3 * df, 0.0)
     cfi_r = 1.0 - num / den if den > 0 else 1.0
-    t1, t2 = (chi2 - c * df) * df_b, (chi2_b - cb * df_b) * df
+    t1, t2 = (x3 - c3 * df) * df_b, (x3b - c3b * df_b) * df
     tli_r = 1.0 - t1 / t2 if t2 > 0 and df > 0 else 1.0
     rmsea_s = float(np.sqrt(max(0.0, (x2s - df) / (n * df))) * np.sqrt(g)) if df > 0 else 0.0
-    rmsea_r = (float(np.sqrt(max(0.0, (chi2 - c * df) / (n * df))) * np.sqrt(g))
+    rmsea_r = (float(np.sqrt(max(0.0, (x3 - c3 * df) / (n * df))) * np.sqrt(g))
                if df > 0 else 0.0)
     return {
         "chisq_scaled": float(x2s), "chisq_scaling_factor": float(c),
@@ -1117,7 +1121,12 @@ def sem(
         ``"listwise"`` (drop incomplete rows, with a warning), ``"raise"``, or
         ``"fiml"`` (full-information ML over the missing-data patterns, lavaan's
         ``missing = "ml"``: mean structure, saturated loglik by EM, standard
-        errors from the observed information; ``estimator="ML"``, one group).
+        errors from the observed information). With ``estimator="MLR"``: Huber–White
+        standard errors from the casewise scores, the Yuan–Bentler scaled test and
+        lavaan's FIML-corrected robust CFI/TLI/RMSEA (:mod:`simlib.servqual.fiml`).
+        Several groups (``group=``, with ``group_equal``/``group_partial``) have one
+        EM saturated model per group. Not with ``"MLM"``, ``se="bootstrap"``,
+        ``sample_cov`` or fixed observed covariates.
     group, group_equal, group_partial
         Multi-group model: the grouping column (groups in order of first
         appearance, as lavaan), kinds of parameters constrained equal across
@@ -1189,10 +1198,11 @@ def sem(
                          "not sample_cov")
     if missing not in ("listwise", "raise", "fiml"):
         raise ValueError(f"missing: choose 'listwise', 'raise' or 'fiml', got {missing!r}")
-    if missing == "fiml" and (estimator != "ML" or group is not None or se != "standard"
+    if missing == "fiml" and (estimator not in ("ML", "MLR") or se != "standard"
                               or data is None):
-        raise ValueError("missing='fiml' is available for estimator='ML', one group, "
-                         "se='standard' and raw data only")
+        raise ValueError(f"missing='fiml' with estimator={estimator!r}, se={se!r}"
+                         f"{' and sample_cov' if data is None else ''} is not available; "
+                         "FIML needs the raw data, estimator='ML' or 'MLR' and se='standard'")
     if se not in ("standard", "bootstrap"):
         raise ValueError(f"se: choose 'standard' or 'bootstrap', got {se!r}")
     if se == "bootstrap" and (isinstance(bootstrap, bool) or not isinstance(bootstrap, int)
@@ -1229,8 +1239,10 @@ def sem(
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         if missing == "fiml":
-            return _sem_fiml(model, data, ov, std_lv=std_lv, orthogonal=orthogonal,
-                             seed=seed, fixed_x=fixed_x, scale=scale)
+            return _sem_fiml(model, data, ov, estimator=estimator, group=group,
+                             group_equal=group_equal, group_partial=group_partial,
+                             std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x,
+                             scale=scale)
         if estimator == "WLSMV":
             assert ordered is not None and ordered is not False
             return _sem_wlsmv(model, data, ordered, std_lv=std_lv, orthogonal=orthogonal,
@@ -1397,10 +1409,16 @@ def _sem_wlsmv(model: str, data: pd.DataFrame, ordered: Sequence[str] | bool, *,
     return with_admissibility(res)
 
 
-def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
-              orthogonal: bool, seed: int, fixed_x: bool,
+def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, estimator: str,
+              group: str | None, group_equal: Sequence[str], group_partial: Sequence[str],
+              std_lv: bool, orthogonal: bool, seed: int, fixed_x: bool,
               scale: tuple[float, float] | None = None) -> SEMResult:
-    """FIML fit (see :mod:`simlib.servqual.fiml`): EM moments as start, casewise ML."""
+    """FIML fit (see :mod:`simlib.servqual.fiml`): EM moments as start, casewise ML.
+
+    Several groups: one EM saturated model and one set of missing-data
+    patterns per group, the likelihoods summed. ``estimator="MLR"`` adds the
+    sandwich SEs and the Yuan–Bentler test of :func:`fiml.yuan_bentler_fiml`.
+    """
     present = [v for v in ov if v in data.columns]
     probe = data.copy()
     probe[present] = data[present].bfill().ffill()  # validate types/values, keep the gaps
@@ -1411,26 +1429,55 @@ def _sem_fiml(model: str, data: pd.DataFrame, ov: list[str], *, std_lv: bool,
         warnings.warn(f"missing='fiml': {int(empty.sum())} rows with no answer dropped",
                       UserWarning, stacklevel=user_stacklevel())
         frame = frame.loc[~empty]
-    x = frame.to_numpy()
-    n = x.shape[0]
-    pats = fiml_mod.patterns_of(x)
-    sigma, mu, ll_h1 = fiml_mod.em_saturated(x, pats)
-    mom = structural.Moments(cov=sigma, mean=mu, n=n)
-    res = fit_moments(model, [mom], frames=[frame], group_labels=[None], meanstructure=True,
-                      std_lv=std_lv, orthogonal=orthogonal, seed=seed, fixed_x=fixed_x,
+    if group is None:
+        frames, glabels = [frame], [None]
+    else:
+        if group not in data.columns:
+            raise SurveyDataError(f"group column {group!r} is not in the data")
+        gcol = data.loc[frame.index, group]
+        if gcol.isna().any():
+            raise SurveyDataError(f"group column {group!r} has missing values")
+        glabels = list(pd.unique(gcol))
+        frames = [frame.loc[(gcol == lab).to_numpy()] for lab in glabels]
+        for lab, fr in zip(glabels, frames, strict=True):
+            if len(fr) <= len(ov):
+                raise SurveyDataError(
+                    f"group {lab!r} of column {group!r} has {len(fr)} rows for {len(ov)} "
+                    "variables; each group needs more rows than variables")
+    arrays = [fr.to_numpy() for fr in frames]
+    group_pats = [fiml_mod.patterns_of(x) for x in arrays]
+    saturated = [fiml_mod.em_saturated(x, pats) for x, pats in zip(arrays, group_pats,
+                                                                    strict=True)]
+    moms = [structural.Moments(cov=sig, mean=mu, n=x.shape[0])
+            for (sig, mu, _), x in zip(saturated, arrays, strict=True)]
+    n = sum(m.n for m in moms)
+    res = fit_moments(model, moms, frames=frames, group_labels=glabels, meanstructure=True,
+                      std_lv=std_lv, orthogonal=orthogonal, group_equal=group_equal,
+                      group_partial=group_partial, seed=seed, fixed_x=fixed_x,
                       check_admissible=False)  # the EM-moment fit is only the start
     if res.roles.ov_x:
         raise ValueError("missing='fiml' with fixed observed covariates (fixed.x) is not "
                          "available; pass fixed_x=False")
-    theta, ll, ok, nit, vcov, hess = fiml_mod.fiml_fit(res.patterns[0], pats, res.theta, n)
+    theta, ll, ok, nit, vcov, hess = fiml_mod.fiml_fit(list(res.patterns), group_pats,
+                                                       res.theta, n)
     if not ok:
         warnings.warn("the FIML estimation did not converge; estimates and fit measures are "
                       "not trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())
-    ll_b = fiml_mod.logl(pats, np.diag(np.nanvar(x, axis=0)), np.nanmean(x, axis=0))
+    ll_h1 = sum(h1 for _, _, h1 in saturated)
+    ll_b = sum(fiml_mod.logl(pats, *fiml_mod.independence_moments(x))
+               for x, pats in zip(arrays, group_pats, strict=True))
     chi2 = 2.0 * (ll_h1 - ll)
     raw = replace(res.raw, theta=theta, chi2=chi2, fmin=chi2 / n, vcov=vcov, converged=ok,
                   n_iter=res.raw.n_iter + nit, method="fiml-lbfgs", info=hess)
-    return with_admissibility(replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=()))
+    res = replace(res, raw=raw, fiml=(ll, ll_h1, ll_b), improper=())
+    if estimator == "MLR":
+        p = len(ov)
+        df_b = len(moms) * p * (p - 1) // 2
+        rob = fiml_mod.yuan_bentler_fiml(list(res.patterns), arrays, group_pats,
+                                         [(sig, mu) for sig, mu, _ in saturated], theta, hess,
+                                         res.df, df_b)
+        res = replace(res, estimator="MLR", robust=rob, raw=replace(raw, vcov=rob.vcov))
+    return with_admissibility(res)
 
 
 #: Resamples per task of a parallel bootstrap (the draws do not depend on it).

@@ -81,7 +81,9 @@ def format_summary(res, fit_measures: bool = True, standardized: bool = True) ->
         return _wlsmv_summary(res, fm, out, fit_measures, standardized)
     robust = "chisq_scaled" in fm
     if robust:
-        out += ["", "  Satorra-Bentler scaled test (MLM):",
+        test = ("Yuan-Bentler (Mplus) scaled test (MLR)" if res.estimator == "MLR"
+                else "Satorra-Bentler scaled test (MLM)")
+        out += ["", f"  {test}:",
                 _kv("Scaled test statistic", fm["chisq_scaled"]),
                 _kv("Scaling correction factor", fm["chisq_scaling_factor"]),
                 _kv("P-value (scaled)", fm["pvalue_scaled"])]

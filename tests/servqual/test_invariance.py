@@ -9,6 +9,10 @@ Chisq 115.85 / 124.04 / 164.10, Df 48 / 54 / 60, AIC 7484.4 / 7480.6 /
 40.059. The configural chi-square 115.851 is also given in the issue.
 """
 
+import json
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from simlib.servqual import invariance
@@ -99,3 +103,21 @@ def test_non_converged_step_has_nan_comparisons(hs, monkeypatch):
         for col in ("delta_chi2", "delta_cfi", "delta_rmsea", "delta_pvalue",
                     "cheung_rensvold_ok", "chen_ok", "lrt_rejects"):
             assert t.loc[step, col] is None or math.isnan(t.loc[step, col]), (step, col)
+
+
+def test_fiml_ladder_matches_lavaans_multigroup_fiml(hs):
+    """missing="fiml": each step is multi-group FIML; the metric step is the model of the
+    lavaan reference ``hs_groups_fiml_mlr`` (equal loadings, ML chi-square; written by
+    tests/servqual/reference/sem_reference.R), fit statistics to 1e-4 relative."""
+    here = Path(__file__).parent / "data"
+    ref = json.loads((here / "sem_reference.json").read_text())["hs_groups_fiml_mlr"]["fit"]
+    data = pd.read_csv(here / "hs_missing.csv")
+    t = invariance(data, HS_MODEL, group="school", steps=("configural", "metric"),
+                   missing="fiml")
+    for ours, theirs in (("chi2", "chisq"), ("loglik", "logl"), ("aic", "aic"),
+                         ("bic", "bic"), ("rmsea", "rmsea")):
+        assert t.loc["metric", ours] == pytest.approx(ref[theirs], rel=1e-4), ours
+    assert list(t["df"]) == [48, 54]
+    assert t.attrs["groups"] == {"Pasteur": 156, "Grant-White": 145}
+    with pytest.raises(ValueError, match="score_tests: not available for a FIML fit"):
+        t.score_tests("metric")

@@ -16,6 +16,7 @@ import pytest
 from simlib.datasets import load_holzinger_swineford, load_political_democracy
 from simlib.experiments.execution import Execution
 from simlib.servqual import ImproperSolutionWarning, cfa, sem
+from simlib.servqual.checks import SurveyDataError
 from simlib.servqual.syntax import ModelSyntaxError
 
 HS3 = """
@@ -164,10 +165,59 @@ def test_fiml_on_complete_data_is_ml_with_means(hs):
     for key in ("chisq", "df", "logl", "unrestricted_logl", "baseline_chisq", "cfi", "rmsea"):
         assert b[key] == pytest.approx(a[key], rel=1e-6, abs=1e-8), key
     assert np.allclose(fi.theta, ml.theta, atol=1e-5)
-    with pytest.raises(ValueError, match="missing='fiml' is available for estimator='ML'"):
-        sem(HS3, hs, missing="fiml", estimator="MLR")
     with pytest.raises(ValueError, match="missing: choose"):
         sem(HS3, hs, missing="pairwise")
+
+
+def test_fiml_mlr_on_complete_data_is_mlr_with_means(hs):
+    """Without gaps the casewise scores are the complete-data ones: the same sandwich and
+    Yuan–Bentler test as complete-data MLR (its robust CFI/RMSEA differ by design: lavaan's
+    FIML-corrected ones use the expected-type information of the saturated model)."""
+    a = sem(HS3, hs, meanstructure=True, estimator="MLR")
+    b = sem(HS3, hs, missing="fiml", estimator="MLR")
+    fa, fb = a.fit_measures(), b.fit_measures()
+    for key in ("chisq", "chisq_scaled", "chisq_scaling_factor", "baseline_chisq_scaled",
+                "cfi_scaled", "tli_scaled", "rmsea_scaled"):
+        assert fb[key] == pytest.approx(fa[key], rel=1e-7), key
+    assert np.allclose(np.diag(b.raw.vcov), np.diag(a.raw.vcov), rtol=1e-6)
+    assert fb["cfi_robust"] == pytest.approx(fa["cfi_robust"], abs=0.01)
+    assert fb["rmsea_robust"] == pytest.approx(fa["rmsea_robust"], abs=0.01)
+
+
+def test_multigroup_fiml_on_complete_data_is_multigroup_ml(hs):
+    kw = {"group": "school", "group_equal": ("loadings", "intercepts"),
+          "group_partial": ("x3~1",)}
+    ml, fi = sem(HS3, hs, **kw), sem(HS3, hs, missing="fiml", **kw)
+    a, b = ml.fit_measures(), fi.fit_measures()
+    for key in ("chisq", "df", "logl", "unrestricted_logl", "baseline_chisq", "cfi", "rmsea",
+                "srmr"):
+        assert b[key] == pytest.approx(a[key], rel=1e-6, abs=1e-8), key
+    assert np.allclose(fi.theta, ml.theta, atol=1e-5)
+    assert fi.group_labels == ml.group_labels
+
+
+@pytest.mark.parametrize(("kw", "names"), [
+    ({"estimator": "MLM"}, "estimator='MLM'"),
+    ({"se": "bootstrap"}, "se='bootstrap'"),
+])
+def test_fiml_refuses_what_it_does_not_cover_in_one_line(hs, kw, names):
+    with pytest.raises(ValueError, match=f"missing='fiml' with .*{names}") as err:
+        sem(HS3, hs, missing="fiml", **kw)
+    assert "\n" not in str(err.value)
+
+
+def test_fiml_refuses_sample_cov(hs):
+    cov = hs[["x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"]].cov()
+    with pytest.raises(ValueError, match="missing='fiml' .* and sample_cov is not available"):
+        sem(HS3, sample_cov=cov, sample_nobs=301, missing="fiml")
+
+
+def test_multigroup_fiml_checks_the_group_column(hs):
+    with pytest.raises(SurveyDataError, match="group column 'nope' is not in the data"):
+        sem(HS3, hs, missing="fiml", group="nope")
+    bad = hs.assign(school=hs["school"].where(hs.index != 3))
+    with pytest.raises(SurveyDataError, match="group column 'school' has missing values"):
+        sem(HS3, bad, missing="fiml", group="school")
 
 
 def test_sample_cov_equals_raw_data():
@@ -184,6 +234,13 @@ def test_summary_has_lavaan_sections(hs):
     for part in ("Model Test User Model:", "Comparative Fit Index (CFI)", "RMSEA",
                  "Latent Variables:", "Regressions:", "Variances:", "Std.all"):
         assert part in text
+
+
+@pytest.mark.parametrize(("estimator", "test"), [("MLM", "Satorra-Bentler scaled test"),
+                                                 ("MLR", "Yuan-Bentler (Mplus) scaled test")])
+def test_summary_names_the_scaled_test(hs, estimator, test):
+    text = sem(HS3, hs, estimator=estimator).summary()
+    assert test in text and "Scaling correction factor" in text
 
 
 MEDIATION = HS3 + """

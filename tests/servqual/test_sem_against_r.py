@@ -4,8 +4,9 @@ Reference values were written by ``tests/servqual/reference/sem_reference.R`` (R
 lavaan 0.6.14) to ``tests/servqual/data/sem_reference.json``; R is not needed to run the
 tests. Robust ML (``estimator="MLM"``, Satorra–Bentler, and ``estimator="MLR"``,
 Yuan–Bentler with Huber–White SEs) is compared on one and two groups, FIML
-(``missing="fiml"``) on the Holzinger–Swineford items with values deleted by the script's
-seeded rule (``data/hs_missing.csv``).
+(``missing="fiml"``, with ``estimator="ML"`` and ``"MLR"``, one and two groups) on the
+Holzinger–Swineford items with values deleted by the script's seeded rule
+(``data/hs_missing.csv``).
 Tolerances (issue 13): fit statistics 1e-4 relative, estimates 1e-3, standard errors
 2e-3 (relative to max(1, |value|)).
 """
@@ -77,6 +78,13 @@ CASES = {
     "hs_groups_mlr": ("hs", HS3, {"group": "school", "estimator": "MLR",
                                   "group_equal": ("loadings",)}),
     "hs_fiml": ("hs_missing", HS3, {"missing": "fiml"}),
+    "hs_fiml_mlr": ("hs_missing", HS3, {"missing": "fiml", "estimator": "MLR"}),
+    "hs_groups_fiml": ("hs_missing", HS3, {"missing": "fiml", "group": "school",
+                                           "group_equal": ("loadings", "intercepts"),
+                                           "group_partial": ("x3~1",)}),
+    "hs_groups_fiml_mlr": ("hs_missing", HS3, {"missing": "fiml", "group": "school",
+                                               "estimator": "MLR",
+                                               "group_equal": ("loadings",)}),
 }
 
 

@@ -143,12 +143,24 @@ out$hs_groups_mlr <- robust_case(sem(hs3, data = hs, group = "school", estimator
                                      group.equal = "loadings"))
 
 # 8c. FIML (missing = "ml"): the HS items with values deleted by a seeded rule (each of x2..x9
-#     missing with probability 0.12, rows not emptied); the data go to a CSV for the tests.
+#     missing with probability 0.12, rows not emptied); the data (with the school, for the
+#     groups) go to a CSV for the tests.
 set.seed(13)
 hs_na <- hs[, c("id", paste0("x", 1:9))]
 for (v in paste0("x", 2:9)) hs_na[runif(nrow(hs_na)) < 0.12, v] <- NA
+hs_na$school <- hs$school
 write.csv(hs_na, "tests/servqual/data/hs_missing.csv", row.names = FALSE, na = "")
 out$hs_fiml <- case(sem(hs3, data = hs_na, missing = "ml"))
+# 8d. FIML with MLR (lavaan 0.6.14's defaults for missing = "ml": observed information,
+#     Huber-White SEs, test "yuan.bentler.mplus", robust CFI/RMSEA "FIML-corrected" V3),
+#     and FIML with two groups (equal loadings and intercepts, one intercept released; and
+#     equal loadings with MLR).
+out$hs_fiml_mlr <- robust_case(sem(hs3, data = hs_na, missing = "ml", estimator = "MLR"))
+out$hs_groups_fiml <- case(sem(hs3, data = hs_na, missing = "ml", group = "school",
+                               group.equal = c("loadings", "intercepts"),
+                               group.partial = "x3~1"))
+out$hs_groups_fiml_mlr <- robust_case(sem(hs3, data = hs_na, missing = "ml", group = "school",
+                                          estimator = "MLR", group.equal = "loadings"))
 
 # 9. Bootstrap standard errors and percentile intervals of the mediation model (1000 draws;
 #    simlib draws different resamples, so the tests compare within Monte Carlo error).
