@@ -42,9 +42,16 @@ turns away the next spontaneous arrival of the class, through ``admit``), so
 the arrival rate of new customers moves with the service they hear about (the
 acquisition side of the chain).
 
-Random numbers come from the ``quality``, ``failures``, ``retention`` and
-``word_of_mouth`` streams, so switching the quality model on leaves arrivals, services,
-patience and routing unchanged (common random numbers).
+With ``quality.residents``, each new customer is one of the residents, drawn uniformly
+(a returning customer stays who they were); at a station that a ``continuity`` indicator
+names, a :class:`~simlib.engine.carers.CarerRoster` names the carer of every service
+(``on_start``) and frees them when it ends (``on_release``, the one hook the network
+calls only for a layer that tells servers apart), and each customer's continuity is read
+from it when they leave.
+
+Random numbers come from the ``quality``, ``failures``, ``retention``,
+``word_of_mouth``, ``residents`` and ``carers`` streams, so switching the quality model on
+leaves arrivals, services, patience and routing unchanged (common random numbers).
 """
 
 from __future__ import annotations
