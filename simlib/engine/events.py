@@ -99,6 +99,15 @@ class Hooks(Protocol):
     def on_start(self, customer: Any, station: Any) -> None:
         """The customer's service at ``station`` starts."""
 
+    #: True when the layer tells servers apart (named carers, :mod:`simlib.engine.carers`);
+    #: the network calls :meth:`on_release` only then (nothing is spent on it otherwise).
+    names_servers: bool
+
+    def on_release(self, customer: Any, station: Any) -> None:
+        """The customer's service at a plain ``station`` ended and its server is free again:
+        called before that server takes the next waiting customer (whose :meth:`on_start`
+        may then choose it), and before :meth:`after_service`."""
+
     def after_service(self, customer: Any, station: Any) -> tuple[Any, Any]:
         """The service at ``station`` ended: ``(detour, origin)``.
 

@@ -395,6 +395,9 @@ class ServiceNetwork:
         #: The layer's patience hook when it sets some customers' patience, else None.
         self.own_patience = (self.layer.patience
                              if self.layer is not None and self.layer.own_patience else None)
+        #: The layer's hook for a freed server when it tells servers apart, else None.
+        self.release_server = (self.layer.on_release
+                               if self.layer is not None and self.layer.names_servers else None)
 
     # ------------------------------------------------------------------ set-up
 
@@ -823,6 +826,8 @@ class ServiceNetwork:
             st.n_done_in_window += 1
         if self.visits is not None:
             self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
+        if self.release_server is not None:
+            self.release_server(c, st)  # the freed carer may take the next customer
         if st.pools is not None:
             st.pools.release(c, now)
         elif st.n_waiting and st.busy < st.capacity:

@@ -42,9 +42,16 @@ turns away the next spontaneous arrival of the class, through ``admit``), so
 the arrival rate of new customers moves with the service they hear about (the
 acquisition side of the chain).
 
-Random numbers come from the ``quality``, ``failures``, ``retention`` and
-``word_of_mouth`` streams, so switching the quality model on leaves arrivals, services,
-patience and routing unchanged (common random numbers).
+With ``quality.residents``, each new customer is one of the residents, drawn uniformly
+(a returning customer stays who they were); at a station that a ``continuity`` indicator
+names, a :class:`~simlib.engine.carers.CarerRoster` names the carer of every service
+(``on_start``) and frees them when it ends (``on_release``, the one hook the network
+calls only for a layer that tells servers apart), and each customer's continuity is read
+from it when they leave.
+
+Random numbers come from the ``quality``, ``failures``, ``retention``,
+``word_of_mouth``, ``residents`` and ``carers`` streams, so switching the quality model on
+leaves arrivals, services, patience and routing unchanged (common random numbers).
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from typing import Any
 import numpy as np
 from simpy.events import Event
 
+from simlib.engine.carers import CarerRoster
 from simlib.engine.events import Host, Metrics, Outcome, Step
 from simlib.engine.experience import Visit, evaluate, reference_wait
 from simlib.engine.rng import BlockSampler
@@ -69,10 +77,12 @@ _SUB = ("attitude", "behaviour", "expertise", "ambient", "design", "social", "wa
 
 def customer_columns(quality: Any) -> tuple[str, ...]:
     """The columns of the experience rows under the quality block ``quality``: those of
-    :data:`CUSTOMER_COLUMNS`, then one per setting indicator (``quality.indicators``, NaN
-    for a customer of a class the indicator does not cover)."""
+    :data:`CUSTOMER_COLUMNS`, then ``resident`` (1..N) when ``quality.residents`` is set,
+    then one per setting indicator (``quality.indicators``, NaN for a customer of a class
+    the indicator does not cover)."""
     indicators = quality.indicators if quality is not None else None
-    return (*CUSTOMER_COLUMNS, *(ind.name for ind in indicators or ()))
+    resident = ("resident",) if quality is not None and quality.residents is not None else ()
+    return (*CUSTOMER_COLUMNS, *resident, *(ind.name for ind in indicators or ()))
 
 
 class _Normal:
@@ -113,6 +123,7 @@ class _State:
         "served", "failed", "fail_here", "recovering", "recovery_p", "origin", "recovered",
         "returning", "segment", "desired", "adequate", "dim_weights", "curve", "wait_pre",
         "wait_in", "wait_rec", "starts", "failures", "t_fail", "rec_quality", "prior_failures",
+        "resident",
     )
     expected_wait: float
     promised_wait: float | None
@@ -141,6 +152,7 @@ class _State:
     t_fail: float
     rec_quality: float
     prior_failures: int
+    resident: int
 
 
 def _file_wait(q: _State, wait: float) -> None:
@@ -277,6 +289,33 @@ class QualityLayer:
             covered = {k.index for k in network.classes if ind.classes is None or k.name in ind.classes}
             self.indicators.append((ind, covered))
         self.indicator_tally = [[[0.0, 0] for _ in self.indicators] for _ in network.classes]
+        #: Residents: the number N and each class's draw of who a new customer is (its own
+        #: generator of the ``residents`` stream, so no other draw moves).
+        self.residents = self.quality.residents if self.quality is not None else None
+        self.resident_draw: dict[int, BlockSampler] = {}
+        if self.residents is not None:
+            for k in network.classes:
+                self.resident_draw[k.index] = streams.sampler(
+                    "residents", k.name, _Unit())  # type: ignore[arg-type]
+        #: Named carers (simlib.engine.carers) at each station a continuity indicator names.
+        self.carers: dict[int, CarerRoster] = {}
+        for ind, covered in self.indicators:
+            if ind.kind != "continuity":
+                continue
+            st = by_name[ind.station]
+            roster = self.carers.get(st.index)
+            if roster is None:
+                roster = self.carers[st.index] = CarerRoster(
+                    st, streams.sampler("carers", st.name, _Unit()),  # type: ignore[arg-type]
+                    set(), [] if network.visits is not None else None)
+            if ind.prefer == "previous":
+                roster.prefer_previous |= covered
+        #: The roster each indicator reads (None for kinds other than continuity).
+        self.indicator_carers: list[Any] = [
+            self.carers[by_name[ind.station].index] if ind.kind == "continuity" else None
+            for ind, _ in self.indicators]
+        #: The network calls on_release only when some station's carers are named.
+        self.names_servers = bool(self.carers)
         self.class_tally = [_Tally() for _ in network.classes]
         self.station_tally = [_Tally() for _ in network.stations]
         #: Experience rows of counted customers (CUSTOMER_COLUMNS), when the quality block is on.
@@ -303,8 +342,15 @@ class QualityLayer:
         expect = spec.expectations[c.kind.name] if spec is not None else None
         q.segment = -1
         q.prior_failures = 0
+        q.resident = 0
+        if self.residents is not None:
+            # Drawn for every customer, a returning one too, so the stream stays aligned.
+            u = self.resident_draw[c.kind.index].next()
+            q.resident = 1 + int(u * self.residents)
         if returning is not None:
-            q.expected_wait, q.levels, q.prior_failures, q.segment = returning
+            q.expected_wait, q.levels, q.prior_failures, q.segment, resident = returning
+            if resident:
+                q.resident = resident  # the same resident comes back
             q.returning = True
             if self.network.visits is not None:
                 self.network.returning.add(c.ident)
@@ -359,6 +405,9 @@ class QualityLayer:
 
     def on_start(self, c: Any, st: Any) -> None:
         q = c.q
+        roster = self.carers.get(st.index)
+        if roster is not None:
+            roster.start(c.ident, c.kind.index, q.resident, c.t_start)
         q.served = True
         _file_wait(q, c.t_start - c.t_in)
         q.starts += 1
@@ -384,6 +433,11 @@ class QualityLayer:
             q.fail_here = self.failure_draw[st.index].next() < fs.probability_at(
                 self.staff[st.index], load
             )
+
+    def on_release(self, c: Any, st: Any) -> None:
+        roster = self.carers.get(st.index)
+        if roster is not None:
+            roster.release(c.ident, self.network.env.now)
 
     def _internal(self, c: Any, st: Any, inner: Any, load: float) -> tuple[float, float, float]:
         """The internal chain at a service start: update the staff's smoothed workload and
@@ -451,6 +505,7 @@ class QualityLayer:
             s = spec.waiting.word_of_mouth_smoothing
             self.heard[k.index] = (1 - s) * self.heard[k.index] + s * c.wait_total
         if not counted and self.retention is None and self.wom is None:
+            self._forget(c)
             return  # nobody will see this customer's experience
         if outcome == Outcome.ABANDONED:
             name = "abandoned"
@@ -489,11 +544,14 @@ class QualityLayer:
                     for e, d in zip(q.levels, DIMENSIONS, strict=True)
                 )
                 self._schedule_return(
-                    k, (new_wait, new_levels, q.prior_failures + len(q.failures), q.segment)
+                    k, (new_wait, new_levels, q.prior_failures + len(q.failures), q.segment,
+                        q.resident)
                 )
         if self.wom is not None:
             self._tell(k, exp.satisfaction)
         scores = self._score(c, now, outcome) if counted and self.indicators else ()
+        self._forget(c)
+        resident = (q.resident,) if self.residents is not None else ()
         if counted:
             self._tally(c, exp, complained, returns)
             segs = self.segments.get(k.index)
@@ -507,9 +565,14 @@ class QualityLayer:
                     bool(q.recovered), complained, returns, q.returning, c.wait_total,
                     q.expected_wait, c.t_arrive - self.network.window_start,
                     segs[q.segment].name if segs and q.segment >= 0 else "", exp.perceived_wait,
-                    restored, exp.paradox, *scores,
+                    restored, exp.paradox, *resident, *scores,
                 )
             )
+
+    def _forget(self, c: Any) -> None:
+        """The customer left: the carers no longer need their first services."""
+        for roster in self.carers.values():
+            roster.forget(c.ident)
 
     def _schedule_return(self, k: Any, state: tuple[Any, ...]) -> None:
         network = self.network
@@ -531,8 +594,14 @@ class QualityLayer:
         scores = []
         for i, (ind, covered) in enumerate(self.indicators):
             if c.kind.index in covered:
-                x = ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
-                              len(q.stations), len(names), names)
+                if ind.kind == "continuity":
+                    x = self.indicator_carers[i].continuity(c.ident, ind.prefer)
+                    if x != x:  # NaN: not served there, or the resident's first service there
+                        scores.append(x)
+                        continue
+                else:
+                    x = ind.score(q.wait_pre, now - c.t_arrive, served, q.failed,
+                                  len(q.stations), len(names), names)
                 tally[i][0] += x
                 tally[i][1] += 1
                 scores.append(x)

@@ -43,7 +43,7 @@ __all__ = ["STREAMS", "Owner", "replication_seed", "StreamFactory", "BlockSample
 #: Append-only: a stream's position is part of its identity.
 STREAMS: tuple[str, ...] = (
     "arrivals", "service", "patience", "routing", "quality", "retention", "failures",
-    "day_to_day", "word_of_mouth",
+    "day_to_day", "word_of_mouth", "residents", "carers",
 )
 
 #: How many values a block sampler draws at once.

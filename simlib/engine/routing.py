@@ -105,8 +105,9 @@ class ClassChange:
             self.rows.append(rows)
             self.draws.append(host.streams.sampler("routing", f"class:{st.name}", Uniform(0.0, 1.0)))
 
-    #: Class change never sets a customer's patience.
+    #: Class change never sets a customer's patience, nor tells servers apart.
     own_patience = False
+    names_servers = False
 
     def admit(self, kind: Any) -> bool:
         return True
@@ -121,6 +122,9 @@ class ClassChange:
         return limit
 
     def on_start(self, customer: Any, station: Any) -> None:
+        pass
+
+    def on_release(self, customer: Any, station: Any) -> None:
         pass
 
     def after_service(self, customer: Any, station: Any) -> tuple[Any, Any]:

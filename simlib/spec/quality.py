@@ -70,7 +70,7 @@ from typing import Any
 
 from simlib.spec.distributions import Distribution
 from simlib.spec.economics import Economics
-from simlib.spec.validation import Node, ScenarioError, show_names
+from simlib.spec.validation import Node, ScenarioError, show, show_names
 
 __all__ = [
     "DIMENSIONS",
@@ -82,6 +82,8 @@ __all__ = [
     "WaitingSpec",
     "IndicatorSpec",
     "INDICATOR_KINDS",
+    "CONTINUITY_PREFERENCES",
+    "check_carers",
     "InternalSpec",
     "WordOfMouthSpec",
     "RecoverySpec",
@@ -249,7 +251,16 @@ INDICATOR_KINDS: dict[str, str] = {
     "lateness": "time in the system beyond `standard` (0 when within it)",
     "first_time_right": "1 if served without a failure and without a visit to `station` (if given), else 0",
     "rework": "visits beyond the first to any station (a repeated service is a visit)",
+    "continuity": "1 if the carer of the customer's first service at `station` has served the "
+                  "same resident before (`prefer: any`) or served the resident's previous service "
+                  "there (`prefer: previous`), else 0; NaN for the resident's first service there "
+                  "and for a customer not served there",
 }
+
+#: Values of ``prefer`` of a continuity indicator: what counts as continuity, and whom the
+#: station's carers assign (``previous``: the previous carer when idle; see
+#: :mod:`simlib.engine.carers`).
+CONTINUITY_PREFERENCES: tuple[str, ...] = ("any", "previous")
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,19 @@ class IndicatorSpec:
     standard: float | None = None
     classes: tuple[str, ...] | None = None
     station: str | None = None
+    #: Continuity only: ``any`` earlier carer of the resident counts, or only the ``previous`` one.
+    prefer: str = "any"
+
+    def __post_init__(self) -> None:
+        path = f"quality.indicators.{self.name}"
+        if self.kind not in INDICATOR_KINDS:
+            raise ScenarioError(f"{path}.kind", f"must be one of {', '.join(INDICATOR_KINDS)}, "
+                                                f"got {self.kind!r}")
+        if self.prefer not in CONTINUITY_PREFERENCES:
+            raise ScenarioError(f"{path}.prefer", f"must be one of "
+                                                  f"{', '.join(CONTINUITY_PREFERENCES)}, got {self.prefer!r}")
+        if self.kind == "continuity" and self.station is None:
+            raise ScenarioError(f"{path}.station", "is required for kind continuity")
 
     def score(self, first_wait: float, sojourn: float, served: bool, failed: bool,
               visits: int, distinct: int, stations: set[str]) -> float:
@@ -275,6 +299,7 @@ class IndicatorSpec:
             return max(0.0, sojourn - std)
         if kind == "first_time_right":
             return float(served and not failed and (self.station is None or self.station not in stations))
+        # Continuity is scored by the station's carers (simlib.engine.carers), not from this visit.
         return float(visits - distinct)
 
 
@@ -354,6 +379,9 @@ class QualitySpec:
     segments: Mapping[str, tuple[SegmentSpec, ...]] | None = None
     #: The setting's own quality dimensions (None = none).
     indicators: tuple[IndicatorSpec, ...] | None = None
+    #: Number of residents: each new customer is one of residents 1..N, drawn uniformly
+    #: (None = customers are not residents; continuity indicators need residents).
+    residents: int | None = None
 
     @property
     def recovery_bonus(self) -> float:
@@ -731,10 +759,18 @@ def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSp
             raise ScenarioError(path, "must differ from the columns of the customer table "
                                       "(Results.customers()), which it becomes")
         n = Node(block, path)
-        n.check_keys(("kind", "standard", "classes", "station"), required=("kind",))
+        n.check_keys(("kind", "standard", "classes", "station", "prefer"), required=("kind",))
         kind = n.value["kind"]
         if kind not in INDICATOR_KINDS:
             raise ScenarioError(n.sub("kind"), f"must be one of {', '.join(INDICATOR_KINDS)}, got {kind!r}")
+        if kind == "continuity" and n.has("standard"):
+            raise ScenarioError(n.sub("standard"), "is not used by kind continuity")
+        if kind != "continuity" and n.has("prefer"):
+            raise ScenarioError(n.sub("prefer"), "is allowed only with kind continuity")
+        prefer = n.value.get("prefer", "any")
+        if prefer not in CONTINUITY_PREFERENCES:
+            raise ScenarioError(n.sub("prefer"), f"must be one of {', '.join(CONTINUITY_PREFERENCES)}, "
+                                                 f"got {show(prefer)}")
         needs = kind in ("wait_within", "time_within", "lateness")
         if needs and not n.has("standard"):
             raise ScenarioError(n.sub("standard"), f"is required for kind {kind}")
@@ -746,8 +782,35 @@ def _parse_indicators(raw: Any, class_names: Sequence[str]) -> tuple[IndicatorSp
                 raise ScenarioError(n.sub("classes"), f"must be a list of classes ({show_names(class_names)}), got {cl!r}")
             classes = tuple(cl)
         station = n.string("station") if n.has("station") else None
-        out.append(IndicatorSpec(name, kind, standard, classes, station))
+        out.append(IndicatorSpec(name, kind, standard, classes, station, prefer))
     return tuple(out)
+
+
+def check_carers(quality: QualitySpec | None, stations: Sequence[Any]) -> None:
+    """Refuse a continuity indicator whose station has no nameable carers.
+
+    Called by the scenario parser once the stations are built (``stations`` are its
+    :class:`~simlib.spec.scenario.Station` objects): carers are the identical servers of a
+    plain station, so pools, servers of different speeds, processor sharing, pre-emption
+    and infinite servers are refused (their servers are not carers 0..c-1 who each serve
+    one customer at a time).
+    """
+    by_name = {st.name: st for st in stations}
+    for ind in (quality.indicators or ()) if quality is not None else ():
+        if ind.kind != "continuity":
+            continue
+        path = f"quality.indicators.{ind.name}.station"
+        st = by_name.get(ind.station)
+        if st is None:
+            raise ScenarioError(path, f"unknown station (stations: {', '.join(by_name)})")
+        why = ("it has pools" if st.pools is not None
+               else "it has servers: inf" if st.infinite
+               else "its servers have speeds" if st.speeds is not None
+               else f"its discipline is {st.discipline}" if st.discipline in ("ps", "preemptive")
+               else None)
+        if why is not None:
+            raise ScenarioError(path, f"continuity needs a station of identical servers who serve "
+                                      f"one customer at a time, and {ind.station!r} is not one: {why}")
 
 
 def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any,
@@ -758,7 +821,7 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any,
          "disconfirmation_asymmetry", "dimension_weights",
          "heterogeneity", "dimension_noise", "halo", "satisfaction_noise", "stress", "stress_threshold", "stress_range",
          "wait_sensitivity", "valence", "recovery_paradox", "complaints",
-         "management", "waiting", "recovery", "segments", "indicators")
+         "management", "waiting", "recovery", "segments", "indicators", "residents")
     )
     base = ClassExpectations()
     per_class: dict[str, ClassExpectations] = {}
@@ -828,8 +891,14 @@ def _parse_quality(raw: Any, class_names: Sequence[str], retention_raw: Any,
     if node.has("segments"):
         kw["segments"] = _parse_segments(raw["segments"], class_names, expectations, retention_raw,
                                          parse_distribution, base_dir)
+    if node.has("residents"):
+        kw["residents"] = node.integer("residents", minimum=1)
     if node.has("indicators"):
         kw["indicators"] = _parse_indicators(raw["indicators"], class_names)
+        for ind in kw["indicators"]:
+            if ind.kind == "continuity" and "residents" not in kw:
+                raise ScenarioError(f"quality.indicators.{ind.name}",
+                                    "kind continuity needs quality.residents (who the residents are)")
     if node.has("complaints"):
         cn = Node(raw["complaints"], "quality.complaints")
         cn.check_keys(("threshold", "propensity"))

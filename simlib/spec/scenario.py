@@ -45,6 +45,7 @@ from simlib.spec.quality import (
     RetentionSpec,
     StaffSpec,
     WordOfMouthSpec,
+    check_carers,
     parse_blocks,
 )
 from simlib.spec.routing import (
@@ -838,6 +839,7 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
     blocks = parse_blocks(
         data, class_names, station_names, time_unit, parse_distribution, base_dir
     )
+    check_carers(blocks["quality"], stations)  # continuity needs a station of nameable carers
     day_to_day = (
         parse_day_to_day(data["day_to_day"], "day_to_day", time_unit)
         if top.has("day_to_day") else None
