@@ -238,3 +238,100 @@ def test_blocking_after_service_agrees_with_ciw():
     peer = {m: np.array([p[m] for p in peer_runs]) for m in labels}
     assert np.mean(ours["a.mean_time_blocked"]) > 0.05  # blocking is exercised
     assert_peer_agreement(ours, peer)
+
+
+# --------------------------------------------------------------------------- (c) deadlock
+
+
+def loop(horizon: float = 1_000.0) -> dict[str, Any]:
+    """Two one-server stations without waiting places that send customers to each other:
+    a's customer blocked on b while b's customer, routed back to a, is blocked on a."""
+    def station(name: str) -> dict[str, Any]:
+        return {"name": name, "servers": 1, "queue_capacity": 0, "blocking": "after_service",
+                "service": {"dist": "exponential", "mean": 1.0}}
+
+    return {
+        "name": "loop", "horizon": horizon, "warmup": 0.0,
+        "classes": [{"name": "c", "arrivals": {"rate": 1.0}}],
+        "stations": [station("a"), station("b")],
+        "routing": {"a": {"b": 1.0}, "b": {"a": 0.5, "exit": 0.5}},
+    }
+
+
+def test_a_cycle_of_full_stations_raises_deadlock_quickly():
+    net = ServiceNetwork(load_scenario(loop()), 1, 0)
+    started = time.perf_counter()
+    with pytest.raises(DeadlockError) as caught:
+        net.run()
+    assert time.perf_counter() - started < 1.0
+    err = caught.value
+    message = str(err)
+    assert "\n" not in message
+    assert message.startswith("loop: deadlock at time ")
+    assert "stations a, b" in message
+    scenario, stations, at = err.args
+    assert stations == ("a", "b") and 0 < at == net.env.now < 1_000.0
+    # The state it names is a real deadlock: each server holds a customer blocked on the other.
+    assert net.blocking is not None and net.blocking.held == [1, 1]
+    assert [len(q) for q in net.blocking.queues] == [1, 1]
+    # A runtime failure like the runaway (callers that catch those catch it too), and it
+    # survives the trip back from a worker process.
+    assert isinstance(err, RunawayError)
+    assert str(pickle.loads(pickle.dumps(err))) == message
+
+
+def test_deadlock_checks_never_hang():
+    # Short runs of the loop over many seeds: each either deadlocks (raising) or ends, fast.
+    started = time.perf_counter()
+    outcomes = set()
+    for r in range(40):
+        try:
+            simulate(load_scenario(loop(horizon=2.0)), 3, r)
+            outcomes.add("ended")
+        except DeadlockError:
+            outcomes.add("deadlock")
+    assert outcomes == {"ended", "deadlock"}
+    assert time.perf_counter() - started < 5.0
+
+
+def test_a_cycle_that_can_drain_is_no_deadlock():
+    # With patience a waiting customer can always leave b's queue, so a cycle of full
+    # stations can still move: no deadlock is declared, and the run ends.
+    spec = loop(horizon=500.0)
+    spec["stations"][1]["queue_capacity"] = 2
+    spec["classes"][0]["patience"] = {"dist": "exponential", "mean": 2.0}
+    m = simulate(load_scenario(spec), 5, 0).metrics
+    assert m["a"]["mean_time_blocked"] > 0
+
+
+@pytest.mark.filterwarnings("ignore::simlib.experiments.runner.CapacityWarning")
+def test_simlib_run_reports_the_deadlock():
+    with pytest.raises(DeadlockError, match=r"deadlock at time .*stations a, b"):
+        simlib.run(loop(), replications=2, seed=1, progress=False, jobs=1)
+
+
+# --------------------------------------------------------------------------- (d) bad input
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"queue_capacity": None}, r"^stations\[1\]\.blocking: after_service needs a finite "
+                               r"capacity: give queue_capacity$"),
+    ({"blocking": "hold"}, r"^stations\[1\]\.blocking: must be one of loss, after_service, "
+                           r"got 'hold'$"),
+    ({"discipline": "preemptive"}, r"^stations\[1\]\.blocking: after_service is not allowed "
+                                   r"with discipline: preemptive$"),
+    ({"servers": None, "shifts": [{"start": 0, "end": 5_000, "servers": 1}]},
+     r"^stations\[1\]\.blocking: after_service is not allowed with shifts$"),
+    ({"servers": "inf", "queue_capacity": None},
+     r"^stations\[1\]\.blocking: after_service needs a finite capacity"),
+])
+def test_blocking_is_refused_where_it_cannot_apply(change, message):
+    spec = copy.deepcopy(tandem())
+    station = spec["stations"][1]
+    for key, value in change.items():
+        if value is None:
+            station.pop(key)
+        else:
+            station[key] = value
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(spec)
