@@ -335,3 +335,29 @@ def test_blocking_is_refused_where_it_cannot_apply(change, message):
             station[key] = value
     with pytest.raises(ScenarioError, match=message):
         load_scenario(spec)
+
+
+def test_blocked_customers_move_in_in_the_order_they_became_blocked(tmp_path):
+    # Deterministic: c0 takes the downstream server (1 -> 11); c1, c2, c3 end their upstream
+    # services at 1.5, 1.6, 1.7 and are blocked; they move in at 11, 21 and 31, in that order,
+    # even though c3's upstream server was blocked last.
+    (tmp_path / "arrivals.csv").write_text("time\n0\n0.5\n0.6\n0.7\n")
+    spec = {
+        "name": "order", "horizon": 100.0, "warmup": 0.0,
+        "classes": [{"name": "c", "arrivals": {"trace": str(tmp_path / "arrivals.csv")}}],
+        "stations": [
+            {"name": "up", "servers": 4, "service": {"dist": "deterministic", "value": 1.0}},
+            {"name": "down", "servers": 1, "queue_capacity": 0, "blocking": "after_service",
+             "service": {"dist": "deterministic", "value": 10.0}},
+        ],
+        "routing": {"up": {"down": 1.0}},
+    }
+    net = ServiceNetwork(load_scenario(spec), 1, 0, record=True)
+    m = net.run()
+    down = sorted((v[3], v[0]) for v in net.visits if v[2] == 1)
+    assert down == [(1.0, 0), (11.0, 1), (21.0, 2), (31.0, 3)]
+    blocked = {d.customer: d.blocked for d in map(Departure._make, net.departures)}
+    assert blocked == pytest.approx({0: 0.0, 1: 9.5, 2: 19.4, 3: 29.3})
+    assert m["up"]["mean_time_blocked"] == pytest.approx((9.5 + 19.4 + 29.3) / 4)
+    assert m["up"]["utilization_blocked"] == pytest.approx((9.5 + 19.4 + 29.3) / (4 * 100.0))
+    assert m["up"]["mean_sojourn"] == pytest.approx(1.0 + (9.5 + 19.4 + 29.3) / 4)
