@@ -78,7 +78,8 @@ class Blocking:
         #: Per upstream station: time blocked of counted visits, and its window integral.
         self.station_time = [0.0] * len(stations)
         self.station_area = [0.0] * len(stations)
-        #: Per class (at arrival): time blocked of counted customers.
+        #: Per class (at arrival): time blocked of counted customers who were admitted (the
+        #: network takes back the time of one later turned away).
         self.class_time = [0.0] * len(classes)
 
     def holds(self, st: Any) -> bool:

@@ -964,6 +964,9 @@ class ServiceNetwork:
         if outcome == _BLOCKED:
             k.n_blocked += 1
             k.sum_wait_blocked += c.wait_total
+            if self.blocking is not None:
+                # Not admitted: its time blocked upstream leaves the class's mean_time_blocked.
+                self.blocking.class_time[k.index] -= getattr(c, "time_blocked", 0.0)
         else:
             k.n_admitted += 1
             k.sum_wait += c.wait_total

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import copy
 import pickle
+import random
 import time
 from typing import Any
 
 import numpy as np
 import pytest
-from support import assert_oracle, known_controls, oracle_samples
+from support import assert_oracle, assert_peer_agreement, known_controls, oracle_samples
 
 import simlib
 from simlib.engine import simulate
@@ -205,9 +206,6 @@ def ciw_metrics(records: list[Any]) -> dict[str, float]:
 
 def test_blocking_after_service_agrees_with_ciw():
     ciw = pytest.importorskip("ciw")
-    import random  # Ciw draws from the global generator, restored after the test
-
-    from support import assert_peer_agreement
 
     def gamma(p: dict[str, float]) -> Any:
         shape = 1.0 / p["cv"] ** 2
@@ -220,7 +218,7 @@ def test_blocking_after_service_agrees_with_ciw():
         queue_capacities=[CIW_A["queue"], CIW_B["queue"]],
         routing=[[0.0, 1.0], [0.0, 0.0]],
     )
-    state = random.getstate()
+    state = random.getstate()  # Ciw draws from the global generator: restore it afterwards
     try:
         peer_runs = []
         for r in range(CIW_REPLICATIONS):
@@ -361,3 +359,20 @@ def test_blocked_customers_move_in_in_the_order_they_became_blocked(tmp_path):
     assert m["up"]["mean_time_blocked"] == pytest.approx((9.5 + 19.4 + 29.3) / 4)
     assert m["up"]["utilization_blocked"] == pytest.approx((9.5 + 19.4 + 29.3) / (4 * 100.0))
     assert m["up"]["mean_sojourn"] == pytest.approx(1.0 + (9.5 + 19.4 + 29.3) / 4)
+
+
+def test_a_customer_lost_later_leaves_the_class_mean_time_blocked():
+    # a -> b (after_service) -> d (loss, no waiting place): some customers are blocked on b,
+    # then turned away at d; the class's mean counts only the admitted ones' blocked time.
+    spec = tandem(horizon=2_000.0)
+    spec["stations"].append({"name": "d", "servers": 1, "queue_capacity": 0,
+                             "service": {"dist": "exponential", "mean": 1.0}})
+    spec["routing"]["b"] = {"d": 1.0}
+    net = ServiceNetwork(load_scenario(spec), 2, 0, record=True)
+    m = net.run()
+    rows = [Departure(*r) for r in net.departures
+            if net.window_start <= r[2] < net.window_end]
+    lost_after_blocking = [d for d in rows if d.outcome == 2 and d.blocked > 0]
+    assert lost_after_blocking
+    admitted = [d.blocked for d in rows if d.outcome != 2]
+    assert np.mean(admitted) == pytest.approx(m["c"]["mean_time_blocked"], rel=1e-9)
