@@ -29,7 +29,10 @@ avoids updating level accumulators at every event.
 Outcomes of a customer's visit to a station (:class:`~simlib.engine.events.Outcome`):
 completed (service started, then ended), abandoned (patience ran out while
 waiting) or blocked (queue full on arrival). A customer leaves the system
-when a route ends, routing sends it to ``exit``, it abandons or it is blocked.
+when a route ends, routing sends it to ``exit``, it abandons or it is blocked. A customer
+routed to a full station with ``blocking: after_service`` is not blocked but held on its
+server upstream (:mod:`simlib.engine.blocking`); only such scenarios run the service end and
+abandonment that check for it, so the others pay nothing for the feature.
 
 This module is the hot path only: the tallies it updates and the metrics made
 from them are in :mod:`simlib.engine.tallies`, the records it keeps on request

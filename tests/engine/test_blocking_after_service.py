@@ -157,6 +157,9 @@ def test_loss_is_the_default_and_changes_nothing():
     assert ours.metrics == before.metrics
     assert "mean_time_blocked" not in ours.metrics["a"]
     assert load_scenario(absent).stations[1].blocking == "loss"
+    # The key is a dotted path like any other, and switching it back gives the same run.
+    switched = load_scenario(tandem()).with_overrides({"stations.b.blocking": "loss"})
+    assert simulate(switched, 7, 0).metrics == before.metrics
 
 
 # --------------------------------------------------------------------------- (b) Ciw as a peer
