@@ -851,6 +851,8 @@ class ServiceNetwork:
         blocking = self.blocking
         assert blocking is not None
         if nxt is not None and blocking.holds(nxt):
+            if isinstance(st.pools, SharedStation):
+                st.pools.reschedule()  # the others' shares go on growing without it
             stuck = blocking.hold(c, st, nxt, now)
             if stuck is not None:
                 raise DeadlockError(self.scenario.name, tuple(x.name for x in stuck),

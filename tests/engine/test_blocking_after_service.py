@@ -379,3 +379,28 @@ def test_a_customer_lost_later_leaves_the_class_mean_time_blocked():
     assert lost_after_blocking
     admitted = [d.blocked for d in rows if d.outcome != 2]
     assert np.mean(admitted) == pytest.approx(m["c"]["mean_time_blocked"], rel=1e-9)
+
+
+def test_a_processor_sharing_station_serves_on_while_one_of_its_customers_is_blocked(tmp_path):
+    # x customers go ps -> down, y customers leave after ps. x0 takes down (1 -> 11), x1 is
+    # blocked from 1.5; y0, alone on one of ps's three servers, must still leave at 1.6.
+    (tmp_path / "x.csv").write_text("time\n0\n0.5\n")
+    (tmp_path / "y.csv").write_text("time\n0.6\n")
+    spec = {
+        "name": "shared", "horizon": 100.0, "warmup": 0.0,
+        "classes": [
+            {"name": "x", "arrivals": {"trace": str(tmp_path / "x.csv")}, "route": ["ps", "down"]},
+            {"name": "y", "arrivals": {"trace": str(tmp_path / "y.csv")}, "route": ["ps"]},
+        ],
+        "stations": [
+            {"name": "ps", "servers": 3, "discipline": "ps",
+             "service": {"dist": "deterministic", "value": 1.0}},
+            {"name": "down", "servers": 1, "queue_capacity": 0, "blocking": "after_service",
+             "service": {"dist": "deterministic", "value": 10.0}},
+        ],
+    }
+    net = ServiceNetwork(load_scenario(spec), 1, 0, record=True)
+    net.run()
+    leave = {d.customer: (d.t_leave, d.blocked) for d in map(Departure._make, net.departures)}
+    assert leave[2] == pytest.approx((1.6, 0.0))
+    assert leave[1] == pytest.approx((21.0, 9.5))
