@@ -26,7 +26,7 @@ through its modules in this order:
 """
 
 from simlib.engine.events import Hooks, Host, Outcome, Step
-from simlib.engine.network import MAX_CUSTOMERS, RunawayError, ServiceNetwork
+from simlib.engine.network import MAX_CUSTOMERS, DeadlockError, RunawayError, ServiceNetwork
 from simlib.engine.records import (
     Departure,
     Interval,
@@ -40,6 +40,7 @@ from simlib.engine.replication import build_network, simulate
 
 __all__ = [
     "MAX_CUSTOMERS",
+    "DeadlockError",
     "Departure",
     "Hooks",
     "Host",

@@ -29,7 +29,10 @@ avoids updating level accumulators at every event.
 Outcomes of a customer's visit to a station (:class:`~simlib.engine.events.Outcome`):
 completed (service started, then ended), abandoned (patience ran out while
 waiting) or blocked (queue full on arrival). A customer leaves the system
-when a route ends, routing sends it to ``exit``, it abandons or it is blocked.
+when a route ends, routing sends it to ``exit``, it abandons or it is blocked. A customer
+routed to a full station with ``blocking: after_service`` is not blocked but held on its
+server upstream (:mod:`simlib.engine.blocking`); only such scenarios run the service end and
+abandonment that check for it, so the others pay nothing for the feature.
 
 This module is the hot path only: the tallies it updates and the metrics made
 from them are in :mod:`simlib.engine.tallies`, the records it keeps on request
@@ -52,6 +55,7 @@ from typing import Any
 import simpy
 from simpy.events import Event
 
+from simlib.engine.blocking import Blocking, is_full
 from simlib.engine.events import Hooks, Host, Metrics, Outcome, Step
 from simlib.engine.pools import PooledStation
 from simlib.engine.rng import BlockSampler, StreamFactory
@@ -62,7 +66,7 @@ from simlib.spec.distributions import Exponential, Uniform
 from simlib.spec.scenario import EXIT, CustomerClass, Scenario, Station
 from simlib.spec.timevarying import Profiled
 
-__all__ = ["MAX_CUSTOMERS", "RunawayError", "ServiceNetwork", "needs_layer"]
+__all__ = ["MAX_CUSTOMERS", "DeadlockError", "RunawayError", "ServiceNetwork", "needs_layer"]
 
 # The outcomes as plain ints, module-level so that the hot path finds them with one global
 # lookup. Plain ints, not the enum members: the garbage collector stops tracking a tuple
@@ -88,6 +92,20 @@ class RunawayError(ValueError):
                 f"{time:g}): a queue grows without bound, so the run was stopped; add servers, "
                 "patience or a queue capacity, or raise max_customers= (--max-customers) if "
                 "this is intended")
+
+
+class DeadlockError(RunawayError):
+    """A replication stopped because customers blocked after service wait on each other in a
+    cycle of full stations (``blocking: after_service``), so none of them can ever move."""
+
+    def __init__(self, scenario: str, stations: tuple[str, ...], time: float) -> None:
+        ValueError.__init__(self, scenario, stations, time)  # args rebuild it when pickled
+
+    def __str__(self) -> str:
+        scenario, stations, time = self.args
+        return (f"{scenario}: deadlock at time {time:g}: stations {', '.join(stations)} are full "
+                "of customers blocked after service waiting on each other, so none can move; "
+                "give them more queue_capacity or servers, or blocking: loss")
 
 
 def needs_layer(scenario: Scenario) -> bool:
@@ -122,6 +140,7 @@ class _Customer:
         "attempts",  # set only for a customer who retries (read with a default)
         "own",
         "route_u",
+        "time_blocked",  # set only for a customer blocked after service (read with a default)
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
     station: _StationState
@@ -130,6 +149,7 @@ class _Customer:
     service: float
     visit_counted: bool
     attempts: int  # only for a customer who retries
+    time_blocked: float  # only for a customer blocked after service
 
     def __init__(self, ident: int, kind: _ClassState, now: float, counted: bool) -> None:
         self.ident = ident
@@ -360,6 +380,13 @@ class ServiceNetwork:
         #: without retrials); they are not present (no station holds them).
         self.orbit: dict[int, _Customer] | None = (
             {} if any(k.retrial is not None for k in self.classes) else None)
+        #: Blocking after service (simlib.engine.blocking), None when no station uses it: then
+        #: the network runs its plain service end and abandonment, which never check for it.
+        self.blocking: Blocking | None = None
+        if any(s.blocking == "after_service" for s in scenario.stations):
+            self.blocking = Blocking(self.stations, self.classes, self._overlap)
+            self._end_service = self._end_service_held  # type: ignore[method-assign]
+            self._abandon = self._abandon_freeing  # type: ignore[method-assign]
         for st in self.stations:
             staff = scenario.staff.get(st.name)
             if staff is not None and staff.service_factor != 1.0:
@@ -864,6 +891,103 @@ class ServiceNetwork:
         else:
             self._arrive(c, nxt, now)
 
+    # ------------------------------------------------------------------ blocking after service
+
+    def _end_service_held(self, event: Event) -> None:
+        """A service end when some station blocks after service (simlib.engine.blocking).
+
+        The tallies are those of :meth:`_end_service`; then the customer is routed first and
+        the server freed after: when the next station is full and blocks after service the
+        customer stays on its server, which stays busy (blocked) until :meth:`_unblock`.
+        """
+        c = event._value
+        st = c.station
+        now = self.env._now
+        t_in, t_start = c.t_in, c.t_start
+        service = now - t_start
+        c.service_total += service
+        if t_in >= self.window_start and now <= self.window_end:
+            queued, busy = t_start - t_in, service
+        else:
+            queued, busy = self._overlap(t_in, t_start), self._overlap(t_start, now)
+        st.queue_area += queued
+        st.busy_area += busy
+        c.arrived_as.queue_area += queued
+        if c.visit_counted:
+            st.n_completed += 1
+            st.sum_service += service
+            st.sum_sojourn += now - t_in
+            st.sum_wait_served += t_start - t_in
+        if self.window_start <= now <= self.window_end:
+            st.n_done_in_window += 1
+        if self.visits is not None:
+            self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
+        origin = st
+        detour = None
+        if self.layer is not None:
+            detour, origin = self.layer.after_service(c, st)
+        if detour is not None:
+            nxt = detour
+        else:
+            route = c.kind.route
+            if route is not None:
+                c.pos += 1
+                nxt = route[c.pos] if c.pos < len(route) else None
+            elif origin.route_draw is None:
+                nxt = origin.route_to[0]
+            else:
+                u = origin.route_draw.next()
+                i = 0
+                cum = origin.route_cum
+                while u >= cum[i]:
+                    i += 1
+                nxt = origin.route_to[i]
+        blocking = self.blocking
+        assert blocking is not None
+        if nxt is not None and blocking.holds(nxt):
+            if isinstance(st.pools, SharedStation):
+                st.pools.reschedule()  # the others' shares go on growing without it
+            stuck = blocking.hold(c, st, nxt, now)
+            if stuck is not None:
+                raise DeadlockError(self.scenario.name, tuple(x.name for x in stuck),
+                                    now - self.window_start)
+            return
+        self._free_server(c, st, now)
+        if nxt is None:
+            self._leave(c, now, _COMPLETED)
+        else:
+            self._arrive(c, nxt, now)
+        self._unblock(st, now)
+
+    def _free_server(self, c: _Customer, st: _StationState, now: float) -> None:
+        """``c`` leaves its server at ``st``, which takes the next waiting customer."""
+        st.busy -= 1
+        if st.pools is not None:
+            st.pools.release(c, now)
+        elif st.n_waiting and st.busy < st.capacity:
+            self._serve_next(st, now)
+
+    def _unblock(self, st: _StationState, now: float) -> None:
+        """A place may have freed at ``st``: customers blocked on it move in, oldest first, and
+        each frees its own server upstream (which may release customers blocked there)."""
+        assert self.blocking is not None
+        queue = self.blocking.queues[st.index]
+        while queue and not is_full(st):
+            c = queue.popleft()
+            upstream = self.blocking.release(c, now)
+            self._free_server(c, upstream, now)
+            self._arrive(c, st, now)
+            self._unblock(upstream, now)
+
+    def _abandon_freeing(self, event: Event) -> None:
+        """An abandonment when some station blocks after service: it frees a place."""
+        c = event._value
+        if c.patience_event is not event:
+            return  # service started before patience ran out
+        st = c.station
+        ServiceNetwork._abandon(self, event)
+        self._unblock(st, self.env._now)
+
     def _abandon(self, event: Event) -> None:
         c = event._value
         if c.patience_event is not event:
@@ -927,7 +1051,7 @@ class ServiceNetwork:
         if self.departures is not None:
             self.departures.append(
                 (c.ident, k.index, c.t_arrive, now, outcome, c.wait_total, c.service_total,
-                 c.waited, c.late)
+                 c.waited, c.late, getattr(c, "time_blocked", 0.0))
             )
         if self.layer is not None:
             self.layer.on_leave(c, now, outcome)
@@ -939,6 +1063,9 @@ class ServiceNetwork:
         if outcome == _BLOCKED:
             k.n_blocked += 1
             k.sum_wait_blocked += c.wait_total
+            if self.blocking is not None:
+                # Not admitted: its time blocked upstream leaves the class's mean_time_blocked.
+                self.blocking.class_time[k.index] -= getattr(c, "time_blocked", 0.0)
         else:
             k.n_admitted += 1
             k.sum_wait += c.wait_total
@@ -978,10 +1105,15 @@ class ServiceNetwork:
         missed the service level — and :func:`~simlib.engine.replication.simulate`
         warns how many (an experiment's runner says it once for all its replications).
         """
+        held = self.blocking.holding if self.blocking is not None else {}
         for c in self.present.values():
             st = c.station
             k = c.arrived_as
-            if c.waiting:
+            if c.ident in held:
+                assert self.blocking is not None
+                self.blocking.flush(c, now)  # its queue and service were booked when it ended
+                queued = 0.0
+            elif c.waiting:
                 queued = self._overlap(c.t_in, now)
             else:
                 queued = self._overlap(c.t_in, c.t_start)
@@ -1048,6 +1180,8 @@ class ServiceNetwork:
         for st in self.stations:
             if st.pools is not None:
                 st.pools.add_metrics(out, self.scenario.horizon, self.env._now, self.present.values())
+        if self.blocking is not None:
+            self.blocking.add_metrics(out, self.scenario.horizon, self.stations, self.classes)
         if self.layer is not None:
             self.layer.add_metrics(out)
         return out

@@ -91,6 +91,9 @@ class Departure(NamedTuple):
     #: longer than its threshold at some station, or abandoned).
     waited: bool
     late: bool
+    #: Time spent blocked on a server after service, summed over the visits (0 unless some
+    #: station has ``blocking: after_service``; docs/metrics.md#blocking-after-service).
+    blocked: float
 
 
 class Interval(NamedTuple):
@@ -119,7 +122,7 @@ VISIT_DTYPE = np.dtype(
 DEPARTURE_DTYPE = np.dtype(
     [("customer", np.int64), ("class_index", np.int64), ("t_arrive", float),
      ("t_leave", float), ("outcome", np.int8), ("wait", float), ("service", float),
-     ("waited", bool), ("late", bool)]
+     ("waited", bool), ("late", bool), ("blocked", float)]
 )
 
 

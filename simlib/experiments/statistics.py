@@ -84,7 +84,7 @@ METRICS: tuple[str, ...] = (
 #: Metrics that are shares in [0, 1] (besides every name starting with ``p_``).
 SHARE_METRICS: frozenset[str] = frozenset(
     {"p_wait", "service_level", "p_abandon", "p_blocked", "utilization", "utilisation",
-     "occupancy"}
+     "occupancy", "utilization_blocked"}
 )
 
 #: Shares counted over (about) the scope's arriving customers, whose count bounds

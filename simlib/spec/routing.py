@@ -8,6 +8,13 @@ or by the ``first`` tied station in the list. A station's ``class_change`` block
 class, the probabilities that a customer of that class continues as each class after its
 service there (a row of a class-change matrix; a class without a row keeps its class).
 
+A station's ``blocking`` says what happens to a customer routed to it from another station
+when it is full (every server busy and ``queue_capacity`` customers waiting): ``loss`` (the
+default) turns the customer away, ``after_service`` keeps it on the server it has just
+finished with upstream, which is blocked (serves nobody) until a place frees here; customers
+blocked on one station move in in the order they became blocked. Arrivals from outside are
+lost either way. :func:`parse_blocking` checks it.
+
 The whole-system limit on customers present (``system_capacity``) is a top-level key read by
 :mod:`simlib.spec.scenario`; its check is :func:`parse_system_capacity`.
 """
@@ -29,13 +36,18 @@ from simlib.spec.validation import (
 )
 
 __all__ = [
+    "BLOCKING",
     "COUNTS",
     "TIES",
     "ShortestQueue",
     "parse_shortest_queue",
     "parse_class_change",
     "parse_system_capacity",
+    "parse_blocking",
 ]
+
+#: What a full station does with a customer routed to it from another station.
+BLOCKING = ("loss", "after_service")
 
 #: What ``join_shortest_queue`` counts at each candidate station.
 COUNTS = ("present", "waiting")
@@ -118,3 +130,28 @@ def parse_system_capacity(data: Mapping[str, Any], key: str = "system_capacity")
     if x > MAX_INTEGER:
         raise ScenarioError(key, f"must be at most {MAX_INTEGER:,}, got {show(x)}")
     return int(x)
+
+
+def parse_blocking(raw: Mapping[str, Any], path: str) -> str:
+    """A station's ``blocking`` (``loss`` when absent), validated (errors name ``path.blocking``).
+
+    ``after_service`` needs a finite capacity (``queue_capacity``) and a constant number of
+    servers in one group (not ``shifts``, ``pools`` or ``servers: inf``), first come first
+    served or by non-pre-emptive priority: a full station is then full until one of its own
+    customers leaves, which is what deadlock detection relies on.
+    """
+    bpath = f"{path}.blocking"
+    blocking = raw.get("blocking", "loss")
+    if blocking not in BLOCKING:
+        raise ScenarioError(bpath, f"must be one of {', '.join(BLOCKING)}, got {show(blocking)}")
+    if blocking == "loss":
+        return blocking
+    if "queue_capacity" not in raw:
+        raise ScenarioError(bpath, "after_service needs a finite capacity: give queue_capacity")
+    for key in ("shifts", "pools"):
+        if key in raw:
+            raise ScenarioError(bpath, f"after_service is not allowed with {key}")
+    discipline = raw.get("discipline", "fifo")
+    if discipline in ("preemptive", "ps"):
+        raise ScenarioError(bpath, f"after_service is not allowed with discipline: {discipline}")
+    return blocking

@@ -50,6 +50,7 @@ from simlib.spec.quality import (
 )
 from simlib.spec.routing import (
     ShortestQueue,
+    parse_blocking,
     parse_class_change,
     parse_shortest_queue,
     parse_system_capacity,
@@ -286,6 +287,10 @@ class Station:
     #: Route to the listed station with the fewest customers instead of a routing table
     #: (simlib.spec.routing); None = the routing table.
     join_shortest_queue: ShortestQueue | None = None
+    #: What the station does when full with a customer routed to it from another station:
+    #: ``loss`` (turned away) or ``after_service`` (held on its upstream server,
+    #: simlib.spec.routing).
+    blocking: str = "loss"
 
     def servers_at(self, t: float) -> int:
         """Servers scheduled at observed time ``t`` (the warm-up uses the first shift; 0 when infinite)."""
@@ -739,10 +744,11 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         node.check_keys(
             ("name", "servers", "shifts", "service", "queue_capacity", "discipline", "pools",
              "selection", "policies", "balking", "preemption", "speeds", "class_change",
-             "join_shortest_queue"),
+             "join_shortest_queue", "blocking"),
             required=("name",),
         )
         sname = raw["name"]
+        blocking = parse_blocking(raw, node.path)
         change = None
         if node.has("class_change"):
             cpath = node.sub("class_change")
@@ -820,7 +826,8 @@ def _from_dict(data: Any, base_dir: str, default_name: str) -> Scenario:
         stations.append(
             Station(sname, servers, shifts, service, per_class, queue_capacity, discipline,
                     infinite=infinite, balking=balking, preemption=preemption, speeds=speeds,
-                    class_change=change, join_shortest_queue=shortest.get(sname))
+                    class_change=change, join_shortest_queue=shortest.get(sname),
+                    blocking=blocking)
         )
 
     target = None
