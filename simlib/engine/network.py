@@ -867,29 +867,33 @@ class ServiceNetwork:
             if detour is not None:
                 self._arrive(c, detour, now)
                 return
-        # Where next: the class's fixed route, else the station's routing table.
-        route = c.kind.route
-        if route is not None:
-            c.pos += 1
-            nxt = route[c.pos] if c.pos < len(route) else None
-        elif origin.route_draw is None:
-            nxt = origin.route_to[0]
-        else:
-            u = c.route_u
-            if u is None or origin is not c.station:
-                draw = origin.route_draw
-                values = draw.values
-                u = values.pop() if values else draw.next()
-            c.route_u = None
-            i = 0
-            cum = origin.route_cum
-            while u >= cum[i]:
-                i += 1
-            nxt = origin.route_to[i]
+        nxt = self._next_station(c, origin)
         if nxt is None:
             self._leave(c, now, _COMPLETED)
         else:
             self._arrive(c, nxt, now)
+
+    def _next_station(self, c: _Customer, origin: _StationState) -> _StationState | None:
+        """Where ``c`` goes after service at ``origin``: the class's fixed route, else the
+        station's routing table, with the customer's own draw for this visit when it has one
+        (see :meth:`draw_own`); None means it leaves."""
+        route = c.kind.route
+        if route is not None:
+            c.pos += 1
+            return route[c.pos] if c.pos < len(route) else None
+        if origin.route_draw is None:
+            return origin.route_to[0]
+        u = c.route_u
+        if u is None or origin is not c.station:
+            draw = origin.route_draw
+            values = draw.values
+            u = values.pop() if values else draw.next()
+        c.route_u = None
+        i = 0
+        cum = origin.route_cum
+        while u >= cum[i]:
+            i += 1
+        return origin.route_to[i]
 
     # ------------------------------------------------------------------ blocking after service
 
@@ -926,22 +930,7 @@ class ServiceNetwork:
         detour = None
         if self.layer is not None:
             detour, origin = self.layer.after_service(c, st)
-        if detour is not None:
-            nxt = detour
-        else:
-            route = c.kind.route
-            if route is not None:
-                c.pos += 1
-                nxt = route[c.pos] if c.pos < len(route) else None
-            elif origin.route_draw is None:
-                nxt = origin.route_to[0]
-            else:
-                u = origin.route_draw.next()
-                i = 0
-                cum = origin.route_cum
-                while u >= cum[i]:
-                    i += 1
-                nxt = origin.route_to[i]
+        nxt = detour if detour is not None else self._next_station(c, origin)
         blocking = self.blocking
         assert blocking is not None
         if nxt is not None and blocking.holds(nxt):
@@ -962,6 +951,8 @@ class ServiceNetwork:
     def _free_server(self, c: _Customer, st: _StationState, now: float) -> None:
         """``c`` leaves its server at ``st``, which takes the next waiting customer."""
         st.busy -= 1
+        if self.release_server is not None:
+            self.release_server(c, st)  # the freed carer may take the next customer
         if st.pools is not None:
             st.pools.release(c, now)
         elif st.n_waiting and st.busy < st.capacity:

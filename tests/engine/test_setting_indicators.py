@@ -317,3 +317,25 @@ def test_continuity_needs_a_station_of_identical_servers(station, why):
     data["stations"][0] = {"name": "home", "service": {"dist": "exponential", "mean": 1}, **station}
     with pytest.raises(ScenarioError, match=rf"^quality\.indicators\.continuity\.station: .*{why}"):
         simlib.load_scenario(data)
+
+
+def test_a_carer_held_by_a_full_station_downstream_is_not_chosen_until_released():
+    """With the nurse's station full and blocking after service, a caregiver who finished an
+    emergency is held on it: the carer stays busy (no second resident starts with them) until
+    the nurse takes the emergency, and is then free again."""
+    data = load(CARE)
+    data["quality"]["indicators"]["continuity"]["prefer"] = "previous"
+    nurse = next(st for st in data["stations"] if st["name"] == "nurse")
+    nurse.update(queue_capacity=0, blocking="after_service")
+    scenario = simlib.load_scenario(data)
+    network = build_network(scenario, 4, 0, record=True)
+    network.run()
+    assert network.metrics()["caregivers"]["mean_time_blocked"] > 0  # someone was held
+    station = next(st for st in network.stations if st.name == "caregivers")
+    by_carer: dict[int, list[tuple[float, float]]] = {}
+    for _, _, carer, start, end in network.layer.carers[station.index].log:
+        by_carer.setdefault(carer, []).append((start, end))
+    for carer, spells in by_carer.items():
+        spells.sort()
+        for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
+            assert end <= start, (carer, end, start)
