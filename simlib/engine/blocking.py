@@ -13,10 +13,11 @@ customer abandons, or a customer blocked there is released, which frees its own 
 a station is *stuck* when it is full, every one of its busy servers holds a blocked customer,
 none of its waiting customers can abandon, and every station its blocked customers wait on
 is stuck. The stuck stations are the largest set with that property (a greatest fixed
-point); only a new blocking can create one (places free only through the events above, and
-shifts are refused with ``after_service``), so :meth:`Blocking.hold` checks the wait-for
-graph from the station the customer now waits on, and the network stops the run with
-:class:`~simlib.engine.network.DeadlockError`. The check costs nothing until somebody is
+point). Two events can create one (shifts are refused with ``after_service``): a new
+blocking, and an abandonment at a full station whose place a blocked customer who cannot
+abandon then takes. So :meth:`Blocking.hold` checks the wait-for graph from the station the
+customer now waits on, the network checks it again from the station of an abandonment while
+anyone is blocked, and it stops the run with :class:`~simlib.engine.network.DeadlockError`. The check costs nothing until somebody is
 blocked, and a network without ``after_service`` stations has no :class:`Blocking` at all.
 
 Counting (docs/metrics.md#blocking-after-service): a blocked customer's time on the upstream

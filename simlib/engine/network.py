@@ -48,7 +48,7 @@ import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Any
 
@@ -139,7 +139,7 @@ class _Customer:
         "pool_service",
         "attempts",  # set only for a customer who retries (read with a default)
         "own",
-        "route_u",
+        "visit_own",
         "time_blocked",  # set only for a customer blocked after service (read with a default)
     )
     # Set on arrival at each station (declared for type checkers; __slots__ holds them).
@@ -170,9 +170,10 @@ class _Customer:
         self.q: Any = None
         #: The customer's own draws for its first visit to each station it can reach, by
         #: station index (see ServiceNetwork.draw_own); None when its class reaches one station.
-        self.own: dict[int, tuple[float, float | None, float | None, float]] | None = None
-        #: The routing draw of the current visit, taken from ``own`` (None: draw from the stream).
-        self.route_u: float | None = None
+        self.own: dict[int, list[Any]] | None = None
+        #: The own draws of the current visit, taken from ``own`` (None: the visit draws from
+        #: the streams); its routing draw is used once, then cleared.
+        self.visit_own: list[Any] | None = None
 
 
 class _ClassState(Counts):
@@ -194,10 +195,12 @@ class _ClassState(Counts):
         #: Retrials made by the class's counted customers.
         self.n_retrials = 0
         #: For each station whose first-visit draws a customer of this class takes when it
-        #: is created (ServiceNetwork.draw_own): its index and its service, routing and
+        #: is created (ServiceNetwork.draw_own): its index and its own service, routing and
         #: balking samplers (None: no such draw). None when the class reaches one station.
         self.first_visits: tuple[tuple[int, BlockSampler, BlockSampler | None,
                                        BlockSampler | None], ...] | None = None
+        #: The patience sampler of those first visits (None: no patience or no first visits).
+        self.first_patience: BlockSampler | None = None
 
 
 class _StationState(Counts):
@@ -404,13 +407,24 @@ class ServiceNetwork:
             else:
                 st.pools = server_model(st, self, self._end_service, self._block, self._abandon,
                                         self._overlap)
-        # After the balking draws exist: a customer's first-visit draws include them.
+        # After the balking draws exist: a customer's first-visit draws include them. They
+        # come from samplers of their own (owners ("first", ...)), which nothing else draws
+        # from, so revisits, retrials and returning customers cannot shift them.
+        unit = Uniform(0.0, 1.0)
         for k in self.classes:
             reachable = self._reachable(k)
-            if reachable is not None:
-                k.first_visits = tuple(
-                    (st.index, st.service[k.index], st.route_draw if k.route is None else None,
-                     st.balk_draw) for st in reachable)
+            if reachable is None:
+                continue
+            k.first_visits = tuple(
+                (st.index,
+                 self.streams.sampler("service", ("first", st.name, k.name), st.service[k.index].dist),
+                 (self.streams.sampler("routing", ("first", st.name, k.name), unit)
+                  if st.route_draw is not None and k.route is None else None),
+                 (self.streams.sampler("routing", ("first-balk", st.name, k.name), unit)
+                  if st.balk_draw is not None else None))
+                for st in reachable)
+            if k.spec.patience is not None:
+                k.first_patience = self.streams.sampler("patience", ("first", k.name), k.spec.patience)
         #: The layer riding on the network (the quality model, or the class change after
         #: service of simlib.engine.routing), None when there is none.
         self.layer: Hooks | None = layer(self) if layer is not None else None
@@ -627,13 +641,15 @@ class ServiceNetwork:
 
     def new_customer(self, k: _ClassState, returning: Any = None) -> None:
         """Bring a customer of class ``k`` into the system now (``returning``: see the layer)."""
+        # A new customer's own draws are taken whether or not it is admitted, so that the
+        # next customer's are the same in every variant; a returning customer has none.
+        own = self.draw_own(k) if returning is None and k.first_visits is not None else None
         if returning is None and self.layer is not None and not self.layer.admit(k):
             return
         now = self.env._now
         counted = self.window_start <= now < self.window_end
         c = _Customer(next(self._idents), k, now, counted)
-        if k.first_visits is not None:
-            c.own = self.draw_own(k)
+        c.own = own
         if self.layer is not None:
             self.layer.on_new(c, returning)
         if len(self.present) >= self.entry_limit:
@@ -651,19 +667,19 @@ class ServiceNetwork:
             self.outstanding += 1
         self._arrive(c, k.route[0] if k.route is not None else self.stations[0], now)
 
-    def draw_own(self, k: _ClassState) -> dict[int, tuple[float, float | None, float | None, float]]:
+    def draw_own(self, k: _ClassState) -> dict[int, list[Any]]:
         """A new customer's own requirements for the first visit to each station it can reach.
 
         Its service work, patience, routing and balking draws for those visits are taken now,
-        station by station in a fixed order, from the streams that would give them at the
-        visit. Customers are created in the same order in every variant of a scenario (the
-        arrival streams are common), so each customer brings the same requirements to every
-        station whatever the staffing upstream does to the order of visits: common random
-        numbers tied to the customer. Later visits to a station (loops, retrials, recovery
-        detours) draw from the streams in visit order.
+        station by station in a fixed order, from samplers that only these draws use. New
+        customers of a class arrive in the same order in every variant of a scenario (the
+        arrival streams are common), so each brings the same requirements to every station
+        whatever the staffing upstream does to the order of visits: common random numbers
+        tied to the customer. Later visits to a station (loops, retrials, recovery detours)
+        and returning customers draw from the stations' ordinary streams in visit order.
         """
         own = {}
-        patience = k.patience
+        patience = k.first_patience
         # The samplers' blocks are popped inline, as on the hot path (BlockSampler).
         for index, service, route, balk in k.first_visits or ():
             values = service.values
@@ -680,7 +696,7 @@ class ServiceNetwork:
             if balk is not None:
                 values = balk.values
                 b = values.pop() if values else balk.next()
-            own[index] = (work, limit, u, b)
+            own[index] = [work, limit, u, b]
         return own
 
     def _refuse(self, c: _Customer, st: _StationState, now: float) -> None:
@@ -711,14 +727,13 @@ class ServiceNetwork:
         if counted:
             st.n_arrivals += 1
         own = c.own.pop(st.index, None) if c.own is not None else None
+        c.visit_own = own
         if own is None:
             sampler = st.service[c.kind.index]
             values = sampler.values
             c.service = values.pop() if values else sampler.next()
-            c.route_u = None
         else:
             c.service = own[0]
-            c.route_u = own[2]
         if st.speed is not None:
             c.service *= st.speed
         if self.layer is not None:
@@ -883,12 +898,14 @@ class ServiceNetwork:
             return route[c.pos] if c.pos < len(route) else None
         if origin.route_draw is None:
             return origin.route_to[0]
-        u = c.route_u
-        if u is None or origin is not c.station:
+        own = c.visit_own
+        if own is not None and own[2] is not None and origin is c.station:
+            u = own[2]
+            own[2] = None  # used once: a repeat of this visit draws afresh
+        else:
             draw = origin.route_draw
             values = draw.values
             u = values.pop() if values else draw.next()
-        c.route_u = None
         i = 0
         cum = origin.route_cum
         while u >= cum[i]:
@@ -948,12 +965,16 @@ class ServiceNetwork:
             self._arrive(c, nxt, now)
         self._unblock(st, now)
 
-    def _free_server(self, c: _Customer, st: _StationState, now: float) -> None:
-        """``c`` leaves its server at ``st``, which takes the next waiting customer."""
+    def _free_server(self, c: _Customer, st: _StationState, now: float,
+                     ended: float | None = None) -> None:
+        """``c`` leaves its server at ``st``, which takes the next waiting customer; ``ended``
+        is when its service ended (earlier than ``now`` when it was held there, blocked)."""
         st.busy -= 1
         if self.release_server is not None:
             self.release_server(c, st)  # the freed carer may take the next customer
-        if st.pools is not None:
+        if isinstance(st.pools, PooledStation):
+            st.pools.release(c, now, now if ended is None else ended)
+        elif st.pools is not None:
             st.pools.release(c, now)
         elif st.n_waiting and st.busy < st.capacity:
             self._serve_next(st, now)
@@ -965,8 +986,9 @@ class ServiceNetwork:
         queue = self.blocking.queues[st.index]
         while queue and not is_full(st):
             c = queue.popleft()
+            ended = self.blocking.holding[c.ident][2]
             upstream = self.blocking.release(c, now)
-            self._free_server(c, upstream, now)
+            self._free_server(c, upstream, now, ended)
             self._arrive(c, st, now)
             self._unblock(upstream, now)
 
@@ -977,7 +999,17 @@ class ServiceNetwork:
             return  # service started before patience ran out
         st = c.station
         ServiceNetwork._abandon(self, event)
-        self._unblock(st, self.env._now)
+        now = self.env._now
+        self._unblock(st, now)
+        blocking = self.blocking
+        assert blocking is not None
+        if blocking.holding:
+            # The place may have gone to a blocked customer who cannot abandon, leaving a
+            # cycle of full stations with nobody able to leave: a deadlock too.
+            stuck = blocking.deadlock(st)
+            if stuck is not None:
+                raise DeadlockError(self.scenario.name, tuple(x.name for x in stuck),
+                                    now - self.window_start)
 
     def _abandon(self, event: Event) -> None:
         c = event._value
@@ -1016,10 +1048,31 @@ class ServiceNetwork:
         c.attempts = attempts + 1
         if c.counted:
             c.arrived_as.n_retrials += 1
+        if abandoned:
+            self._forget_queued(c, c.station)
         del self.present[c.ident]
         self.orbit[c.ident] = c
         Step(self.env, retrial.delay.next(), self._come_back, c)
         return True
+
+    @staticmethod
+    def _forget_queued(c: _Customer, st: _StationState) -> None:
+        """Take an abandoned customer's entry out of ``st``'s queue before it tries again.
+
+        Queues drop abandoned customers lazily (skipped when popped, by ``waiting``); a
+        customer who comes back would otherwise have its old entry taken for it: its old
+        place in the line here, or a service here while it waits at another station.
+        """
+        if isinstance(st.pools, ServerBank):
+            st.pools.forget(c)
+        elif st.pools is None:
+            queue = st.queue
+            if isinstance(queue, list):  # a heap (priority) or random order's list
+                queue[:] = [e for e in queue if (e[2] if isinstance(e, tuple) else e) is not c]
+                if st.priority:
+                    heapify(queue)
+            else:
+                queue.remove(c)
 
     def _come_back(self, event: Event) -> None:
         """A customer in orbit tries its station again: an arrival from outside."""

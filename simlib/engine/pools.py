@@ -250,16 +250,19 @@ class PooledStation:
         self.begin(best, where[4], where[3], now)
         return True
 
-    def release(self, c: Any, now: float) -> None:
-        """Call ``c``'s service ended (the network did the station's tallies)."""
+    def release(self, c: Any, now: float, ended: float | None = None) -> None:
+        """Call ``c``'s service ended at ``ended`` (default ``now``) and its agent is free
+        ``now`` (later when the customer was held on it, blocked after service); the network
+        did the station's tallies. The pool's busy time and service are the service's."""
+        ended = now if ended is None else ended
         p = c.pool
         p.busy -= 1
-        p.busy_area += self.overlap(c.t_start, now)
+        p.busy_area += self.overlap(c.t_start, ended)
         if c.visit_counted:
             p.n_completed[c.kind.index] += 1
-            p.sum_service += now - c.t_start
+            p.sum_service += ended - c.t_start
         host = self.host
-        if host.window_start <= now <= host.window_end:
+        if host.window_start <= ended <= host.window_end:
             p.n_done_in_window += 1
         if p.busy < p.capacity and not self.take(p, now):
             p.free.append(now)
@@ -273,9 +276,12 @@ class PooledStation:
         part of a service still running counts as busy time.
         """
         running = dict.fromkeys(self.pools, 0.0)
+        held = self.host.blocking.holding if self.host.blocking is not None else {}
         for c in present:
             if c.station is self.st and not c.waiting:
-                running[c.pool] += self.overlap(c.t_start, now)
+                # A customer held here, blocked after service, was served until it was held.
+                end = held[c.ident][2] if c.ident in held else now
+                running[c.pool] += self.overlap(c.t_start, end)
         names = [k.name for k in self.host.classes]
         for p in self.pools:
             busy = p.busy_area + running[p]

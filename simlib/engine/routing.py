@@ -139,8 +139,9 @@ class ClassChange:
                 i = 0
                 while u >= cum[i]:
                     i += 1
-                customer.kind = targets[i]
-                customer.own = None  # its own draws were for the old class's stations
+                if targets[i] is not customer.kind:
+                    customer.kind = targets[i]
+                    customer.own = None  # its own draws were for the old class's stations
         return None, station
 
     def on_leave(self, customer: Any, now: float, outcome: int) -> None:

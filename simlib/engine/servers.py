@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Any
 
@@ -194,7 +194,9 @@ class ServerBank:
         if st.n_waiting >= st.queue_limit:
             self.block(c, st, now)
             return
-        if st.balk_draw is not None and st.balk_draw.next() >= st.balk_join(st.n_waiting):
+        own = c.visit_own  # the customer's own draws for this visit (simlib.engine.network)
+        if st.balk_draw is not None and (
+                st.balk_draw.next() if own is None else own[3]) >= st.balk_join(st.n_waiting):
             self.block(c, st, now)  # balked: leaves as a blocked customer does
             return
         st.n_waiting += 1
@@ -297,6 +299,16 @@ class ServerBank:
         # The visit's start as the network books it: end minus the time in service.
         c.t_start = now - job.received
         self.run(c, job, now)
+
+    def forget(self, c: Any) -> None:
+        """Drop abandoned customer ``c``'s entry from the queue (it is about to try again)."""
+        kept = [e for e in self.queue if e[2] is not c]
+        if self.priority:
+            heapify(kept)
+            self.queue[:] = kept
+        else:
+            self.queue.clear()
+            self.queue.extend(kept)
 
     def serve(self, now: float) -> None:
         """Free servers take waiting customers (interrupted ones resume)."""

@@ -404,3 +404,44 @@ def test_a_processor_sharing_station_serves_on_while_one_of_its_customers_is_blo
     leave = {d.customer: (d.t_leave, d.blocked) for d in map(Departure._make, net.departures)}
     assert leave[2] == pytest.approx((1.6, 0.0))
     assert leave[1] == pytest.approx((21.0, 9.5))
+
+
+def test_an_abandonment_that_leaves_a_cycle_full_of_the_blocked_is_a_deadlock(tmp_path):
+    # One server looping to itself with one queue place. x (no patience) loops, b (patient)
+    # waits behind it, y arrives from u: when b gives up, the place goes to a blocked
+    # customer who cannot abandon, and nobody can ever move again. The check at blocking
+    # time saw b's patience and let it pass; the check after the abandonment must catch it.
+    for name, t in (("x", 0.0), ("b", 0.1), ("y", 0.2)):
+        (tmp_path / f"{name}.csv").write_text(f"time\n{t}\n")
+    det = {"dist": "deterministic", "value": 1.0}
+    spec = {"name": "selfloop", "horizon": 50.0, "warmup": 0.0,
+            "classes": [
+                {"name": "x", "arrivals": {"trace": str(tmp_path / "x.csv")}, "route": ["s", "s", "s"]},
+                {"name": "b", "arrivals": {"trace": str(tmp_path / "b.csv")}, "route": ["s"],
+                 "patience": {"dist": "deterministic", "value": 2.0}},
+                {"name": "y", "arrivals": {"trace": str(tmp_path / "y.csv")}, "route": ["u", "s"]}],
+            "stations": [
+                {"name": "u", "servers": 1, "service": {"dist": "deterministic", "value": 0.5}},
+                {"name": "s", "servers": 1, "queue_capacity": 1, "blocking": "after_service",
+                 "service": det}]}
+    with pytest.raises(DeadlockError, match=r"selfloop: deadlock at time 2\.1: stations s "):
+        ServiceNetwork(load_scenario(spec), 1, 0).run()
+
+
+def test_a_pool_held_by_a_full_station_downstream_books_service_not_blocked_time():
+    # A pooled station feeding a full station: its agents are held, blocked, after service.
+    # The pool's service and utilisation are its service only, as the station's are; the
+    # blocked time is the station's mean_time_blocked and utilization_blocked.
+    spec = {"name": "p", "horizon": 2000.0, "warmup": 0.0,
+            "classes": [{"name": "c", "arrivals": {"rate": 0.9}}],
+            "stations": [
+                {"name": "up", "pools": [{"name": "g", "servers": 2,
+                                          "service": {"dist": "exponential", "mean": 1.0}}],
+                 "policies": {"c": {"pools": ["g"]}}},
+                {"name": "down", "servers": 1, "queue_capacity": 0, "blocking": "after_service",
+                 "service": {"dist": "exponential", "mean": 1.5}}],
+            "routing": {"up": {"down": 1.0}}}
+    m = ServiceNetwork(load_scenario(spec), 1, 0).run()
+    assert m["up"]["mean_time_blocked"] > 1.0  # agents are held for long
+    assert m["up/g"]["mean_service"] == pytest.approx(m["up"]["mean_service"], rel=1e-12)
+    assert m["up/g"]["utilization"] == pytest.approx(m["up"]["utilization"], rel=1e-9)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import simlib
+from simlib.engine.network import ServiceNetwork
 from simlib.experiments.runner import variant_seed
+from simlib.spec.scenario import load_scenario
 
 MINUTES = 60.0
 
@@ -62,6 +65,44 @@ def test_each_customer_brings_the_same_requirements_downstream_whatever_the_staf
     # The variant really did change the back's order of arrivals (else the test proves nothing).
     order = [visits_order(spec) for spec in (base, one_more_agent_at_front(base))]
     assert order[0] != order[1]
+
+
+def looped(spec: dict) -> None:
+    spec["routing"] = {"front": {"back": 1.0}, "back": {"front": 0.1, "exit": 0.9}}
+    del spec["classes"][0]["route"]
+
+
+def retrying(spec: dict) -> None:
+    spec["classes"][0]["retrials"] = {"probability": 0.5, "max_attempts": 3,
+                                      "delay": {"dist": "exponential", "mean": 2.0}}
+
+
+def balking_at_varied_speeds(spec: dict) -> None:
+    spec["stations"][1]["speeds"] = [1.0] * 10
+    spec["stations"][1]["balking"] = {"queue_lengths": [0, 1, 2, 4], "join": [0.9, 0.7, 0.5, 0.2]}
+
+
+def first_services_at_back(spec: dict) -> dict[int, float]:
+    net = ServiceNetwork(load_scenario(spec), 5, 0, record=True)
+    net.run()
+    first: dict[int, tuple[float, float]] = {}
+    for ident, _, station, t_in, t_start, t_end, outcome in net.visits:
+        if station == 1 and (ident not in first or t_in < first[ident][0]):
+            first[ident] = (t_in, t_end - t_start if outcome == 0 else np.nan)
+    return {ident: work for ident, (_, work) in first.items() if not np.isnan(work)}
+
+
+@pytest.mark.parametrize("change", [looped, retrying, balking_at_varied_speeds])
+def test_revisits_retrials_and_balking_do_not_shift_the_customers_own_draws(change):
+    # Revisits and retrials draw from the stations' ordinary streams, in visit order, which
+    # the variant reorders; the own first-visit draws come from samplers nobody else uses,
+    # so every caller's first service at the back is the same in both variants.
+    base = scenario(10, 9.0, tandem=True)
+    change(base)
+    a, b = first_services_at_back(base), first_services_at_back(one_more_agent_at_front(base))
+    both = sorted(set(a) & set(b))
+    assert len(both) > 1000
+    np.testing.assert_allclose([b[i] for i in both], [a[i] for i in both], atol=1e-9)
 
 
 def visits_order(spec: dict) -> list[int]:
