@@ -42,8 +42,9 @@ from scipy import optimize, stats
 
 from .checks import ConvergenceWarning, IdentificationWarning, user_stacklevel
 
-__all__ = ["RAMPattern", "central_hessian", "Moments", "RAMFit", "fit_ram", "implied", "total_moments",
-           "jacobian", "expected_information", "invert_information", "discrepancy", "rmsea_ci"]
+__all__ = ["RAMPattern", "central_hessian", "central_jacobian", "stacked_moments", "Moments",
+           "RAMFit", "fit_ram", "implied", "total_moments", "jacobian", "expected_information",
+           "invert_information", "discrepancy", "rmsea_ci"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,22 @@ def total_moments(pat: RAMPattern, theta: np.ndarray):
     cov = e @ s @ e.T
     mean = e @ m if m is not None else None
     return cov, mean, e
+
+
+def stacked_moments(pat: RAMPattern, thetas: np.ndarray):
+    """Implied covariances of all variables and the A matrices at each row of ``thetas``.
+
+    The stacked version of :func:`total_moments` (shapes ``(m, n, n)``), for
+    finite differences: one batched inversion instead of a Python loop.
+    """
+    m = thetas.shape[0]
+    a = np.broadcast_to(np.asarray(pat.A_fixed, dtype=float), (m, pat.n, pat.n)).copy()
+    s = np.broadcast_to(np.asarray(pat.S_fixed, dtype=float), (m, pat.n, pat.n)).copy()
+    for mat, idx in ((a, pat.A_idx), (s, pat.S_idx)):
+        mask = idx >= 0
+        mat[:, mask] = thetas[:, idx[mask]]
+    e = np.linalg.inv(np.eye(pat.n) - a)
+    return e @ s @ e.transpose(0, 2, 1), a
 
 
 def implied(pat: RAMPattern, theta: np.ndarray):
@@ -492,6 +509,21 @@ def rmsea_ci(chi2: float, df: int, n: int, groups: int, level: float = 0.90):
     lo = np.sqrt(lam_lo / (n * df)) * np.sqrt(groups)
     hi = np.sqrt(lam_hi / (n * df)) * np.sqrt(groups)
     return float(rmsea), float(lo), float(hi)
+
+
+def central_jacobian(stacked_func, theta: np.ndarray) -> np.ndarray:
+    """Central-difference Jacobian of a function evaluated on stacked parameter vectors.
+
+    ``stacked_func`` maps an ``(m, k)`` array of parameter vectors to ``(m, L)``
+    values; it is called once on all ``2 k`` shifted vectors. The steps are
+    those of :func:`simlib.servqual.sem.numeric_jacobian` (``1e-6 max(1,
+    |theta_j|)``), so both give the same derivatives.
+    """
+    k = theta.size
+    steps = 1e-6 * np.maximum(1.0, np.abs(theta))
+    shifts = np.diag(steps)
+    vals = np.atleast_2d(stacked_func(np.concatenate([theta + shifts, theta - shifts])))
+    return ((vals[:k] - vals[k:]) / (2 * steps[:, None])).T
 
 
 def central_hessian(grad, theta: np.ndarray) -> np.ndarray:
