@@ -162,6 +162,15 @@ def discrepancy(patterns, moments, theta) -> float:
     return total
 
 
+def _accumulate(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """``target[:, idx[a]] += values[:, a]`` for every a, parameters shared by several
+    elements included (``np.add.at``, which is slow, only when some are)."""
+    if np.unique(idx).size == idx.size:
+        target[:, idx] += values
+    else:
+        np.add.at(target.T, idx, values.T)
+
+
 def jacobian(pat: RAMPattern, theta: np.ndarray, k: int | None = None):
     """Analytic d vec(Sigma)/d theta (p*p x k) and d mu/d theta (p x k, or None)."""
     k = theta.size if k is None else k
@@ -170,7 +179,7 @@ def jacobian(pat: RAMPattern, theta: np.ndarray, k: int | None = None):
     e = np.linalg.inv(np.eye(n) - a)
     fe = e[:p, :]  # F E, p x n
     c = e @ s @ fe.T  # E S E' F', n x p
-    js = np.zeros((p, p, k))
+    js_flat = np.zeros((p * p, k))
     jm = np.zeros((p, k)) if m is not None else None
     em = e @ m if m is not None else None
     rows, cols = np.nonzero(pat.A_idx >= 0)
@@ -178,24 +187,24 @@ def jacobian(pat: RAMPattern, theta: np.ndarray, k: int | None = None):
         idx = pat.A_idx[rows, cols]
         u = fe[:, rows]  # p x nA
         v = c[cols, :].T  # p x nA
-        d = np.einsum("ia,ja->ija", u, v)
+        d = u[:, None, :] * v[None, :, :]
         d = d + d.transpose(1, 0, 2)
-        np.add.at(js.transpose(2, 0, 1), idx, d.transpose(2, 0, 1))
+        _accumulate(js_flat, idx, d.reshape(p * p, -1))
         if jm is not None and em is not None:
             np.add.at(jm.T, idx, (u * em[cols][None, :]).T)
     rows, cols = np.nonzero(np.triu(pat.S_idx + 1) > 0)
     if rows.size:
         idx = pat.S_idx[rows, cols]
         ui, uj = fe[:, rows], fe[:, cols]
-        d = np.einsum("ia,ja->ija", ui, uj)
+        d = ui[:, None, :] * uj[None, :, :]
         off = rows != cols
         d[:, :, off] = d[:, :, off] + d[:, :, off].transpose(1, 0, 2)
-        np.add.at(js.transpose(2, 0, 1), idx, d.transpose(2, 0, 1))
+        _accumulate(js_flat, idx, d.reshape(p * p, -1))
     if jm is not None and pat.m_idx is not None:
         (rows,) = np.nonzero(pat.m_idx >= 0)
         if rows.size:
             np.add.at(jm.T, pat.m_idx[rows], fe[:, rows].T)
-    return js.reshape(p * p, k), jm
+    return js_flat, jm
 
 
 def _group_grad_info(pat: RAMPattern, mom: Moments, theta: np.ndarray):
@@ -210,8 +219,11 @@ def _group_grad_info(pat: RAMPattern, mom: Moments, theta: np.ndarray):
     g = inv - inv @ w @ inv
     grad = js.T @ g.ravel()
     p = sigma.shape[0]
-    jw = np.einsum("ab,bck->ack", inv, js.reshape(p, p, -1))  # Sigma^-1 dSigma_k
-    info = 0.5 * np.einsum("abk,bal->kl", jw, jw)
+    k = js.shape[1]
+    # info_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) / 2 as two matrix products (BLAS)
+    # rather than einsum's loops: jw[a, c, k] = (Sigma^-1 dSigma_k)[a, c]
+    jw = (inv @ js.reshape(p, p * k)).reshape(p, p, k)
+    info = 0.5 * jw.reshape(p * p, k).T @ jw.transpose(1, 0, 2).reshape(p * p, k)
     if jm is not None and d is not None:
         grad = grad - 2.0 * jm.T @ (inv @ d)
         info = info + jm.T @ inv @ jm
