@@ -200,11 +200,19 @@ def check_items(
             f"duplicate row labels {_rows(index[index.duplicated()].unique())}: each "
             "respondent needs a distinct label (reset_index() renumbers them)"
         )
-    sub = data[items] if cols.is_unique else data.iloc[:, [cols.get_loc(c) for c in items]]
+    if cols.is_unique:
+        # the items are often all the columns, in order: no pandas take (a copy) then
+        sub = data if list(cols) == items else data[items]
+    else:
+        sub = data.iloc[:, [cols.get_loc(c) for c in items]]
     dtypes = sub.dtypes
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
            for t in dtypes):
-        arr = sub.to_numpy(dtype=float, na_value=np.nan)
+        if all(isinstance(t, np.dtype) for t in dtypes):  # numpy dtypes: NaN is the missing value
+            # a copy of the caller's frame, never a view into it
+            arr = sub.to_numpy(dtype=float, copy=sub is data)
+        else:  # nullable extension dtypes: pd.NA becomes NaN
+            arr = sub.to_numpy(dtype=float, na_value=np.nan)
     else:
         arr = np.empty((len(sub), len(items)))
         for j, col in enumerate(items):
@@ -224,8 +232,10 @@ def check_items(
                         f"(e.g. {first:g}){tail}")
 
     with np.errstate(invalid="ignore"):
-        refuse(np.isinf(arr), NonNumericError, "infinite values")
-        refuse(np.abs(arr) > MAX_ABS, OutOfScaleError, f"absurd values (|x| > {MAX_ABS:g})")
+        if (np.abs(arr) > MAX_ABS).any():  # one pass over clean data: infinities are > MAX_ABS
+            refuse(np.isinf(arr), NonNumericError, "infinite values")
+            refuse(np.abs(arr) > MAX_ABS, OutOfScaleError,
+                   f"absurd values (|x| > {MAX_ABS:g})")
         if lohi is not None:
             lo, hi = lohi
             refuse((arr < lo) | (arr > hi), OutOfScaleError,

@@ -43,8 +43,8 @@ from scipy import optimize, stats
 from .checks import ConvergenceWarning, IdentificationWarning, user_stacklevel
 
 __all__ = ["RAMPattern", "central_hessian", "central_jacobian", "stacked_moments", "Moments",
-           "RAMFit", "fit_ram", "implied", "total_moments", "jacobian", "expected_information",
-           "invert_information", "discrepancy", "rmsea_ci"]
+           "RAMFit", "fit_ram", "implied", "total_effects", "total_moments", "jacobian",
+           "expected_information", "invert_information", "discrepancy", "rmsea_ci"]
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,25 @@ def matrices(pat: RAMPattern, theta: np.ndarray):
     return a, s, m
 
 
+def total_effects(a: np.ndarray) -> np.ndarray:
+    """E = (I - A)^-1 for one A (n x n) or a stack of them (m x n x n).
+
+    In a measurement model no variable both receives and sends a path (A A =
+    0), so E = I + A exactly (the value LAPACK's inverse returns too) without
+    a factorisation; other models are inverted.
+    """
+    nz = a != 0
+    receives, sends = nz.any(axis=-1), nz.any(axis=-2)
+    eye = np.eye(a.shape[-1])
+    if not (receives & sends).any():
+        return eye + a
+    return np.linalg.inv(eye - a)
+
+
 def total_moments(pat: RAMPattern, theta: np.ndarray):
     """Implied covariance and mean (or None) of *all* variables, and E = (I - A)^-1."""
     a, s, m = matrices(pat, theta)
-    e = np.linalg.inv(np.eye(pat.n) - a)
+    e = total_effects(a)
     cov = e @ s @ e.T
     mean = e @ m if m is not None else None
     return cov, mean, e
@@ -120,7 +135,7 @@ def stacked_moments(pat: RAMPattern, thetas: np.ndarray):
     for mat, idx in ((a, pat.A_idx), (s, pat.S_idx)):
         mask = idx >= 0
         mat[:, mask] = thetas[:, idx[mask]]
-    e = np.linalg.inv(np.eye(pat.n) - a)
+    e = total_effects(a)
     return e @ s @ e.transpose(0, 2, 1), a
 
 
@@ -175,8 +190,8 @@ def jacobian(pat: RAMPattern, theta: np.ndarray, k: int | None = None):
     """Analytic d vec(Sigma)/d theta (p*p x k) and d mu/d theta (p x k, or None)."""
     k = theta.size if k is None else k
     a, s, m = matrices(pat, theta)
-    p, n = pat.p, pat.n
-    e = np.linalg.inv(np.eye(n) - a)
+    p = pat.p
+    e = total_effects(a)
     fe = e[:p, :]  # F E, p x n
     c = e @ s @ fe.T  # E S E' F', n x p
     js_flat = np.zeros((p * p, k))
@@ -309,8 +324,8 @@ class RAMFit:
 def _group_grad(pat: RAMPattern, mom: Moments, theta: np.ndarray) -> np.ndarray:
     """Analytic gradient of one group's discrepancy (matrix form, no Jacobian)."""
     a, s, m = matrices(pat, theta)
-    p, n = pat.p, pat.n
-    e = np.linalg.inv(np.eye(n) - a)
+    p = pat.p
+    e = total_effects(a)
     fe = e[:p, :]
     sigma = fe @ s @ fe.T
     inv = np.linalg.inv(sigma)
