@@ -440,8 +440,8 @@ def cfa(
     spec = parse_model(model)
     check_identified(spec, fix_single_indicator)
     x = check_items(data, spec.items, scale=scale, missing=missing)
-    check_not_degenerate(x)
     mom = group_moments(x.to_numpy())
+    check_not_degenerate(x, cov=mom.cov)
     res = fit_moments(model_text(spec, fix_single_indicator), [mom], frames=[x],
                       std_lv=std_lv, orthogonal=orthogonal)
     return _make_result(spec, res, x, mom)

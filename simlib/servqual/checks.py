@@ -270,7 +270,8 @@ def check_items(
     return pd.DataFrame(arr, index=index, columns=pd.Index(items))
 
 
-def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
+def check_not_degenerate(x: pd.DataFrame, *, where: str = "",
+                         cov: np.ndarray | None = None) -> None:
     """Refuse constant and exactly collinear item columns.
 
     Covariance-based analyses (CFA, EFA, KMO, Bartlett, reliability,
@@ -288,6 +289,9 @@ def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
         Complete numeric item columns (as returned by :func:`check_items`).
     where
         Optional context for the message, e.g. ``"in group 'a'"``.
+    cov
+        The columns' covariance matrix when the caller has it (any divisor):
+        spares a pass over the data when the columns are clearly independent.
 
     Raises
     ------
@@ -309,7 +313,21 @@ def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
             f"{arr.shape[0]} complete rows{ctx} for {arr.shape[1]} items: the covariance "
             "matrix is singular; more rows than items are needed"
         )
-    r = np.corrcoef(arr, rowvar=False)
+    if cov is not None:
+        sd_cov = np.sqrt(np.diag(cov))
+        r = cov / np.outer(sd_cov, sd_cov)
+    else:
+        r = np.corrcoef(arr, rowvar=False)
+    # Cholesky's squared pivots are the 1 - R^2 of each column on the earlier ones: when all
+    # are far above the threshold nothing is collinear; otherwise the column-by-column
+    # check below (on the data's own correlations) decides and names the columns.
+    try:
+        if float(np.min(np.diag(np.linalg.cholesky(r)))) ** 2 > 1e-6:
+            return
+    except np.linalg.LinAlgError:
+        pass
+    if cov is not None:
+        r = np.corrcoef(arr, rowvar=False)
     basis: list[int] = []
     for j in range(len(cols)):
         if basis:
