@@ -231,12 +231,16 @@ def check_items(
             raise error(f"column {items[j]!r}: {what} in rows {_rows(index[mask[:, j]])} "
                         f"(e.g. {first:g}){tail}")
 
+    # column extremes ignoring NaN, without temporaries the size of the data; the masks
+    # that name the rows are built only when a check fails
+    col_max = np.fmax.reduce(arr, axis=0, initial=-np.inf)
+    col_min = np.fmin.reduce(arr, axis=0, initial=np.inf)
     with np.errstate(invalid="ignore"):
-        if (np.abs(arr) > MAX_ABS).any():  # one pass over clean data: infinities are > MAX_ABS
+        if (col_max > MAX_ABS).any() or (col_min < -MAX_ABS).any():  # infinities included
             refuse(np.isinf(arr), NonNumericError, "infinite values")
             refuse(np.abs(arr) > MAX_ABS, OutOfScaleError,
                    f"absurd values (|x| > {MAX_ABS:g})")
-        if lohi is not None:
+        if lohi is not None and ((col_min < lohi[0]).any() or (col_max > lohi[1]).any()):
             lo, hi = lohi
             refuse((arr < lo) | (arr > hi), OutOfScaleError,
                    f"values outside the scale {lo:g}–{hi:g}",
