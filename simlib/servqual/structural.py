@@ -234,11 +234,14 @@ def _group_grad_info(pat: RAMPattern, mom: Moments, theta: np.ndarray):
     g = inv - inv @ w @ inv
     grad = js.T @ g.ravel()
     p = sigma.shape[0]
-    k = js.shape[1]
-    # info_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) / 2 as two matrix products (BLAS)
-    # rather than einsum's loops: jw[a, c, k] = (Sigma^-1 dSigma_k)[a, c]
-    jw = (inv @ js.reshape(p, p * k)).reshape(p, p, k)
-    info = 0.5 * jw.reshape(p * p, k).T @ jw.transpose(1, 0, 2).reshape(p * p, k)
+    # info_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) / 2 by stacks of p x p x k matrix
+    # products rather than einsum's loops, and stacked rather than one big product: a
+    # multithreaded OpenBLAS on a busy machine takes 0.05 s instead of 0.1 ms for one
+    # 54 x 484 x 54 product, waiting for its threads; p-sized products stay single-threaded.
+    # jw[a, c, k] = (Sigma^-1 dSigma_k)[a, c]
+    js3 = js.reshape(p, p, -1)
+    jw = np.matmul(inv, js3.transpose(1, 0, 2)).transpose(1, 0, 2)
+    info = 0.5 * np.matmul(jw.transpose(0, 2, 1), jw.transpose(1, 0, 2)).sum(axis=0)
     if jm is not None and d is not None:
         grad = grad - 2.0 * jm.T @ (inv @ d)
         info = info + jm.T @ inv @ jm
