@@ -16,8 +16,8 @@ reference BLAS, so the Python side is timed with one BLAS thread too
 (threadpoolctl). This matters beyond fairness: on a busy 2-core machine a
 multithreaded OpenBLAS spends most of its time waiting for its second thread
 (a 10,000 x 22 cross-product took 0.5 s instead of 1 ms), which is why an
-earlier best-of-3 with default threads printed 0.75 s for a CFA that takes
-0.1 s single-threaded.
+earlier best-of-3 with default threads printed 0.75 s for a CFA that then took
+0.1 s single-threaded (docs/development.md#benchmarks).
 """
 
 from __future__ import annotations
