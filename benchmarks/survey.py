@@ -1,23 +1,34 @@
 """Survey-analytics timings: EFA and five-factor CFA on 22 items x 10,000 respondents, SEM.
 
-Run ``python benchmarks/survey.py``. Targets (issue 3): EFA < 1 s, CFA < 5 s.
+Run ``python benchmarks/survey.py``. Targets (issue 3): EFA < 1 s, CFA < 5 s;
+issue 13: the CFA and the PoliticalDemocracy SEM at least 2x lavaan's speed.
 Data are simulated from a SERVQUAL-like five-factor structure (fixed seed).
 Peers measured in the same run: statsmodels' ``Factor`` (ML extraction plus
-oblimin rotation, the closest Python EFA) and semopy's CFA of the same model.
+oblimin rotation, the closest Python EFA), semopy's CFA of the same model and
+lavaan's CFA of the same data; and the structural model of lavaan's tutorial
+(PoliticalDemocracy) in simlib, semopy and lavaan.
 
-lavaan's CFA of the same data is timed inside R as well. The structural model of lavaan's tutorial (PoliticalDemocracy, issue 13) is
-timed warm (median of 7 runs, after one untimed run) for :func:`simlib.servqual.sem`,
-semopy (same process, same BLAS threads; its import is not timed) and lavaan
-(``Rscript``, timed inside R with ``system.time`` so that R's start-up and
-package loading are excluded; skipped with a message when R is absent).
+Every timing is warm and fair: the median of 7 runs after one untimed run
+(3 for the slow peers); imports are not timed; lavaan is timed inside R
+(``Rscript`` with ``system.time``, so R's start-up and package loading are
+excluded; skipped with a message when R is absent). R links the single-threaded
+reference BLAS, so the Python side is timed with one BLAS thread too
+(threadpoolctl). This matters beyond fairness: on a busy 2-core machine a
+multithreaded OpenBLAS spends most of its time waiting for its second thread
+(a 10,000 x 22 cross-product took 0.5 s instead of 1 ms), which is why an
+earlier best-of-3 with default threads printed 0.75 s for a CFA that then took
+0.1 s single-threaded (docs/development.md#benchmarks).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,25 +53,37 @@ def simulate(n: int = 10_000, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def timed(fn, repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[str]:
+    """Limit BLAS to one thread (as R's reference BLAS); yields what was done."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield ("threadpoolctl missing: BLAS threads not limited (set OPENBLAS_NUM_THREADS=1 "
+               "for a fair comparison)")
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield "one BLAS thread (threadpoolctl), as R's reference BLAS"
 
 
 def main() -> None:
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    with one_blas_thread() as blas:
+        print(f"timings: median of warm runs, {blas}")
+        survey_timings()
+        sem_timings()
+
+
+def survey_timings() -> None:
     data = simulate()
     model = SERVQUAL22.model("p")
-    t_efa = timed(lambda: efa(data, 5, method="minres", rotation="oblimin"))
-    t_efa_ml = timed(lambda: efa(data, 5, method="ml", rotation="promax"))
-    t_cfa = timed(lambda: cfa(data, model))
-    t_efa_ml_ob = timed(lambda: efa(data, 5, method="ml", rotation="oblimin"))
-    t_sm = timed(lambda: _statsmodels_efa(data))
-    t_semopy = timed(lambda: _semopy_cfa(data), repeat=1)
-    print("survey analytics, 22 items x 10,000 respondents (best of 3)")
+    t_efa = median_time(lambda: efa(data, 5, method="minres", rotation="oblimin"))
+    t_efa_ml = median_time(lambda: efa(data, 5, method="ml", rotation="promax"))
+    t_cfa = median_time(lambda: cfa(data, model))
+    t_efa_ml_ob = median_time(lambda: efa(data, 5, method="ml", rotation="oblimin"))
+    t_sm = median_time(lambda: _statsmodels_efa(data), repeat=3)
+    t_semopy = median_time(lambda: _semopy_cfa(data), repeat=3)
+    print("survey analytics, 22 items x 10,000 respondents (median of 7; peers of 3)")
     print(f"  EFA minres+oblimin : {t_efa:6.3f} s   target < 1 s")
     print(f"  EFA ml+promax      : {t_efa_ml:6.3f} s   target < 1 s")
     print(f"  statsmodels Factor ml+oblimin (peer): {t_sm:6.3f} s   "
@@ -69,16 +92,15 @@ def main() -> None:
     print(f"  semopy CFA (peer)  : {t_semopy:6.3f} s   simlib CFA runs at {t_semopy / t_cfa:4.2f}x the peer's speed")
     spec = "\n".join(f"{d} =~ " + " + ".join(f"p{i:02d}" for i in items)
                      for d, items in SERVQUAL22.items())
-    t_lav = _lavaan_time(spec, data, repeat=3)
+    t_lav = _lavaan_time(spec, data)
     if t_lav is None:
         print("  lavaan CFA         : skipped (Rscript with lavaan not available)")
     else:
         print(f"  lavaan CFA (R, peer): {t_lav:6.3f} s   simlib CFA runs at {t_lav / t_cfa:4.2f}x "
-              "(median of 3 inside R)")
-    sem_timings()
+              "(median of 7 inside R)")
 
 
-def median_time(fn, repeat: int = 7) -> float:
+def median_time(fn: Callable[[], object], repeat: int = 7) -> float:
     fn()  # warm
     times = []
     for _ in range(repeat):
@@ -134,7 +156,9 @@ def _lavaan_time(model: str = PD_MODEL, data: pd.DataFrame | None = None,
         )
         try:
             out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True,
-                                 timeout=600, check=True)
+                                 timeout=600, check=True,
+                                 env={**os.environ, "OPENBLAS_NUM_THREADS": "1",
+                                      "OMP_NUM_THREADS": "1"})
         except (subprocess.SubprocessError, OSError):
             return None
     try:

@@ -44,7 +44,7 @@ import pandas as pd
 
 from . import structural
 from .checks import MissingPolicy, check_items, check_not_degenerate, user_stacklevel
-from .sem import ImproperSolutionWarning, SEMResult, fit_moments, numeric_jacobian
+from .sem import ImproperSolutionWarning, SEMResult, fit_moments
 from .syntax import ModelSyntaxError
 
 __all__ = ["CFAModel", "CFAResult", "cfa", "parse_model", "FIT_KEYS"]
@@ -370,8 +370,26 @@ class CFAResult:
 def group_moments(x: np.ndarray) -> structural.Moments:
     """Sample moments of one group's item matrix (covariance with divisor n, as lavaan)."""
     mean = x.mean(axis=0)
-    xc = x - mean
-    return structural.Moments(cov=xc.T @ xc / x.shape[0], mean=mean, n=x.shape[0])
+    return structural.Moments(cov=cross_product(x - mean) / x.shape[0], mean=mean,
+                              n=x.shape[0])
+
+
+def cross_product(xc: np.ndarray) -> np.ndarray:
+    """``xc' xc`` summed over blocks of rows small enough for a single BLAS thread.
+
+    One product of a tall matrix (10,000 x 22) is handed by OpenBLAS to all its
+    threads; on a busy machine, and more so in a niced process, waking them
+    takes up to half a second instead of the millisecond the product needs.
+    Blocks of at most 2^17 multiply-adds stay below OpenBLAS's threading
+    threshold (2^18) and cost about the same on an idle machine.
+    """
+    p = xc.shape[1]
+    rows = max(16, 2**17 // max(p * p, 1))
+    out = np.zeros((p, p))
+    for start in range(0, xc.shape[0], rows):
+        block = xc[start:start + rows]
+        out += block.T @ block
+    return out
 
 
 def cfa(
@@ -440,8 +458,8 @@ def cfa(
     spec = parse_model(model)
     check_identified(spec, fix_single_indicator)
     x = check_items(data, spec.items, scale=scale, missing=missing)
-    check_not_degenerate(x)
     mom = group_moments(x.to_numpy())
+    check_not_degenerate(x, cov=mom.cov)
     res = fit_moments(model_text(spec, fix_single_indicator), [mom], frames=[x],
                       std_lv=std_lv, orthogonal=orthogonal)
     return _make_result(spec, res, x, mom)
@@ -450,49 +468,27 @@ def cfa(
 def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFAResult:
     items, facs = spec.items, spec.factor_names
     est = res.estimates(standardized=True)
-    est["key"] = list(zip(est["lhs"], est["op"], est["rhs"], strict=True))
-    # delta-method SEs of the standardized loadings
-    load_rows = np.nonzero((est["op"] == "=~").to_numpy())[0]
+    lhs, ops, rhs = (est[c].tolist() for c in ("lhs", "op", "rhs"))
     theta = res.theta
-
+    # delta-method SEs of the standardized loadings (std_se; NaN on the other rows)
+    load_rows = np.array([i for i, op in enumerate(ops) if op == "=~"], dtype=int)
     names = res.roles.names
-    ys = np.array([names.index(v) for v in est["rhs"].iloc[load_rows]], dtype=int)
-    fs = np.array([names.index(v) for v in est["lhs"].iloc[load_rows]], dtype=int)
-    pat0 = res.patterns[0]
-
-    def std_loads(th: np.ndarray) -> np.ndarray:  # lambda * sd(f) / sd(y), vectorized
-        cov, _, _ = structural.total_moments(pat0, th)
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        a, _, _ = structural.matrices(pat0, th)
-        return a[ys, fs] * sd[fs] / sd[ys]
-
-    jac = numeric_jacobian(std_loads, theta)
-    std_se_l = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.raw.vcov, jac), 0, None))
-    std_se = pd.Series(np.nan, index=est.index)
-    std_se.iloc[load_rows] = std_se_l
-    est["std_se"] = std_se
-    cols = {c: est[c].to_numpy() for c in ("est", "se", "z", "pvalue", "std_all", "std_se")}
+    ys = np.array([names.index(rhs[i]) for i in load_rows], dtype=int)
+    fs = np.array([names.index(lhs[i]) for i in load_rows], dtype=int)
+    jac = structural.central_jacobian(
+        lambda th: standardized_loadings(res.patterns[0], th, ys, fs), theta)
+    std_se = np.full(len(ops), np.nan)
+    std_se[load_rows] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.raw.vcov, jac),
+                                        0, None))
+    cols = {c: est[c].to_numpy() for c in ("est", "se", "z", "pvalue", "std_all")}
+    cols["std_se"] = std_se
     first: dict[tuple, int] = {}
-    for i, key in enumerate(est["key"]):
+    for i, key in enumerate(zip(lhs, ops, rhs, strict=True)):
         first.setdefault(key, i)
 
-    def row(key) -> dict[str, float]:  # plain lookups: pandas .loc per row is slow here
-        i = first[key]
-        return {c: v[i] for c, v in cols.items()}
-
-    rows = []
-
-    def add(key):
-        r = row(key)
-        rows.append({"lhs": key[0], "op": key[1], "rhs": key[2], "est": r["est"],
-                     "se": r["se"], "z": r["z"], "pvalue": r["pvalue"],
-                     "std_all": r["std_all"], "std_se": r["std_se"]})
-
-    for f, its in spec.factors:
-        for it in its:
-            add((f, "=~", it))
-    for it in items:
-        add((it, "~~", it))
+    # rows of the table, in lavaan's order: loadings, residual variances, factor (co)variances
+    keys = [(f, "=~", it) for f, its in spec.factors for it in its]
+    keys += [(it, "~~", it) for it in items]
     for j in range(len(facs)):
         for k in range(j + 1):
             key = (facs[k], "~~", facs[j])
@@ -500,19 +496,25 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
                 key = (facs[j], "~~", facs[k])
             if key not in first:
                 continue
-            r = row(key)
-            if k == j or r["se"] > 0 or r["est"] != 0:  # orthogonal: no fixed-0 rows
-                add(key)
-    params = pd.DataFrame(rows)
-    params.loc[params["op"] == "~~", "std_se"] = np.nan
+            i = first[key]
+            if k == j or cols["se"][i] > 0 or cols["est"][i] != 0:  # orthogonal: no fixed-0 rows
+                keys.append(key)
+    pick = np.array([first[key] for key in keys], dtype=int)
+    params = pd.DataFrame({"lhs": [key[0] for key in keys], "op": [key[1] for key in keys],
+                           "rhs": [key[2] for key in keys],
+                           **{c: v[pick] for c, v in cols.items()}})
     lam = np.zeros((len(items), len(facs)))
     lam_se = np.zeros_like(lam)
     std = np.zeros_like(lam)
     std_s = np.zeros_like(lam)
-    for _, r in params[params["op"] == "=~"].iterrows():
-        i, j = items.index(r["rhs"]), facs.index(r["lhs"])
-        lam[i, j], lam_se[i, j], std[i, j], std_s[i, j] = r["est"], r["se"], r["std_all"], r[
-            "std_se"]
+    item_pos = {it: i for i, it in enumerate(items)}
+    fac_pos = {f: j for j, f in enumerate(facs)}
+    for key, r in zip(keys, pick, strict=False):
+        if key[1] != "=~":
+            break  # the loadings come first
+        i, j = item_pos[key[2]], fac_pos[key[0]]
+        lam[i, j], lam_se[i, j] = cols["est"][r], cols["se"][r]
+        std[i, j], std_s[i, j] = cols["std_all"][r], cols["std_se"][r]
     cov_all, _, _ = structural.total_moments(res.patterns[0], theta)
     p = len(res.roles.ov)
     order = [res.roles.ov.index(i) for i in items]
@@ -521,7 +523,7 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
     sd_f = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
     corr = phi / np.outer(sd_f, sd_f)
     sigma = cov_all[np.ix_(order, order)]
-    th = np.array([row((it, "~~", it))["est"] for it in items])
+    th = cols["est"][[first[(it, "~~", it)] for it in items]]
     sample_cov = mom.cov[np.ix_(order, order)] if list(res.roles.ov) != items else mom.cov
     return CFAResult(
         model=spec,
@@ -536,6 +538,22 @@ def _make_result(spec: CFAModel, res: SEMResult, x: pd.DataFrame, mom) -> CFARes
         residual_variances=pd.Series(th, index=items, name="residual_variance"),
         implied_cov=pd.DataFrame(sigma, index=items, columns=items),
         sample_cov=pd.DataFrame(sample_cov, index=items, columns=items),
-        sample_corr=x.corr(),
+        sample_corr=pd.DataFrame(correlation(mom.cov), index=x.columns, columns=x.columns),
         sem=res,
     )
+
+
+def correlation(cov: np.ndarray) -> np.ndarray:
+    """Correlation matrix of a covariance matrix (diagonal exactly 1, clipped to [-1, 1])."""
+    sd = np.sqrt(np.diag(cov))
+    r = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def standardized_loadings(pat: structural.RAMPattern, thetas: np.ndarray, ys: np.ndarray,
+                          fs: np.ndarray) -> np.ndarray:
+    """std_all of the loadings ``A[ys, fs]`` (lambda sd(f) / sd(y)) at each row of ``thetas``."""
+    cov, a = structural.stacked_moments(pat, thetas)
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
+    return a[:, ys, fs] * sd[:, fs] / sd[:, ys]

@@ -200,11 +200,19 @@ def check_items(
             f"duplicate row labels {_rows(index[index.duplicated()].unique())}: each "
             "respondent needs a distinct label (reset_index() renumbers them)"
         )
-    sub = data[items] if cols.is_unique else data.iloc[:, [cols.get_loc(c) for c in items]]
+    if cols.is_unique:
+        # the items are often all the columns, in order: no pandas take (a copy) then
+        sub = data if list(cols) == items else data[items]
+    else:
+        sub = data.iloc[:, [cols.get_loc(c) for c in items]]
     dtypes = sub.dtypes
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
            for t in dtypes):
-        arr = sub.to_numpy(dtype=float, na_value=np.nan)
+        if all(isinstance(t, np.dtype) for t in dtypes):  # numpy dtypes: NaN is the missing value
+            # a copy of the caller's frame, never a view into it
+            arr = sub.to_numpy(dtype=float, copy=sub is data)
+        else:  # nullable extension dtypes: pd.NA becomes NaN
+            arr = sub.to_numpy(dtype=float, na_value=np.nan)
     else:
         arr = np.empty((len(sub), len(items)))
         for j, col in enumerate(items):
@@ -223,10 +231,16 @@ def check_items(
             raise error(f"column {items[j]!r}: {what} in rows {_rows(index[mask[:, j]])} "
                         f"(e.g. {first:g}){tail}")
 
+    # column extremes ignoring NaN, without temporaries the size of the data; the masks
+    # that name the rows are built only when a check fails
+    col_max = np.fmax.reduce(arr, axis=0, initial=-np.inf)
+    col_min = np.fmin.reduce(arr, axis=0, initial=np.inf)
     with np.errstate(invalid="ignore"):
-        refuse(np.isinf(arr), NonNumericError, "infinite values")
-        refuse(np.abs(arr) > MAX_ABS, OutOfScaleError, f"absurd values (|x| > {MAX_ABS:g})")
-        if lohi is not None:
+        if (col_max > MAX_ABS).any() or (col_min < -MAX_ABS).any():  # infinities included
+            refuse(np.isinf(arr), NonNumericError, "infinite values")
+            refuse(np.abs(arr) > MAX_ABS, OutOfScaleError,
+                   f"absurd values (|x| > {MAX_ABS:g})")
+        if lohi is not None and ((col_min < lohi[0]).any() or (col_max > lohi[1]).any()):
             lo, hi = lohi
             refuse((arr < lo) | (arr > hi), OutOfScaleError,
                    f"values outside the scale {lo:g}–{hi:g}",
@@ -260,7 +274,8 @@ def check_items(
     return pd.DataFrame(arr, index=index, columns=pd.Index(items))
 
 
-def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
+def check_not_degenerate(x: pd.DataFrame, *, where: str = "",
+                         cov: np.ndarray | None = None) -> None:
     """Refuse constant and exactly collinear item columns.
 
     Covariance-based analyses (CFA, EFA, KMO, Bartlett, reliability,
@@ -278,6 +293,9 @@ def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
         Complete numeric item columns (as returned by :func:`check_items`).
     where
         Optional context for the message, e.g. ``"in group 'a'"``.
+    cov
+        The columns' covariance matrix when the caller has it (any divisor):
+        spares a pass over the data when the columns are clearly independent.
 
     Raises
     ------
@@ -299,7 +317,21 @@ def check_not_degenerate(x: pd.DataFrame, *, where: str = "") -> None:
             f"{arr.shape[0]} complete rows{ctx} for {arr.shape[1]} items: the covariance "
             "matrix is singular; more rows than items are needed"
         )
-    r = np.corrcoef(arr, rowvar=False)
+    if cov is not None:
+        sd_cov = np.sqrt(np.diag(cov))
+        r = cov / np.outer(sd_cov, sd_cov)
+    else:
+        r = np.corrcoef(arr, rowvar=False)
+    # Cholesky's squared pivots are the 1 - R^2 of each column on the earlier ones: when all
+    # are far above the threshold nothing is collinear; otherwise the column-by-column
+    # check below (on the data's own correlations) decides and names the columns.
+    try:
+        if float(np.min(np.diag(np.linalg.cholesky(r)))) ** 2 > 1e-6:
+            return
+    except np.linalg.LinAlgError:
+        pass
+    if cov is not None:
+        r = np.corrcoef(arr, rowvar=False)
     basis: list[int] = []
     for j in range(len(cols)):
         if basis:

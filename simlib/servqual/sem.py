@@ -646,15 +646,15 @@ class SEMResult:
             sds.append(sd)
             sdiag.append(np.diag(s))
         out = np.empty_like(est)
-        for t, r in enumerate(self.rows):
-            sd = sds[r.group]
+        with np.errstate(divide="ignore", invalid="ignore"):  # once: it is slow per row
+            for t, r in enumerate(self.rows):
+                sd = sds[r.group]
 
-            def scale(v: str, _sd=sd) -> float:
-                if lv_only and v not in lv:
-                    return 1.0
-                return float(_sd[pos[v]])
+                def scale(v: str, _sd=sd) -> float:
+                    if lv_only and v not in lv:
+                        return 1.0
+                    return float(_sd[pos[v]])
 
-            with np.errstate(divide="ignore", invalid="ignore"):
                 if r.op == "=~":
                     out[t] = est[t] * scale(r.lhs) / scale(r.rhs)
                 elif r.op == "~":
@@ -704,34 +704,40 @@ class SEMResult:
         est = self._values(theta)
         se_free = np.sqrt(np.clip(np.diag(self.raw.vcov), 0, None))
         se = np.array([se_free[r.free] if r.free >= 0 else 0.0 for r in self.rows])
-        df = pd.DataFrame({
+        # columns as lists and arrays, made into one frame at the end (pandas inserts are slow)
+        cols: dict[str, Any] = {
             "lhs": [r.lhs for r in self.rows], "op": [r.op for r in self.rows],
-            "rhs": [r.rhs for r in self.rows], "label": [r.label for r in self.rows],
-            "est": est, "se": se,
-        })
+            "rhs": [r.rhs for r in self.rows],
+        }
         if self.n_groups > 1:
-            df.insert(3, "group", [r.group + 1 for r in self.rows])
+            cols["group"] = [r.group + 1 for r in self.rows]
+        cols["label"] = [r.label for r in self.rows]
+        cols["est"], cols["se"] = est, se
         if standardized:
-            df["std_lv"] = self._standardized(theta, True)
-            df["std_all"] = self._standardized(theta, False)
+            cols["std_lv"] = self._standardized(theta, True)
+            cols["std_all"] = self._standardized(theta, False)
         if self.definitions:
             vals = self._defined(est)
             jac = numeric_jacobian(lambda th: self._defined(self._values(th)), theta)
             dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.raw.vcov, jac), 0, None))
-            extra = pd.DataFrame({
-                "lhs": [d.name for d in self.definitions], "op": ":=",
+            extra: dict[str, Any] = {
+                "lhs": [d.name for d in self.definitions],
+                "op": [":="] * len(self.definitions),
                 "rhs": [d.expression for d in self.definitions],
-                "label": [d.name for d in self.definitions], "est": vals, "se": dse,
-            })
-            if self.n_groups > 1:
-                extra.insert(3, "group", 0)
+                "label": [d.name for d in self.definitions],
+                "group": [0] * len(self.definitions),
+            }
+            extra["est"], extra["se"] = vals, dse
             if standardized:
                 extra["std_lv"] = self._defined(self._standardized(theta, True))
                 extra["std_all"] = self._defined(self._standardized(theta, False))
-            df = pd.concat([df, extra], ignore_index=True)
+            cols = {c: (list(v) + list(extra[c]) if isinstance(v, list)
+                        else np.concatenate([v, np.asarray(extra[c], dtype=float)]))
+                    for c, v in cols.items()}
         q = stats.norm.ppf(0.5 + level / 2)
-        lo = df["est"] - q * df["se"]
-        hi = df["est"] + q * df["se"]
+        est_all, se_all = cols["est"], cols["se"]
+        lo = est_all - q * se_all
+        hi = est_all + q * se_all
         if self.boot is not None:
             # bootstrap SEs (sd of the draws) and percentile intervals, as lavaan's
             # se = "bootstrap" with boot.ci.type = "perc"
@@ -739,17 +745,18 @@ class SEMResult:
             idx = [r.free for r in self.rows] + [k + i for i in range(len(self.definitions))]
             draws = self.boot[:, [max(i, 0) for i in idx]]
             fixed = np.array([i < 0 for i in idx])
-            bse = np.where(fixed, 0.0, draws.std(axis=0, ddof=1))
-            blo = np.where(fixed, df["est"], np.quantile(draws, (1 - level) / 2, axis=0))
-            bhi = np.where(fixed, df["est"], np.quantile(draws, (1 + level) / 2, axis=0))
-            df["se"], lo, hi = bse, blo, bhi
+            se_all = np.where(fixed, 0.0, draws.std(axis=0, ddof=1))
+            lo = np.where(fixed, est_all, np.quantile(draws, (1 - level) / 2, axis=0))
+            hi = np.where(fixed, est_all, np.quantile(draws, (1 + level) / 2, axis=0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(df["se"] > 0, df["est"] / df["se"], np.nan)
-        df.insert(df.columns.get_loc("se") + 1, "z", z)
-        df.insert(df.columns.get_loc("z") + 1, "pvalue", 2 * stats.norm.sf(np.abs(z)))
-        df.insert(df.columns.get_loc("pvalue") + 1, "ci_lower", lo)
-        df.insert(df.columns.get_loc("ci_lower") + 1, "ci_upper", hi)
-        return df
+            z = np.where(se_all > 0, est_all / se_all, np.nan)
+        out: dict[str, Any] = {}
+        for c, v in cols.items():
+            out[c] = se_all if c == "se" else v
+            if c == "se":
+                out["z"], out["pvalue"] = z, 2 * stats.norm.sf(np.abs(z))
+                out["ci_lower"], out["ci_upper"] = lo, hi
+        return pd.DataFrame(out)
 
     def standardized_solution(self, type: str = "std.all", level: float = 0.95) -> pd.DataFrame:
         """Standardized estimates with standard errors, like lavaan's ``standardizedSolution``.

@@ -20,7 +20,8 @@ from simlib.servqual import (
     parse_model,
     structural,
 )
-from simlib.servqual.cfa import FIT_KEYS, ModelSyntaxError
+from simlib.servqual.cfa import FIT_KEYS, ModelSyntaxError, cross_product, standardized_loadings
+from simlib.servqual.sem import numeric_jacobian
 
 from .conftest import HS_MODEL
 
@@ -235,3 +236,39 @@ def test_bad_syntax_and_missing_items(hs):
 
     with pytest.raises(MissingItemsError, match="x99"):
         cfa(hs, "f =~ x1 + x2 + x99")
+
+
+def test_fast_paths_equal_the_plain_computations(hs, fit):
+    """The shortcuts that make cfa fast give the plain computations' numbers."""
+    res = fit.sem
+    pat, theta = res.patterns[0], res.theta
+    # E = (I - A)^-1: I + A for a measurement model (exactly LAPACK's inverse), inverted else
+    a, _, _ = structural.matrices(pat, theta)
+    eye = np.eye(pat.n)
+    assert np.array_equal(structural.total_effects(a), np.linalg.inv(eye - a))
+    a2 = a.copy()
+    a2[pat.p, pat.p + 1] = 0.4  # a path between factors: A A != 0
+    np.testing.assert_allclose(structural.total_effects(a2), np.linalg.inv(eye - a2),
+                               rtol=0, atol=1e-15)
+    # one stacked central difference = the loop of numeric_jacobian over theta
+    ys = np.array([res.roles.names.index(v) for v in ("x2", "x5", "x9")])
+    fs = np.array([res.roles.names.index(v) for v in ("visual", "textual", "speed")])
+
+    def one(th):
+        cov, _, _ = structural.total_moments(pat, th)
+        sd = np.sqrt(np.diag(cov))
+        am, _, _ = structural.matrices(pat, th)
+        return am[ys, fs] * sd[fs] / sd[ys]
+
+    stacked = structural.central_jacobian(
+        lambda ths: standardized_loadings(pat, ths, ys, fs), theta)
+    np.testing.assert_allclose(stacked, numeric_jacobian(one, theta), rtol=0, atol=1e-8)
+    assert np.abs(stacked).max() > 0.01  # not trivially zero
+    # blocked cross-product and correlations from the moments = numpy's and pandas' own
+    x = hs[fit.model.items].to_numpy()
+    xc = x - x.mean(axis=0)
+    np.testing.assert_allclose(cross_product(xc), xc.T @ xc, rtol=1e-13)
+    big = np.random.default_rng(3).standard_normal((2_000, 9))
+    np.testing.assert_allclose(cross_product(big), big.T @ big, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(fit.sample_corr.to_numpy(),
+                               hs[fit.model.items].corr().to_numpy(), rtol=0, atol=1e-14)
