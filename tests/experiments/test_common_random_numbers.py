@@ -143,7 +143,7 @@ def test_one_more_agent_on_mmc_m_gets_an_interval_under_three_tenths_of_independ
 def test_one_more_agent_upstream_in_a_tandem_no_longer_reshuffles_the_back():
     # Two M/M/10+M stations in tandem, one more agent at the front. With the back's service
     # and patience draws going to whoever arrived there next, the ratio was 0.42-0.50 (seeds
-    # 1-3, 100 replications); tied to the customer it is 0.26-0.29 (the floor 0.07-0.14).
+    # 1-3, 100 replications); tied to the customer it is 0.25-0.29 (the floor 0.05-0.13).
     # At 200 replications the ratio is estimated within about 7%, so the bound 0.36 is over 3
     # standard errors from both: it passes the tied streams and fails the visit-order ones.
     ratio, floor = width_ratio(scenario(10, 9.0, tandem=True), seed=3, replications=200)
