@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from simlib.datasets import POLITICAL_DEMOCRACY_MODEL, load_political_democracy
 from simlib.servqual import SERVQUAL22, cfa, efa, sem
@@ -56,12 +57,6 @@ def simulate(n: int = 10_000, seed: int = 1) -> pd.DataFrame:
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[str]:
     """Limit BLAS to one thread (as R's reference BLAS); yields what was done."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield ("threadpoolctl missing: BLAS threads not limited (set OPENBLAS_NUM_THREADS=1 "
-               "for a fair comparison)")
-        return
     with threadpool_limits(limits=1, user_api="blas"):
         yield "one BLAS thread (threadpoolctl), as R's reference BLAS"
 
