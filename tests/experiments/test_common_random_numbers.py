@@ -130,6 +130,7 @@ def width_ratio(base: dict, seed: int, replications: int) -> tuple[float, float]
     return ratio, abs(s1 - s2) / np.hypot(s1, s2)
 
 
+@pytest.mark.slow
 def test_one_more_agent_on_mmc_m_gets_an_interval_under_three_tenths_of_independent_seeds():
     # M/M/20+M at 20 Erlangs, one more agent. Measured over seeds 1-3 with 100 replications the
     # ratio is 0.18-0.22. With 100 replications each standard deviation is estimated within
@@ -140,6 +141,7 @@ def test_one_more_agent_on_mmc_m_gets_an_interval_under_three_tenths_of_independ
     assert floor <= ratio <= 0.3
 
 
+@pytest.mark.slow
 def test_one_more_agent_upstream_in_a_tandem_no_longer_reshuffles_the_back():
     # Two M/M/10+M stations in tandem, one more agent at the front. With the back's service
     # and patience draws going to whoever arrived there next, the ratio was 0.42-0.50 (seeds
