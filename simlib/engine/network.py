@@ -844,11 +844,8 @@ class ServiceNetwork:
         hi = b if b < self.window_end else self.window_end
         return hi - lo if hi > lo else 0.0
 
-    def _end_service(self, event: Event) -> None:
-        c = event._value
-        st = c.station
-        now = self.env._now
-        st.busy -= 1
+    def _book_service(self, c: _Customer, st: _StationState, now: float) -> None:
+        """The tallies of a completed service of ``c`` at ``st`` ending ``now``."""
         t_in, t_start = c.t_in, c.t_start
         service = now - t_start
         c.service_total += service
@@ -868,6 +865,13 @@ class ServiceNetwork:
             st.n_done_in_window += 1
         if self.visits is not None:
             self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
+
+    def _end_service(self, event: Event) -> None:
+        c = event._value
+        st = c.station
+        now = self.env._now
+        st.busy -= 1
+        self._book_service(c, st, now)
         if self.release_server is not None:
             self.release_server(c, st)  # the freed carer may take the next customer
         if st.pools is not None:
@@ -924,25 +928,7 @@ class ServiceNetwork:
         c = event._value
         st = c.station
         now = self.env._now
-        t_in, t_start = c.t_in, c.t_start
-        service = now - t_start
-        c.service_total += service
-        if t_in >= self.window_start and now <= self.window_end:
-            queued, busy = t_start - t_in, service
-        else:
-            queued, busy = self._overlap(t_in, t_start), self._overlap(t_start, now)
-        st.queue_area += queued
-        st.busy_area += busy
-        c.arrived_as.queue_area += queued
-        if c.visit_counted:
-            st.n_completed += 1
-            st.sum_service += service
-            st.sum_sojourn += now - t_in
-            st.sum_wait_served += t_start - t_in
-        if self.window_start <= now <= self.window_end:
-            st.n_done_in_window += 1
-        if self.visits is not None:
-            self.visits.append((c.ident, c.arrived_as.index, st.index, t_in, t_start, now, _COMPLETED))
+        self._book_service(c, st, now)
         origin = st
         detour = None
         if self.layer is not None:
