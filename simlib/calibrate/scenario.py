@@ -559,7 +559,7 @@ def to_scenario(
     patience: str = "aic",
     day_to_day: bool = True,
     staffing: Literal["typical", "days"] = "typical",
-    service_day_to_day: bool = True,
+    service_day_to_day: bool | None = None,
 ) -> dict[str, object]:
     """Build a scenario dict (docs/scenario.md) from a calibration.
 
@@ -621,6 +621,8 @@ def to_scenario(
         Write ``day_to_day: {service_cv}`` (random day-level multiplier of every
         service time, ``cal.service_day_cv``) when it is positive: days of
         slower or faster calls, as the chosen days had beyond sampling noise.
+        Default (None): as ``day_to_day`` (so ``day_to_day=False`` writes no
+        day-level variation at all, as before).
 
     Returns
     -------
@@ -783,7 +785,8 @@ def to_scenario(
     days_spec: dict[str, float] = {}
     if day_to_day and not trace and cal.day_cv > 0:
         days_spec["cv"] = _round(cal.day_cv)
-    if service_day_to_day and not trace and cal.service_day_cv > 0:
+    with_service = day_to_day if service_day_to_day is None else bool(service_day_to_day)
+    if with_service and not trace and cal.service_day_cv > 0:
         days_spec = {"cv": days_spec.get("cv", 0.0), "service_cv": _round(cal.service_day_cv)}
     if days_spec:
         scn["day_to_day"] = days_spec

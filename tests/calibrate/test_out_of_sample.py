@@ -37,7 +37,6 @@ def test_calibrated_defaults_cover_other_days(bank):
     old = sc.out_of_sample(
         bank, FIRST, SECOND, replications=12, seed=3,
         scenario_options={"capacity": "on_duty", "after_call_work": False, "service_by_hour": False,
-                          "patience": "exponential", "day_to_day": False, "staffing": "typical",
-                          "service_day_to_day": False},
+                          "patience": "exponential", "day_to_day": False, "staffing": "typical"},
     )
     assert val.coverage.mean() > old.coverage.mean() + 0.1, (val.coverage, old.coverage)
