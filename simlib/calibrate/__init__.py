@@ -94,6 +94,7 @@ from simlib.calibrate.service import (
     ServiceFit,
     fit_service,
     fit_service_by_class,
+    service_day_cv,
     service_profile,
 )
 from simlib.calibrate.staffing import agents_on_duty, shifts_from_staffing, typical_staffing
@@ -131,6 +132,7 @@ __all__ = [
     "survival_knots",
     "SHRINK_K",
     "service_profile",
+    "service_day_cv",
     "BANK_CSV",
     "BANK_MAPPING",
     "EVENTS",

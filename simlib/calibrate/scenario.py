@@ -63,7 +63,14 @@ from simlib.calibrate.patience import (
     fit_patience,
     patience,
 )
-from simlib.calibrate.service import DISTS, SHRINK_K, ServiceFit, fit_service, service_profile
+from simlib.calibrate.service import (
+    DISTS,
+    SHRINK_K,
+    ServiceFit,
+    fit_service,
+    service_day_cv,
+    service_profile,
+)
 from simlib.calibrate.staffing import shifts_from_staffing, typical_staffing
 from simlib.spec.distributions import DISTRIBUTIONS
 from simlib.spec.edits import add_servers, set_service_level
@@ -146,6 +153,10 @@ class Calibration:
     credit
         Waiting-time credit (seconds) of the more urgent priority level, or None
         (strict priority, as before).
+    service_day_cv
+        Coefficient of variation of the day-level service multiplier
+        (:func:`~simlib.calibrate.service_day_cv` of the chosen days: the
+        dispersion of daily mean services beyond their sampling noise).
     """
 
     calls: pd.DataFrame = field(repr=False)
@@ -170,6 +181,7 @@ class Calibration:
     day_cv: float = 0.0
     priority_share: Mapping[str, float] = field(default_factory=dict)
     credit: float | None = None
+    service_day_cv: float = 0.0
 
     def summary(self) -> pd.DataFrame:
         """One row per class: arrivals per day, service fit, patience, priority.
@@ -411,6 +423,9 @@ def calibrate(
         day_cv=day_to_day_cv(calls, days_t),
         priority_share=shares,
         credit=float(credit) if credit is not None and distinct else None,
+        service_day_cv=service_day_cv(
+            calls, days_t, period=service_period, k=shrink_k, min_duration=service_min
+        ),
     )
 
 
@@ -544,6 +559,7 @@ def to_scenario(
     patience: str = "aic",
     day_to_day: bool = True,
     staffing: Literal["typical", "days"] = "typical",
+    service_day_to_day: bool | None = None,
 ) -> dict[str, object]:
     """Build a scenario dict (docs/scenario.md) from a calibration.
 
@@ -594,7 +610,6 @@ def to_scenario(
     day_to_day
         Write ``day_to_day: {cv}`` (random day-level arrival multiplier with the
         dispersion of the chosen days) when the cv is positive.
-
     staffing
         ``"typical"`` (default): one typical day, staffed with the mean over
         the chosen days. ``"days"``: the chosen days laid end to end
@@ -602,6 +617,12 @@ def to_scenario(
         service and patience stay the fitted ones, repeated every day), so the
         simulated spread includes the day-to-day variation of staffing; a
         replication then is a group of ``len(cal.days)`` days.
+    service_day_to_day
+        Write ``day_to_day: {service_cv}`` (random day-level multiplier of every
+        service time, ``cal.service_day_cv``) when it is positive: days of
+        slower or faster calls, as the chosen days had beyond sampling noise.
+        Default (None): as ``day_to_day`` (so ``day_to_day=False`` writes no
+        day-level variation at all, as before).
 
     Returns
     -------
@@ -761,8 +782,14 @@ def to_scenario(
         "classes": classes,
         "stations": [station_spec],
     }
+    days_spec: dict[str, float] = {}
     if day_to_day and not trace and cal.day_cv > 0:
-        scn["day_to_day"] = {"cv": _round(cal.day_cv)}
+        days_spec["cv"] = _round(cal.day_cv)
+    with_service = day_to_day if service_day_to_day is None else bool(service_day_to_day)
+    if with_service and not trace and cal.service_day_cv > 0:
+        days_spec = {"cv": days_spec.get("cv", 0.0), "service_cv": _round(cal.service_day_cv)}
+    if days_spec:
+        scn["day_to_day"] = days_spec
     if service_level_threshold is not None:
         set_service_level(scn, {"threshold": service_level_threshold, "target": service_level_target})
     return scn

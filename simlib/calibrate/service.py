@@ -12,6 +12,10 @@ lognormal; the bank data bear this out.
 Durations of zero cannot be fitted by the continuous positive distributions
 (the lognormal and Weibull likelihoods vanish or diverge there); they are
 dropped and counted (the bank log records seconds, and has 85 zero services).
+
+Beyond one law per class, services vary by time of day (:func:`service_profile`)
+and by day (:func:`service_day_cv`): the mean of a whole day's calls moves more
+than the sampling noise of its calls explains, as arrival counts do.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "ServiceFit",
     "fit_service",
     "fit_service_by_class",
+    "service_day_cv",
     "service_profile",
     "SHRINK_K",
 ]
@@ -374,3 +379,61 @@ def service_profile(
         )
     cols = ["class", "start", "end", "n", "sample_mean", "weight", "mean", "ratio"]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def service_day_cv(
+    calls: pd.DataFrame,
+    days: Sequence[int] | None = None,
+    *,
+    period: float = 3600.0,
+    k: float = SHRINK_K,
+    min_duration: float = 0.0,
+) -> float:
+    """Coefficient of variation of a day-level service multiplier, from daily mean services.
+
+    Each service is divided by its class's mean at the hour it started
+    (:func:`service_profile` with ``period`` and ``k``), so that a day's class
+    and hour mix do not count as day-to-day variation. If every service of day
+    ``d`` is scaled by a multiplier of mean 1 and coefficient of variation
+    ``v``, the day's mean ratio ``r_d`` has variance ``v²·r̄² + E[s_d²/n_d]``
+    (``s_d²`` the day's within-day variance of the ratios, ``n_d`` its
+    services). Hence ``v² = (Var(r_d) − mean(s_d²/n_d)) / r̄²``, floored at 0:
+    days no more dispersed than their calls' sampling noise need no multiplier.
+
+    Parameters
+    ----------
+    calls
+        Call table (``class, day, service_start, service``; seconds).
+    days
+        Days to use (default: every day with services).
+    period, k, min_duration
+        As in :func:`service_profile`.
+
+    Returns
+    -------
+    float
+        ``v`` (0 with fewer than two days with at least two services).
+    """
+    if days is not None:
+        calls = calls[calls["day"].isin([int(d) for d in days])]
+    s = calls["service"].to_numpy(float)
+    ok = np.isfinite(s) & (s > 0) & (s >= min_duration) & calls["service_start"].notna().to_numpy()
+    sub = calls.loc[ok]
+    if len(sub) == 0:
+        return 0.0
+    prof = service_profile(sub, period, k=k, min_duration=min_duration)
+    per_day = int(round(86_400.0 / period))
+    tod = sub["service_start"].to_numpy(float) - sub["day"].to_numpy() * 86_400.0
+    slot = np.clip((tod // period).astype(np.int64), 0, per_day - 1)
+    expected = prof.set_index(["class", "start"])["mean"]
+    keys = pd.MultiIndex.from_arrays([sub["class"].astype(str).to_numpy(), slot * period])
+    ratio = s[ok] / expected.reindex(keys).to_numpy(float)
+    g = pd.DataFrame({"day": sub["day"].to_numpy(), "r": ratio}).groupby("day")["r"].agg(
+        ["mean", "var", "size"])
+    g = g[g["size"] >= 2]
+    if len(g) < 2:
+        return 0.0
+    between = float(g["mean"].var(ddof=1))
+    noise = float((g["var"] / g["size"]).mean())
+    centre = float(g["mean"].mean())
+    return float(np.sqrt(max((between - noise) / centre**2, 0.0)))

@@ -227,6 +227,10 @@ class _StationState(Counts):
         self.service: list[BlockSampler] = []
         # Time-varying service per class index (None = the base draw as it is).
         self.profiles: list[Profiled | None] = []
+        #: Day-level service multipliers (``day_to_day.service_cv``), one per period of
+        #: observed time, and that period; None = none.
+        self.day_factors: list[float] | None = None
+        self.day_period = 1.0
         self.varying = False
         # Routing: cumulative probabilities and the matching next stations (None = exit).
         self.route_cum: tuple[float, ...] = ()
@@ -246,6 +250,18 @@ class _StationState(Counts):
         #: Balking: the join draw (None = everybody joins) and the join probabilities.
         self.balk_draw: BlockSampler | None = None
         self.balk_join: Any = None if spec.balking is None else spec.balking.join_probability
+
+    def service_factor(self, index: int, t: float) -> float:
+        """The multiplier of a base draw of class ``index`` whose service starts at observed
+        time ``t``: the profile's cell mean over the base mean, times the period's day-level
+        service multiplier (1 for what the scenario does not have)."""
+        profile = self.profiles[index]
+        factor = 1.0 if profile is None else profile.factor_at(t)
+        days = self.day_factors
+        if days is not None:
+            # The warm-up shares period 0's multiplier, as for the arrival rates.
+            factor *= days[min(max(int(t // self.day_period), 0), len(days) - 1)]
+        return factor
 
 
 class ServiceNetwork:
@@ -325,6 +341,12 @@ class ServiceNetwork:
             n_days = int(math.ceil((self.drain_until - self.window_start) / scenario.day_to_day.period)) + 1
             self.multipliers = scenario.day_to_day.multipliers(
                 self.streams.generator("day_to_day"), n_days).tolist()
+        #: Day-level service multipliers, from their own generator of the ``day_to_day``
+        #: stream (so the arrival multipliers stay as without them); None without.
+        service_days: list[float] | None = None
+        if scenario.day_to_day is not None and scenario.day_to_day.service_cv > 0:
+            service_days = scenario.day_to_day.service_multipliers(
+                self.streams.generator("day_to_day", "service"), n_days).tolist()
         #: More customers in the system at once stops the run (:class:`RunawayError`).
         self.max_customers = max_customers
         #: Customers present at which an arrival from outside is refused: the scenario's
@@ -346,7 +368,9 @@ class ServiceNetwork:
                 if key not in shared:
                     shared[key] = self.streams.sampler("service", owner, dist)
                 st.service.append(shared[key])
-            st.varying = any(p is not None for p in st.profiles)
+            if service_days is not None:
+                st.day_factors, st.day_period = service_days, scenario.day_to_day.period  # type: ignore[union-attr]
+            st.varying = service_days is not None or any(p is not None for p in st.profiles)
             table = scenario.routing.get(st.name)
             if table:
                 # Targets with probability 0 are never chosen, not even by rounding.
@@ -795,10 +819,8 @@ class ServiceNetwork:
         if self.layer is not None:
             self.layer.on_start(c, st)
         if st.varying:
-            profile = st.profiles[c.kind.index]
-            if profile is not None:
-                # The base draw scaled to the mean of the cell the service starts in.
-                c.service *= profile.factor_at(now - self.window_start)
+            # The base draw scaled to the mean of the cell the service starts in (and the day's).
+            c.service *= st.service_factor(c.kind.index, now - self.window_start)
         Step(self.env, c.service, self._end_service, c)
 
     @staticmethod

@@ -228,10 +228,8 @@ class ServerBank:
             host.layer.on_start(c, st)
         factor = 1.0
         if st.varying:
-            profile = st.profiles[c.kind.index]
-            if profile is not None:
-                factor = profile.factor_at(now - host.window_start)
-                c.service *= factor
+            factor = st.service_factor(c.kind.index, now - host.window_start)
+            c.service *= factor
         job = _Job(c.service, factor, place, self.overlap(c.t_in, now), wait > 0)
         c.pool = job
         self.run(c, job, now)
@@ -461,9 +459,7 @@ class SharedStation:
         if host.layer is not None:
             host.layer.on_start(c, st)
         if st.varying:
-            profile = st.profiles[c.kind.index]
-            if profile is not None:
-                c.service *= profile.factor_at(now - host.window_start)
+            c.service *= st.service_factor(c.kind.index, now - host.window_start)
         c.pool = _Share(c.service, self.v)
         heappush(self.heap, (self.v + c.service, next(self.places), c))
         self.reschedule()

@@ -15,10 +15,13 @@ than the rate profile says. Two scenario keys describe this (docs/scenario.md):
   give the mean at a time or averaged over an interval. The engine draws the
   base value (so random streams are consumed as without the profile) and
   multiplies it by ``mean_at(t) / base.mean`` when the service starts.
-* ``day_to_day: {cv: v, period: P}`` at the top of the scenario
+* ``day_to_day: {cv: v, period: P, service_cv: w}`` at the top of the scenario
   (:class:`DayToDay`): for each period a gamma multiplier with mean 1 and
   coefficient of variation ``v`` multiplies every class's Poisson arrival rate
-  (gamma-Poisson, i.e. negative-binomial, counts per period).
+  (gamma-Poisson, i.e. negative-binomial, counts per period); with
+  ``service_cv`` > 0 a second, independent gamma multiplier (mean 1, cv ``w``)
+  per period multiplies every service that starts in it: whole days of slower
+  or faster calls, beyond the sampling noise of one day's mean.
 
 :func:`service_mean` is the one place that answers "what is the mean service
 time over ``[start, end)``" for any distribution, profiled or not; analytic
@@ -211,28 +214,43 @@ def parse_service(value: Any, path: str, base_dir: str,
 
 @dataclass(frozen=True)
 class DayToDay:
-    """A gamma multiplier (mean 1, coefficient of variation ``cv``) on all Poisson rates, per period."""
+    """Gamma multipliers (mean 1) per period: ``cv`` on all Poisson rates, ``service_cv`` on
+    all service times that start in the period."""
 
-    #: Coefficient of variation of the multiplier (0 = no variation).
+    #: Coefficient of variation of the arrival multiplier (0 = no variation).
     cv: float
     #: Length of one period with a common multiplier, in time units.
     period: float
+    #: Coefficient of variation of the service multiplier (0 = none).
+    service_cv: float = 0.0
 
     def multipliers(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` independent multipliers, one per period."""
-        if self.cv == 0:
-            return np.ones(size)
-        shape = 1.0 / self.cv**2
-        return rng.gamma(shape, 1.0 / shape, size)
+        """``size`` independent arrival multipliers, one per period."""
+        return _gamma_multipliers(self.cv, rng, size)
+
+    def service_multipliers(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent service multipliers, one per period."""
+        return _gamma_multipliers(self.service_cv, rng, size)
+
+
+def _gamma_multipliers(cv: float, rng: np.random.Generator, size: int) -> np.ndarray:
+    if cv == 0:
+        return np.ones(size)
+    shape = 1.0 / cv**2
+    return rng.gamma(shape, 1.0 / shape, size)
 
 
 def parse_day_to_day(value: Any, path: str, time_unit: str) -> DayToDay:
-    """``{cv, period}``; ``period`` defaults to one day in ``time_unit``."""
+    """``{cv, period, service_cv}``; ``period`` defaults to one day in ``time_unit``,
+    ``service_cv`` to 0."""
     node = Node(value, path)
-    node.check_keys(("cv", "period"), required=("cv",))
+    node.check_keys(("cv", "period", "service_cv"), required=("cv",))
     cv = node.number("cv", minimum=0)
     if cv > 10:
         raise ScenarioError(node.sub("cv"), f"must be at most 10, got {cv:g}")
+    service_cv = node.number("service_cv", minimum=0) if node.has("service_cv") else 0.0
+    if service_cv > 10:
+        raise ScenarioError(node.sub("service_cv"), f"must be at most 10, got {service_cv:g}")
     if node.has("period"):
         period = node.number("period", positive=True)
     else:
@@ -243,4 +261,4 @@ def parse_day_to_day(value: Any, path: str, time_unit: str) -> DayToDay:
                 f"is required: the time unit {time_unit!r} has no known length of a day",
             )
         period = DAY / SECONDS_PER_UNIT[unit]
-    return DayToDay(cv, period)
+    return DayToDay(cv, period, service_cv)

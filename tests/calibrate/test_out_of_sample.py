@@ -22,11 +22,15 @@ def test_calibrated_defaults_cover_other_days(bank):
     # Half-hours with at least 50 observed callers only (the default minimum).
     assert (val.table.loc[val.table["counted"], "calls"] >= sc.MIN_CALLS).all()
     assert s["intervals"].min() >= 25
+    # The defaults include the day-level service multiplier fitted on the calibration days.
+    assert val.scenario.day_to_day is not None and val.scenario.day_to_day.service_cv > 0.03
     # Abandonment and waits mostly inside the band; the service level (20 s) is the
-    # known weak metric (see notebook 08: the second half's calls are ~15 % longer).
-    # (12 groups make a coarse band; with 40 the notebook finds 62-74 %, 88-94 %, 35-41 %.)
-    assert val.coverage["p_abandon"] >= 0.45 and val.coverage["mean_wait"] >= 0.6, val.coverage
-    assert val.coverage["service_level"] >= 0.2, val.coverage
+    # known weak metric (docs/calibration.md: the second half's calls are ~15 % longer).
+    # 12 groups make a coarse band: this seed measures 53 %, 79 %, 32 % (bias of the
+    # abandonment +0.023); with 40 groups and seeds 1, 2 the README has 59-76 %, 82-91 %,
+    # 38 %. The thresholds sit about one binomial standard error (34 intervals) below.
+    assert val.coverage["p_abandon"] >= 0.45 and val.coverage["mean_wait"] >= 0.7, val.coverage
+    assert val.coverage["service_level"] >= 0.25, val.coverage
     assert abs(s.loc["p_abandon", "bias"]) < 0.04
     # The previous defaults (agents on duty, one service law all day, exponential
     # patience, no day-to-day variation) are visibly worse on the same days.

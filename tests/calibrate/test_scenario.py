@@ -187,6 +187,14 @@ def test_effective_capacity_is_below_on_duty_and_both_readings_exist(bank_weekda
     m_duty = duty["stations"][0]["service"]["PS"]["mean"]
     assert m_duty == pytest.approx(m_eff + bank_weekday.acw.mean / 60, rel=1e-4)
     assert eff["day_to_day"]["cv"] == pytest.approx(bank_weekday.day_cv, rel=1e-4)
+    # Daily mean services of the bank's weekdays vary beyond their sampling noise (cv ~0.07).
+    assert 0.03 < bank_weekday.service_day_cv < 0.12
+    assert eff["day_to_day"]["service_cv"] == pytest.approx(bank_weekday.service_day_cv, rel=1e-4)
+    assert "service_cv" not in sc.to_scenario(bank_weekday, service_day_to_day=False)["day_to_day"]
+    # day_to_day=False still writes no day-level variation at all (the previous model).
+    assert "day_to_day" not in sc.to_scenario(bank_weekday, day_to_day=False)
+    only = sc.to_scenario(bank_weekday, day_to_day=False, service_day_to_day=True)["day_to_day"]
+    assert only["cv"] == 0.0 and only["service_cv"] > 0
     with pytest.raises(ValueError, match="capacity"):
         sc.to_scenario(bank_weekday, capacity="rostered")
 

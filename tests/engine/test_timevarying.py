@@ -10,7 +10,8 @@ Each feature is checked against theory or exact reasoning:
   the waiting customer with the smallest (time joined - credit), and the overall mean wait of
   an M/M/1 queue is the FIFO one (the conservation law, the same service for every class);
 * daily arrival counts under ``day_to_day`` have mean ``m`` and variance ``m + cv^2 m^2``
-  (gamma-Poisson);
+  (gamma-Poisson); under ``day_to_day.service_cv`` every service starting in a period is
+  scaled by that period's multiplier, whose mean is 1 and variance ``service_cv^2``;
 * M/M/1+G abandonment and mean wait for deterministic and gamma patience, from the level
   crossing density of the offered wait, ``f(x) = lambda pi0 exp(-mu x + lambda int_0^x
   P(patience > u) du)``.
@@ -177,6 +178,34 @@ def test_day_to_day_leaves_services_and_patience_alone():
     assert a.classes[0].patience is not None and b.classes[0].patience is not None
     assert a.classes[0].patience.next() == b.classes[0].patience.next()
     assert b.multipliers is not None and len(b.multipliers) >= 10
+
+
+def test_service_day_multiplier_has_its_moments():
+    # Deterministic services of length 1: each period's services all last its multiplier.
+    period, cv, days = 10.0, 0.3, 70_000
+    data = single_station(rate=0.2, servers=20, horizon=days * period, warmup=0.0,
+                          service={"dist": "deterministic", "value": 1.0})
+    data["day_to_day"] = {"cv": 0.0, "period": period, "service_cv": cv}
+    _, v = _visits(data)
+    day = (v[:, 4] // period).astype(int)
+    length = v[:, 5] - v[:, 4]
+    first = np.unique(day, return_index=True)[1]
+    mult = length[first]
+    # One multiplier per period: every service of the period has the same length.
+    assert np.allclose(length, mult[np.searchsorted(day[first], day)])
+    assert_oracle({"mean multiplier": (mult, 1.0), "variance": ((mult - 1.0) ** 2, cv**2)})
+
+
+def test_service_day_multiplier_leaves_arrivals_alone():
+    data = single_station(rate=0.9, horizon=500.0)
+    base = {**data, "day_to_day": {"cv": 0.3, "period": 100.0}}
+    slow = {**data, "day_to_day": {"cv": 0.3, "period": 100.0, "service_cv": 0.2}}
+    a = ServiceNetwork(load_scenario(base), 4)
+    b = ServiceNetwork(load_scenario(slow), 4)
+    assert a.multipliers == b.multipliers
+    assert a.stations[0].day_factors is None and b.stations[0].day_factors is not None
+    assert len(set(b.stations[0].day_factors)) > 1
+
 
 
 # --------------------------------------------------------------------------- patience

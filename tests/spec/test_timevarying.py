@@ -99,6 +99,8 @@ def test_day_to_day_key():
     assert load_scenario(data).day_to_day == DayToDay(0.3, 24.0)
     data["day_to_day"] = {"cv": 0.3, "period": 100}
     assert load_scenario(data).day_to_day == DayToDay(0.3, 100.0)
+    data["day_to_day"] = {"cv": 0.3, "period": 100, "service_cv": 0.05}
+    assert load_scenario(data).day_to_day == DayToDay(0.3, 100.0, 0.05)
     data["time_unit"] = "shift"
     data["day_to_day"] = {"cv": 0.3}
     with pytest.raises(ScenarioError, match=r"^day_to_day\.period: is required"):
@@ -106,7 +108,10 @@ def test_day_to_day_key():
     data["time_unit"] = "minute"
     for bad, path in (({"cv": -0.1}, "day_to_day.cv"), ({"cv": 11}, "day_to_day.cv"),
                       ({}, "day_to_day.cv"), ({"cv": 0.1, "period": 0}, "day_to_day.period"),
-                      ({"cv": 0.1, "days": 2}, "day_to_day.days"), (3, "day_to_day")):
+                      ({"cv": 0.1, "days": 2}, "day_to_day.days"), (3, "day_to_day"),
+                      ({"cv": 0.1, "service_cv": -0.1}, "day_to_day.service_cv"),
+                      ({"cv": 0.1, "service_cv": 11}, "day_to_day.service_cv"),
+                      ({"cv": 0.1, "service_cv": "x"}, "day_to_day.service_cv")):
         data["day_to_day"] = bad
         with pytest.raises(ScenarioError) as err:
             load_scenario(data)
