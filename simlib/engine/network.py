@@ -1071,7 +1071,7 @@ class ServiceNetwork:
         customer who comes back would otherwise have its old entry taken for it: its old
         place in the line here, or a service here while it waits at another station.
         """
-        if isinstance(st.pools, ServerBank):
+        if isinstance(st.pools, (ServerBank, PooledStation)):
             st.pools.forget(c)
         elif st.pools is None:
             queue = st.queue

@@ -226,6 +226,16 @@ class PooledStation:
         c.patience_event = None
         self.st.n_waiting -= 1
 
+    def forget(self, c: Any) -> None:
+        """Drop abandoned call ``c``'s entry from its class queue (it is about to try again).
+
+        The deque is emptied and refilled, not replaced: the pools' ``eligible`` entries
+        hold it."""
+        queue = self.queues[c.kind.index]
+        kept = [x for x in queue if x is not c]
+        queue.clear()
+        queue.extend(kept)
+
     def take(self, p: PoolState, now: float) -> bool:
         """An agent of ``p`` is free: it takes the first waiting call it may serve, if any."""
         best: Any = None
