@@ -137,6 +137,7 @@ class _Customer:
         "q",
         "pool",
         "pool_service",
+        "pool_kind",  # set only at a pooled station: the class index its agent serves
         "attempts",  # set only for a customer who retries (read with a default)
         "own",
         "visit_own",

@@ -38,6 +38,10 @@ ratio (a tally that loses or double-counts 5% of the time in system) is detected
 probability >= 0.9 (asserted, and each ratio scaled by 1.05 and 0.95 must be rejected). The
 half-widths reached are ±0.3% to ±2.9% (median ±1.3%; the widest is class b's under processor
 sharing with time-varying service), so 3% would need about 1.5 times the replications.
+
+Deterministic tests at the end pin two interactions that the pairs cannot see: the queue time
+of a processor-sharing or pre-empted visit across the window's edge after a class change, and
+a pool's tally by class when a class change and blocking after service meet at a pooled station.
 """
 
 from __future__ import annotations
@@ -407,3 +411,26 @@ def test_queue_time_across_the_window_edge_counts_under_the_class_at_arrival(dis
     assert out["b"]["arrivals"] == 0 and out["b"]["mean_queue"] == 0.0
     assert out["a"]["mean_queue"] == pytest.approx(out["back"]["mean_queue"])
     assert out["system"]["mean_queue"] == pytest.approx(out["back"]["mean_queue"])
+
+
+@pytest.mark.parametrize("blocking", ["loss", "after_service"])
+def test_a_pool_counts_the_class_it_served_when_the_class_changes_while_held(blocking):
+    # Pools, class change and blocking after service: with a station that blocks after
+    # service the customer is routed (and its class changed) before its agent is freed, so
+    # the pool's tally by class, taken when the agent is freed, must use the class served.
+    pool = {"name": "A", "servers": 2, "service": {"a": exp(1.0), "b": exp(1.0)}}
+    spec = {"name": "held", "horizon": 200.0, "warmup": 10.0,
+            "classes": [{"name": "a", "arrivals": {"rate": 1.0}},
+                        {"name": "b", "arrivals": {"interarrival": det(1e9)}}],
+            "stations": [{"name": "front", "pools": [pool],
+                          "policies": {"a": {"pools": ["A"]}, "b": {"pools": ["A"]}},
+                          "class_change": {"a": {"b": 1.0}}},
+                         {"name": "back", "servers": 1, "queue_capacity": 2, "blocking": blocking,
+                          "service": exp(0.9)}],
+            "routing": {"front": {"back": 1.0}}}
+    out = ServiceNetwork(load_scenario(spec), 1).run()
+    handled = out["front/A"]
+    assert handled["handled"] > 150
+    assert handled["handled_a"] == handled["handled"] and handled["handled_b"] == 0
+    if blocking == "after_service":
+        assert out["front"]["utilization_blocked"] > 0  # customers were held on the pool
