@@ -1071,6 +1071,8 @@ class ServiceNetwork:
         Queues drop abandoned customers lazily (skipped when popped, by ``waiting``); a
         customer who comes back would otherwise have its old entry taken for it: its old
         place in the line here, or a service here while it waits at another station.
+        A server bank's queue and a pooled station's class queues are their own; processor
+        sharing and infinite servers have none (nobody abandons there).
         """
         if isinstance(st.pools, (ServerBank, PooledStation)):
             st.pools.forget(c)
