@@ -137,6 +137,7 @@ class _Customer:
         "q",
         "pool",
         "pool_service",
+        "pool_kind",  # set only at a pooled station: the class index its agent serves
         "attempts",  # set only for a customer who retries (read with a default)
         "own",
         "visit_own",
@@ -1070,8 +1071,10 @@ class ServiceNetwork:
         Queues drop abandoned customers lazily (skipped when popped, by ``waiting``); a
         customer who comes back would otherwise have its old entry taken for it: its old
         place in the line here, or a service here while it waits at another station.
+        A server bank's queue and a pooled station's class queues are their own; processor
+        sharing and infinite servers have none (nobody abandons there).
         """
-        if isinstance(st.pools, ServerBank):
+        if isinstance(st.pools, (ServerBank, PooledStation)):
             st.pools.forget(c)
         elif st.pools is None:
             queue = st.queue

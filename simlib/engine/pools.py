@@ -168,6 +168,9 @@ class PooledStation:
         if i:
             c.service = c.pool_service[i]
         c.pool = p
+        # The class served, for the pool's tallies at release: a class change after service
+        # may have changed the customer's class by then (while it was held, blocked after service).
+        c.pool_kind = k
         self.start(c, self.st, now)
 
     def arrive(self, c: Any, now: float, limit: float | None) -> None:
@@ -226,6 +229,16 @@ class PooledStation:
         c.patience_event = None
         self.st.n_waiting -= 1
 
+    def forget(self, c: Any) -> None:
+        """Drop abandoned call ``c``'s entry from its class queue (it is about to try again).
+
+        The deque is emptied and refilled, not replaced: the pools' ``eligible`` entries
+        hold it."""
+        queue = self.queues[c.kind.index]
+        kept = [x for x in queue if x is not c]
+        queue.clear()
+        queue.extend(kept)
+
     def take(self, p: PoolState, now: float) -> bool:
         """An agent of ``p`` is free: it takes the first waiting call it may serve, if any."""
         best: Any = None
@@ -259,7 +272,7 @@ class PooledStation:
         p.busy -= 1
         p.busy_area += self.overlap(c.t_start, ended)
         if c.visit_counted:
-            p.n_completed[c.kind.index] += 1
+            p.n_completed[c.pool_kind] += 1
             p.sum_service += ended - c.t_start
         host = self.host
         if host.window_start <= ended <= host.window_end:

@@ -339,7 +339,7 @@ class ServerBank:
                 # The network books one wait then one service; book the spells exactly.
                 queued = job.queued - self.overlap(t_in, start)
                 self.st.queue_area += queued
-                c.kind.queue_area += queued
+                c.arrived_as.queue_area += queued  # the class it is counted under
                 self.st.busy_area += job.busy + self.overlap(job.since, now) - self.overlap(start, now)
         self.end_service(event)
 
@@ -490,7 +490,7 @@ class SharedStation:
             start = c.t_start
             extra_q = queued - self.overlap(t_in, start)
             self.st.queue_area += extra_q
-            c.kind.queue_area += extra_q
+            c.arrived_as.queue_area += extra_q  # the class it is counted under
             self.st.busy_area += busy - self.overlap(start, now)
         self.end_service(event)
 

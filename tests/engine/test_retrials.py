@@ -178,3 +178,41 @@ def test_a_customer_who_tries_again_is_never_served_from_its_old_place_in_a_queu
             for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
                 assert end <= start
     assert retried > 100  # enough customers came back for the check to bite
+
+
+def test_a_customer_who_tries_again_at_a_pooled_station_is_served_once_per_attempt():
+    # Agent pools keep one queue per class and drop abandoned calls lazily, as plain queues
+    # do. A call that abandoned the pooled front, came back, was served and now waits at the
+    # back must not be taken by a front agent through its old entry (a second service of one
+    # attempt, booked at the station where it waits), nor take its old place in the line.
+    exp = {"dist": "exponential", "mean": 1.0}
+    spec = {"name": "retry-pools", "time_unit": "minute", "horizon": 240.0, "warmup": 30.0,
+            "classes": [{"name": "c", "arrivals": {"rate": 9.0},
+                         "patience": {"dist": "exponential", "mean": 1.0},
+                         "retrials": {"probability": 0.5, "max_attempts": 3,
+                                      "delay": {"dist": "exponential", "mean": 2.0}}}],
+            "stations": [
+                {"name": "front", "pools": [{"name": "A", "servers": 6, "service": {"c": exp}},
+                                            {"name": "B", "servers": 4, "service": {"c": exp}}],
+                 "policies": {"c": {"pools": ["A", "B"], "overflow_after": 0.2}}},
+                {"name": "back", "servers": 10, "service": {"dist": "exponential", "mean": 0.9}}],
+            "routing": {"front": {"back": 1.0}}}
+    retried = 0
+    for seed in range(5, 12):
+        net = ServiceNetwork(from_dict(spec), seed, 0, record=True)
+        m = net.run()
+        by_customer: dict[int, list[tuple[float, float]]] = {}
+        for ident, _, _, t_in, _, t_end, _ in net.visits:
+            by_customer.setdefault(ident, []).append((t_in, t_end))
+        for spells in by_customer.values():
+            spells.sort()
+            retried += len(spells) > 2
+            for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
+                assert end <= start
+        # Every counted visit to the front ends once: completed, abandoned or still there.
+        front = net.stations[0]
+        there = sum(c.station is front for c in net.present.values())
+        assert front.n_arrivals >= front.n_completed + front.n_abandoned
+        assert front.n_arrivals <= front.n_completed + front.n_abandoned + there
+        assert m["front/A"]["handled"] + m["front/B"]["handled"] == front.n_completed
+    assert retried > 100  # enough customers came back for the check to bite
