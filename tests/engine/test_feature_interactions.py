@@ -46,6 +46,7 @@ a pool's tally by class when a class change and blocking after service meet at a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -323,10 +324,11 @@ def run_pair(spec: dict) -> dict[str, np.ndarray]:
     return {label: np.array(values) for label, values in ratios.items()}
 
 
-# Little's law is checked once over every scenario (Bonferroni over all of them), after the
-# pair tests have collected their ratios.
-LITTLE: dict[str, tuple[np.ndarray, float]] = {}
-N_SCENARIOS = len(PAIRS)
+@functools.cache
+def pair_ratios(first: str, second: str) -> dict[str, np.ndarray]:
+    """The pair's Little ratios (both features on the front, or one on each station when the
+    pair is refused there), run once per session whichever test asks first."""
+    return run_pair(build(first, second, split=(first, second) in REFUSED))
 
 
 @pytest.mark.parametrize("first, second", PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
@@ -340,9 +342,7 @@ def test_pair_runs_and_balances_or_is_refused_naming_the_clash(first, second):
             load_scenario(spec)
         message = str(refused.value)
         assert "\n" not in message and re.search(clash, message), message
-        spec = build(first, second, split=True)  # one feature on each station
-    for label, values in run_pair(spec).items():
-        LITTLE[f"{first}+{second}{'(split)' if clash else ''}:{label}"] = (values, 1.0)
+    assert pair_ratios(first, second)  # conservation and time in system are checked per run
 
 
 @pytest.mark.parametrize("feature", sorted(REFUSED_AT_BLOCKING))
@@ -358,10 +358,10 @@ def test_a_blocking_station_refuses_what_would_not_stay_full(feature):
 
 
 def test_littles_law_holds_in_every_pair():
-    """Runs after the pair tests (file order) and checks all their ratios as one family."""
-    if len(LITTLE) < N_SCENARIOS * 3:
-        pytest.skip("the pair tests did not all run (a subset was selected)")
-    checks = oracle_checks(LITTLE)
+    """All the pairs' ratios as one family (the runs are shared with the pair tests)."""
+    ratios = {f"{a}+{b}{'(split)' if (a, b) in REFUSED else ''}:{label}": (values, 1.0)
+              for a, b in PAIRS for label, values in pair_ratios(a, b).items()}
+    checks = oracle_checks(ratios)
     # support's bound is for its 3% bias; the half-width that gives power 0.9 scales with it.
     weak = [f"{c} (for {LITTLE_BIAS:.0%}: <= +-{c.bound * LITTLE_BIAS / BIAS:.2%})"
             for c in checks if c.half > c.bound * LITTLE_BIAS / BIAS]
@@ -370,8 +370,8 @@ def test_littles_law_holds_in_every_pair():
     assert not missed, "Little's law fails:\n" + "\n".join(missed)
     print("widest interval:", max(checks, key=lambda c: c.half))
     # The check can fail: each ratio off by LITTLE_BIAS is rejected at the family's level.
-    level = 1 - (1 - LEVEL) / len(LITTLE)
-    for label, (values, theory) in LITTLE.items():
+    level = 1 - (1 - LEVEL) / len(ratios)
+    for label, (values, theory) in ratios.items():
         for factor in (1 + LITTLE_BIAS, 1 - LITTLE_BIAS):
             biased = oracle_checks({label: (values * factor, theory)}, level=level)[0]
             assert not biased.covered, f"a {factor - 1:+.0%} bias passes: {biased}"
