@@ -260,6 +260,7 @@ def parse_pools(
         spath = pnode.sub("service")
         service: dict[str, Distribution] = {}
         if isinstance(service_raw, Mapping) and "dist" in service_raw:
+            _refuse_profile(service_raw, spath)
             dist = parse_distribution(service_raw, spath, base_dir)
             service = {k: dist for k in skills}
             per_class = False
@@ -273,6 +274,7 @@ def parse_pools(
                     )
                 if cname not in skills:
                     raise ScenarioError(snode.sub(cname), "no policy of this class lists this pool")
+                _refuse_profile(draw, snode.sub(cname))
                 service[cname] = parse_distribution(draw, snode.sub(cname), base_dir)
             lacking = [k for k in skills if k not in service]
             if lacking:
@@ -283,3 +285,11 @@ def parse_pools(
         pools.append(Pool(pname, servers, shifts, service, per_class))
     return PoolSet(tuple(pools), policies, selection)
 
+
+def _refuse_profile(raw: Any, path: str) -> None:
+    """Refuse a time-of-day profile on a pool's service by name (the engine profiles only a
+    station's own service; without this the profile is reported as an unknown key)."""
+    if isinstance(raw, Mapping) and "profile" in raw:
+        raise ScenarioError(f"{path}.profile", "time-varying service is not available for agent "
+                            "pools; give the pool a fixed distribution (a station without pools "
+                            "may have a profile)")

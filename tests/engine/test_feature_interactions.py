@@ -176,7 +176,7 @@ REFUSED: dict[tuple[str, str], str] = {
     ("pools", "infinite"): r"servers: a station with pools gives servers or shifts per pool",
     ("pools", "lifo"): r"discipline: a station with pools supports fifo or priority, got 'lifo'",
     ("pools", "random"): r"discipline: a station with pools supports fifo or priority, got 'random'",
-    ("pools", "timevarying"): r"pools\[0\]\.service\.a\.profile: unknown key",
+    ("pools", "timevarying"): r"pools\[0\]\.service\.a\.profile: time-varying service is not available for agent pools",
     ("balking", "ps"): r"balking: not allowed with discipline: ps",
     ("balking", "infinite"): r"balking: not allowed with pools or servers: inf",
     ("ps", "speeds"): r"speeds: needs discipline fifo, priority, preemptive, got 'ps'",
