@@ -1006,7 +1006,7 @@ def fit_measurement_model(
     ------
     ValueError
         Missing or non-numeric columns, fewer than 50 complete respondents,
-        an instrument without perceptions.
+        an instrument without perceptions or with one dimension.
     """
     if isinstance(data, pd.DataFrame):
         if instrument is None:
@@ -1019,6 +1019,9 @@ def fit_measurement_model(
     if n < 50:
         raise ValueError(f"fit_to {data.name!r}: {n} complete respondents; at least 50 needed")
     inst = data.instrument
+    if len(inst.dimensions) < 2:
+        raise ValueError(f"fit_to {data.name!r}: instrument {inst.name!r} has one dimension; the "
+                         "halo (an impression shared across dimensions) needs at least two")
     acq = float(base.acquiescence)
     fits = {k: _kind_fit(data, k, acq) for k in inst.kinds}
     lam = fits["p"]["lambda"]
@@ -1173,13 +1176,22 @@ def satisfaction_r2(data: SurveyData) -> float:
 
 
 def _mean_factor_correlation(data: SurveyData) -> float:
-    """Mean factor correlation of the instrument's perception CFA."""
+    """Mean factor correlation of the instrument's perception CFA; NaN where the CFA cannot
+    say (a dimension of one item, fewer than two dimensions, no convergence, a factor
+    correlation outside [-1, 1]), and the caller falls back on the item correlations. A
+    latent matrix just short of positive definite still counts (bb1992's: eigenvalue
+    -0.004): its correlations are near 1, not meaningless."""
     inst = data.instrument
+    if len(inst.dimensions) < 2 or any(len(inst[d]) < 2 for d in inst.dimensions):
+        return float("nan")
     with warnings.catch_warnings():
+        # Convergence and admissibility are read off the fit below, not from warnings.
         warnings.simplefilter("ignore")
-        phi = cfa(data.items("p"), inst.model("p")).factor_correlations.to_numpy()
-    k = phi.shape[0]
-    return float((phi.sum() - np.trace(phi)) / (k * (k - 1)))
+        fit = cfa(data.items("p"), inst.model("p"))
+    phi = fit.factor_correlations.to_numpy(dtype=float)
+    if not fit.fit["converged"] or not np.all(np.abs(phi) <= 1.0 + 1e-9):  # NaN fails too
+        return float("nan")
+    return _mean_offdiag(phi)
 
 
 def item_correlations(data: SurveyData, kind: str = "p") -> tuple[float, float]:
@@ -1222,8 +1234,10 @@ def _fit_satisfaction_loading(
     generated answers are categorised (which attenuates correlations, most at
     the ceiling) and that the simulated latents correlate. With a reference,
     two proportional corrections on a survey of it make the generated
-    within-dimension item correlations, the CFA's mean factor correlation and
-    the satisfaction R^2 match the real ones. The halo is matched on the
+    within-dimension item correlations, the CFA's mean factor correlation (the
+    between-dimension item correlation where a CFA of the real or the simulated
+    answers cannot be had: a one-item dimension, no convergence, a correlation
+    outside [-1, 1]) and the satisfaction R^2 match the real ones. The halo is matched on the
     factor correlation rather than on the between-dimension item correlation:
     real items share the general factor unequally, so matching the items'
     mean left the CFA factor correlation 0.03-0.10 above the real one on the
@@ -1257,10 +1271,13 @@ def _fit_satisfaction_loading(
             current = getattr(model, key) or model.loading_range
             changes[key] = _scaled_range(current, f)
         if "p" in kinds:
-            got_phi = _mean_factor_correlation(sim)
-            if got_phi - acq > 0.005:
+            # The factor correlation when both CFAs answer, else the between-dimension items'.
+            got_phi = _mean_factor_correlation(sim) if np.isfinite(want_phi) else float("nan")
+            want_h, got_h = ((want_phi, got_phi) if np.isfinite(got_phi)
+                             else (want["p"][1], got["p"][1]))
+            if got_h - acq > 0.005:
                 changes["halo"] = float(np.clip(
-                    model.halo * (want_phi - acq) / (got_phi - acq), 0.0, 0.95))
+                    model.halo * (want_h - acq) / (got_h - acq), 0.0, 0.95))
         if "e" in kinds and "p" in kinds:
             # Categorised answers carry less E-P correlation than the closed form assumes.
             want_ep, got_ep = ep_correlations(data), ep_correlations(sim)

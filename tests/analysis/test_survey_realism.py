@@ -28,6 +28,7 @@ from simlib.analysis.realism import (
 )
 from simlib.analysis.survey import MeasurementModel, SurveyData, item_correlations, survey
 from simlib.servqual import efa
+from simlib.servqual.instruments import Instrument
 
 from .test_survey import customer_table
 
@@ -210,3 +211,25 @@ def test_bad_inputs(real, customers):
     with pytest.raises(ValueError, match="both real and simulated"):
         realism_table({"SQ": real["SQ"]}, {"SQ": real["SQ"]})
 
+
+def small_survey(dims: dict[str, list[int]], n: int = 300, seed: int = 0) -> SurveyData:
+    """Perception answers (1-7) with a general factor of loading 0.6 under every dimension."""
+    inst = Instrument.from_dict({"name": "small", "dimensions": dims, "kinds": ["p"]})
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=n)
+    cols = {}
+    for items in dims.values():
+        f = 0.6 * g + 0.8 * rng.normal(size=n)
+        for i in items:
+            cols[inst.column(i, "p")] = np.clip(np.round(4.5 + 1.2 * (0.75 * f + 0.66 * rng.normal(size=n))), 1, 7)
+    return SurveyData(pd.DataFrame(cols), inst)
+
+
+def test_fit_to_where_no_cfa_answers_uses_the_item_correlations():
+    # A one-item dimension has no CFA here (cfa refuses it): the halo then follows the
+    # between-dimension items, as it does when a CFA does not converge or is improper.
+    ref = customer_table(n=1000, seed=1)
+    one_item = small_survey({"a": [1], "b": [2, 3, 4], "c": [5, 6, 7]})
+    assert 0.0 <= MeasurementModel.fit_to(one_item, reference=ref).halo <= 0.95
+    with pytest.raises(ValueError, match=r"instrument 'small' has one dimension"):
+        MeasurementModel.fit_to(small_survey({"a": [1, 2, 3, 4]}), reference=ref)

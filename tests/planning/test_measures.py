@@ -234,8 +234,8 @@ def test_demand_smoothing_keeps_closed_intervals_closed_and_helps_the_invoice_de
     assert np.all(rates[old == 0] == 0) and np.all(rates[old > 0] > 0)
     assert rates.sum() == pytest.approx(old.sum())
     assert rates.max() < old.max()  # the 09:00 batch is spread over the working day
-    # 12 paired replications: the wait falls by 0.36-0.65 h (seeds 1-3) with a 95 % CI
-    # half-width of about 0.15 h, so the CI excludes 0 unless the effect is under half that.
+    # 12 paired replications: the wait falls by 0.36-0.65 h (seeds 1-3) with 95 % CI
+    # half-widths of 0.15-0.26 h, so the interval excludes 0 on each of those seeds.
     table = simlib.compare(scn, {"smooth": ms.measure_overrides(scn, "demand_smoothing")},
                            replications=12, seed=1, jobs=1, progress=False).table
     wait = table.query("scope == 'system' and metric == 'mean_wait'").iloc[0]
