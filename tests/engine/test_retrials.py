@@ -149,6 +149,18 @@ def test_customers_in_orbit_at_the_drain_limit_are_censored():
     assert m["c"]["p_blocked"] == 0 and m["c"]["mean_retrials"] > 100
 
 
+def customers_with_a_retry_never_in_two_places(net: ServiceNetwork) -> int:
+    """Assert that no customer's visits overlap; count those with more than two visits."""
+    by_customer: dict[int, list[tuple[float, float]]] = {}
+    for ident, _, _, t_in, _, t_end, _ in net.visits:
+        by_customer.setdefault(ident, []).append((t_in, t_end))
+    for spells in by_customer.values():
+        spells.sort()
+        for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
+            assert end <= start
+    return sum(len(spells) > 2 for spells in by_customer.values())
+
+
 @pytest.mark.parametrize("discipline", ["fifo", "priority", "random"])
 def test_a_customer_who_tries_again_is_never_served_from_its_old_place_in_a_queue(discipline):
     # Queues drop abandoned customers lazily. A customer who abandoned at the front, came
@@ -169,14 +181,7 @@ def test_a_customer_who_tries_again_is_never_served_from_its_old_place_in_a_queu
     for seed in range(5, 12):  # seed 5 (fifo) crashed before the fix
         net = ServiceNetwork(from_dict(spec), seed, 0, record=True)
         net.run()
-        by_customer: dict[int, list[tuple[float, float]]] = {}
-        for ident, _, _, t_in, _, t_end, _ in net.visits:
-            by_customer.setdefault(ident, []).append((t_in, t_end))
-        for spells in by_customer.values():
-            spells.sort()
-            retried += len(spells) > 2
-            for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
-                assert end <= start
+        retried += customers_with_a_retry_never_in_two_places(net)
     assert retried > 100  # enough customers came back for the check to bite
 
 
@@ -201,14 +206,7 @@ def test_a_customer_who_tries_again_at_a_pooled_station_is_served_once_per_attem
     for seed in range(5, 12):
         net = ServiceNetwork(from_dict(spec), seed, 0, record=True)
         m = net.run()
-        by_customer: dict[int, list[tuple[float, float]]] = {}
-        for ident, _, _, t_in, _, t_end, _ in net.visits:
-            by_customer.setdefault(ident, []).append((t_in, t_end))
-        for spells in by_customer.values():
-            spells.sort()
-            retried += len(spells) > 2
-            for (_, end), (start, _) in zip(spells, spells[1:], strict=False):
-                assert end <= start
+        retried += customers_with_a_retry_never_in_two_places(net)
         # Every counted visit to the front ends once: completed, abandoned or still there.
         front = net.stations[0]
         there = sum(c.station is front for c in net.present.values())
