@@ -149,6 +149,13 @@ def test_customers_in_orbit_at_the_drain_limit_are_censored():
     assert m["c"]["p_blocked"] == 0 and m["c"]["mean_retrials"] > 100
 
 
+#: Callers at 9 a minute with a 1-minute mean patience, half of whom try again (up to 3
+#: attempts) about 2 minutes after abandoning.
+IMPATIENT_RETRYING_CALLERS = {"name": "c", "arrivals": {"rate": 9.0},
+                              "patience": {"dist": "exponential", "mean": 1.0},
+                              "retrials": {"probability": 0.5, "max_attempts": 3,
+                                           "delay": {"dist": "exponential", "mean": 2.0}}}
+
 def customers_with_a_retry_never_in_two_places(net: ServiceNetwork) -> int:
     """Assert that no customer's visits overlap; count those with more than two visits."""
     by_customer: dict[int, list[tuple[float, float]]] = {}
@@ -168,10 +175,7 @@ def test_a_customer_who_tries_again_is_never_served_from_its_old_place_in_a_queu
     # old entry (which crashed the run or served it at two stations at once), nor take its
     # old place in the line: its visits never overlap, and each starts after it came back.
     spec = {"name": "retry-tandem", "time_unit": "minute", "horizon": 240.0, "warmup": 30.0,
-            "classes": [{"name": "c", "arrivals": {"rate": 9.0},
-                         "patience": {"dist": "exponential", "mean": 1.0},
-                         "retrials": {"probability": 0.5, "max_attempts": 3,
-                                      "delay": {"dist": "exponential", "mean": 2.0}}}],
+            "classes": [IMPATIENT_RETRYING_CALLERS],
             "stations": [
                 {"name": "front", "servers": 10, "discipline": discipline,
                  "service": {"dist": "exponential", "mean": 1.0}},
@@ -192,10 +196,7 @@ def test_a_customer_who_tries_again_at_a_pooled_station_is_served_once_per_attem
     # attempt, booked at the station where it waits), nor take its old place in the line.
     exp = {"dist": "exponential", "mean": 1.0}
     spec = {"name": "retry-pools", "time_unit": "minute", "horizon": 240.0, "warmup": 30.0,
-            "classes": [{"name": "c", "arrivals": {"rate": 9.0},
-                         "patience": {"dist": "exponential", "mean": 1.0},
-                         "retrials": {"probability": 0.5, "max_attempts": 3,
-                                      "delay": {"dist": "exponential", "mean": 2.0}}}],
+            "classes": [IMPATIENT_RETRYING_CALLERS],
             "stations": [
                 {"name": "front", "pools": [{"name": "A", "servers": 6, "service": {"c": exp}},
                                             {"name": "B", "servers": 4, "service": {"c": exp}}],
