@@ -11,7 +11,8 @@ range the real sets span. Statistics (perceptions ``P``, expectations ``E``):
 * ``between-dimension item r (P)``: mean Pearson correlation of P items of
   different dimensions (the halo and general-factor signature);
 * ``CFA factor r (P)``: mean factor correlation of the instrument's CFA
-  (:func:`simlib.servqual.cfa`);
+  (:func:`simlib.analysis.survey.mean_factor_correlation`; NaN where the CFA
+  cannot say: a one-item dimension, no convergence, a correlation beyond 1);
 * ``first eigenvalue share (P)``: the largest eigenvalue of the P items'
   correlation matrix over the number of items;
 * ``item-mean SD within dimension (P)``: SD of the item means around their
@@ -34,15 +35,13 @@ this form.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from simlib.analysis.survey import SurveyData, satisfaction_r2
+from simlib.analysis.survey import SurveyData, mean_factor_correlation, satisfaction_r2
 from simlib.datasets import kiosk_instrument_path, load_bb1992, load_bliemel, load_kiosk
-from simlib.servqual.cfa import cfa
 from simlib.servqual.instruments import SERVPERF22, Instrument
 from simlib.servqual.reliability import cronbach_alpha
 
@@ -134,11 +133,7 @@ def realism_stats(data: SurveyData) -> pd.Series:
     groups = np.array([inst.dimension_of(i) for i in inst.item_ids])
     corr = p.corr().to_numpy()
     out["between-dimension item r (P)"] = _between_within(corr, groups)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        phi = cfa(p, inst.model("p")).factor_correlations.to_numpy()
-    k = phi.shape[0]
-    out["CFA factor r (P)"] = float((phi.sum() - np.trace(phi)) / (k * (k - 1)))
+    out["CFA factor r (P)"] = mean_factor_correlation(data)
     out["first eigenvalue share (P)"] = float(np.linalg.eigvalsh(corr)[-1] / corr.shape[0])
     lo, hi = inst.scale
     kinds = [k for k in ("p", "e") if k in inst.kinds]

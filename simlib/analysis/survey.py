@@ -194,6 +194,7 @@ __all__ = [
     "fit_measurement_model",
     "ep_correlations",
     "item_correlations",
+    "mean_factor_correlation",
     "satisfaction_r2",
     "survey",
 ]
@@ -1175,7 +1176,7 @@ def satisfaction_r2(data: SurveyData) -> float:
     return float(1 - resid.var() / y[ok].var())
 
 
-def _mean_factor_correlation(data: SurveyData) -> float:
+def mean_factor_correlation(data: SurveyData) -> float:
     """Mean factor correlation of the instrument's perception CFA; NaN where the CFA cannot
     say (a dimension of one item, fewer than two dimensions, no convergence, a factor
     correlation outside [-1, 1]), and the caller falls back on the item correlations. A
@@ -1236,11 +1237,11 @@ def _fit_satisfaction_loading(
     two proportional corrections on a survey of it make the generated
     within-dimension item correlations, the CFA's mean factor correlation (the
     between-dimension item correlation where a CFA of the real or the simulated
-    answers cannot be had: a one-item dimension, no convergence, a correlation
-    outside [-1, 1]) and the satisfaction R^2 match the real ones. The halo is matched on the
-    factor correlation rather than on the between-dimension item correlation:
-    real items share the general factor unequally, so matching the items'
-    mean left the CFA factor correlation 0.03-0.10 above the real one on the
+    answers cannot be had, see :func:`mean_factor_correlation`) and the
+    satisfaction R^2 match the real ones. The halo is matched on the factor
+    correlation rather than on the between-dimension item correlation: real
+    items share the general factor unequally, so matching the items' mean
+    left the CFA factor correlation 0.03-0.10 above the real one on the
     bundled sets, while matching the factors leaves the items' mean
     0.01-0.02 below. Without, the satisfaction loading is
     ``sqrt(R^2 / mean alpha)``.
@@ -1258,7 +1259,7 @@ def _fit_satisfaction_loading(
     kinds = [k for k in data.instrument.kinds if k in target.kinds]
     want = {k: item_correlations(data, k) for k in kinds}
     acq = float(model.acquiescence)
-    want_phi = _mean_factor_correlation(data) if "p" in kinds else float("nan")
+    want_phi = mean_factor_correlation(data) if "p" in kinds else float("nan")
     n = min(len(ref), 1500)
     for step in range(2):
         sim = survey(ref, target, respondents=n, seed=9000 + step, model=model,
@@ -1272,7 +1273,7 @@ def _fit_satisfaction_loading(
             changes[key] = _scaled_range(current, f)
         if "p" in kinds:
             # The factor correlation when both CFAs answer, else the between-dimension items'.
-            got_phi = _mean_factor_correlation(sim) if np.isfinite(want_phi) else float("nan")
+            got_phi = mean_factor_correlation(sim) if np.isfinite(want_phi) else float("nan")
             want_h, got_h = ((want_phi, got_phi) if np.isfinite(got_phi)
                              else (want["p"][1], got["p"][1]))
             if got_h - acq > 0.005:
